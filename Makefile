@@ -1,0 +1,73 @@
+# Pulse — every developer and CI entry point. `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PYTHON ?= python3
+MOTO_SPEC ?= moto[server]>=5.1.12,<6
+
+.PHONY: help install build lint format typecheck test test-unit test-integration test-e2e demo local-up local-down produce metrics bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(VENV)/.installed:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet '$(MOTO_SPEC)'
+	@touch $@
+
+install: node_modules/.installed $(VENV)/.installed ## Install npm packages and the moto virtualenv
+
+build: node_modules/.installed ## Bundle each function to dist/<fn>/index.mjs and dist/<fn>.zip
+	npx tsx scripts/build.ts
+
+lint: node_modules/.installed ## Format and lint check (Biome; terraform fmt in tf-check)
+	npx biome check .
+
+format: node_modules/.installed ## Apply formatting and safe lint fixes
+	npx biome check --write .
+
+typecheck: node_modules/.installed ## Type-check everything (strict)
+	npx tsc --noEmit
+
+test-unit: node_modules/.installed ## Unit tests (no emulators)
+	npx jest test/unit
+
+test-integration: install build ## Integration tests against the emulators
+	npx jest --runInBand test/integration
+
+test-e2e: install build ## End-to-end and fault tests on the local pipeline
+	npx jest --runInBand test/e2e
+
+test: install lint typecheck build ## Everything CI runs: lint, types, unit, integration, e2e, terraform checks
+	npx jest --runInBand
+	$(MAKE) tf-check
+
+demo: install build ## Run the whole pipeline locally and print a report
+	npx tsx scripts/demo.ts $(DEMO_ARGS)
+
+local-up: install ## Start the local AWS stand-ins (kinesis-local + moto) in the background
+	npx tsx scripts/local/stack.ts up
+
+local-down: ## Stop the local AWS stand-ins
+	npx tsx scripts/local/stack.ts down
+
+produce: install ## Put generated traffic on the stream (ARGS="--rate 100 --duration 30")
+	npx tsx scripts/produce.ts $(ARGS)
+
+metrics: install ## Print the sliding-window numbers from CloudWatch
+	npx tsx scripts/metrics.ts $(ARGS)
+
+bench: install build ## Benchmarks, ours vs the seed design (QUICK=1 for a short run)
+	npx tsx scripts/bench/run.ts $(if $(QUICK),--quick,)
+
+clean: ## Remove build output and local state
+	rm -rf dist .local .bench
+
+-include terraform/terraform.mk

@@ -1,0 +1,23 @@
+/** session-updater settings, read once per cold start. */
+import { type Env, positiveInt, requireString } from '../shared/config.js';
+import type { SessionRules } from './sessions.js';
+
+export interface SessionUpdaterConfig {
+  tableName: string;
+  invalidRecordsQueueUrl: string;
+  closedSessionTtlDays: number;
+  rules: SessionRules;
+}
+
+export function loadConfig(env: Env): SessionUpdaterConfig {
+  return {
+    tableName: requireString(env, 'SESSIONS_TABLE'),
+    invalidRecordsQueueUrl: requireString(env, 'INVALID_RECORDS_QUEUE_URL'),
+    closedSessionTtlDays: positiveInt(env, 'CLOSED_SESSION_TTL_DAYS', 90),
+    rules: {
+      timeoutMs: positiveInt(env, 'SESSION_TIMEOUT_MINUTES', 30) * 60_000,
+      recentProductsLimit: positiveInt(env, 'RECENT_PRODUCTS_LIMIT', 20),
+      recentEventIdsLimit: positiveInt(env, 'RECENT_EVENT_IDS_LIMIT', 200),
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context, KinesisStreamEvent } from 'aws-lambda';
+import type { BatchResponse } from '../shared/batch.js';
+import { clientConfig } from '../shared/clients.js';
+import { createLogger } from '../shared/logger.js';
+import { loadConfig } from './config.js';
+import { SessionStore } from './store.js';
+import { updateSessions } from './updater.js';
+
+const config = loadConfig(process.env);
+const logger = createLogger('session-updater');
+const db = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+const store = new SessionStore({ db, tableName: config.tableName, closedSessionTtlDays: config.closedSessionTtlDays });
+const sqs = new SQSClient(clientConfig);
+
+export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
+  const { response, summary } = await updateSessions(event, {
+    store,
+    sqs,
+    invalidRecordsQueueUrl: config.invalidRecordsQueueUrl,
+    functionName: context.functionName,
+    rules: config.rules,
+    logger,
+  });
+  logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
+  return response;
+};

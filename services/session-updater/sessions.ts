@@ -1,0 +1,161 @@
+/**
+ * Sessions as pure state transitions: no I/O here, so every rule is unit-testable.
+ *
+ * Rules (see README "Sessions"):
+ * - Records of a user are applied in sequence order; a record at or below the user's sequence
+ *   watermark was applied before (re-delivery) and is skipped.
+ * - An eventId seen among the user's recent eventIds is a producer duplicate and is skipped.
+ * - Sessions follow event time: an event more than `timeoutMs` after the open session's last
+ *   activity closes that session and opens a new one.
+ * - An out-of-order (late) event never reopens a closed session: it is counted in the open session,
+ *   which widens first/last activity and counts it in `lateEvents`. Aggregates stay exact.
+ */
+import type { PulseEvent } from '../shared/event.js';
+import type { ValidRecord } from '../shared/kinesis.js';
+import { isAfter } from '../shared/sequence.js';
+
+export interface Aggregates {
+  eventCount: number;
+  pageViews: number;
+  productViews: number;
+  addToCarts: number;
+  purchases: number;
+  /** Major currency units, rounded to cents after every addition so sums are reproducible. */
+  totalSpent: number;
+}
+
+export interface Session extends Aggregates {
+  /** The eventId of the session's first event: deterministic, so a recomputation gives the same id. */
+  sessionId: string;
+  firstActivity: number;
+  lastActivity: number;
+  lateEvents: number;
+}
+
+export interface UserState {
+  userId: string;
+  /** Optimistic-lock version; 0 means the item does not exist yet. */
+  version: number;
+  lastSequenceNumber?: string;
+  /** Most recent last, at most `recentEventIdsLimit`. */
+  recentEventIds: string[];
+  /** Most recent first, distinct, at most `recentProductsLimit`. */
+  recentProducts: string[];
+  session?: Session;
+  sessionCount: number;
+  totals: Aggregates;
+}
+
+export interface SessionRules {
+  timeoutMs: number;
+  recentProductsLimit: number;
+  recentEventIdsLimit: number;
+}
+
+export interface ApplyResult {
+  state: UserState;
+  /** Sessions this batch closed, oldest first. */
+  closed: Session[];
+  applied: number;
+  duplicates: number;
+  /** False when every record was at or below the watermark: there is nothing to write. */
+  changed: boolean;
+}
+
+export function emptyAggregates(): Aggregates {
+  return { eventCount: 0, pageViews: 0, productViews: 0, addToCarts: 0, purchases: 0, totalSpent: 0 };
+}
+
+export function newUserState(userId: string): UserState {
+  return { userId, version: 0, recentEventIds: [], recentProducts: [], sessionCount: 0, totals: emptyAggregates() };
+}
+
+const roundCents = (value: number): number => Math.round(value * 100) / 100;
+
+function count(aggregates: Aggregates, event: PulseEvent): void {
+  aggregates.eventCount += 1;
+  switch (event.eventType) {
+    case 'page_view':
+      aggregates.pageViews += 1;
+      break;
+    case 'product_view':
+      aggregates.productViews += 1;
+      break;
+    case 'add_to_cart':
+      aggregates.addToCarts += 1;
+      break;
+    case 'purchase':
+      aggregates.purchases += 1;
+      aggregates.totalSpent = roundCents(aggregates.totalSpent + (event.data.amount as number));
+      break;
+    default:
+      break;
+  }
+}
+
+function openSession(event: PulseEvent): Session {
+  return {
+    ...emptyAggregates(),
+    sessionId: event.eventId,
+    firstActivity: event.timestamp,
+    lastActivity: event.timestamp,
+    lateEvents: 0,
+  };
+}
+
+function rememberProduct(recent: string[], productId: string, limit: number): string[] {
+  return [productId, ...recent.filter((p) => p !== productId)].slice(0, limit);
+}
+
+/** Applies a user's records (in sequence order) to their state; the input state is not modified. */
+export function applyRecords(current: UserState, records: readonly ValidRecord[], rules: SessionRules): ApplyResult {
+  const state: UserState = structuredClone(current);
+  const seen = new Set(state.recentEventIds);
+  const closed: Session[] = [];
+  let applied = 0;
+  let duplicates = 0;
+
+  for (const { event, sequenceNumber } of records) {
+    if (!isAfter(sequenceNumber, state.lastSequenceNumber)) {
+      duplicates += 1;
+      continue;
+    }
+    state.lastSequenceNumber = sequenceNumber;
+    if (seen.has(event.eventId)) {
+      duplicates += 1;
+      continue;
+    }
+    seen.add(event.eventId);
+    state.recentEventIds.push(event.eventId);
+
+    let session = state.session;
+    if (!session || event.timestamp - session.lastActivity > rules.timeoutMs) {
+      if (session) closed.push(session);
+      session = openSession(event);
+      state.session = session;
+      state.sessionCount += 1;
+    } else if (event.timestamp < session.lastActivity) {
+      session.lateEvents += 1;
+      session.firstActivity = Math.min(session.firstActivity, event.timestamp);
+    } else {
+      session.lastActivity = event.timestamp;
+    }
+    count(session, event);
+    count(state.totals, event);
+    if (event.eventType === 'product_view') {
+      state.recentProducts = rememberProduct(state.recentProducts, String(event.data.productId), rules.recentProductsLimit);
+    }
+    applied += 1;
+  }
+
+  if (state.recentEventIds.length > rules.recentEventIdsLimit) {
+    state.recentEventIds = state.recentEventIds.slice(-rules.recentEventIdsLimit);
+  }
+  const changed = state.lastSequenceNumber !== current.lastSequenceNumber;
+  return { state, closed, applied, duplicates, changed };
+}
+
+/** True when the session has been idle longer than the timeout at `now` (it closes on the next event). */
+export function isExpired(session: Session, now: number, timeoutMs: number): boolean {
+  return now - session.lastActivity > timeoutMs;
+}

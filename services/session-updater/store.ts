@@ -1,0 +1,126 @@
+/**
+ * DynamoDB access for sessions. One item per user holds the open session (sk = CURRENT); closed
+ * sessions are items of their own (sk = SESSION#<start>#<id>) with a TTL. The CURRENT item is
+ * written with an optimistic-lock condition on `version`, so a write computed from stale state
+ * can never land.
+ */
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
+  type DynamoDBDocumentClient,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { chunk } from '../shared/batch.js';
+import { ConcurrentUpdateError, isConditionalCheckFailed } from '../shared/errors.js';
+import { newUserState, type Session, type UserState } from './sessions.js';
+
+export const CURRENT_SK = 'CURRENT';
+const MAX_BATCH_ATTEMPTS = 5;
+
+export interface SessionStoreOptions {
+  db: DynamoDBDocumentClient;
+  tableName: string;
+  closedSessionTtlDays: number;
+  /** Back-off between attempts at unprocessed keys/items; injectable so tests run fast. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function closedSessionKey(session: Session): string {
+  return `SESSION#${new Date(session.firstActivity).toISOString()}#${session.sessionId}`;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function backoffMs(attempt: number): number {
+  return Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
+}
+
+export class SessionStore {
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: SessionStoreOptions) {
+    this.sleep = options.sleep ?? defaultSleep;
+  }
+
+  /** Reads the CURRENT items of many users, 100 keys per request; missing users get a fresh state. */
+  async loadUsers(userIds: readonly string[]): Promise<Map<string, UserState>> {
+    const { db, tableName } = this.options;
+    const states = new Map<string, UserState>();
+    for (const ids of chunk(userIds, 100)) {
+      let keys: Record<string, unknown>[] | undefined = ids.map((userId) => ({ userId, sk: CURRENT_SK }));
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed`);
+        if (attempt > 0) await this.sleep(backoffMs(attempt));
+        const out: BatchGetCommandOutput = await db.send(
+          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of out.Responses?.[tableName] ?? []) states.set(item.userId as string, fromItem(item));
+        keys = out.UnprocessedKeys?.[tableName]?.Keys;
+      }
+    }
+    for (const userId of userIds) if (!states.has(userId)) states.set(userId, newUserState(userId));
+    return states;
+  }
+
+  /**
+   * Writes closed sessions (idempotent: the key is derived from the session itself). Returns the
+   * userIds whose sessions could not be written after retries.
+   */
+  async saveClosedSessions(sessions: ReadonlyArray<{ userId: string; session: Session }>): Promise<Set<string>> {
+    const { db, tableName, closedSessionTtlDays } = this.options;
+    const failedUsers = new Set<string>();
+    for (const group of chunk(sessions, 25)) {
+      let requests: Record<string, unknown>[] | undefined = group.map(({ userId, session }) => ({
+        PutRequest: {
+          Item: {
+            userId,
+            sk: closedSessionKey(session),
+            ...session,
+            expiresAt: Math.floor(session.lastActivity / 1000) + closedSessionTtlDays * 86_400,
+          },
+        },
+      }));
+      for (let attempt = 0; requests && requests.length > 0; attempt++) {
+        if (attempt >= MAX_BATCH_ATTEMPTS) {
+          for (const r of requests) failedUsers.add((r as { PutRequest: { Item: { userId: string } } }).PutRequest.Item.userId);
+          break;
+        }
+        if (attempt > 0) await this.sleep(backoffMs(attempt));
+        const out: BatchWriteCommandOutput = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
+        requests = out.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined;
+      }
+    }
+    return failedUsers;
+  }
+
+  /** Writes a user's CURRENT item if nobody else wrote it since `state.version` was read. */
+  async saveUser(state: UserState): Promise<void> {
+    const { db, tableName } = this.options;
+    const { version, ...rest } = state;
+    try {
+      await db.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...rest, sk: CURRENT_SK, version: version + 1, updatedAt: Date.now() },
+          ConditionExpression: version === 0 ? 'attribute_not_exists(userId)' : 'version = :expected',
+          ExpressionAttributeValues: version === 0 ? undefined : { ':expected': version },
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) throw new ConcurrentUpdateError(`${tableName}/${state.userId}`, { cause: err });
+      throw err;
+    }
+  }
+
+  /** Reads one user's CURRENT item (after a concurrent update). */
+  async loadUser(userId: string): Promise<UserState> {
+    return (await this.loadUsers([userId])).get(userId) as UserState;
+  }
+}
+
+function fromItem(item: Record<string, unknown>): UserState {
+  const { sk: _sk, updatedAt: _updatedAt, ...rest } = item;
+  return rest as unknown as UserState;
+}

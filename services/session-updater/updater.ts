@@ -1,0 +1,135 @@
+/**
+ * One Lambda batch: decode and validate every record, send invalid ones to the queue, group the
+ * rest by user, load all users in batched reads, apply each user's records in memory, then write
+ * at most once per user (plus any sessions the batch closed).
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { type BatchResponse, batchResponse, groupByUser, mapWithConcurrency } from '../shared/batch.js';
+import { ConcurrentUpdateError } from '../shared/errors.js';
+import { sendInvalidRecords } from '../shared/invalid-records.js';
+import { decodeBatch, type ValidRecord } from '../shared/kinesis.js';
+import type { Logger } from '../shared/logger.js';
+import { type ApplyResult, applyRecords, type SessionRules, type UserState } from './sessions.js';
+import type { SessionStore } from './store.js';
+
+/** Re-reads after a lost optimistic-lock race before the user is reported as failed. */
+const MAX_CONFLICT_ATTEMPTS = 3;
+const USER_CONCURRENCY = 16;
+
+export interface UpdaterDeps {
+  store: SessionStore;
+  sqs: SQSClient;
+  invalidRecordsQueueUrl: string;
+  functionName: string;
+  rules: SessionRules;
+  logger: Logger;
+}
+
+export interface BatchSummary {
+  records: number;
+  invalid: number;
+  users: number;
+  applied: number;
+  duplicates: number;
+  sessionsClosed: number;
+  failedUsers: number;
+}
+
+export async function updateSessions(
+  event: KinesisStreamEvent,
+  deps: UpdaterDeps,
+): Promise<{ response: BatchResponse; summary: BatchSummary }> {
+  const { valid, invalid } = decodeBatch(event.Records);
+  const streamArn = event.Records[0]?.eventSourceARN ?? '';
+  const failed: string[] = [];
+
+  if (invalid.length > 0) {
+    const unsent = await sendInvalidRecords(invalid, {
+      sqs: deps.sqs,
+      queueUrl: deps.invalidRecordsQueueUrl,
+      functionName: deps.functionName,
+      streamArn,
+    });
+    failed.push(...unsent);
+    for (const record of invalid) {
+      deps.logger.warn('invalid record', { shardId: record.shardId, sequenceNumber: record.sequenceNumber, reason: record.reason });
+    }
+  }
+
+  const groups = groupByUser(valid);
+  const states = await deps.store.loadUsers([...groups.keys()]);
+  const summary: BatchSummary = {
+    records: event.Records.length,
+    invalid: invalid.length,
+    users: groups.size,
+    applied: 0,
+    duplicates: 0,
+    sessionsClosed: 0,
+    failedUsers: 0,
+  };
+
+  // Compute every user's new state first, so the closed sessions of the whole batch go out in
+  // shared BatchWriteItem requests before the per-user conditional writes.
+  const planned = [...groups].map(([userId, records]) => ({
+    records,
+    result: applyRecords(states.get(userId) as UserState, records, deps.rules),
+  }));
+  const unsavedClosed = await deps.store.saveClosedSessions(
+    planned.flatMap(({ result }) => result.closed.map((session) => ({ userId: result.state.userId, session }))),
+  );
+
+  await mapWithConcurrency(planned, USER_CONCURRENCY, async ({ records, result }) => {
+    const userId = result.state.userId;
+    try {
+      if (unsavedClosed.has(userId)) throw new Error('closed sessions could not be written');
+      await saveUser(result, records, deps, summary);
+    } catch (err) {
+      summary.failedUsers += 1;
+      failed.push((records[0] as ValidRecord).sequenceNumber);
+      deps.logger.error('user update failed', { userId, error: err });
+    }
+  });
+
+  return { response: batchResponse(failed), summary };
+}
+
+function tally(summary: BatchSummary, result: ApplyResult): void {
+  summary.applied += result.applied;
+  summary.duplicates += result.duplicates;
+  summary.sessionsClosed += result.closed.length;
+}
+
+/**
+ * Writes a user's new state. On a lost optimistic-lock race, re-reads and recomputes: records the
+ * other writer already applied fall below the new watermark and are skipped.
+ */
+async function saveUser(
+  first: ApplyResult,
+  records: ValidRecord[],
+  deps: UpdaterDeps,
+  summary: BatchSummary,
+): Promise<void> {
+  let result = first;
+  for (let attempt = 1; ; attempt++) {
+    if (!result.changed) {
+      tally(summary, result); // Every record was applied before: a re-delivery, nothing to write.
+      return;
+    }
+    try {
+      if (attempt > 1 && result.closed.length > 0) {
+        const failed = await deps.store.saveClosedSessions(
+          result.closed.map((session) => ({ userId: result.state.userId, session })),
+        );
+        if (failed.size > 0) throw new Error('closed sessions could not be written');
+      }
+      await deps.store.saveUser(result.state);
+      tally(summary, result);
+      return;
+    } catch (err) {
+      if (!(err instanceof ConcurrentUpdateError) || attempt >= MAX_CONFLICT_ATTEMPTS) throw err;
+      deps.logger.warn('concurrent session update, re-reading', { userId: result.state.userId, attempt });
+      result = applyRecords(await deps.store.loadUser(result.state.userId), records, deps.rules);
+    }
+  }
+}

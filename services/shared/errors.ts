@@ -1,0 +1,36 @@
+/** Named errors: callers branch on `name`/`instanceof`, logs show what went wrong. */
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Another writer changed the item since we read it; re-read and recompute. */
+export class ConcurrentUpdateError extends Error {
+  constructor(
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`item ${key} changed since it was read`, options);
+    this.name = 'ConcurrentUpdateError';
+  }
+}
+
+/** A record could not be handed to the invalid-records queue; it must be retried, not dropped. */
+export class InvalidRecordSinkError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InvalidRecordSinkError';
+  }
+}
+
+export function errorName(err: unknown): string | undefined {
+  return err instanceof Error ? err.name : undefined;
+}
+
+/** True for the SDK's conditional-check failure, from a single write or inside a transaction. */
+export function isConditionalCheckFailed(err: unknown): boolean {
+  return errorName(err) === 'ConditionalCheckFailedException';
+}

@@ -1,0 +1,101 @@
+/**
+ * The Pulse event and its schema. Validation is hand-written rather than a schema library: it is
+ * on the hot path of all three functions, and a direct check costs little more than JSON.parse.
+ */
+
+export const KNOWN_EVENT_TYPES = ['page_view', 'product_view', 'add_to_cart', 'purchase'] as const;
+export type KnownEventType = (typeof KNOWN_EVENT_TYPES)[number];
+
+export interface BaseEvent {
+  eventId: string;
+  userId: string;
+  eventType: string;
+  /** Event time, epoch milliseconds. */
+  timestamp: number;
+  data: Record<string, unknown>;
+}
+
+export interface PurchaseData {
+  amount: number;
+  currency: string;
+  orderId: string;
+  country?: string;
+  [key: string]: unknown;
+}
+
+export interface PurchaseEvent extends BaseEvent {
+  eventType: 'purchase';
+  data: PurchaseData;
+}
+
+export type PulseEvent = BaseEvent;
+
+export type Validation = { ok: true; event: PulseEvent } | { ok: false; reason: string };
+
+const MAX_ID_LENGTH = 256;
+// Event times outside this range are almost certainly seconds-vs-milliseconds mistakes.
+const MIN_TIMESTAMP = Date.UTC(2000, 0, 1);
+const MAX_TIMESTAMP = Date.UTC(2100, 0, 1);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function idProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'must be a string';
+  if (value.length === 0) return 'must not be empty';
+  if (value.length > MAX_ID_LENGTH) return `must be at most ${MAX_ID_LENGTH} characters`;
+  return undefined;
+}
+
+function checkData(eventType: string, data: Record<string, unknown>): string | undefined {
+  switch (eventType) {
+    case 'product_view': {
+      const problem = idProblem(data.productId);
+      return problem ? `data.productId ${problem}` : undefined;
+    }
+    case 'purchase': {
+      const { amount, currency, orderId, country } = data;
+      if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
+        return 'data.amount must be a finite number >= 0';
+      }
+      if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) {
+        return 'data.currency must be a 3-letter ISO 4217 code';
+      }
+      const orderProblem = idProblem(orderId);
+      if (orderProblem) return `data.orderId ${orderProblem}`;
+      if (country !== undefined && (typeof country !== 'string' || !/^[A-Z]{2}$/.test(country))) {
+        return 'data.country must be a 2-letter ISO 3166 code when present';
+      }
+      return undefined;
+    }
+    default:
+      // page_view, add_to_cart and unknown types carry free-form data.
+      return undefined;
+  }
+}
+
+/** Checks a parsed JSON value against the event schema; unknown event types are valid. */
+export function validateEvent(value: unknown): Validation {
+  if (!isPlainObject(value)) return { ok: false, reason: 'event must be a JSON object' };
+  for (const field of ['eventId', 'userId', 'eventType'] as const) {
+    const problem = idProblem(value[field]);
+    if (problem) return { ok: false, reason: `${field} ${problem}` };
+  }
+  const { timestamp } = value;
+  if (typeof timestamp !== 'number' || !Number.isInteger(timestamp)) {
+    return { ok: false, reason: 'timestamp must be an integer (epoch milliseconds)' };
+  }
+  if (timestamp < MIN_TIMESTAMP || timestamp >= MAX_TIMESTAMP) {
+    return { ok: false, reason: 'timestamp must be epoch milliseconds between 2000 and 2100' };
+  }
+  const data = value.data === undefined ? {} : value.data;
+  if (!isPlainObject(data)) return { ok: false, reason: 'data must be an object when present' };
+  const problem = checkData(value.eventType as string, data);
+  if (problem) return { ok: false, reason: problem };
+  return { ok: true, event: { ...(value as unknown as PulseEvent), data } };
+}
+
+export function isPurchase(event: PulseEvent): event is PurchaseEvent {
+  return event.eventType === 'purchase';
+}

@@ -1,0 +1,126 @@
+data "aws_partition" "current" {}
+
+locals {
+  # Alerts carry the message attribute `severity` (low|medium|high); a subscription with
+  # min_severity = "medium" receives medium and high.
+  severities = ["low", "medium", "high"]
+  severity_filter = {
+    for s in local.severities : s => jsonencode({ severity = slice(local.severities, index(local.severities, s), length(local.severities)) })
+  }
+  emails = { for s in var.email_subscriptions : s.address => s }
+}
+
+resource "aws_sns_topic" "this" {
+  name              = var.name
+  kms_master_key_id = var.kms_key_arn
+  tags              = merge(var.tags, { Name = var.name })
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  for_each = local.emails
+
+  topic_arn           = aws_sns_topic.this.arn
+  protocol            = "email"
+  endpoint            = each.key
+  filter_policy_scope = "MessageAttributes"
+  filter_policy       = local.severity_filter[each.value.min_severity]
+}
+
+# --- optional SQS subscription -------------------------------------------------------------
+
+resource "aws_sqs_queue" "subscription" {
+  count = var.sqs_subscription.enabled ? 1 : 0
+
+  name                      = "${var.name}-feed"
+  kms_master_key_id         = var.kms_key_arn
+  message_retention_seconds = var.sqs_subscription.message_retention_seconds
+  tags                      = merge(var.tags, { Name = "${var.name}-feed" })
+}
+
+data "aws_iam_policy_document" "subscription_queue" {
+  count = var.sqs_subscription.enabled ? 1 : 0
+
+  statement {
+    sid       = "AllowAlertTopic"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.subscription[0].arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["sns.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_sns_topic.this.arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "subscription" {
+  count = var.sqs_subscription.enabled ? 1 : 0
+
+  queue_url = aws_sqs_queue.subscription[0].id
+  policy    = data.aws_iam_policy_document.subscription_queue[0].json
+}
+
+resource "aws_sns_topic_subscription" "sqs" {
+  count = var.sqs_subscription.enabled ? 1 : 0
+
+  topic_arn            = aws_sns_topic.this.arn
+  protocol             = "sqs"
+  endpoint             = aws_sqs_queue.subscription[0].arn
+  raw_message_delivery = true
+  filter_policy_scope  = "MessageAttributes"
+  filter_policy        = local.severity_filter[var.sqs_subscription.min_severity]
+}
+
+# --- optional Slack channel through AWS Chatbot ----------------------------------------------
+# AWS Chatbot subscribes itself (HTTPS) to the topic; that subscription has no filter policy, so
+# Slack receives every severity.
+
+data "aws_iam_policy_document" "chatbot_assume" {
+  count = var.slack == null ? 0 : 1
+
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["chatbot.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "chatbot" {
+  count = var.slack == null ? 0 : 1
+
+  name               = "${var.name}-chatbot"
+  assume_role_policy = data.aws_iam_policy_document.chatbot_assume[0].json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "chatbot" {
+  count = var.slack == null ? 0 : 1
+
+  role       = aws_iam_role.chatbot[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/CloudWatchReadOnlyAccess"
+}
+
+resource "aws_chatbot_slack_channel_configuration" "this" {
+  count = var.slack == null ? 0 : 1
+
+  region             = var.slack.region
+  configuration_name = var.name
+  iam_role_arn       = aws_iam_role.chatbot[0].arn
+  slack_team_id      = var.slack.team_id
+  slack_channel_id   = var.slack.channel_id
+  sns_topic_arns     = [aws_sns_topic.this.arn]
+  logging_level      = var.slack.logging_level
+  guardrail_policy_arns = coalesce(
+    var.slack.guardrail_policy_arns,
+    ["arn:${data.aws_partition.current.partition}:iam::aws:policy/CloudWatchReadOnlyAccess"],
+  )
+  tags = var.tags
+}

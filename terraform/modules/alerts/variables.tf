@@ -1,0 +1,71 @@
+variable "name" {
+  description = "Physical name of the SNS topic (e.g. pulse-dev-alerts)."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the customer managed KMS key that encrypts the topic (and the optional SQS queue)."
+  type        = string
+}
+
+variable "email_subscriptions" {
+  description = "Email endpoints to subscribe; each gets messages whose `severity` attribute is at least min_severity (low|medium|high). AWS sends a confirmation mail that must be clicked."
+  type = list(object({
+    address      = string
+    min_severity = optional(string, "low")
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for s in var.email_subscriptions : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", s.address))])
+    error_message = "Every email_subscriptions[].address must look like an email address."
+  }
+
+  validation {
+    condition     = alltrue([for s in var.email_subscriptions : contains(["low", "medium", "high"], s.min_severity)])
+    error_message = "email_subscriptions[].min_severity must be one of low, medium, high."
+  }
+}
+
+variable "slack" {
+  description = "Optional AWS Chatbot Slack channel. The Slack workspace must be authorised once in the AWS Chatbot console first (see README). null disables it."
+  type = object({
+    team_id               = string
+    channel_id            = string
+    guardrail_policy_arns = optional(list(string))
+    logging_level         = optional(string, "ERROR")
+    region                = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.slack == null || try(can(regex("^T[A-Z0-9]+$", var.slack.team_id)) && can(regex("^[A-Z0-9]+$", var.slack.channel_id)), false)
+    error_message = "slack.team_id looks like T07EA123LEP and slack.channel_id like C07EZ1ABC23 (upper-case IDs, not names)."
+  }
+
+  validation {
+    condition     = var.slack == null || try(contains(["ERROR", "INFO", "NONE"], var.slack.logging_level), false)
+    error_message = "slack.logging_level must be ERROR, INFO or NONE."
+  }
+}
+
+variable "sqs_subscription" {
+  description = "Optional SQS queue (created here, KMS-encrypted) subscribed with raw message delivery, for programmatic consumers of alerts."
+  type = object({
+    enabled                   = optional(bool, false)
+    min_severity              = optional(string, "low")
+    message_retention_seconds = optional(number, 1209600)
+  })
+  default = {}
+
+  validation {
+    condition     = contains(["low", "medium", "high"], var.sqs_subscription.min_severity)
+    error_message = "sqs_subscription.min_severity must be one of low, medium, high."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource of this module."
+  type        = map(string)
+  default     = {}
+}

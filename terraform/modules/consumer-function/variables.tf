@@ -1,0 +1,153 @@
+variable "name" {
+  description = "Physical name of the function (pulse-<environment>-<function>); also names its role, log group, consumer and on-failure queue."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9-_]{1,52}$", var.name))
+    error_message = "name must be 1-52 characters of [a-zA-Z0-9-_] (room is left for the -on-failure suffix)."
+  }
+}
+
+variable "description" {
+  description = "Description of the Lambda function."
+  type        = string
+  default     = ""
+}
+
+variable "package_path" {
+  description = "Path of the deployment zip produced by `make build` (dist/<function>.zip, handler index.handler in index.mjs). Only read at plan/apply."
+  type        = string
+}
+
+variable "memory_size" {
+  description = "Memory in MB (from function.json)."
+  type        = number
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240
+    error_message = "memory_size must be between 128 and 10240 MB."
+  }
+}
+
+variable "timeout" {
+  description = "Timeout in seconds (from function.json)."
+  type        = number
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900
+    error_message = "timeout must be between 1 and 900 seconds."
+  }
+}
+
+variable "environment_variables" {
+  description = "Complete environment of the function (static variables, resource names/URLs/ARNs, ENVIRONMENT...)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "stream_arn" {
+  description = "ARN of the Kinesis data stream the function's enhanced fan-out consumer registers on."
+  type        = string
+}
+
+variable "event_source_mapping" {
+  description = "Event source mapping settings (from function.json eventSourceMapping)."
+  type = object({
+    batch_size                         = number
+    maximum_batching_window_in_seconds = number
+    parallelization_factor             = number
+    starting_position                  = string
+    maximum_retry_attempts             = number
+    bisect_batch_on_function_error     = bool
+    maximum_record_age_in_seconds      = number
+  })
+
+  validation {
+    condition     = var.event_source_mapping.batch_size >= 1 && var.event_source_mapping.batch_size <= 10000
+    error_message = "batch_size must be 1-10000 for Kinesis."
+  }
+
+  validation {
+    condition     = var.event_source_mapping.maximum_batching_window_in_seconds >= 0 && var.event_source_mapping.maximum_batching_window_in_seconds <= 300
+    error_message = "maximum_batching_window_in_seconds must be 0-300."
+  }
+
+  validation {
+    condition     = var.event_source_mapping.parallelization_factor >= 1 && var.event_source_mapping.parallelization_factor <= 10
+    error_message = "parallelization_factor must be 1-10."
+  }
+
+  validation {
+    condition     = contains(["TRIM_HORIZON", "LATEST"], var.event_source_mapping.starting_position)
+    error_message = "starting_position must be TRIM_HORIZON or LATEST."
+  }
+
+  validation {
+    condition     = var.event_source_mapping.maximum_retry_attempts >= 0 && var.event_source_mapping.maximum_retry_attempts <= 10000
+    error_message = "maximum_retry_attempts must be bounded: 0-10000 (-1, infinite, would let a poison record block a shard)."
+  }
+
+  validation {
+    condition     = var.event_source_mapping.maximum_record_age_in_seconds >= 60 && var.event_source_mapping.maximum_record_age_in_seconds <= 604800
+    error_message = "maximum_record_age_in_seconds must be bounded: 60-604800 (-1, infinite, would let a poison record block a shard)."
+  }
+}
+
+variable "resource_access" {
+  description = "Least-privilege grants keyed by the environment variable that names the resource: exactly these actions on exactly these ARNs."
+  type = map(object({
+    arns    = list(string)
+    actions = list(string)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.resource_access : length(v.arns) > 0 && length(v.actions) > 0 && !contains(v.arns, "*") && alltrue([for a in v.actions : !strcontains(a, "*")])])
+    error_message = "resource_access entries need explicit ARNs and actions (no wildcards)."
+  }
+}
+
+variable "put_metric_data" {
+  description = "Allow cloudwatch:PutMetricData, restricted to metrics_namespace by an IAM condition."
+  type        = bool
+  default     = false
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace the function may publish to when put_metric_data is true."
+  type        = string
+  default     = "Pulse"
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key: encrypts the environment, logs and on-failure queue, and is needed to read the stream and use the encrypted tables/queues/topics."
+  type        = string
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function's log group in days."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
+  }
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing mode: PassThrough (default) or Active."
+  type        = string
+  default     = "PassThrough"
+
+  validation {
+    condition     = contains(["PassThrough", "Active"], var.tracing_mode)
+    error_message = "tracing_mode must be PassThrough or Active."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource of this module."
+  type        = map(string)
+  default     = {}
+}
