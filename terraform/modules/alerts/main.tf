@@ -22,8 +22,8 @@ resource "aws_sns_topic_subscription" "email" {
   topic_arn           = aws_sns_topic.this.arn
   protocol            = "email"
   endpoint            = each.key
-  filter_policy_scope = "MessageAttributes"
-  filter_policy       = local.severity_filter[each.value.min_severity]
+  filter_policy_scope = each.value.min_severity == null ? null : "MessageAttributes"
+  filter_policy       = each.value.min_severity == null ? null : local.severity_filter[each.value.min_severity]
 }
 
 # --- optional SQS subscription -------------------------------------------------------------
@@ -72,8 +72,8 @@ resource "aws_sns_topic_subscription" "sqs" {
   protocol             = "sqs"
   endpoint             = aws_sqs_queue.subscription[0].arn
   raw_message_delivery = true
-  filter_policy_scope  = "MessageAttributes"
-  filter_policy        = local.severity_filter[var.sqs_subscription.min_severity]
+  filter_policy_scope  = var.sqs_subscription.min_severity == null ? null : "MessageAttributes"
+  filter_policy        = var.sqs_subscription.min_severity == null ? null : local.severity_filter[var.sqs_subscription.min_severity]
 }
 
 # --- optional Slack channel through AWS Chatbot ----------------------------------------------

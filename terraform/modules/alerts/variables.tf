@@ -9,10 +9,10 @@ variable "kms_key_arn" {
 }
 
 variable "email_subscriptions" {
-  description = "Email endpoints to subscribe; each gets messages whose `severity` attribute is at least min_severity (low|medium|high). AWS sends a confirmation mail that must be clicked."
+  description = "Email endpoints to subscribe. With min_severity (low|medium|high) a subscription only gets messages whose `severity` attribute is at least that; null (default) gets every message (use null for topics whose messages carry no severity, e.g. CloudWatch alarms). AWS mails a confirmation link that must be clicked."
   type = list(object({
     address      = string
-    min_severity = optional(string, "low")
+    min_severity = optional(string)
   }))
   default = []
 
@@ -22,7 +22,7 @@ variable "email_subscriptions" {
   }
 
   validation {
-    condition     = alltrue([for s in var.email_subscriptions : contains(["low", "medium", "high"], s.min_severity)])
+    condition     = alltrue([for s in var.email_subscriptions : s.min_severity == null || contains(["low", "medium", "high"], coalesce(s.min_severity, "low"))])
     error_message = "email_subscriptions[].min_severity must be one of low, medium, high."
   }
 }
@@ -53,13 +53,13 @@ variable "sqs_subscription" {
   description = "Optional SQS queue (created here, KMS-encrypted) subscribed with raw message delivery, for programmatic consumers of alerts."
   type = object({
     enabled                   = optional(bool, false)
-    min_severity              = optional(string, "low")
+    min_severity              = optional(string)
     message_retention_seconds = optional(number, 1209600)
   })
   default = {}
 
   validation {
-    condition     = contains(["low", "medium", "high"], var.sqs_subscription.min_severity)
+    condition     = var.sqs_subscription.min_severity == null || contains(["low", "medium", "high"], coalesce(var.sqs_subscription.min_severity, "low"))
     error_message = "sqs_subscription.min_severity must be one of low, medium, high."
   }
 }

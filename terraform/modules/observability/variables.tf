@@ -1,0 +1,81 @@
+variable "name_prefix" {
+  description = "Prefix of alarm and dashboard names (pulse-<environment>)."
+  type        = string
+}
+
+variable "environment" {
+  description = "Environment name: the value of the `Environment` dimension of the Pulse metrics."
+  type        = string
+}
+
+variable "metrics_namespace" {
+  description = "Namespace the services publish to."
+  type        = string
+  default     = "Pulse"
+}
+
+variable "functions" {
+  description = "Consumer functions keyed by service name: Lambda function name and on-failure queue name (alarmed per function)."
+  type = map(object({
+    function_name         = string
+    on_failure_queue_name = string
+  }))
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic (ops) that receives alarm and OK notifications."
+  type        = string
+}
+
+variable "alerts_topic_name" {
+  description = "Name of the fraud alerts topic; its NumberOfMessagesPublished is the dashboard's alerts widget."
+  type        = string
+}
+
+variable "stream_name" {
+  description = "Name of the Kinesis stream (incoming records on the dashboard)."
+  type        = string
+}
+
+variable "thresholds" {
+  description = "Alarm thresholds. events_per_minute is the seed's 1000 events/min; iterator_age_ms is how far behind a consumer may fall."
+  type = object({
+    events_per_minute      = optional(number, 1000)
+    iterator_age_ms        = optional(number, 60000)
+    function_errors        = optional(number, 0)
+    function_throttles     = optional(number, 0)
+    on_failure_messages    = optional(number, 0)
+    invalid_records        = optional(number, 0)
+    evaluation_periods     = optional(number, 3)
+    datapoints_to_alarm    = optional(number, 2)
+    iterator_age_period_s  = optional(number, 60)
+    error_alarm_period_s   = optional(number, 300)
+    events_alarm_period_s  = optional(number, 60)
+    invalid_alarm_period_s = optional(number, 60)
+  })
+  default = {}
+
+  validation {
+    condition     = var.thresholds.events_per_minute > 0 && var.thresholds.iterator_age_ms > 0
+    error_message = "thresholds.events_per_minute and thresholds.iterator_age_ms must be positive."
+  }
+
+  validation {
+    condition     = var.thresholds.datapoints_to_alarm >= 1 && var.thresholds.datapoints_to_alarm <= var.thresholds.evaluation_periods
+    error_message = "thresholds.datapoints_to_alarm must be between 1 and evaluation_periods."
+  }
+
+  validation {
+    condition = alltrue([for p in [
+      var.thresholds.iterator_age_period_s, var.thresholds.error_alarm_period_s,
+      var.thresholds.events_alarm_period_s, var.thresholds.invalid_alarm_period_s,
+    ] : p >= 60 && p % 60 == 0])
+    error_message = "Alarm periods must be multiples of 60 seconds."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource of this module."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,256 @@
+# The whole Pulse stack of one environment. The environment roots (terraform/envs/*) only choose
+# sizes and thresholds; everything about the functions comes from services/*/function.json and
+# services/resources.json (jsondecode(file(...)) — one source of truth with the code and local runner).
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  services_dir = coalesce(var.services_dir, "${path.module}/../../../services")
+  package_dir  = coalesce(var.package_dir, "${path.module}/../../../dist")
+  prefix       = "pulse-${var.environment}"
+  tags         = merge({ Project = "pulse", Environment = var.environment }, var.tags)
+
+  resources = jsondecode(file("${local.services_dir}/resources.json"))
+  namespace = local.resources.metrics.namespace
+
+  # Every services/<fn>/function.json, normalised to one type so for_each can use it.
+  functions = {
+    for f in fileset(local.services_dir, "*/function.json") : dirname(f) => jsondecode(file("${local.services_dir}/${f}"))
+  }
+  fn = {
+    for k, c in local.functions : k => {
+      description          = c.description
+      memory_size          = c.memorySize
+      timeout              = c.timeout
+      environment          = tomap(c.environment)
+      event_source_mapping = c.eventSourceMapping
+      tables               = { for env, r in c.resources.tables : env => { key = r.table, actions = tolist(r.actions) } }
+      queues               = { for env, r in c.resources.queues : env => { key = r.queue, actions = tolist(r.actions) } }
+      topics               = { for env, r in c.resources.topics : env => { key = r.topic, actions = tolist(r.actions) } }
+      put_metric_data      = c.resources.putMetricData
+    }
+  }
+
+  # FRAUD_RULES: seed from function.json, thresholds overridden per environment.
+  fraud_seed = jsondecode(local.functions["fraud-rules"].environment.FRAUD_RULES)
+  fr         = var.fraud_rules
+  fraud_rules_json = jsonencode({
+    largePurchase = {
+      enabled   = !contains(local.fr.disabled_rules, "largePurchase")
+      threshold = coalesce(local.fr.large_purchase_threshold, local.fraud_seed.largePurchase.threshold)
+    }
+    purchaseVelocity = {
+      enabled       = !contains(local.fr.disabled_rules, "purchaseVelocity")
+      count         = coalesce(local.fr.purchase_velocity_count, local.fraud_seed.purchaseVelocity.count)
+      windowMinutes = coalesce(local.fr.purchase_velocity_window_minutes, local.fraud_seed.purchaseVelocity.windowMinutes)
+    }
+    spendVelocity = {
+      enabled       = !contains(local.fr.disabled_rules, "spendVelocity")
+      amount        = coalesce(local.fr.spend_velocity_amount, local.fraud_seed.spendVelocity.amount)
+      windowMinutes = coalesce(local.fr.spend_velocity_window_minutes, local.fraud_seed.spendVelocity.windowMinutes)
+    }
+    countryHop = {
+      enabled       = !contains(local.fr.disabled_rules, "countryHop")
+      windowMinutes = coalesce(local.fr.country_hop_window_minutes, local.fraud_seed.countryHop.windowMinutes)
+    }
+    cooldownMinutes = coalesce(local.fr.cooldown_minutes, local.fraud_seed.cooldownMinutes)
+  })
+
+  queue_urls = { for k, q in aws_sqs_queue.resource : k => q.url }
+  queue_arns = { for k, q in aws_sqs_queue.resource : k => q.arn }
+  topic_arns = { alerts = module.alerts.topic_arn }
+}
+
+# --- encryption -----------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "kms" {
+  #checkov:skip=CKV_AWS_109:Key policies must grant the account root kms:* on "*" (the key itself); IAM policies then scope usage per role.
+  #checkov:skip=CKV_AWS_111:Same key-policy root statement; "*" in a key policy means this key only.
+  #checkov:skip=CKV_AWS_356:Same key-policy root statement; "*" in a key policy means this key only.
+  statement {
+    sid       = "AccountAdministersKey"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchLogsEncryptsFunctionLogs"
+    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${data.aws_region.current.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/lambda/${local.prefix}-*"]
+    }
+  }
+
+  # CloudWatch alarms publish to the encrypted ops topic; SNS delivers to the encrypted SQS feed.
+  statement {
+    sid       = "ServicesUseKeyForEncryptedTopicsAndQueues"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com", "sns.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_kms_key" "this" {
+  description             = "Pulse ${var.environment}: stream, tables, queues, topics, logs and function environments"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.kms.json
+  tags                    = local.tags
+}
+
+resource "aws_kms_alias" "this" {
+  name          = "alias/${local.prefix}"
+  target_key_id = aws_kms_key.this.key_id
+}
+
+# --- data plane -----------------------------------------------------------------------------------
+
+module "stream" {
+  source = "../stream"
+
+  name            = "${local.prefix}-${local.resources.stream.name}"
+  capacity        = { mode = var.stream.mode, shard_count = var.stream.shard_count }
+  retention_hours = var.stream.retention_hours
+  kms_key_arn     = aws_kms_key.this.arn
+  tags            = local.tags
+}
+
+module "tables" {
+  source = "../tables"
+
+  name_prefix = local.prefix
+  tables = {
+    for k, t in local.resources.tables : k => {
+      hash_key      = t.hashKey
+      range_key     = try(t.rangeKey, null)
+      ttl_attribute = try(t.ttlAttribute, null)
+    }
+  }
+  kms_key_arn            = aws_kms_key.this.arn
+  point_in_time_recovery = var.tables.point_in_time_recovery
+  deletion_protection    = var.tables.deletion_protection
+  tags                   = local.tags
+}
+
+# Queues the services write to (resources.json "queues", e.g. invalid-records).
+resource "aws_sqs_queue" "resource" {
+  for_each = local.resources.queues
+
+  name                      = "${local.prefix}-${each.key}"
+  kms_master_key_id         = aws_kms_key.this.arn
+  message_retention_seconds = 1209600
+  tags                      = merge(local.tags, { Name = "${local.prefix}-${each.key}" })
+}
+
+module "alerts" {
+  source = "../alerts"
+
+  name                = "${local.prefix}-alerts"
+  kms_key_arn         = aws_kms_key.this.arn
+  email_subscriptions = var.alert_email_subscriptions
+  slack               = var.alert_slack
+  sqs_subscription    = var.alert_sqs_subscription
+  tags                = local.tags
+}
+
+module "functions" {
+  source   = "../consumer-function"
+  for_each = local.fn
+
+  name               = "${local.prefix}-${each.key}"
+  description        = each.value.description
+  package_path       = "${local.package_dir}/${each.key}.zip"
+  memory_size        = each.value.memory_size
+  timeout            = each.value.timeout
+  stream_arn         = module.stream.arn
+  kms_key_arn        = aws_kms_key.this.arn
+  log_retention_days = var.log_retention_days
+  tracing_mode       = var.tracing_mode
+  put_metric_data    = each.value.put_metric_data
+  metrics_namespace  = local.namespace
+
+  event_source_mapping = {
+    batch_size                         = each.value.event_source_mapping.batchSize
+    maximum_batching_window_in_seconds = each.value.event_source_mapping.maximumBatchingWindowInSeconds
+    parallelization_factor             = each.value.event_source_mapping.parallelizationFactor
+    starting_position                  = each.value.event_source_mapping.startingPosition
+    maximum_retry_attempts             = each.value.event_source_mapping.maximumRetryAttempts
+    bisect_batch_on_function_error     = each.value.event_source_mapping.bisectBatchOnFunctionError
+    maximum_record_age_in_seconds      = each.value.event_source_mapping.maximumRecordAgeInSeconds
+  }
+
+  environment_variables = merge(
+    each.value.environment,
+    { ENVIRONMENT = var.environment },
+    { for env, r in each.value.tables : env => module.tables.names[r.key] },
+    { for env, r in each.value.queues : env => local.queue_urls[r.key] },
+    { for env, r in each.value.topics : env => local.topic_arns[r.key] },
+    each.value.put_metric_data ? { METRICS_NAMESPACE = local.namespace } : {},
+    contains(keys(each.value.environment), "FRAUD_RULES") ? { FRAUD_RULES = local.fraud_rules_json } : {},
+  )
+
+  # Least privilege: exactly the actions function.json lists, on exactly the resources it names.
+  resource_access = merge(
+    { for env, r in each.value.tables : env => { arns = [module.tables.arns[r.key]], actions = r.actions } },
+    { for env, r in each.value.queues : env => { arns = [local.queue_arns[r.key]], actions = r.actions } },
+    { for env, r in each.value.topics : env => { arns = [local.topic_arns[r.key]], actions = r.actions } },
+  )
+
+  tags = local.tags
+}
+
+# --- operations -----------------------------------------------------------------------------------
+
+module "ops" {
+  source = "../alerts"
+
+  name                = "${local.prefix}-ops"
+  kms_key_arn         = aws_kms_key.this.arn
+  email_subscriptions = [for a in var.ops_email_addresses : { address = a }]
+  tags                = local.tags
+}
+
+module "observability" {
+  source = "../observability"
+
+  name_prefix       = local.prefix
+  environment       = var.environment
+  metrics_namespace = local.namespace
+  alarm_topic_arn   = module.ops.topic_arn
+  alerts_topic_name = module.alerts.topic_name
+  stream_name       = module.stream.name
+  thresholds        = var.alarm_thresholds
+  functions = {
+    for k, f in module.functions : k => {
+      function_name         = f.function_name
+      on_failure_queue_name = f.on_failure_queue_name
+    }
+  }
+  tags = local.tags
+}

@@ -1,0 +1,54 @@
+output "stream_name" {
+  description = "Name of the Kinesis data stream producers put events on."
+  value       = module.stream.name
+}
+
+output "stream_arn" {
+  description = "ARN of the Kinesis data stream."
+  value       = module.stream.arn
+}
+
+output "alerts_topic_arn" {
+  description = "ARN of the fraud alerts SNS topic (subscribe email, Slack via AWS Chatbot, or SQS)."
+  value       = module.alerts.topic_arn
+}
+
+output "ops_topic_arn" {
+  description = "ARN of the ops SNS topic that receives CloudWatch alarms."
+  value       = module.ops.topic_arn
+}
+
+output "dashboard_url" {
+  description = "Console URL of the CloudWatch dashboard."
+  value       = module.observability.dashboard_url
+}
+
+output "function_names" {
+  description = "Lambda function names keyed by service."
+  value       = { for k, f in module.functions : k => f.function_name }
+}
+
+output "on_failure_queue_arns" {
+  description = "On-failure destination queue ARNs keyed by service."
+  value       = { for k, f in module.functions : k => f.on_failure_queue_arn }
+}
+
+output "table_names" {
+  description = "DynamoDB table names keyed by resources.json key."
+  value       = module.tables.names
+}
+
+output "invalid_records_queue_url" {
+  description = "URL of the invalid-records queue."
+  value       = local.queue_urls["invalid-records"]
+}
+
+output "alerts_sqs_queue_url" {
+  description = "URL of the optional SQS queue subscribed to fraud alerts (null when disabled)."
+  value       = module.alerts.sqs_queue_url
+}
+
+output "kms_key_arn" {
+  description = "ARN of the environment's customer managed KMS key (producers need kms:GenerateDataKey on it to put records)."
+  value       = aws_kms_key.this.arn
+}

@@ -1,0 +1,135 @@
+variable "environment" {
+  description = "Environment name; physical names are pulse-<environment>-<key> and it is the `Environment` metric dimension."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.environment))
+    error_message = "environment must be 2-10 lower-case letters/digits (e.g. dev, staging, prod)."
+  }
+}
+
+variable "services_dir" {
+  description = "Directory holding resources.json and <function>/function.json (the single source of truth). null = the repository's services/."
+  type        = string
+  default     = null
+}
+
+variable "package_dir" {
+  description = "Directory holding the bundles <function>.zip built by `make build`. null = the repository's dist/."
+  type        = string
+  default     = null
+}
+
+variable "stream" {
+  description = "Kinesis stream sizing: capacity mode ON_DEMAND or PROVISIONED (with shard_count) and retention in hours."
+  type = object({
+    mode            = optional(string, "ON_DEMAND")
+    shard_count     = optional(number, 1)
+    retention_hours = optional(number, 24)
+  })
+  default = {}
+}
+
+variable "tables" {
+  description = "DynamoDB settings applied to every table."
+  type = object({
+    point_in_time_recovery = optional(bool, true)
+    deletion_protection    = optional(bool, false)
+  })
+  default = {}
+}
+
+variable "log_retention_days" {
+  description = "Retention of the functions' log groups in days."
+  type        = number
+  default     = 30
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing mode of the functions: PassThrough or Active."
+  type        = string
+  default     = "PassThrough"
+}
+
+variable "fraud_rules" {
+  description = "Fraud-rule thresholds of this environment. Unset (null) attributes keep the seed values from services/fraud-rules/function.json. Rendered into the FRAUD_RULES environment variable (JSON)."
+  type = object({
+    large_purchase_threshold         = optional(number)
+    purchase_velocity_count          = optional(number)
+    purchase_velocity_window_minutes = optional(number)
+    spend_velocity_amount            = optional(number)
+    spend_velocity_window_minutes    = optional(number)
+    country_hop_window_minutes       = optional(number)
+    cooldown_minutes                 = optional(number)
+    disabled_rules                   = optional(list(string), [])
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for r in var.fraud_rules.disabled_rules : contains(["largePurchase", "purchaseVelocity", "spendVelocity", "countryHop"], r)])
+    error_message = "fraud_rules.disabled_rules may only name largePurchase, purchaseVelocity, spendVelocity, countryHop."
+  }
+
+  validation {
+    condition     = alltrue([for k, v in var.fraud_rules : v == null || try(v > 0, true)])
+    error_message = "fraud_rules thresholds must be positive."
+  }
+}
+
+variable "alarm_thresholds" {
+  description = "Alarm thresholds; unset attributes take the modules/observability defaults (events_per_minute = the seed's 1000, iterator_age_ms = 60000, 0 errors/throttles/on-failure messages/invalid records)."
+  type = object({
+    events_per_minute   = optional(number)
+    iterator_age_ms     = optional(number)
+    function_errors     = optional(number)
+    function_throttles  = optional(number)
+    on_failure_messages = optional(number)
+    invalid_records     = optional(number)
+    evaluation_periods  = optional(number)
+    datapoints_to_alarm = optional(number)
+  })
+  default = {}
+}
+
+variable "alert_email_subscriptions" {
+  description = "Emails subscribed to fraud alerts, each with an optional min_severity (low|medium|high)."
+  type = list(object({
+    address      = string
+    min_severity = optional(string)
+  }))
+  default = []
+}
+
+variable "alert_slack" {
+  description = "Optional AWS Chatbot Slack channel for fraud alerts ({ team_id, channel_id, ... }); null disables it."
+  type = object({
+    team_id               = string
+    channel_id            = string
+    guardrail_policy_arns = optional(list(string))
+    logging_level         = optional(string, "ERROR")
+    region                = optional(string)
+  })
+  default = null
+}
+
+variable "alert_sqs_subscription" {
+  description = "Optional SQS queue subscribed to fraud alerts ({ enabled = true, min_severity = \"high\" })."
+  type = object({
+    enabled                   = optional(bool, false)
+    min_severity              = optional(string)
+    message_retention_seconds = optional(number, 1209600)
+  })
+  default = {}
+}
+
+variable "ops_email_addresses" {
+  description = "Emails subscribed to the ops topic that receives CloudWatch alarms."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Tags applied to every resource."
+  type        = map(string)
+  default     = {}
+}
