@@ -1,0 +1,72 @@
+/**
+ * The one source of truth, read the way Terraform reads it: services/resources.json for names and
+ * keys, services/<fn>/function.json for each function's settings and environment.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './paths.js';
+
+export const FUNCTIONS = ['session-updater', 'fraud-rules', 'metrics-emitter'] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
+
+export interface TableSpec {
+  description?: string;
+  hashKey: string;
+  rangeKey?: string;
+  ttlAttribute?: string;
+}
+
+export interface ResourcesSpec {
+  stream: { name: string; partitionKey: string };
+  tables: Record<string, TableSpec>;
+  queues: Record<string, { description?: string }>;
+  topics: Record<string, { description?: string }>;
+  metrics: { namespace: string };
+}
+
+export interface EventSourceMappingSpec {
+  batchSize: number;
+  maximumBatchingWindowInSeconds: number;
+  parallelizationFactor: number;
+  startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  maximumRetryAttempts: number;
+  bisectBatchOnFunctionError: boolean;
+  maximumRecordAgeInSeconds: number;
+}
+
+export interface FunctionSpec {
+  name: FunctionName;
+  description?: string;
+  memorySize: number;
+  timeout: number;
+  eventSourceMapping: EventSourceMappingSpec;
+  environment: Record<string, string>;
+  resources: {
+    tables: Record<string, { table: string; actions: string[] }>;
+    queues: Record<string, { queue: string; actions: string[] }>;
+    topics: Record<string, { topic: string; actions: string[] }>;
+    putMetricData: boolean;
+  };
+}
+
+function readJson<T>(...parts: string[]): T {
+  return JSON.parse(readFileSync(join(repoRoot(), ...parts), 'utf8')) as T;
+}
+
+export function loadResources(): ResourcesSpec {
+  return readJson<ResourcesSpec>('services', 'resources.json');
+}
+
+export function loadFunction(fn: FunctionName): FunctionSpec {
+  return readJson<FunctionSpec>('services', fn, 'function.json');
+}
+
+/** Physical names, as Terraform makes them: pulse-<environment>-<key>. */
+export function physicalName(environment: string, key: string): string {
+  return `pulse-${environment}-${key}`;
+}
+
+/** The per-function on-failure queue (terraform/modules/consumer-function: "<function name>-on-failure"). */
+export function onFailureQueueName(environment: string, fn: FunctionName): string {
+  return `${physicalName(environment, fn)}-on-failure`;
+}

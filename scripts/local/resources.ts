@@ -1,0 +1,171 @@
+/**
+ * "Deploy locally": the stream, tables (keys and TTL from resources.json), queues (invalid
+ * records, one on-failure queue per function), the alert topic and, for the demo and tests, an
+ * SQS queue subscribed to that topic. Same physical names as Terraform. Idempotent.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type KeySchemaElement,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
+import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { Clients } from './aws.js';
+import {
+  FUNCTIONS,
+  type FunctionName,
+  type FunctionSpec,
+  loadFunction,
+  loadResources,
+  onFailureQueueName,
+  physicalName,
+} from './config.js';
+import { sleep } from './processes.js';
+
+export const LOCAL_ENVIRONMENT = 'local';
+
+export interface LocalResources {
+  environment: string;
+  streamName: string;
+  streamArn: string;
+  /** resources.json key → physical table name. */
+  tables: Record<string, string>;
+  /** resources.json key → queue URL. */
+  queues: Record<string, string>;
+  /** resources.json key → topic ARN. */
+  topics: Record<string, string>;
+  onFailureQueues: Record<FunctionName, string>;
+  /** An SQS queue subscribed to the alerts topic (SNS envelopes, message attributes included). */
+  alertTapQueue: string;
+  metricsNamespace: string;
+}
+
+function isCode(err: unknown, name: string): boolean {
+  return (err as { name?: string }).name === name;
+}
+
+async function createStream(clients: Clients, name: string, shards: number): Promise<string> {
+  try {
+    await clients.kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+  } catch (err) {
+    if (!isCode(err, 'ResourceInUseException')) throw err;
+  }
+  for (let i = 0; i < 200; i += 1) {
+    const { StreamDescriptionSummary: s } = await clients.kinesis.send(
+      new DescribeStreamSummaryCommand({ StreamName: name }),
+    );
+    if (s?.StreamStatus === 'ACTIVE' && s.StreamARN) return s.StreamARN;
+    await sleep(100);
+  }
+  throw new Error(`stream ${name} did not become ACTIVE`);
+}
+
+async function createTable(clients: Clients, name: string, spec: { hashKey: string; rangeKey?: string; ttlAttribute?: string }) {
+  const keys: KeySchemaElement[] = [{ AttributeName: spec.hashKey, KeyType: 'HASH' }];
+  if (spec.rangeKey) keys.push({ AttributeName: spec.rangeKey, KeyType: 'RANGE' });
+  try {
+    await clients.dynamodb.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: keys,
+        AttributeDefinitions: keys.map((k) => ({ AttributeName: k.AttributeName, AttributeType: 'S' })),
+      }),
+    );
+  } catch (err) {
+    if (!isCode(err, 'ResourceInUseException')) throw err;
+  }
+  for (let i = 0; i < 100; i += 1) {
+    const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: name }));
+    if (Table?.TableStatus === 'ACTIVE') break;
+    await sleep(100);
+  }
+  if (spec.ttlAttribute) {
+    try {
+      await clients.dynamodb.send(
+        new UpdateTimeToLiveCommand({
+          TableName: name,
+          TimeToLiveSpecification: { AttributeName: spec.ttlAttribute, Enabled: true },
+        }),
+      );
+    } catch (err) {
+      // Already enabled on a re-run.
+      if (!isCode(err, 'ValidationException')) throw err;
+    }
+  }
+}
+
+async function createQueue(clients: Clients, name: string): Promise<string> {
+  const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
+  if (!QueueUrl) throw new Error(`no URL for queue ${name}`);
+  return QueueUrl;
+}
+
+export async function createResources(
+  clients: Clients,
+  options: { environment?: string; shards?: number } = {},
+): Promise<LocalResources> {
+  const environment = options.environment ?? LOCAL_ENVIRONMENT;
+  const spec = loadResources();
+  const name = (key: string) => physicalName(environment, key);
+  const streamName = name(spec.stream.name);
+  const [streamArn] = await Promise.all([
+    createStream(clients, streamName, options.shards ?? 2),
+    ...Object.entries(spec.tables).map(([key, t]) => createTable(clients, name(key), t)),
+  ]);
+  const queues: Record<string, string> = {};
+  for (const key of Object.keys(spec.queues)) queues[key] = await createQueue(clients, name(key));
+  const onFailureQueues = {} as Record<FunctionName, string>;
+  for (const fn of FUNCTIONS) onFailureQueues[fn] = await createQueue(clients, onFailureQueueName(environment, fn));
+  const topics: Record<string, string> = {};
+  for (const key of Object.keys(spec.topics)) {
+    const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: name(key) }));
+    if (!TopicArn) throw new Error(`no ARN for topic ${name(key)}`);
+    topics[key] = TopicArn;
+  }
+  const alertTapQueue = await createQueue(clients, name('alerts-tap'));
+  const { Attributes } = await clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: alertTapQueue, AttributeNames: ['QueueArn'] }),
+  );
+  if (topics.alerts && Attributes?.QueueArn) {
+    await clients.sns.send(
+      new SubscribeCommand({ TopicArn: topics.alerts, Protocol: 'sqs', Endpoint: Attributes.QueueArn }),
+    );
+  }
+  return {
+    environment,
+    streamName,
+    streamArn,
+    tables: Object.fromEntries(Object.keys(spec.tables).map((k) => [k, name(k)])),
+    queues,
+    topics,
+    onFailureQueues,
+    alertTapQueue,
+    metricsNamespace: spec.metrics.namespace,
+  };
+}
+
+/** The function's environment as Terraform sets it: function.json + ENVIRONMENT + one variable per resource. */
+export function functionEnvironment(fn: FunctionSpec | FunctionName, res: LocalResources): Record<string, string> {
+  const spec = typeof fn === 'string' ? loadFunction(fn) : fn;
+  const env: Record<string, string> = { ...spec.environment, ENVIRONMENT: res.environment };
+  for (const [variable, ref] of Object.entries(spec.resources.tables)) {
+    const table = res.tables[ref.table];
+    if (!table) throw new Error(`${spec.name}: ${variable} names unknown table ${ref.table}`);
+    env[variable] = table;
+  }
+  for (const [variable, ref] of Object.entries(spec.resources.queues)) {
+    const queue = res.queues[ref.queue];
+    if (!queue) throw new Error(`${spec.name}: ${variable} names unknown queue ${ref.queue}`);
+    env[variable] = queue;
+  }
+  for (const [variable, ref] of Object.entries(spec.resources.topics)) {
+    const topic = res.topics[ref.topic];
+    if (!topic) throw new Error(`${spec.name}: ${variable} names unknown topic ${ref.topic}`);
+    env[variable] = topic;
+  }
+  if (spec.resources.putMetricData) env.METRICS_NAMESPACE = res.metricsNamespace;
+  return env;
+}
