@@ -1,0 +1,26 @@
+/** fraud-rules settings, read once per cold start. */
+import { type Env, jsonValue, positiveInt, requireString } from '../shared/config.js';
+import { type FraudRules, parseRules } from './rules.js';
+
+export interface FraudRulesConfig {
+  stateTableName: string;
+  alertsTableName: string;
+  alertTopicArn: string;
+  /** dev, staging, prod...: shown in every alert and set as the `environment` message attribute. */
+  environment: string;
+  alertTtlDays: number;
+  stateTtlDays: number;
+  rules: FraudRules;
+}
+
+export function loadConfig(env: Env): FraudRulesConfig {
+  return {
+    stateTableName: requireString(env, 'FRAUD_STATE_TABLE'),
+    alertsTableName: requireString(env, 'ALERTS_TABLE'),
+    alertTopicArn: requireString(env, 'ALERT_TOPIC_ARN'),
+    environment: requireString(env, 'ENVIRONMENT'),
+    alertTtlDays: positiveInt(env, 'ALERT_TTL_DAYS', 30),
+    stateTtlDays: positiveInt(env, 'STATE_TTL_DAYS', 7),
+    rules: parseRules(jsonValue(env, 'FRAUD_RULES'), 'FRAUD_RULES'),
+  };
+}

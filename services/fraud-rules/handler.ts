@@ -1,0 +1,33 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { KinesisStreamEvent } from 'aws-lambda';
+import type { BatchResponse } from '../shared/batch.js';
+import { clientConfig } from '../shared/clients.js';
+import { createLogger } from '../shared/logger.js';
+import { AlertLog } from './alerts.js';
+import { loadConfig } from './config.js';
+import { detectFraud } from './detector.js';
+import { FraudStateStore } from './store.js';
+
+const config = loadConfig(process.env);
+const logger = createLogger('fraud-rules');
+const db = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+const store = new FraudStateStore({ db, tableName: config.stateTableName, ttlDays: config.stateTtlDays });
+const alerts = new AlertLog({
+  db,
+  sns: new SNSClient(clientConfig),
+  tableName: config.alertsTableName,
+  topicArn: config.alertTopicArn,
+  environment: config.environment,
+  ttlDays: config.alertTtlDays,
+  cooldownMinutes: config.rules.cooldownMinutes,
+});
+
+export const handler = async (event: KinesisStreamEvent): Promise<BatchResponse> => {
+  const { response, summary } = await detectFraud(event, { store, alerts, rules: config.rules, logger });
+  logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
+  return response;
+};

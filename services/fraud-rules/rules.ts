@@ -1,0 +1,382 @@
+/**
+ * Fraud rules: configuration, per-user rule state and pure evaluation. Nothing here does I/O, so
+ * the whole rule engine is tested without AWS.
+ *
+ * Windows and cool-downs are measured in event time. A purchase is "within W minutes" of the
+ * triggering purchase at time t when t - W < its time <= t (a purchase exactly W minutes earlier is
+ * outside). A late purchase is evaluated against the window ending at its own event time; purchases
+ * with a later event time that were already evaluated are not re-evaluated.
+ */
+
+import { ConfigError } from '../shared/errors.js';
+import type { PurchaseData } from '../shared/event.js';
+import type { ValidRecord } from '../shared/kinesis.js';
+import { isAfter } from '../shared/sequence.js';
+
+export const RULE_NAMES = ['largePurchase', 'purchaseVelocity', 'spendVelocity', 'countryHop'] as const;
+export type RuleName = (typeof RULE_NAMES)[number];
+export type Severity = 'high' | 'medium';
+
+export const SEVERITY: Record<RuleName, Severity> = {
+  largePurchase: 'high',
+  purchaseVelocity: 'medium',
+  spendVelocity: 'medium',
+  countryHop: 'high',
+};
+
+export interface FraudRules {
+  largePurchase: { enabled: boolean; threshold: number };
+  purchaseVelocity: { enabled: boolean; count: number; windowMinutes: number };
+  spendVelocity: { enabled: boolean; amount: number; windowMinutes: number };
+  countryHop: { enabled: boolean; windowMinutes: number };
+  /** At most one alert per user per rule within this many minutes (event time); 0 disables. */
+  cooldownMinutes: number;
+  /** Cap on the purchases kept per user (the velocity rules look at these). */
+  maxRecentPurchases: number;
+  /** Cap on the eventIds remembered per user to drop producer duplicates. */
+  maxRecentEventIds: number;
+}
+
+export const DEFAULT_RULES: FraudRules = {
+  largePurchase: { enabled: true, threshold: 1000 },
+  purchaseVelocity: { enabled: true, count: 5, windowMinutes: 10 },
+  spendVelocity: { enabled: true, amount: 3000, windowMinutes: 60 },
+  countryHop: { enabled: true, windowMinutes: 60 },
+  cooldownMinutes: 15,
+  maxRecentPurchases: 100,
+  maxRecentEventIds: 200,
+};
+
+/** Windows longer than a week would make the kept purchase list meaningless at the cap. */
+const MAX_WINDOW_MINUTES = 7 * 24 * 60;
+
+// ---------------------------------------------------------------------------------------------
+// Configuration parsing
+// ---------------------------------------------------------------------------------------------
+
+type Check = (value: unknown) => string | undefined;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
+const nonNegative: Check = (v) =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a finite number >= 0';
+const positive: Check = (v) =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'must be a finite number > 0';
+const windowMinutes: Check = (v) =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= MAX_WINDOW_MINUTES
+    ? undefined
+    : `must be a number of minutes > 0 and <= ${MAX_WINDOW_MINUTES}`;
+const intBetween =
+  (min: number, max: number): Check =>
+  (v) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+      ? undefined
+      : `must be an integer between ${min} and ${max}`;
+
+function fields<T extends object>(
+  source: string,
+  path: string,
+  raw: unknown,
+  defaults: T,
+  checks: Record<keyof T, Check>,
+): T {
+  if (raw === undefined) return { ...defaults };
+  if (!isObject(raw)) throw new ConfigError(`${source}.${path} must be a JSON object`);
+  for (const key of Object.keys(raw)) {
+    if (!(key in checks)) {
+      throw new ConfigError(
+        `${source}.${path}.${key} is not a known setting (expected ${Object.keys(checks).join(', ')})`,
+      );
+    }
+  }
+  const out = { ...defaults } as Record<string, unknown>;
+  for (const [key, check] of Object.entries(checks) as [string, Check][]) {
+    if (raw[key] === undefined) continue;
+    const problem = check(raw[key]);
+    if (problem)
+      throw new ConfigError(`${source}.${path}.${key} ${problem}, got ${JSON.stringify(raw[key])}`);
+    out[key] = raw[key];
+  }
+  return out as T;
+}
+
+/**
+ * Validates the FRAUD_RULES JSON. Every field is optional and falls back to DEFAULT_RULES; an
+ * unknown or malformed field is a ConfigError naming it (`FRAUD_RULES.purchaseVelocity.count ...`).
+ */
+export function parseRules(value: unknown, source = 'FRAUD_RULES'): FraudRules {
+  if (!isObject(value)) throw new ConfigError(`${source} must be a JSON object`);
+  const top = new Set<string>([...RULE_NAMES, 'cooldownMinutes', 'maxRecentPurchases', 'maxRecentEventIds']);
+  for (const key of Object.keys(value)) {
+    if (!top.has(key))
+      throw new ConfigError(`${source}.${key} is not a known setting (expected ${[...top].join(', ')})`);
+  }
+  const scalar = (
+    key: 'cooldownMinutes' | 'maxRecentPurchases' | 'maxRecentEventIds',
+    check: Check,
+  ): number => {
+    const raw = value[key];
+    if (raw === undefined) return DEFAULT_RULES[key];
+    const problem = check(raw);
+    if (problem) throw new ConfigError(`${source}.${key} ${problem}, got ${JSON.stringify(raw)}`);
+    return raw as number;
+  };
+  const maxRecentPurchases = scalar('maxRecentPurchases', intBetween(1, 1000));
+  const rules: FraudRules = {
+    largePurchase: fields(source, 'largePurchase', value.largePurchase, DEFAULT_RULES.largePurchase, {
+      enabled: boolean,
+      threshold: nonNegative,
+    }),
+    purchaseVelocity: fields(
+      source,
+      'purchaseVelocity',
+      value.purchaseVelocity,
+      DEFAULT_RULES.purchaseVelocity,
+      {
+        enabled: boolean,
+        count: intBetween(2, maxRecentPurchases),
+        windowMinutes,
+      },
+    ),
+    spendVelocity: fields(source, 'spendVelocity', value.spendVelocity, DEFAULT_RULES.spendVelocity, {
+      enabled: boolean,
+      amount: positive,
+      windowMinutes,
+    }),
+    countryHop: fields(source, 'countryHop', value.countryHop, DEFAULT_RULES.countryHop, {
+      enabled: boolean,
+      windowMinutes,
+    }),
+    cooldownMinutes: scalar('cooldownMinutes', nonNegative),
+    maxRecentPurchases,
+    maxRecentEventIds: scalar('maxRecentEventIds', intBetween(1, 1000)),
+  };
+  if (rules.purchaseVelocity.count > rules.maxRecentPurchases) {
+    throw new ConfigError(
+      `${source}.purchaseVelocity.count must be <= maxRecentPurchases (${rules.maxRecentPurchases})`,
+    );
+  }
+  return rules;
+}
+
+// ---------------------------------------------------------------------------------------------
+// State and evaluation
+// ---------------------------------------------------------------------------------------------
+
+export interface RecentPurchase {
+  eventId: string;
+  timestamp: number;
+  amount: number;
+  country?: string;
+}
+
+export interface FraudState {
+  userId: string;
+  /** Optimistic-lock version; 0 means the item does not exist yet. */
+  version: number;
+  /** Highest sequence number applied; anything at or below it is a re-delivery. */
+  lastSequenceNumber?: string;
+  /** EventIds of the latest purchases (producer retries reuse them), most recent last, bounded. */
+  recentEventIds: string[];
+  /** Purchases inside the largest velocity window, oldest first by event time, bounded. */
+  recentPurchases: RecentPurchase[];
+  /** The country of the latest (by event time) purchase that carried one. */
+  lastCountry?: { country: string; timestamp: number; eventId: string };
+  /** Event time of the last alert per rule, for the cool-down. */
+  lastAlertAt: Partial<Record<RuleName, number>>;
+}
+
+export function newFraudState(userId: string): FraudState {
+  return { userId, version: 0, recentEventIds: [], recentPurchases: [], lastAlertAt: {} };
+}
+
+export interface Alert {
+  /** `${rule}#${eventId}`: the same purchase always yields the same id. */
+  alertId: string;
+  rule: RuleName;
+  severity: Severity;
+  userId: string;
+  eventId: string;
+  orderId: string;
+  amount: number;
+  currency: string;
+  country?: string;
+  /** Event time of the triggering purchase, epoch ms. */
+  eventTime: number;
+  shardId: string;
+  sequenceNumber: string;
+  /** One sentence: what happened. */
+  reason: string;
+  /** The configured condition, in words. */
+  threshold: string;
+}
+
+export interface EvaluateResult {
+  state: FraudState;
+  alerts: Alert[];
+  evaluated: number;
+  duplicates: number;
+  /** Rule matches not alerted because of the cool-down. */
+  suppressed: number;
+  /** False when every record was at or below the watermark: nothing to write. */
+  changed: boolean;
+}
+
+export const alertIdOf = (rule: RuleName, eventId: string): string => `${rule}#${eventId}`;
+
+const roundCents = (value: number): number => Math.round(value * 100) / 100;
+const money = (value: number): string =>
+  value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const minutes = (value: number): string => `${value} minute${value === 1 ? '' : 's'}`;
+
+interface Match {
+  rule: RuleName;
+  reason: string;
+  threshold: string;
+}
+
+function matches(state: FraudState, p: RecentPurchase, currency: string, rules: FraudRules): Match[] {
+  const out: Match[] = [];
+  const { largePurchase, purchaseVelocity, spendVelocity, countryHop } = rules;
+  if (largePurchase.enabled && p.amount > largePurchase.threshold) {
+    out.push({
+      rule: 'largePurchase',
+      reason: `A purchase of ${money(p.amount)} ${currency} is above the large-purchase threshold of ${money(largePurchase.threshold)}.`,
+      threshold: `amount > ${money(largePurchase.threshold)}`,
+    });
+  }
+  const within = (windowMin: number) =>
+    state.recentPurchases.filter(
+      (q) => q.timestamp <= p.timestamp && p.timestamp - q.timestamp < windowMin * 60_000,
+    );
+  if (purchaseVelocity.enabled) {
+    const count = within(purchaseVelocity.windowMinutes).length + 1;
+    if (count >= purchaseVelocity.count) {
+      out.push({
+        rule: 'purchaseVelocity',
+        reason: `${count} purchases within ${minutes(purchaseVelocity.windowMinutes)}.`,
+        threshold: `>= ${purchaseVelocity.count} purchases within ${minutes(purchaseVelocity.windowMinutes)}`,
+      });
+    }
+  }
+  if (spendVelocity.enabled) {
+    const total = roundCents(
+      within(spendVelocity.windowMinutes).reduce((sum, q) => sum + q.amount, p.amount),
+    );
+    if (total >= spendVelocity.amount) {
+      out.push({
+        rule: 'spendVelocity',
+        reason: `${money(total)} ${currency} spent within ${minutes(spendVelocity.windowMinutes)}.`,
+        threshold: `total >= ${money(spendVelocity.amount)} within ${minutes(spendVelocity.windowMinutes)}`,
+      });
+    }
+  }
+  const previous = state.lastCountry;
+  if (
+    countryHop.enabled &&
+    p.country !== undefined &&
+    previous !== undefined &&
+    previous.country !== p.country &&
+    Math.abs(p.timestamp - previous.timestamp) < countryHop.windowMinutes * 60_000
+  ) {
+    const gap = Math.round(Math.abs(p.timestamp - previous.timestamp) / 60_000);
+    out.push({
+      rule: 'countryHop',
+      reason: `A purchase from ${p.country} ${minutes(gap)} from a purchase from ${previous.country} (event ${previous.eventId}).`,
+      threshold: `country change between purchases within ${minutes(countryHop.windowMinutes)}`,
+    });
+  }
+  return out;
+}
+
+function remember(state: FraudState, p: RecentPurchase, rules: FraudRules): void {
+  const list = state.recentPurchases;
+  let at = list.length;
+  while (at > 0 && (list[at - 1] as RecentPurchase).timestamp > p.timestamp) at--;
+  list.splice(at, 0, p);
+  const newest = (list[list.length - 1] as RecentPurchase).timestamp;
+  const keepMs = Math.max(rules.purchaseVelocity.windowMinutes, rules.spendVelocity.windowMinutes) * 60_000;
+  state.recentPurchases = list.filter((q) => newest - q.timestamp < keepMs).slice(-rules.maxRecentPurchases);
+  if (
+    p.country !== undefined &&
+    (state.lastCountry === undefined || p.timestamp >= state.lastCountry.timestamp)
+  ) {
+    state.lastCountry = { country: p.country, timestamp: p.timestamp, eventId: p.eventId };
+  }
+}
+
+/**
+ * Applies one user's purchase records (in sequence order) to their rule state and returns the
+ * alerts they raise. Records at or below the watermark and repeated eventIds are skipped, so a
+ * re-delivery yields no alert and no change. The input state is not modified.
+ */
+export function evaluatePurchases(
+  current: FraudState,
+  records: readonly ValidRecord[],
+  rules: FraudRules,
+): EvaluateResult {
+  const state: FraudState = structuredClone(current);
+  const seen = new Set(state.recentEventIds);
+  const alerts: Alert[] = [];
+  const cooldownMs = rules.cooldownMinutes * 60_000;
+  let evaluated = 0;
+  let duplicates = 0;
+  let suppressed = 0;
+
+  for (const { event, sequenceNumber, shardId } of records) {
+    if (!isAfter(sequenceNumber, state.lastSequenceNumber)) {
+      duplicates += 1;
+      continue;
+    }
+    state.lastSequenceNumber = sequenceNumber;
+    if (seen.has(event.eventId)) {
+      duplicates += 1;
+      continue;
+    }
+    seen.add(event.eventId);
+    state.recentEventIds.push(event.eventId);
+
+    const data = event.data as PurchaseData;
+    const purchase: RecentPurchase = {
+      eventId: event.eventId,
+      timestamp: event.timestamp,
+      amount: data.amount,
+    };
+    if (data.country !== undefined) purchase.country = data.country;
+
+    for (const match of matches(state, purchase, data.currency, rules)) {
+      const last = state.lastAlertAt[match.rule];
+      if (last !== undefined && Math.abs(event.timestamp - last) < cooldownMs) {
+        suppressed += 1;
+        continue;
+      }
+      state.lastAlertAt[match.rule] = Math.max(last ?? event.timestamp, event.timestamp);
+      const alert: Alert = {
+        alertId: alertIdOf(match.rule, event.eventId),
+        rule: match.rule,
+        severity: SEVERITY[match.rule],
+        userId: event.userId,
+        eventId: event.eventId,
+        orderId: data.orderId,
+        amount: data.amount,
+        currency: data.currency,
+        eventTime: event.timestamp,
+        shardId,
+        sequenceNumber,
+        reason: match.reason,
+        threshold: match.threshold,
+      };
+      if (data.country !== undefined) alert.country = data.country;
+      alerts.push(alert);
+    }
+    remember(state, purchase, rules);
+    evaluated += 1;
+  }
+
+  if (state.recentEventIds.length > rules.maxRecentEventIds) {
+    state.recentEventIds = state.recentEventIds.slice(-rules.maxRecentEventIds);
+  }
+  const changed = state.lastSequenceNumber !== current.lastSequenceNumber;
+  return { state, alerts, evaluated, duplicates, suppressed, changed };
+}
