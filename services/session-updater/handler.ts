@@ -14,7 +14,11 @@ const logger = createLogger('session-updater');
 const db = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), {
   marshallOptions: { removeUndefinedValues: true },
 });
-const store = new SessionStore({ db, tableName: config.tableName, closedSessionTtlDays: config.closedSessionTtlDays });
+const store = new SessionStore({
+  db,
+  tableName: config.tableName,
+  closedSessionTtlDays: config.closedSessionTtlDays,
+});
 const sqs = new SQSClient(clientConfig);
 
 export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {

@@ -67,7 +67,14 @@ export function emptyAggregates(): Aggregates {
 }
 
 export function newUserState(userId: string): UserState {
-  return { userId, version: 0, recentEventIds: [], recentProducts: [], sessionCount: 0, totals: emptyAggregates() };
+  return {
+    userId,
+    version: 0,
+    recentEventIds: [],
+    recentProducts: [],
+    sessionCount: 0,
+    totals: emptyAggregates(),
+  };
 }
 
 const roundCents = (value: number): number => Math.round(value * 100) / 100;
@@ -108,7 +115,11 @@ function rememberProduct(recent: string[], productId: string, limit: number): st
 }
 
 /** Applies a user's records (in sequence order) to their state; the input state is not modified. */
-export function applyRecords(current: UserState, records: readonly ValidRecord[], rules: SessionRules): ApplyResult {
+export function applyRecords(
+  current: UserState,
+  records: readonly ValidRecord[],
+  rules: SessionRules,
+): ApplyResult {
   const state: UserState = structuredClone(current);
   const seen = new Set(state.recentEventIds);
   const closed: Session[] = [];
@@ -143,7 +154,11 @@ export function applyRecords(current: UserState, records: readonly ValidRecord[]
     count(session, event);
     count(state.totals, event);
     if (event.eventType === 'product_view') {
-      state.recentProducts = rememberProduct(state.recentProducts, String(event.data.productId), rules.recentProductsLimit);
+      state.recentProducts = rememberProduct(
+        state.recentProducts,
+        String(event.data.productId),
+        rules.recentProductsLimit,
+      );
     }
     applied += 1;
   }

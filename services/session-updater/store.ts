@@ -51,12 +51,14 @@ export class SessionStore {
     for (const ids of chunk(userIds, 100)) {
       let keys: Record<string, unknown>[] | undefined = ids.map((userId) => ({ userId, sk: CURRENT_SK }));
       for (let attempt = 0; keys && keys.length > 0; attempt++) {
-        if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed`);
+        if (attempt >= MAX_BATCH_ATTEMPTS)
+          throw new Error(`BatchGetItem left ${keys.length} keys unprocessed`);
         if (attempt > 0) await this.sleep(backoffMs(attempt));
         const out: BatchGetCommandOutput = await db.send(
           new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
         );
-        for (const item of out.Responses?.[tableName] ?? []) states.set(item.userId as string, fromItem(item));
+        for (const item of out.Responses?.[tableName] ?? [])
+          states.set(item.userId as string, fromItem(item));
         keys = out.UnprocessedKeys?.[tableName]?.Keys;
       }
     }
@@ -68,7 +70,9 @@ export class SessionStore {
    * Writes closed sessions (idempotent: the key is derived from the session itself). Returns the
    * userIds whose sessions could not be written after retries.
    */
-  async saveClosedSessions(sessions: ReadonlyArray<{ userId: string; session: Session }>): Promise<Set<string>> {
+  async saveClosedSessions(
+    sessions: ReadonlyArray<{ userId: string; session: Session }>,
+  ): Promise<Set<string>> {
     const { db, tableName, closedSessionTtlDays } = this.options;
     const failedUsers = new Set<string>();
     for (const group of chunk(sessions, 25)) {
@@ -84,11 +88,14 @@ export class SessionStore {
       }));
       for (let attempt = 0; requests && requests.length > 0; attempt++) {
         if (attempt >= MAX_BATCH_ATTEMPTS) {
-          for (const r of requests) failedUsers.add((r as { PutRequest: { Item: { userId: string } } }).PutRequest.Item.userId);
+          for (const r of requests)
+            failedUsers.add((r as { PutRequest: { Item: { userId: string } } }).PutRequest.Item.userId);
           break;
         }
         if (attempt > 0) await this.sleep(backoffMs(attempt));
-        const out: BatchWriteCommandOutput = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
+        const out: BatchWriteCommandOutput = await db.send(
+          new BatchWriteCommand({ RequestItems: { [tableName]: requests } }),
+        );
         requests = out.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined;
       }
     }
@@ -109,7 +116,8 @@ export class SessionStore {
         }),
       );
     } catch (err) {
-      if (isConditionalCheckFailed(err)) throw new ConcurrentUpdateError(`${tableName}/${state.userId}`, { cause: err });
+      if (isConditionalCheckFailed(err))
+        throw new ConcurrentUpdateError(`${tableName}/${state.userId}`, { cause: err });
       throw err;
     }
   }

@@ -53,7 +53,11 @@ export async function updateSessions(
     });
     failed.push(...unsent);
     for (const record of invalid) {
-      deps.logger.warn('invalid record', { shardId: record.shardId, sequenceNumber: record.sequenceNumber, reason: record.reason });
+      deps.logger.warn('invalid record', {
+        shardId: record.shardId,
+        sequenceNumber: record.sequenceNumber,
+        reason: record.reason,
+      });
     }
   }
 
@@ -76,7 +80,9 @@ export async function updateSessions(
     result: applyRecords(states.get(userId) as UserState, records, deps.rules),
   }));
   const unsavedClosed = await deps.store.saveClosedSessions(
-    planned.flatMap(({ result }) => result.closed.map((session) => ({ userId: result.state.userId, session }))),
+    planned.flatMap(({ result }) =>
+      result.closed.map((session) => ({ userId: result.state.userId, session })),
+    ),
   );
 
   await mapWithConcurrency(planned, USER_CONCURRENCY, async ({ records, result }) => {

@@ -14,7 +14,9 @@ export interface SharedClientConfig {
   requestHandler: NodeHttpHandler;
 }
 
-export function createClientConfig(options: { maxAttempts?: number; requestTimeoutMs?: number } = {}): SharedClientConfig {
+export function createClientConfig(
+  options: { maxAttempts?: number; requestTimeoutMs?: number } = {},
+): SharedClientConfig {
   const agentOptions = { keepAlive: true, maxSockets: 50 };
   return {
     maxAttempts: options.maxAttempts ?? 4,

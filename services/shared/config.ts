@@ -16,7 +16,9 @@ export function positiveInt(env: Env, name: string, fallback: number): number {
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) {
-    throw new ConfigError(`environment variable ${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(
+      `environment variable ${name} must be a positive integer, got ${JSON.stringify(raw)}`,
+    );
   }
   return value;
 }

@@ -22,7 +22,11 @@ export interface InvalidRecordMessage {
   rawDataTruncated: boolean;
 }
 
-export function toMessage(record: InvalidRecord, functionName: string, streamArn: string): InvalidRecordMessage {
+export function toMessage(
+  record: InvalidRecord,
+  functionName: string,
+  streamArn: string,
+): InvalidRecordMessage {
   const truncated = record.rawData.length > MAX_RAW_DATA_CHARS;
   return {
     reason: record.reason,

@@ -26,7 +26,12 @@ export function createLogger(
   const threshold = ORDER[level.toUpperCase() as LogLevel] ?? ORDER.INFO;
   const emit = (lvl: LogLevel, message: string, context: Record<string, unknown> = {}) => {
     if (ORDER[lvl] < threshold) return;
-    const entry: Record<string, unknown> = { level: lvl, message, service, timestamp: new Date().toISOString() };
+    const entry: Record<string, unknown> = {
+      level: lvl,
+      message,
+      service,
+      timestamp: new Date().toISOString(),
+    };
     for (const [k, v] of Object.entries(context)) entry[k] = serialise(v);
     write(JSON.stringify(entry));
   };

@@ -1,0 +1,213 @@
+/**
+ * The producer library: puts Pulse events on the stream, keyed by userId so each user's events
+ * stay in order on one shard. `publishBatch` chunks by PutRecords' limits, re-sends only the
+ * records a PutRecords call reports as failed (exponential back-off with full jitter, bounded
+ * attempts) and returns what finally failed instead of throwing the batch away.
+ */
+import { randomUUID } from 'node:crypto';
+import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { type PulseEvent, validateEvent } from '../shared/event.js';
+
+/** PutRecords limits: 500 records and 5 MiB per request, 1 MiB per record (data + partition key). */
+export const MAX_RECORDS_PER_REQUEST = 500;
+export const MAX_REQUEST_BYTES = 5 * 1024 * 1024;
+export const MAX_RECORD_BYTES = 1024 * 1024;
+
+/** Errors that will not go away by retrying the same request. */
+const PERMANENT_ERRORS = new Set([
+  'ResourceNotFoundException',
+  'ValidationException',
+  'InvalidArgumentException',
+  'AccessDeniedException',
+  'KMSAccessDeniedException',
+  'KMSDisabledException',
+  'KMSNotFoundException',
+  'KMSInvalidStateException',
+]);
+
+export type EventInput = Omit<PulseEvent, 'eventId' | 'timestamp' | 'data'> & {
+  eventId?: string;
+  timestamp?: number;
+  data?: Record<string, unknown>;
+};
+
+export class InvalidEventError extends Error {
+  constructor(reason: string) {
+    super(`invalid event: ${reason}`);
+    this.name = 'InvalidEventError';
+  }
+}
+
+export class RecordTooLargeError extends Error {
+  constructor(
+    readonly eventId: string,
+    readonly bytes: number,
+  ) {
+    super(
+      `event ${eventId} is ${bytes} bytes encoded; a Kinesis record holds at most ${MAX_RECORD_BYTES} bytes`,
+    );
+    this.name = 'RecordTooLargeError';
+  }
+}
+
+export interface ProducerOptions {
+  kinesis: KinesisClient;
+  /** The stream's name or ARN. */
+  stream: string;
+  /** Attempts per record, the first included. */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface FailedRecord {
+  event: PulseEvent;
+  errorCode: string;
+  errorMessage: string;
+}
+
+export interface PublishResult {
+  sent: number;
+  failed: FailedRecord[];
+  /** PutRecords requests made, retries included. */
+  requests: number;
+}
+
+interface Entry {
+  event: PulseEvent;
+  data: Uint8Array;
+  bytes: number;
+}
+
+/** Completes an event (eventId, timestamp) and checks it against the schema. */
+export function prepareEvent(input: EventInput, now: () => number = Date.now): PulseEvent {
+  const event = {
+    ...input,
+    eventId: input.eventId ?? randomUUID(),
+    timestamp: input.timestamp ?? now(),
+    data: input.data ?? {},
+  };
+  const result = validateEvent(event);
+  if (!result.ok) throw new InvalidEventError(result.reason);
+  return result.event;
+}
+
+function encode(event: PulseEvent): Entry {
+  const data = Buffer.from(JSON.stringify(event), 'utf8');
+  const bytes = data.byteLength + Buffer.byteLength(event.userId, 'utf8');
+  if (bytes > MAX_RECORD_BYTES) throw new RecordTooLargeError(event.eventId, bytes);
+  return { event, data, bytes };
+}
+
+/** Splits entries into PutRecords-sized requests, keeping their order. */
+export function chunkEntries<T extends { bytes: number }>(entries: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const entry of entries) {
+    if (current.length === MAX_RECORDS_PER_REQUEST || size + entry.bytes > MAX_REQUEST_BYTES) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(entry);
+    size += entry.bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function errorCodeOf(err: unknown): string {
+  return err instanceof Error ? err.name : 'UnknownError';
+}
+
+/** Puts one event; throws if it is invalid, too large, or still failing after the retries. */
+export async function publishEvent(input: EventInput, options: ProducerOptions): Promise<PulseEvent> {
+  const event = prepareEvent(input);
+  const result = await publishPrepared([encode(event)], options);
+  const failure = result.failed[0];
+  if (failure)
+    throw new Error(`could not put event ${event.eventId}: ${failure.errorCode}: ${failure.errorMessage}`);
+  return event;
+}
+
+/**
+ * Puts many events. Invalid or oversized events are reported in `failed` (and never sent); the
+ * rest are sent in as few PutRecords requests as the limits allow.
+ */
+export async function publishBatch(
+  inputs: readonly EventInput[],
+  options: ProducerOptions,
+): Promise<PublishResult> {
+  const entries: Entry[] = [];
+  const rejected: FailedRecord[] = [];
+  for (const input of inputs) {
+    try {
+      entries.push(encode(prepareEvent(input)));
+    } catch (err) {
+      if (!(err instanceof InvalidEventError || err instanceof RecordTooLargeError)) throw err;
+      rejected.push({ event: input as PulseEvent, errorCode: err.name, errorMessage: err.message });
+    }
+  }
+  const result = await publishPrepared(entries, options);
+  return { ...result, failed: [...rejected, ...result.failed] };
+}
+
+async function publishPrepared(entries: readonly Entry[], options: ProducerOptions): Promise<PublishResult> {
+  const maxAttempts = options.maxAttempts ?? 5;
+  const baseDelayMs = options.baseDelayMs ?? 100;
+  const maxDelayMs = options.maxDelayMs ?? 5_000;
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  const stream = options.stream.startsWith('arn:')
+    ? { StreamARN: options.stream }
+    : { StreamName: options.stream };
+
+  const failed: FailedRecord[] = [];
+  let sent = 0;
+  let requests = 0;
+  for (const request of chunkEntries(entries)) {
+    let pending = request;
+    let lastErrors = new Map<Entry, { code: string; message: string }>();
+    for (let attempt = 1; pending.length > 0 && attempt <= maxAttempts; attempt++) {
+      if (attempt > 1) await sleep(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
+      requests += 1;
+      const errors = new Map<Entry, { code: string; message: string }>();
+      try {
+        const out = await options.kinesis.send(
+          new PutRecordsCommand({
+            ...stream,
+            Records: pending.map(
+              (e): PutRecordsRequestEntry => ({ Data: e.data, PartitionKey: e.event.userId }),
+            ),
+          }),
+        );
+        (out.Records ?? []).forEach((record, i) => {
+          const entry = pending[i] as Entry;
+          if (record.ErrorCode)
+            errors.set(entry, { code: record.ErrorCode, message: record.ErrorMessage ?? '' });
+        });
+      } catch (err) {
+        const code = errorCodeOf(err);
+        const message = err instanceof Error ? err.message : String(err);
+        for (const entry of pending) errors.set(entry, { code, message });
+        if (PERMANENT_ERRORS.has(code)) {
+          lastErrors = errors;
+          pending = [];
+          break;
+        }
+      }
+      sent += pending.length - errors.size;
+      pending = pending.filter((entry) => errors.has(entry));
+      lastErrors = errors;
+    }
+    for (const [entry, error] of lastErrors) {
+      failed.push({ event: entry.event, errorCode: error.code, errorMessage: error.message });
+    }
+  }
+  return { sent, failed, requests };
+}

@@ -1,0 +1,162 @@
+import type { KinesisStreamRecord } from 'aws-lambda';
+import type { SessionRules } from '../../../services/session-updater/sessions.js';
+import { CURRENT_SK, SessionStore } from '../../../services/session-updater/store.js';
+import { updateSessions } from '../../../services/session-updater/updater.js';
+import { silentLogger } from '../../../services/shared/logger.js';
+import { ConditionalCheckFailed, FakeDynamo } from '../../helpers/fake-dynamo.js';
+import { FakeSqs } from '../../helpers/fake-sqs.js';
+import {
+  aKinesisEvent,
+  anEvent,
+  aProductView,
+  aPurchase,
+  aRawRecord,
+  MINUTE,
+  recordsFor,
+  T0,
+} from '../../helpers/records.js';
+
+const TABLE = 'sessions';
+const rules: SessionRules = { timeoutMs: 30 * MINUTE, recentProductsLimit: 20, recentEventIdsLimit: 100 };
+
+function setup() {
+  const dynamo = new FakeDynamo({ [TABLE]: ['userId', 'sk'] });
+  const sqs = new FakeSqs();
+  const store = new SessionStore({
+    db: dynamo.asClient(),
+    tableName: TABLE,
+    closedSessionTtlDays: 90,
+    sleep: async () => {},
+  });
+  const run = (records: KinesisStreamRecord[]) =>
+    updateSessions(aKinesisEvent(records), {
+      store,
+      sqs: sqs.asClient(),
+      invalidRecordsQueueUrl: 'invalid-q',
+      functionName: 'session-updater',
+      rules,
+      logger: silentLogger,
+    });
+  const current = (userId: string) => dynamo.get(TABLE, { userId, sk: CURRENT_SK });
+  return { dynamo, sqs, run, current };
+}
+
+describe('updateSessions', () => {
+  it('writes each user once per batch, after one batched read', async () => {
+    const { dynamo, run, current } = setup();
+    const records = recordsFor([
+      anEvent({ userId: 'a' }),
+      aProductView('p1', { userId: 'b' }),
+      aPurchase({ userId: 'a', amount: 5 }),
+      anEvent({ userId: 'b' }),
+    ]);
+    const { response, summary } = await run(records);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(summary).toMatchObject({ records: 4, users: 2, applied: 4, failedUsers: 0 });
+    expect(dynamo.count('BatchGetCommand')).toBe(1);
+    expect(dynamo.count('PutCommand')).toBe(2);
+    expect(current('a')).toMatchObject({
+      version: 1,
+      session: { eventCount: 2, purchases: 1, totalSpent: 5 },
+    });
+    expect(current('b')).toMatchObject({ version: 1, recentProducts: ['p1'], session: { eventCount: 2 } });
+  });
+
+  it('does not change anything when the same batch is delivered again', async () => {
+    const { dynamo, run, current } = setup();
+    const records = recordsFor([anEvent({ userId: 'a' }), aPurchase({ userId: 'a', amount: 7 })]);
+    await run(records);
+    const before = structuredClone(current('a'));
+    const { summary } = await run(records);
+    expect(summary).toMatchObject({ applied: 0, duplicates: 2 });
+    expect(current('a')).toEqual(before);
+    expect(dynamo.count('PutCommand')).toBe(1);
+  });
+
+  it('keeps closed sessions as their own items with a TTL', async () => {
+    const { dynamo, run } = setup();
+    const first = anEvent({ userId: 'a', timestamp: T0 });
+    await run(recordsFor([first, anEvent({ userId: 'a', timestamp: T0 + 31 * MINUTE })]));
+    const closed = dynamo.items(TABLE).filter((item) => item.sk !== CURRENT_SK);
+    expect(closed).toEqual([
+      expect.objectContaining({
+        userId: 'a',
+        sk: `SESSION#${new Date(T0).toISOString()}#${first.eventId}`,
+        eventCount: 1,
+        expiresAt: Math.floor(T0 / 1000) + 90 * 86_400,
+      }),
+    ]);
+  });
+
+  it('sends invalid records to the queue and applies the valid ones', async () => {
+    const { sqs, run, current } = setup();
+    const bad = aRawRecord('{broken', { partitionKey: 'a' });
+    const { response, summary } = await run([bad, ...recordsFor([anEvent({ userId: 'a' })])]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(summary).toMatchObject({ invalid: 1, applied: 1 });
+    expect(sqs.messages.map((m) => m.body.sequenceNumber)).toEqual([bad.kinesis.sequenceNumber]);
+    expect(current('a')).toMatchObject({ session: { eventCount: 1 } });
+  });
+
+  it('reports an invalid record as failed when the queue cannot take it, so it is not lost', async () => {
+    const { sqs, run } = setup();
+    const bad = aRawRecord('{broken');
+    sqs.failNextRequest = new Error('SQS unavailable');
+    const { response } = await run([bad, ...recordsFor([anEvent({ userId: 'a' })])]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: bad.kinesis.sequenceNumber }]);
+  });
+
+  it('reports the earliest record of a user whose write failed, and converges on retry', async () => {
+    const { dynamo, run, current } = setup();
+    const records = recordsFor([
+      anEvent({ userId: 'a' }),
+      anEvent({ userId: 'b' }),
+      aPurchase({ userId: 'b', amount: 3 }),
+      anEvent({ userId: 'a' }),
+    ]);
+    const throttled = Object.assign(new Error('slow down'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    dynamo.failNext('PutCommand', throttled, (input) => (input.Item as { userId: string }).userId === 'b');
+    const { response } = await run(records);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[1]?.kinesis.sequenceNumber }]);
+    expect(current('b')).toBeUndefined();
+
+    // Lambda re-delivers from the reported record: user a's last record comes again and is skipped.
+    const retry = await run(records.slice(1));
+    expect(retry.response.batchItemFailures).toEqual([]);
+    expect(current('a')).toMatchObject({ session: { eventCount: 2 } });
+    expect(current('b')).toMatchObject({ session: { eventCount: 2, totalSpent: 3 } });
+  });
+
+  it('re-reads and recomputes when another writer got there first', async () => {
+    const { dynamo, run, current } = setup();
+    const records = recordsFor([anEvent({ userId: 'a' }), anEvent({ userId: 'a' })]);
+    await run(records.slice(0, 1));
+    dynamo.failNext('PutCommand', new ConditionalCheckFailed());
+    const { response, summary } = await run(records);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(summary.failedUsers).toBe(0);
+    expect(current('a')).toMatchObject({ session: { eventCount: 2 } });
+  });
+
+  it('reports the user as failed when conflicts persist', async () => {
+    const { dynamo, run } = setup();
+    const records = recordsFor([anEvent({ userId: 'a' })]);
+    for (let i = 0; i < 3; i++) dynamo.failNext('PutCommand', new ConditionalCheckFailed());
+    const { response } = await run(records);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[0]?.kinesis.sequenceNumber }]);
+  });
+
+  it('keeps the item bounded however many events one user sends', async () => {
+    const { run, current } = setup();
+    const events = Array.from({ length: 2_000 }, (_, i) =>
+      aProductView(`p${i}`, { userId: 'a', timestamp: T0 + i * 1000 }),
+    );
+    await run(recordsFor(events));
+    const item = current('a') as { recentProducts: string[]; recentEventIds: string[] };
+    expect(item.recentProducts).toHaveLength(20);
+    expect(item.recentEventIds).toHaveLength(100);
+    expect(Buffer.byteLength(JSON.stringify(item))).toBeLessThan(16_000);
+  });
+});

@@ -1,0 +1,67 @@
+import { validateEvent } from '../../../services/shared/event.js';
+import { anEvent, aPurchase } from '../../helpers/records.js';
+
+describe('validateEvent', () => {
+  it('accepts a page view', () => {
+    expect(validateEvent(anEvent()).ok).toBe(true);
+  });
+
+  it('accepts unknown event types', () => {
+    expect(validateEvent(anEvent({ eventType: 'video_play' })).ok).toBe(true);
+  });
+
+  it('treats missing data as an empty object', () => {
+    const { data: _data, ...rest } = anEvent();
+    const result = validateEvent(rest);
+    expect(result).toEqual({ ok: true, event: { ...rest, data: {} } });
+  });
+
+  it.each([
+    ['a non-object', 'nope', 'event must be a JSON object'],
+    ['an array', [], 'event must be a JSON object'],
+    ['a missing eventId', { ...anEvent(), eventId: undefined }, 'eventId must be a string'],
+    ['an empty userId', { ...anEvent(), userId: '' }, 'userId must not be empty'],
+    ['a numeric eventType', { ...anEvent(), eventType: 7 }, 'eventType must be a string'],
+    [
+      'a timestamp in seconds',
+      { ...anEvent(), timestamp: 1_700_000_000 },
+      'timestamp must be epoch milliseconds between 2000 and 2100',
+    ],
+    [
+      'a fractional timestamp',
+      { ...anEvent(), timestamp: 1.5 },
+      'timestamp must be an integer (epoch milliseconds)',
+    ],
+    ['data that is an array', { ...anEvent(), data: [] }, 'data must be an object when present'],
+    [
+      'a product view without a product',
+      anEvent({ eventType: 'product_view', data: {} }),
+      'data.productId must be a string',
+    ],
+  ])('rejects %s', (_name, value, reason) => {
+    expect(validateEvent(value)).toEqual({ ok: false, reason });
+  });
+
+  it.each([
+    ['a negative amount', { amount: -1 }, 'data.amount must be a finite number >= 0'],
+    ['an infinite amount', { amount: Number.POSITIVE_INFINITY }, 'data.amount must be a finite number >= 0'],
+    ['an amount given as a string', { amount: '10' }, 'data.amount must be a finite number >= 0'],
+    ['a lower-case currency', { currency: 'usd' }, 'data.currency must be a 3-letter ISO 4217 code'],
+    ['a missing orderId', { orderId: undefined }, 'data.orderId must be a string'],
+    [
+      'a country that is not ISO 3166',
+      { country: 'France' },
+      'data.country must be a 2-letter ISO 3166 code when present',
+    ],
+  ])('rejects a purchase with %s', (_name, change, reason) => {
+    const purchase = aPurchase();
+    expect(validateEvent({ ...purchase, data: { ...purchase.data, ...change } })).toEqual({
+      ok: false,
+      reason,
+    });
+  });
+
+  it('accepts a free purchase', () => {
+    expect(validateEvent(aPurchase({ amount: 0 })).ok).toBe(true);
+  });
+});
