@@ -1,0 +1,19 @@
+/** metrics-emitter settings, read once per cold start. */
+import { type Env, positiveInt, requireString } from '../shared/config.js';
+
+export interface MetricsEmitterConfig {
+  watermarksTable: string;
+  namespace: string;
+  environment: string;
+  /** Distinct EventType dimension values per batch before the rest fold into `other`. */
+  maxEventTypes: number;
+}
+
+export function loadConfig(env: Env): MetricsEmitterConfig {
+  return {
+    watermarksTable: requireString(env, 'WATERMARKS_TABLE'),
+    namespace: env.METRICS_NAMESPACE?.trim() || 'Pulse',
+    environment: requireString(env, 'ENVIRONMENT'),
+    maxEventTypes: positiveInt(env, 'MAX_EVENT_TYPES', 50),
+  };
+}

@@ -1,0 +1,30 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context, KinesisStreamEvent } from 'aws-lambda';
+import type { BatchResponse } from '../shared/batch.js';
+import { clientConfig } from '../shared/clients.js';
+import { createLogger } from '../shared/logger.js';
+import { loadConfig } from './config.js';
+import { emitBatchMetrics } from './processor.js';
+import { WatermarkStore } from './watermarks.js';
+
+const config = loadConfig(process.env);
+const logger = createLogger('metrics-emitter');
+const cloudwatch = new CloudWatchClient(clientConfig);
+const db = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig));
+const watermarks = new WatermarkStore({ db, tableName: config.watermarksTable });
+
+export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
+  const { response, summary } = await emitBatchMetrics(event, {
+    cloudwatch,
+    watermarks,
+    namespace: config.namespace,
+    environment: config.environment,
+    functionName: context.functionName,
+    maxEventTypes: config.maxEventTypes,
+    logger,
+  });
+  logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
+  return response;
+};

@@ -1,0 +1,184 @@
+/**
+ * One Lambda batch: decode, drop what a shard's watermark says was already emitted, aggregate the
+ * rest into segments, and per segment PutMetricData then advance the watermark.
+ *
+ * Exactly-once in the normal retry paths: a re-delivered record is at or below its shard's
+ * watermark and is skipped. When a PutMetricData fails, the segment's first record is reported as
+ * failed, so Lambda re-delivers from there; earlier segments are already emitted and covered by
+ * the watermark. Residual window: if the function dies (crash, timeout) after a PutMetricData
+ * succeeded and before the watermark write, that one segment is emitted again on retry.
+ */
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { type BatchResponse, mapWithConcurrency } from '../shared/batch.js';
+import { ConcurrentUpdateError } from '../shared/errors.js';
+import { decodeBatch } from '../shared/kinesis.js';
+import type { Logger } from '../shared/logger.js';
+import { compareSequence, isAfter } from '../shared/sequence.js';
+import { putMetricData } from './emitter.js';
+import { type Watermark, type WatermarkStore, watermarkKey } from './watermarks.js';
+import { aggregateSegments, type BatchItem, eventTypeLabels, type WindowContext } from './windows.js';
+
+const MAX_WATERMARK_ATTEMPTS = 3;
+const SHARD_CONCURRENCY = 4;
+
+export interface EmitterDeps {
+  cloudwatch: Pick<CloudWatchClient, 'send'>;
+  watermarks: WatermarkStore;
+  namespace: string;
+  environment: string;
+  functionName: string;
+  maxEventTypes: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface EmitSummary {
+  records: number;
+  invalid: number;
+  /** Records at or below their shard's watermark: re-deliveries, not emitted again. */
+  skipped: number;
+  emitted: number;
+  datums: number;
+  requests: number;
+  /** Events bucketed by arrival time because CloudWatch would reject their event time. */
+  displaced: number;
+  /** Events whose EventType folded into `other` (cap per batch, or unusable value). */
+  foldedEventTypes: number;
+  failedShards: number;
+}
+
+export async function emitBatchMetrics(
+  event: KinesisStreamEvent,
+  deps: EmitterDeps,
+): Promise<{ response: BatchResponse; summary: EmitSummary }> {
+  const nowMs = (deps.now ?? Date.now)();
+  const { valid, invalid } = decodeBatch(event.Records);
+  const { labelOf, folded } = eventTypeLabels(valid, deps.maxEventTypes);
+  const ctx: WindowContext = {
+    environment: deps.environment,
+    functionName: deps.functionName,
+    nowMs,
+    labelOf,
+  };
+  const summary: EmitSummary = {
+    records: event.Records.length,
+    invalid: invalid.length,
+    skipped: 0,
+    emitted: 0,
+    datums: 0,
+    requests: 0,
+    displaced: 0,
+    foldedEventTypes: folded,
+    failedShards: 0,
+  };
+
+  const shards = new Map<string, BatchItem[]>();
+  for (const item of [...valid, ...invalid]) {
+    const items = shards.get(item.shardId);
+    if (items) items.push(item);
+    else shards.set(item.shardId, [item]);
+  }
+
+  const failures = await mapWithConcurrency([...shards], SHARD_CONCURRENCY, ([shardId, items]) =>
+    emitShard(
+      shardId,
+      items.sort((a, b) => compareSequence(a.sequenceNumber, b.sequenceNumber)),
+      ctx,
+      deps,
+      summary,
+    ),
+  );
+  const batchItemFailures = failures.flatMap((seq) => (seq === undefined ? [] : [{ itemIdentifier: seq }]));
+  summary.failedShards = batchItemFailures.length;
+  return { response: { batchItemFailures }, summary };
+}
+
+/** Emits one shard's records; returns the sequence number to report as failed, if any. */
+async function emitShard(
+  shardId: string,
+  items: BatchItem[],
+  ctx: WindowContext,
+  deps: EmitterDeps,
+  summary: EmitSummary,
+): Promise<string | undefined> {
+  const pk = watermarkKey(deps.functionName, shardId);
+  let watermark: Watermark | undefined;
+  try {
+    watermark = await deps.watermarks.read(pk);
+  } catch (err) {
+    deps.logger.error('watermark read failed', { shardId, error: err });
+    return items[0]?.sequenceNumber;
+  }
+
+  const fresh = items.filter(
+    (item) => watermark.version === 0 || isAfter(item.sequenceNumber, watermark.lastSequenceNumber),
+  );
+  summary.skipped += items.length - fresh.length;
+  if (fresh.length < items.length) {
+    deps.logger.info('re-delivered records skipped', {
+      shardId,
+      skipped: items.length - fresh.length,
+      watermark: watermark.lastSequenceNumber,
+    });
+  }
+
+  let known: Watermark | undefined = watermark;
+  let displaced = 0;
+  for (const segment of aggregateSegments(fresh, ctx)) {
+    try {
+      summary.requests += await putMetricData(deps.cloudwatch, deps.namespace, segment.datums);
+    } catch (err) {
+      // Nothing of this segment went out (it is one request); earlier segments did and are covered
+      // by the watermark. Lambda re-delivers from this record.
+      deps.logger.error('PutMetricData failed', {
+        shardId,
+        firstSequenceNumber: segment.firstSequenceNumber,
+        error: err,
+      });
+      return segment.firstSequenceNumber;
+    }
+    summary.emitted += segment.records;
+    summary.datums += segment.datums.length;
+    summary.displaced += segment.displaced;
+    displaced += segment.displaced;
+    known = await advanceWatermark(deps, pk, segment.lastSequenceNumber, known);
+  }
+  if (displaced > 0) {
+    deps.logger.warn('event times CloudWatch would reject; counted at arrival time', { shardId, displaced });
+  }
+  return undefined;
+}
+
+/**
+ * Moves the watermark forward (never back). A lost race re-reads and retries. If the write still
+ * fails, the metrics are already out: the batch is NOT failed (that would re-emit them); the stale
+ * watermark only matters if these records are re-delivered, and the next segment re-reads it.
+ */
+async function advanceWatermark(
+  deps: EmitterDeps,
+  pk: string,
+  sequenceNumber: string,
+  known: Watermark | undefined,
+): Promise<Watermark | undefined> {
+  try {
+    let current = known ?? (await deps.watermarks.read(pk));
+    for (let attempt = 1; ; attempt++) {
+      if (current.version > 0 && !isAfter(sequenceNumber, current.lastSequenceNumber)) return current;
+      try {
+        return await deps.watermarks.advance(pk, sequenceNumber, current);
+      } catch (err) {
+        if (!(err instanceof ConcurrentUpdateError) || attempt >= MAX_WATERMARK_ATTEMPTS) throw err;
+        deps.logger.warn('watermark moved concurrently, re-reading', { pk, attempt });
+        current = await deps.watermarks.read(pk);
+      }
+    }
+  } catch (err) {
+    deps.logger.error('watermark write failed after metrics were emitted', {
+      pk,
+      sequenceNumber,
+      error: err,
+    });
+    return undefined;
+  }
+}

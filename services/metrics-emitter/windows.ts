@@ -1,0 +1,297 @@
+/**
+ * Pure aggregation of a batch into CloudWatch datums: one datum per (metric, dimensions, minute),
+ * each a statistic set, so a batch of thousands of events becomes a few dozen datums.
+ *
+ * Records are cut into *segments*: consecutive runs of records (in sequence order) whose datums
+ * fit in one PutMetricData request. A segment is the unit of emission and of the watermark, so
+ * when a request fails, everything before that segment's first record has been emitted exactly
+ * once and everything from it on has not been emitted at all.
+ */
+import type { Dimension, MetricDatum, StandardUnit } from '@aws-sdk/client-cloudwatch';
+import { isPurchase, KNOWN_EVENT_TYPES } from '../shared/event.js';
+import type { InvalidRecord, ValidRecord } from '../shared/kinesis.js';
+
+export const MINUTE_MS = 60_000;
+/** CloudWatch rejects datums older than two weeks ... */
+export const MAX_AGE_MS = 14 * 24 * 60 * MINUTE_MS;
+/** ... or more than two hours in the future. */
+export const MAX_AHEAD_MS = 2 * 60 * MINUTE_MS;
+/** Margin inside those limits, so a datum accepted here is still accepted when (re)sent. */
+export const TIMESTAMP_MARGIN_MS = 10 * MINUTE_MS;
+/** PutMetricData limits: 1000 datums and 1 MB per request (the byte budget leaves headroom). */
+export const MAX_DATUMS_PER_REQUEST = 1000;
+export const MAX_REQUEST_BYTES = 900_000;
+/** EventType value for types beyond the per-batch cap or not usable as a dimension value. */
+export const OTHER_EVENT_TYPE = 'other';
+
+export const METRICS = {
+  events: 'Events',
+  purchases: 'Purchases',
+  revenue: 'Revenue',
+  orderValue: 'OrderValue',
+  invalidRecords: 'InvalidRecords',
+  pipelineLag: 'PipelineLagMs',
+} as const;
+
+export type BatchItem = ValidRecord | InvalidRecord;
+
+export function isValidItem(item: BatchItem): item is ValidRecord {
+  return 'event' in item;
+}
+
+export interface WindowContext {
+  environment: string;
+  functionName: string;
+  /** Processing time (epoch ms): lag is measured against it and it bounds acceptable timestamps. */
+  nowMs: number;
+  /** Maps a raw eventType to its EventType dimension value (see eventTypeLabels). */
+  labelOf: (eventType: string) => string;
+}
+
+export interface Segment {
+  firstSequenceNumber: string;
+  lastSequenceNumber: string;
+  records: number;
+  /** Events whose event time CloudWatch would reject, bucketed by arrival time instead. */
+  displaced: number;
+  datums: MetricDatum[];
+}
+
+export function minuteOf(ms: number): number {
+  return Math.floor(ms / MINUTE_MS) * MINUTE_MS;
+}
+
+/** True if CloudWatch accepts a datum stamped `ms` when sent at about `nowMs`. */
+export function isAcceptedTimestamp(ms: number, nowMs: number): boolean {
+  return ms >= nowMs - MAX_AGE_MS + TIMESTAMP_MARGIN_MS && ms <= nowMs + MAX_AHEAD_MS - TIMESTAMP_MARGIN_MS;
+}
+
+/**
+ * The minute a record counts in: its event time's minute when CloudWatch accepts it; otherwise
+ * its arrival minute (a replay of old data, or a producer clock far off), and if even that is out
+ * of range, the processing minute.
+ */
+export function bucketMinute(
+  eventMs: number,
+  arrivalMs: number,
+  nowMs: number,
+): { minute: number; displaced: boolean } {
+  const eventMinute = minuteOf(eventMs);
+  if (isAcceptedTimestamp(eventMinute, nowMs)) return { minute: eventMinute, displaced: false };
+  const arrivalMinute = minuteOf(arrivalMs);
+  if (isAcceptedTimestamp(arrivalMinute, nowMs)) return { minute: arrivalMinute, displaced: true };
+  return { minute: minuteOf(nowMs), displaced: true };
+}
+
+/** CloudWatch dimension values must be printable ASCII with at least one non-space character. */
+export function isUsableDimensionValue(value: string): boolean {
+  return value.length > 0 && value.length <= 255 && /^[\x20-\x7e]+$/.test(value) && value.trim() !== '';
+}
+
+/**
+ * EventType dimension values for a batch. Each distinct value is a separate (billed) metric, so a
+ * batch keeps at most `maxTypes` of them: the known types first, then the most frequent others
+ * (ties by name, so the choice is deterministic); the rest, and values CloudWatch cannot take,
+ * fold into `other`.
+ */
+export function eventTypeLabels(
+  records: readonly ValidRecord[],
+  maxTypes: number,
+): { labelOf: (eventType: string) => string; folded: number } {
+  const counts = new Map<string, number>();
+  for (const { event } of records) counts.set(event.eventType, (counts.get(event.eventType) ?? 0) + 1);
+  const known = new Set<string>(KNOWN_EVENT_TYPES);
+  const ranked = [...counts]
+    .filter(([type]) => isUsableDimensionValue(type) && type !== OTHER_EVENT_TYPE)
+    .sort(
+      ([a, ca], [b, cb]) =>
+        Number(known.has(b)) - Number(known.has(a)) || cb - ca || (a < b ? -1 : a > b ? 1 : 0),
+    );
+  const kept = new Set(ranked.slice(0, maxTypes).map(([type]) => type));
+  let folded = 0;
+  for (const [type, count] of counts) if (!kept.has(type)) folded += count;
+  return { labelOf: (type) => (kept.has(type) ? type : OTHER_EVENT_TYPE), folded };
+}
+
+interface Cell {
+  metric: string;
+  unit: StandardUnit;
+  minute: number;
+  dimensions: Dimension[];
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+/** Rough serialised size of a datum; the JSON protocol spends about this much per datum. */
+function estimateBytes(metric: string, dimensions: readonly Dimension[]): number {
+  let bytes = 220 + metric.length;
+  for (const d of dimensions) bytes += 30 + (d.Name?.length ?? 0) + (d.Value?.length ?? 0);
+  return bytes;
+}
+
+/** One segment's cells, keyed by metric, minute and dimension values. */
+class SegmentAggregate {
+  readonly cells = new Map<string, Cell>();
+  bytes = 0;
+  records = 0;
+  displaced = 0;
+  first = '';
+  last = '';
+
+  constructor(private readonly ctx: WindowContext) {}
+
+  /** The cells a record touches, as [key, metric, unit, minute, dimensions, value]. */
+  contributions(
+    item: BatchItem,
+  ): Array<[string, string, StandardUnit, number, Dimension[], number, boolean]> {
+    const { environment, functionName, nowMs } = this.ctx;
+    const env: Dimension = { Name: 'Environment', Value: environment };
+    const out: Array<[string, string, StandardUnit, number, Dimension[], number, boolean]> = [];
+    const add = (
+      metric: string,
+      unit: StandardUnit,
+      minute: number,
+      dims: Dimension[],
+      value: number,
+      displaced = false,
+    ) =>
+      out.push([
+        `${metric}|${minute}|${dims.map((d) => d.Value).join('|')}`,
+        metric,
+        unit,
+        minute,
+        dims,
+        value,
+        displaced,
+      ]);
+    const lagMinute = minuteOf(nowMs);
+    add(
+      METRICS.pipelineLag,
+      'Milliseconds',
+      lagMinute,
+      [env, { Name: 'Function', Value: functionName }],
+      Math.max(0, nowMs - item.arrivalMs),
+    );
+    if (!isValidItem(item)) {
+      const { minute } = bucketMinute(item.arrivalMs, item.arrivalMs, nowMs);
+      add(METRICS.invalidRecords, 'Count', minute, [env], 1);
+      return out;
+    }
+    const { event } = item;
+    const { minute, displaced } = bucketMinute(event.timestamp, item.arrivalMs, nowMs);
+    add(METRICS.events, 'Count', minute, [env], 1, displaced);
+    add(
+      METRICS.events,
+      'Count',
+      minute,
+      [env, { Name: 'EventType', Value: this.ctx.labelOf(event.eventType) }],
+      1,
+    );
+    if (isPurchase(event)) {
+      add(METRICS.purchases, 'Count', minute, [env], 1);
+      add(METRICS.revenue, 'None', minute, [env], event.data.amount);
+      add(METRICS.orderValue, 'None', minute, [env], event.data.amount);
+    }
+    return out;
+  }
+
+  /** How many new cells and bytes adding `item` would cost. */
+  cost(item: BatchItem): { cells: number; bytes: number } {
+    let cells = 0;
+    let bytes = 0;
+    for (const [key, metric, , , dims] of this.contributions(item)) {
+      if (this.cells.has(key)) continue;
+      cells += 1;
+      bytes += estimateBytes(metric, dims);
+    }
+    return { cells, bytes };
+  }
+
+  add(item: BatchItem): void {
+    if (this.records === 0) this.first = item.sequenceNumber;
+    this.last = item.sequenceNumber;
+    this.records += 1;
+    for (const [key, metric, unit, minute, dimensions, value, displaced] of this.contributions(item)) {
+      if (displaced) this.displaced += 1;
+      const cell = this.cells.get(key);
+      if (cell) {
+        cell.count += 1;
+        cell.sum += value;
+        cell.min = Math.min(cell.min, value);
+        cell.max = Math.max(cell.max, value);
+      } else {
+        this.cells.set(key, {
+          metric,
+          unit,
+          minute,
+          dimensions,
+          count: 1,
+          sum: value,
+          min: value,
+          max: value,
+        });
+        this.bytes += estimateBytes(metric, dimensions);
+      }
+    }
+  }
+
+  toSegment(): Segment {
+    const cells = [...this.cells.values()].sort(
+      (a, b) => a.minute - b.minute || compareText(a.metric, b.metric) || compareText(dimsKey(a), dimsKey(b)),
+    );
+    return {
+      firstSequenceNumber: this.first,
+      lastSequenceNumber: this.last,
+      records: this.records,
+      displaced: this.displaced,
+      datums: cells.map((c) => ({
+        MetricName: c.metric,
+        Dimensions: c.dimensions,
+        Timestamp: new Date(c.minute),
+        StatisticValues: { SampleCount: c.count, Sum: c.sum, Minimum: c.min, Maximum: c.max },
+        Unit: c.unit,
+        StorageResolution: 60,
+      })),
+    };
+  }
+}
+
+function dimsKey(cell: Cell): string {
+  return cell.dimensions.map((d) => `${d.Name}=${d.Value}`).join(',');
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Aggregates one shard's records (in sequence order) into segments, each small enough for one
+ * PutMetricData request. Counts are statistic sets of ones (SampleCount = Sum = count), amounts
+ * are statistic sets of the amounts, lag is a statistic set of per-record lags.
+ */
+export function aggregateSegments(
+  items: readonly BatchItem[],
+  ctx: WindowContext,
+  limits: { maxDatums: number; maxBytes: number } = {
+    maxDatums: MAX_DATUMS_PER_REQUEST,
+    maxBytes: MAX_REQUEST_BYTES,
+  },
+): Segment[] {
+  const segments: Segment[] = [];
+  let current = new SegmentAggregate(ctx);
+  for (const item of items) {
+    const { cells, bytes } = current.cost(item);
+    if (
+      current.records > 0 &&
+      (current.cells.size + cells > limits.maxDatums || current.bytes + bytes > limits.maxBytes)
+    ) {
+      segments.push(current.toSegment());
+      current = new SegmentAggregate(ctx);
+    }
+    current.add(item);
+  }
+  if (current.records > 0) segments.push(current.toSegment());
+  return segments;
+}
