@@ -1,0 +1,406 @@
+/**
+ * Terraform wiring that `terraform validate` cannot see, asserted on the parsed HCL
+ * (@cdktf/hcl2json) against the single sources of truth: services/resources.json and
+ * services/<fn>/function.json. No provider, no network.
+ */
+import { readdirSync, readFileSync, existsSync, lstatSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+// biome-ignore lint/style/useNodejsImportProtocol: package import
+import { convertFiles } from '@cdktf/hcl2json';
+
+type Json = Record<string, any>;
+
+const root = join(__dirname, '..', '..');
+const tf = join(root, 'terraform');
+const services = join(root, 'services');
+const ENVS = ['dev', 'staging', 'prod'] as const;
+const FUNCTIONS = ['fraud-rules', 'metrics-emitter', 'session-updater'];
+
+const resources: Json = JSON.parse(readFileSync(join(services, 'resources.json'), 'utf8'));
+const functionDirs = readdirSync(services).filter((d) => existsSync(join(services, d, 'function.json')));
+const fnConfig: Record<string, Json> = Object.fromEntries(
+  functionDirs.map((d) => [d, JSON.parse(readFileSync(join(services, d, 'function.json'), 'utf8'))]),
+);
+
+const parsed: Record<string, Json> = {};
+async function mod(dir: string): Promise<Json> {
+  parsed[dir] ??= await convertFiles(join(tf, dir));
+  return parsed[dir];
+}
+const one = (blocks: Json[] | undefined, what: string): Json => {
+  expect(blocks).toBeDefined();
+  expect(blocks).toHaveLength(1);
+  if (!blocks) throw new Error(what);
+  return blocks[0];
+};
+const ref = (expr: string) => `\${${expr}}`;
+const camelToSnake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+function walkFiles(dir: string, ext: RegExp, out: string[] = []): string[] {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (name === 'node_modules' || name === '.terraform') continue;
+    const st = lstatSync(p);
+    if (st.isDirectory()) walkFiles(p, ext, out);
+    else if (ext.test(name)) out.push(p);
+  }
+  return out;
+}
+
+describe('functions: the source of truth', () => {
+  test('exactly the three stream consumers have a function.json', () => {
+    expect(functionDirs.sort()).toEqual(FUNCTIONS);
+  });
+
+  test.each(FUNCTIONS)('%s: function.json names only resources that resources.json declares', (fn) => {
+    const r = fnConfig[fn].resources;
+    for (const t of Object.values<Json>(r.tables)) expect(Object.keys(resources.tables)).toContain(t.table);
+    for (const q of Object.values<Json>(r.queues)) expect(Object.keys(resources.queues)).toContain(q.queue);
+    for (const t of Object.values<Json>(r.topics)) expect(Object.keys(resources.topics)).toContain(t.topic);
+    for (const group of ['tables', 'queues', 'topics']) {
+      for (const [envVar, grant] of Object.entries<Json>(r[group])) {
+        expect(envVar).toMatch(/^[A-Z][A-Z0-9_]*$/);
+        expect(grant.actions.length).toBeGreaterThan(0);
+        for (const a of grant.actions) expect(a).toMatch(/^[a-z0-9]+:[A-Za-z]+$/); // no wildcards
+      }
+    }
+  });
+
+  test.each(FUNCTIONS)('%s: stream settings are bounded (poison records never block a shard)', (fn) => {
+    const m = fnConfig[fn].eventSourceMapping;
+    expect(['TRIM_HORIZON', 'LATEST']).toContain(m.startingPosition);
+    expect(m.maximumRetryAttempts).toBeGreaterThanOrEqual(0);
+    expect(m.maximumRecordAgeInSeconds).toBeGreaterThanOrEqual(60);
+    expect(m.batchSize).toBeLessThanOrEqual(10000);
+  });
+});
+
+describe('modules/pulse: everything is read from services/', () => {
+  let pulse: Json;
+  let call: Json;
+  beforeAll(async () => {
+    pulse = await mod('modules/pulse');
+    call = one(pulse.module.functions, 'module.functions');
+  });
+  const locals = () => Object.assign({}, ...pulse.locals);
+
+  test('function.json and resources.json are decoded with jsondecode(file(...))', () => {
+    const l = locals();
+    expect(l.resources).toBe(ref('jsondecode(file("${local.services_dir}/resources.json"))'));
+    expect(l.functions).toContain('fileset(local.services_dir, "*/function.json")');
+    expect(l.functions).toContain('jsondecode(file(');
+    expect(l.namespace).toBe(ref('local.resources.metrics.namespace'));
+    expect(resources.metrics.namespace).toBe('Pulse');
+  });
+
+  test('one consumer-function per function.json (for_each)', () => {
+    expect(call.source).toBe('../consumer-function');
+    expect(call.for_each).toBe(ref('local.fn'));
+    expect(locals().fn).toContain('for k, c in local.functions');
+  });
+
+  test('every eventSourceMapping setting of function.json reaches the mapping, unchanged', () => {
+    const esm = call.event_source_mapping;
+    const keys = new Set(FUNCTIONS.flatMap((fn) => Object.keys(fnConfig[fn].eventSourceMapping)));
+    expect(Object.keys(esm).sort()).toEqual([...keys].map(camelToSnake).sort());
+    for (const k of keys) expect(esm[camelToSnake(k)]).toBe(ref(`each.value.event_source_mapping.${k}`));
+    expect(locals().fn).toContain('event_source_mapping = c.eventSourceMapping');
+  });
+
+  test('memory, timeout, description and the static environment come from function.json', () => {
+    const fn = locals().fn as string;
+    for (const [tfName, jsonName] of [
+      ['memory_size', 'memorySize'],
+      ['timeout', 'timeout'],
+      ['description', 'description'],
+    ]) {
+      expect(fn).toMatch(new RegExp(`${tfName}\\s*=\\s*c\\.${jsonName}\\b`));
+      expect(call[tfName]).toBe(ref(`each.value.${tfName}`));
+    }
+    expect(fn).toMatch(/environment\s*=\s*tomap\(c\.environment\)/);
+    expect(fn).toMatch(/put_metric_data\s*=\s*c\.resources\.putMetricData/);
+  });
+
+  test('environment = function.json environment + ENVIRONMENT + one variable per resource + METRICS_NAMESPACE + FRAUD_RULES', () => {
+    const env = call.environment_variables as string;
+    expect(env.startsWith('${merge(')).toBe(true);
+    expect(env).toContain('each.value.environment,');
+    expect(env).toContain('{ ENVIRONMENT = var.environment }');
+    expect(env).toContain('{ for env, r in each.value.tables : env => module.tables.names[r.key] }');
+    expect(env).toContain('{ for env, r in each.value.queues : env => local.queue_urls[r.key] }');
+    expect(env).toContain('{ for env, r in each.value.topics : env => local.topic_arns[r.key] }');
+    expect(env).toContain('each.value.put_metric_data ? { METRICS_NAMESPACE = local.namespace } : {}');
+    expect(env).toContain('{ FRAUD_RULES = local.fraud_rules_json }');
+    // later merge arguments win: the per-environment FRAUD_RULES must come after the static environment
+    expect(env.indexOf('FRAUD_RULES')).toBeGreaterThan(env.indexOf('each.value.environment'));
+  });
+
+  test('each role is granted exactly its own function.json resources', () => {
+    const access = call.resource_access as string;
+    expect(access).toContain('{ for env, r in each.value.tables : env => { arns = [module.tables.arns[r.key]], actions = r.actions } }');
+    expect(access).toContain('{ for env, r in each.value.queues : env => { arns = [local.queue_arns[r.key]], actions = r.actions } }');
+    expect(access).toContain('{ for env, r in each.value.topics : env => { arns = [local.topic_arns[r.key]], actions = r.actions } }');
+    expect(access).not.toMatch(/\*/);
+    expect(call.put_metric_data).toBe(ref('each.value.put_metric_data'));
+  });
+
+  test('FRAUD_RULES covers every rule parameter of the seed in function.json', () => {
+    const seed = JSON.parse(fnConfig['fraud-rules'].environment.FRAUD_RULES);
+    const expr = locals().fraud_rules_json as string;
+    for (const [rule, params] of Object.entries<any>(seed)) {
+      if (typeof params !== 'object') {
+        expect(expr).toContain(`local.fraud_seed.${rule})`);
+        continue;
+      }
+      for (const p of Object.keys(params)) {
+        if (p === 'enabled') expect(expr).toContain(`!contains(local.fr.disabled_rules, "${rule}")`);
+        else expect(expr).toContain(`local.fraud_seed.${rule}.${p})`);
+      }
+    }
+  });
+
+  test('every resources.json table, queue and topic is created', () => {
+    const tables = one(pulse.module.tables, 'module.tables');
+    expect(tables.tables).toContain('for k, t in local.resources.tables');
+    expect(tables.tables).toMatch(/hash_key\s*=\s*t\.hashKey/);
+    expect(tables.tables).toMatch(/range_key\s*=\s*try\(t\.rangeKey, null\)/);
+    expect(tables.tables).toMatch(/ttl_attribute\s*=\s*try\(t\.ttlAttribute, null\)/);
+    expect(one(pulse.resource.aws_sqs_queue.resource, 'queues').for_each).toBe(ref('local.resources.queues'));
+    expect(Object.keys(resources.topics)).toEqual(['alerts']);
+    expect(locals().topic_arns).toEqual({ alerts: ref('module.alerts.topic_arn') });
+    const stream = one(pulse.module.stream, 'module.stream');
+    expect(stream.name).toBe('${local.prefix}-${local.resources.stream.name}');
+    expect(locals().prefix).toBe('pulse-${var.environment}');
+  });
+});
+
+describe('modules/consumer-function: EFO, least privilege, bundle', () => {
+  let m: Json;
+  beforeAll(async () => {
+    m = await mod('modules/consumer-function');
+  });
+
+  test('its own EFO consumer and a mapping on that consumer ARN', () => {
+    const consumer = one(m.resource.aws_kinesis_stream_consumer.this, 'consumer');
+    expect(consumer.stream_arn).toBe(ref('var.stream_arn'));
+    expect(Object.keys(m.resource.aws_kinesis_stream_consumer)).toEqual(['this']);
+    const esm = one(m.resource.aws_lambda_event_source_mapping.this, 'mapping');
+    expect(esm.event_source_arn).toBe(ref('aws_kinesis_stream_consumer.this.arn'));
+    expect(esm.function_name).toBe(ref('aws_lambda_function.this.arn'));
+    expect(esm.function_response_types).toEqual(['ReportBatchItemFailures']);
+    expect(esm.destination_config[0].on_failure[0].destination_arn).toBe(ref('aws_sqs_queue.on_failure.arn'));
+    for (const k of [
+      'batch_size',
+      'maximum_batching_window_in_seconds',
+      'parallelization_factor',
+      'starting_position',
+      'maximum_retry_attempts',
+      'bisect_batch_on_function_error',
+      'maximum_record_age_in_seconds',
+    ]) {
+      expect(esm[k]).toBe(ref(`var.event_source_mapping.${k}`));
+    }
+  });
+
+  test('the on-failure queue and logs are encrypted with the CMK', () => {
+    expect(one(m.resource.aws_sqs_queue.on_failure, 'dlq').kms_master_key_id).toBe(ref('var.kms_key_arn'));
+    expect(one(m.resource.aws_cloudwatch_log_group.this, 'logs').kms_key_id).toBe(ref('var.kms_key_arn'));
+  });
+
+  test('Lambda: nodejs22.x on arm64, index.handler, zip from make build with filebase64sha256', () => {
+    const fn = one(m.resource.aws_lambda_function.this, 'lambda');
+    expect(fn.runtime).toBe('nodejs22.x');
+    expect(fn.architectures).toEqual(['arm64']);
+    expect(fn.handler).toBe('index.handler');
+    expect(fn.filename).toBe(ref('var.package_path'));
+    expect(fn.source_code_hash).toBe(ref('filebase64sha256(var.package_path)'));
+    expect(fn.memory_size).toBe(ref('var.memory_size'));
+    expect(fn.timeout).toBe(ref('var.timeout'));
+    expect(fn.environment[0].variables).toBe(ref('var.environment_variables'));
+    expect(fn.role).toBe(ref('aws_iam_role.this.arn'));
+  });
+
+  test('the role only reaches its own consumer, log group, queue, the stream, the key and the passed-in resources', () => {
+    const doc = one(m.data.aws_iam_policy_document.this, 'policy');
+    const allowed = new Set([
+      ref('var.stream_arn'),
+      ref('aws_kinesis_stream_consumer.this.arn'),
+      '${aws_cloudwatch_log_group.this.arn}:*',
+      ref('aws_sqs_queue.on_failure.arn'),
+      ref('var.kms_key_arn'),
+    ]);
+    const bySid: Record<string, Json> = {};
+    for (const s of doc.statement) {
+      bySid[s.sid] = s;
+      for (const r of s.resources) expect(allowed).toContain(r);
+      for (const a of s.actions) expect(a).not.toContain('*');
+    }
+    expect(bySid.OwnConsumer.actions.sort()).toEqual(['kinesis:DescribeStreamConsumer', 'kinesis:SubscribeToShard']);
+    expect(bySid.OwnConsumer.resources).toEqual([ref('aws_kinesis_stream_consumer.this.arn')]);
+    expect(bySid.ReadStream.actions.sort()).toEqual(
+      ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'].sort(),
+    );
+    const dyn = doc.dynamic.statement.map((d: Json) => ({ for_each: d.for_each, ...d.content[0] }));
+    const access = dyn.find((d: Json) => d.for_each === ref('var.resource_access'));
+    expect(access.resources).toBe(ref('statement.value.arns'));
+    expect(access.actions).toBe(ref('statement.value.actions'));
+    // "*" only where AWS has no resource-level permissions, and PutMetricData only in its namespace
+    for (const d of dyn.filter((x: Json) => Array.isArray(x.resources) && x.resources.includes('*'))) {
+      if (d.actions.includes('cloudwatch:PutMetricData')) {
+        expect(d.actions).toEqual(['cloudwatch:PutMetricData']);
+        expect(d.for_each).toBe(ref('var.put_metric_data ? [var.metrics_namespace] : []'));
+        expect(d.condition[0]).toEqual({ test: 'StringEquals', variable: 'cloudwatch:namespace', values: [ref('statement.value')] });
+      } else {
+        expect(d.actions.every((a: string) => a.startsWith('xray:'))).toBe(true);
+      }
+    }
+  });
+});
+
+describe('modules/tables and the code', () => {
+  test('tables take hash/range keys and TTL from resources.json, on-demand, PITR, KMS', async () => {
+    const m = await mod('modules/tables');
+    const t = one(m.resource.aws_dynamodb_table.this, 'table');
+    expect(t.for_each).toBe(ref('var.tables'));
+    expect(t.name).toBe('${var.name_prefix}-${each.key}');
+    expect(t.billing_mode).toBe('PAY_PER_REQUEST');
+    expect(t.hash_key).toBe(ref('each.value.hash_key'));
+    expect(t.range_key).toBe(ref('each.value.range_key'));
+    expect(t.point_in_time_recovery[0].enabled).toBe(ref('var.point_in_time_recovery'));
+    expect(t.server_side_encryption[0]).toEqual({ enabled: true, kms_key_arn: ref('var.kms_key_arn') });
+    expect(t.dynamic.ttl[0].for_each).toBe(ref('each.value.ttl_attribute == null ? [] : [each.value.ttl_attribute]'));
+    expect(t.dynamic.attribute[0].for_each).toBe(ref('each.value.range_key == null ? [] : [each.value.range_key]'));
+  });
+
+  // Names the code reads from its environment: requireString(env, 'X'), positiveInt(env, 'X', ..), env.X, env['X'].
+  const envReads = (fn: string): { required: Set<string>; all: Set<string> } => {
+    const required = new Set<string>();
+    const all = new Set<string>();
+    for (const file of walkFiles(join(services, fn), /\.ts$/)) {
+      const src = readFileSync(file, 'utf8');
+      for (const m of src.matchAll(/(requireString|jsonValue)\(\s*\w+\s*,\s*['"]([A-Z][A-Z0-9_]*)['"]/g)) {
+        required.add(m[2]);
+        all.add(m[2]);
+      }
+      for (const m of src.matchAll(/\(\s*\w+\s*,\s*['"]([A-Z][A-Z0-9_]*)['"]/g)) all.add(m[1]);
+      for (const m of src.matchAll(/env(?:\.|\[['"])([A-Z][A-Z0-9_]*)/g)) all.add(m[1]);
+    }
+    return { required, all };
+  };
+
+  test.each(FUNCTIONS)('%s: every variable the code requires is set by Terraform', (fn) => {
+    const c = fnConfig[fn];
+    const provided = new Set([
+      ...Object.keys(c.environment),
+      ...Object.keys(c.resources.tables),
+      ...Object.keys(c.resources.queues),
+      ...Object.keys(c.resources.topics),
+      'ENVIRONMENT',
+      ...(c.resources.putMetricData ? ['METRICS_NAMESPACE'] : []),
+    ]);
+    const { required, all } = envReads(fn);
+    for (const name of required) expect({ fn, name, provided: provided.has(name) }).toEqual({ fn, name, provided: true });
+    // resource variables the code reads must be declared as resources (so IAM and values follow)
+    for (const name of all) {
+      if (/_(TABLE|QUEUE_URL|TOPIC_ARN)$/.test(name)) expect({ fn, name, provided: provided.has(name) }).toEqual({ fn, name, provided: true });
+    }
+  });
+
+  test.each(FUNCTIONS)('%s: the code uses the key attributes resources.json gives its tables', (fn) => {
+    const files = walkFiles(join(services, fn), /\.ts$/);
+    if (files.length === 0) return; // service not written yet: nothing to compare
+    const src = files.map((f) => readFileSync(f, 'utf8')).join('\n');
+    const usesTable = (envVar: string) => src.includes(envVar);
+    for (const [envVar, grant] of Object.entries<Json>(fnConfig[fn].resources.tables)) {
+      if (!usesTable(envVar)) continue;
+      const table = resources.tables[grant.table];
+      expect(table).toBeDefined();
+      for (const key of [table.hashKey, table.rangeKey].filter(Boolean)) {
+        expect({ fn, table: grant.table, key, inCode: new RegExp(`\\b${key}\\b`).test(src) }).toEqual({
+          fn,
+          table: grant.table,
+          key,
+          inCode: true,
+        });
+      }
+    }
+  });
+});
+
+describe('modules/alerts and modules/observability', () => {
+  test('alerts: KMS topic, severity filter policies, optional Chatbot and SQS', async () => {
+    const m = await mod('modules/alerts');
+    expect(one(m.resource.aws_sns_topic.this, 'topic').kms_master_key_id).toBe(ref('var.kms_key_arn'));
+    const l = Object.assign({}, ...m.locals);
+    expect(l.severities).toEqual(['low', 'medium', 'high']);
+    expect(l.severity_filter).toContain('jsonencode({ severity = slice(');
+    expect(one(m.resource.aws_sns_topic_subscription.email, 'email').protocol).toBe('email');
+    expect(one(m.resource.aws_sns_topic_subscription.sqs, 'sqs').raw_message_delivery).toBe(true);
+    const chat = one(m.resource.aws_chatbot_slack_channel_configuration.this, 'chatbot');
+    expect(chat.sns_topic_arns).toEqual([ref('aws_sns_topic.this.arn')]);
+    expect(one(m.resource.aws_sqs_queue.subscription, 'feed').kms_master_key_id).toBe(ref('var.kms_key_arn'));
+  });
+
+  test('observability: the alarms and the metrics the code emits', async () => {
+    const m = await mod('modules/observability');
+    const alarms = m.resource.aws_cloudwatch_metric_alarm;
+    for (const a of ['iterator_age', 'errors', 'throttles', 'on_failure_depth']) {
+      expect(one(alarms[a], a).for_each).toBe(ref('var.functions'));
+    }
+    expect(alarms.iterator_age[0].metric_name).toBe('IteratorAge');
+    expect(alarms.iterator_age[0].namespace).toBe('AWS/Lambda');
+    expect(alarms.events_per_minute[0].metric_name).toBe('Events');
+    expect(alarms.invalid_records[0].metric_name).toBe('InvalidRecords');
+    for (const a of Object.values<Json[]>(alarms)) expect(a[0].alarm_actions).toBe(ref('local.alarm_common.alarm_actions'));
+    const body = JSON.stringify(m.locals);
+    for (const metric of ['Events', 'Revenue', 'Purchases', 'OrderValue', 'InvalidRecords', 'PipelineLagMs', 'NumberOfMessagesPublished']) {
+      expect(body).toContain(metric);
+    }
+    expect(body).toContain('rev / pur'); // average order value as metric math
+    const vars = one(m.variable.thresholds, 'thresholds');
+    expect(vars.type).toContain('events_per_minute      = optional(number, 1000)');
+  });
+});
+
+describe('environment roots', () => {
+  test.each(ENVS)('%s: thin root calling modules/pulse, shared files symlinked, partial S3 backend', async (env) => {
+    const dir = join(tf, 'envs', env);
+    for (const f of ['versions.tf', 'variables.tf', 'outputs.tf']) {
+      expect(lstatSync(join(dir, f)).isSymbolicLink()).toBe(true);
+      expect(statSync(join(dir, f)).isFile()).toBe(true);
+    }
+    expect(existsSync(join(dir, 'backend.hcl.example'))).toBe(true);
+    const r = await mod(`envs/${env}`);
+    expect(one(r.locals, 'locals').environment).toBe(env);
+    const pulse = one(r.module.pulse, 'module.pulse');
+    expect(pulse.source).toBe('../../modules/pulse');
+    expect(pulse.environment).toBe(ref('local.environment'));
+    const t = one(r.terraform, 'terraform');
+    expect(t.backend).toEqual({ s3: [{}] });
+    expect(t.required_version).toMatch(/>= 1\.5\.7/);
+    expect(t.required_providers[0].aws.source).toBe('hashicorp/aws');
+    expect(t.required_providers[0].aws.version).toMatch(/^~> 6\./);
+    for (const o of ['stream_name', 'stream_arn', 'alerts_topic_arn', 'dashboard_url']) expect(r.output[o]).toBeDefined();
+    expect(one(r.variable.fraud_rules, 'fraud_rules').type).toContain('large_purchase_threshold');
+  });
+
+  test('no account id, no archive_file, no committed state or lock file', () => {
+    const files = walkFiles(tf, /\.(tf|hcl|example|tfvars)$/);
+    for (const f of files) {
+      const src = readFileSync(f, 'utf8');
+      expect({ f: relative(root, f), account: /\b\d{12}\b/.test(src) }).toEqual({ f: relative(root, f), account: false });
+      expect(src).not.toContain('archive_file');
+    }
+    expect(walkFiles(tf, /(\.tfstate|\.terraform\.lock\.hcl)$/)).toEqual([]);
+  });
+
+  test('every checkov skip carries a reason', () => {
+    for (const f of walkFiles(tf, /\.tf$/)) {
+      for (const line of readFileSync(f, 'utf8').split('\n')) {
+        const m = line.match(/#checkov:skip=([A-Z0-9_]+)(:(.*))?/);
+        if (m) expect({ f: relative(root, f), check: m[1], reason: (m[3] ?? '').trim().length > 10 }).toEqual({ f: relative(root, f), check: m[1], reason: true });
+      }
+    }
+  });
+});
