@@ -1,0 +1,39 @@
+import { loadConfig } from '../../../services/metrics-emitter/config.js';
+import { ConfigError } from '../../../services/shared/errors.js';
+
+describe('loadConfig', () => {
+  it('reads the table, namespace, environment and type cap', () => {
+    expect(
+      loadConfig({
+        WATERMARKS_TABLE: 'pulse-dev-watermarks',
+        METRICS_NAMESPACE: 'PulseX',
+        ENVIRONMENT: 'dev',
+        MAX_EVENT_TYPES: '20',
+      }),
+    ).toEqual({
+      watermarksTable: 'pulse-dev-watermarks',
+      namespace: 'PulseX',
+      environment: 'dev',
+      maxEventTypes: 20,
+    });
+  });
+
+  it('defaults the namespace to Pulse and the cap to 50', () => {
+    expect(loadConfig({ WATERMARKS_TABLE: 't', ENVIRONMENT: 'dev' })).toEqual({
+      watermarksTable: 't',
+      namespace: 'Pulse',
+      environment: 'dev',
+      maxEventTypes: 50,
+    });
+  });
+
+  it('names a missing or malformed variable', () => {
+    expect(() => loadConfig({ ENVIRONMENT: 'dev' })).toThrow(
+      new ConfigError('environment variable WATERMARKS_TABLE is required but not set'),
+    );
+    expect(() => loadConfig({ WATERMARKS_TABLE: 't' })).toThrow(/ENVIRONMENT/);
+    expect(() => loadConfig({ WATERMARKS_TABLE: 't', ENVIRONMENT: 'dev', MAX_EVENT_TYPES: '0' })).toThrow(
+      /MAX_EVENT_TYPES/,
+    );
+  });
+});
