@@ -1,14 +1,16 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected values are Terraform interpolations
+// biome-ignore-all lint/suspicious/noExplicitAny: hcl2json output is untyped JSON walked by path
 /**
  * Terraform wiring that `terraform validate` cannot see, asserted on the parsed HCL
  * (@cdktf/hcl2json) against the single sources of truth: services/resources.json and
  * services/<fn>/function.json. No provider, no network.
  */
-import { readdirSync, readFileSync, existsSync, lstatSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-// biome-ignore lint/style/useNodejsImportProtocol: package import
 import { convertFiles } from '@cdktf/hcl2json';
+import { moduleDocs, splice } from '../../scripts/tf/module-docs.js';
 
-type Json = Record<string, any>;
+type Json = any;
 
 const root = join(__dirname, '..', '..');
 const tf = join(root, 'terraform');
@@ -110,11 +112,12 @@ describe('modules/pulse: everything is read from services/', () => {
 
   test('memory, timeout, description and the static environment come from function.json', () => {
     const fn = locals().fn as string;
-    for (const [tfName, jsonName] of [
+    const pairs: Array<[string, string]> = [
       ['memory_size', 'memorySize'],
       ['timeout', 'timeout'],
       ['description', 'description'],
-    ]) {
+    ];
+    for (const [tfName, jsonName] of pairs) {
       expect(fn).toMatch(new RegExp(`${tfName}\\s*=\\s*c\\.${jsonName}\\b`));
       expect(call[tfName]).toBe(ref(`each.value.${tfName}`));
     }
@@ -138,9 +141,15 @@ describe('modules/pulse: everything is read from services/', () => {
 
   test('each role is granted exactly its own function.json resources', () => {
     const access = call.resource_access as string;
-    expect(access).toContain('{ for env, r in each.value.tables : env => { arns = [module.tables.arns[r.key]], actions = r.actions } }');
-    expect(access).toContain('{ for env, r in each.value.queues : env => { arns = [local.queue_arns[r.key]], actions = r.actions } }');
-    expect(access).toContain('{ for env, r in each.value.topics : env => { arns = [local.topic_arns[r.key]], actions = r.actions } }');
+    expect(access).toContain(
+      '{ for env, r in each.value.tables : env => { arns = [module.tables.arns[r.key]], actions = r.actions } }',
+    );
+    expect(access).toContain(
+      '{ for env, r in each.value.queues : env => { arns = [local.queue_arns[r.key]], actions = r.actions } }',
+    );
+    expect(access).toContain(
+      '{ for env, r in each.value.topics : env => { arns = [local.topic_arns[r.key]], actions = r.actions } }',
+    );
     expect(access).not.toMatch(/\*/);
     expect(call.put_metric_data).toBe(ref('each.value.put_metric_data'));
   });
@@ -236,10 +245,19 @@ describe('modules/consumer-function: EFO, least privilege, bundle', () => {
       for (const r of s.resources) expect(allowed).toContain(r);
       for (const a of s.actions) expect(a).not.toContain('*');
     }
-    expect(bySid.OwnConsumer.actions.sort()).toEqual(['kinesis:DescribeStreamConsumer', 'kinesis:SubscribeToShard']);
+    expect(bySid.OwnConsumer.actions.sort()).toEqual([
+      'kinesis:DescribeStreamConsumer',
+      'kinesis:SubscribeToShard',
+    ]);
     expect(bySid.OwnConsumer.resources).toEqual([ref('aws_kinesis_stream_consumer.this.arn')]);
     expect(bySid.ReadStream.actions.sort()).toEqual(
-      ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'].sort(),
+      [
+        'kinesis:DescribeStream',
+        'kinesis:DescribeStreamSummary',
+        'kinesis:GetRecords',
+        'kinesis:GetShardIterator',
+        'kinesis:ListShards',
+      ].sort(),
     );
     const dyn = doc.dynamic.statement.map((d: Json) => ({ for_each: d.for_each, ...d.content[0] }));
     const access = dyn.find((d: Json) => d.for_each === ref('var.resource_access'));
@@ -250,7 +268,11 @@ describe('modules/consumer-function: EFO, least privilege, bundle', () => {
       if (d.actions.includes('cloudwatch:PutMetricData')) {
         expect(d.actions).toEqual(['cloudwatch:PutMetricData']);
         expect(d.for_each).toBe(ref('var.put_metric_data ? [var.metrics_namespace] : []'));
-        expect(d.condition[0]).toEqual({ test: 'StringEquals', variable: 'cloudwatch:namespace', values: [ref('statement.value')] });
+        expect(d.condition[0]).toEqual({
+          test: 'StringEquals',
+          variable: 'cloudwatch:namespace',
+          values: [ref('statement.value')],
+        });
       } else {
         expect(d.actions.every((a: string) => a.startsWith('xray:'))).toBe(true);
       }
@@ -269,8 +291,12 @@ describe('modules/tables and the code', () => {
     expect(t.range_key).toBe(ref('each.value.range_key'));
     expect(t.point_in_time_recovery[0].enabled).toBe(ref('var.point_in_time_recovery'));
     expect(t.server_side_encryption[0]).toEqual({ enabled: true, kms_key_arn: ref('var.kms_key_arn') });
-    expect(t.dynamic.ttl[0].for_each).toBe(ref('each.value.ttl_attribute == null ? [] : [each.value.ttl_attribute]'));
-    expect(t.dynamic.attribute[0].for_each).toBe(ref('each.value.range_key == null ? [] : [each.value.range_key]'));
+    expect(t.dynamic.ttl[0].for_each).toBe(
+      ref('each.value.ttl_attribute == null ? [] : [each.value.ttl_attribute]'),
+    );
+    expect(t.dynamic.attribute[0].for_each).toBe(
+      ref('each.value.range_key == null ? [] : [each.value.range_key]'),
+    );
   });
 
   // Names the code reads from its environment: requireString(env, 'X'), positiveInt(env, 'X', ..), env.X, env['X'].
@@ -280,11 +306,11 @@ describe('modules/tables and the code', () => {
     for (const file of walkFiles(join(services, fn), /\.ts$/)) {
       const src = readFileSync(file, 'utf8');
       for (const m of src.matchAll(/(requireString|jsonValue)\(\s*\w+\s*,\s*['"]([A-Z][A-Z0-9_]*)['"]/g)) {
-        required.add(m[2]);
-        all.add(m[2]);
+        required.add(m[2] as string);
+        all.add(m[2] as string);
       }
-      for (const m of src.matchAll(/\(\s*\w+\s*,\s*['"]([A-Z][A-Z0-9_]*)['"]/g)) all.add(m[1]);
-      for (const m of src.matchAll(/env(?:\.|\[['"])([A-Z][A-Z0-9_]*)/g)) all.add(m[1]);
+      for (const m of src.matchAll(/\(\s*\w+\s*,\s*['"]([A-Z][A-Z0-9_]*)['"]/g)) all.add(m[1] as string);
+      for (const m of src.matchAll(/env(?:\.|\[['"])([A-Z][A-Z0-9_]*)/g)) all.add(m[1] as string);
     }
     return { required, all };
   };
@@ -300,10 +326,12 @@ describe('modules/tables and the code', () => {
       ...(c.resources.putMetricData ? ['METRICS_NAMESPACE'] : []),
     ]);
     const { required, all } = envReads(fn);
-    for (const name of required) expect({ fn, name, provided: provided.has(name) }).toEqual({ fn, name, provided: true });
+    for (const name of required)
+      expect({ fn, name, provided: provided.has(name) }).toEqual({ fn, name, provided: true });
     // resource variables the code reads must be declared as resources (so IAM and values follow)
     for (const name of all) {
-      if (/_(TABLE|QUEUE_URL|TOPIC_ARN)$/.test(name)) expect({ fn, name, provided: provided.has(name) }).toEqual({ fn, name, provided: true });
+      if (/_(TABLE|QUEUE_URL|TOPIC_ARN)$/.test(name))
+        expect({ fn, name, provided: provided.has(name) }).toEqual({ fn, name, provided: true });
     }
   });
 
@@ -352,9 +380,18 @@ describe('modules/alerts and modules/observability', () => {
     expect(alarms.iterator_age[0].namespace).toBe('AWS/Lambda');
     expect(alarms.events_per_minute[0].metric_name).toBe('Events');
     expect(alarms.invalid_records[0].metric_name).toBe('InvalidRecords');
-    for (const a of Object.values<Json[]>(alarms)) expect(a[0].alarm_actions).toBe(ref('local.alarm_common.alarm_actions'));
+    for (const a of Object.values<Json[]>(alarms))
+      expect(a[0].alarm_actions).toBe(ref('local.alarm_common.alarm_actions'));
     const body = JSON.stringify(m.locals);
-    for (const metric of ['Events', 'Revenue', 'Purchases', 'OrderValue', 'InvalidRecords', 'PipelineLagMs', 'NumberOfMessagesPublished']) {
+    for (const metric of [
+      'Events',
+      'Revenue',
+      'Purchases',
+      'OrderValue',
+      'InvalidRecords',
+      'PipelineLagMs',
+      'NumberOfMessagesPublished',
+    ]) {
       expect(body).toContain(metric);
     }
     expect(body).toContain('rev / pur'); // average order value as metric math
@@ -364,32 +401,39 @@ describe('modules/alerts and modules/observability', () => {
 });
 
 describe('environment roots', () => {
-  test.each(ENVS)('%s: thin root calling modules/pulse, shared files symlinked, partial S3 backend', async (env) => {
-    const dir = join(tf, 'envs', env);
-    for (const f of ['versions.tf', 'variables.tf', 'outputs.tf']) {
-      expect(lstatSync(join(dir, f)).isSymbolicLink()).toBe(true);
-      expect(statSync(join(dir, f)).isFile()).toBe(true);
-    }
-    expect(existsSync(join(dir, 'backend.hcl.example'))).toBe(true);
-    const r = await mod(`envs/${env}`);
-    expect(one(r.locals, 'locals').environment).toBe(env);
-    const pulse = one(r.module.pulse, 'module.pulse');
-    expect(pulse.source).toBe('../../modules/pulse');
-    expect(pulse.environment).toBe(ref('local.environment'));
-    const t = one(r.terraform, 'terraform');
-    expect(t.backend).toEqual({ s3: [{}] });
-    expect(t.required_version).toMatch(/>= 1\.5\.7/);
-    expect(t.required_providers[0].aws.source).toBe('hashicorp/aws');
-    expect(t.required_providers[0].aws.version).toMatch(/^~> 6\./);
-    for (const o of ['stream_name', 'stream_arn', 'alerts_topic_arn', 'dashboard_url']) expect(r.output[o]).toBeDefined();
-    expect(one(r.variable.fraud_rules, 'fraud_rules').type).toContain('large_purchase_threshold');
-  });
+  test.each(ENVS)(
+    '%s: thin root calling modules/pulse, shared files symlinked, partial S3 backend',
+    async (env) => {
+      const dir = join(tf, 'envs', env);
+      for (const f of ['versions.tf', 'variables.tf', 'outputs.tf']) {
+        expect(lstatSync(join(dir, f)).isSymbolicLink()).toBe(true);
+        expect(statSync(join(dir, f)).isFile()).toBe(true);
+      }
+      expect(existsSync(join(dir, 'backend.hcl.example'))).toBe(true);
+      const r = await mod(`envs/${env}`);
+      expect(one(r.locals, 'locals').environment).toBe(env);
+      const pulse = one(r.module.pulse, 'module.pulse');
+      expect(pulse.source).toBe('../../modules/pulse');
+      expect(pulse.environment).toBe(ref('local.environment'));
+      const t = one(r.terraform, 'terraform');
+      expect(t.backend).toEqual({ s3: [{}] });
+      expect(t.required_version).toMatch(/>= 1\.5\.7/);
+      expect(t.required_providers[0].aws.source).toBe('hashicorp/aws');
+      expect(t.required_providers[0].aws.version).toMatch(/^~> 6\./);
+      for (const o of ['stream_name', 'stream_arn', 'alerts_topic_arn', 'dashboard_url'])
+        expect(r.output[o]).toBeDefined();
+      expect(one(r.variable.fraud_rules, 'fraud_rules').type).toContain('large_purchase_threshold');
+    },
+  );
 
   test('no account id, no archive_file, no committed state or lock file', () => {
     const files = walkFiles(tf, /\.(tf|hcl|example|tfvars)$/);
     for (const f of files) {
       const src = readFileSync(f, 'utf8');
-      expect({ f: relative(root, f), account: /\b\d{12}\b/.test(src) }).toEqual({ f: relative(root, f), account: false });
+      expect({ f: relative(root, f), account: /\b\d{12}\b/.test(src) }).toEqual({
+        f: relative(root, f),
+        account: false,
+      });
       expect(src).not.toContain('archive_file');
     }
     expect(walkFiles(tf, /(\.tfstate|\.terraform\.lock\.hcl)$/)).toEqual([]);
@@ -399,8 +443,39 @@ describe('environment roots', () => {
     for (const f of walkFiles(tf, /\.tf$/)) {
       for (const line of readFileSync(f, 'utf8').split('\n')) {
         const m = line.match(/#checkov:skip=([A-Z0-9_]+)(:(.*))?/);
-        if (m) expect({ f: relative(root, f), check: m[1], reason: (m[3] ?? '').trim().length > 10 }).toEqual({ f: relative(root, f), check: m[1], reason: true });
+        if (m)
+          expect({ f: relative(root, f), check: m[1], reason: (m[3] ?? '').trim().length > 10 }).toEqual({
+            f: relative(root, f),
+            check: m[1],
+            reason: true,
+          });
       }
     }
   });
+});
+
+describe('module READMEs', () => {
+  const modules = readdirSync(join(tf, 'modules'));
+  test('every module has main.tf variables.tf outputs.tf versions.tf README.md', () => {
+    expect(modules.sort()).toEqual([
+      'alerts',
+      'consumer-function',
+      'observability',
+      'pulse',
+      'stream',
+      'tables',
+    ]);
+    for (const m of modules) {
+      for (const f of ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf', 'README.md'])
+        expect(existsSync(join(tf, 'modules', m, f))).toBe(true);
+    }
+  });
+
+  test.each(readdirSync(join(tf, 'modules')))(
+    '%s: inputs/outputs tables are up to date (npx tsx scripts/tf/module-docs.ts)',
+    async (m) => {
+      const readme = readFileSync(join(tf, 'modules', m, 'README.md'), 'utf8');
+      expect(splice(readme, await moduleDocs(join(tf, 'modules', m)))).toBe(readme);
+    },
+  );
 });
