@@ -1,0 +1,265 @@
+import { anEvent, aPurchase, aRawRecord, aRecord, MINUTE, T0 } from '../../helpers/records.js';
+import { awsError, type Call } from './fakes.js';
+import { ALERTS_TABLE, harness, NOW, onlyRules, STATE_TABLE, TOPIC_ARN } from './support.js';
+
+const rules = onlyRules({ largePurchase: { threshold: 1000 } });
+const big = (userId: string, overrides: Parameters<typeof aPurchase>[0] = {}) =>
+  aPurchase({ userId, amount: 5000, ...overrides });
+const isPublish = (call: Call) => call.kind === 'Publish';
+const isStatePut = (call: Call) => call.kind === 'Put' && call.table === STATE_TABLE;
+const isAlertPut = (call: Call) => call.kind === 'Put' && call.table === ALERTS_TABLE;
+const isMark = (call: Call) => call.kind === 'Update' && call.table === ALERTS_TABLE;
+const throttled = () => awsError('ThrottlingException', 'Rate exceeded');
+const crashed = () => new Error('Task timed out');
+
+describe('detectFraud: cheap skip', () => {
+  it('touches neither DynamoDB nor SNS for a batch without purchases, and leaves invalid records alone', async () => {
+    const h = harness(rules);
+    const { response, summary } = await h.run([
+      aRecord(anEvent({ userId: 'u1' })),
+      aRecord(anEvent({ userId: 'u2', eventType: 'add_to_cart' })),
+      aRawRecord('not json', { partitionKey: 'u3' }),
+    ]);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(h.log.calls).toEqual([]);
+    expect(summary).toMatchObject({ records: 3, invalid: 1, skipped: 2, purchases: 0, users: 0 });
+  });
+
+  it('evaluates only the purchases of a mixed batch', async () => {
+    const h = harness(rules);
+    const { summary } = await h.run([
+      aRecord(anEvent({ userId: 'u1' })),
+      aRecord(big('u1')),
+      aRecord(anEvent({ userId: 'u2' })),
+    ]);
+    expect(summary).toMatchObject({ skipped: 2, purchases: 1, users: 1, evaluated: 1, alertsPublished: 1 });
+    expect(h.log.count('BatchGet')).toBe(1);
+    expect(h.log.calls[0]?.input).toEqual({
+      RequestItems: { [STATE_TABLE]: { Keys: [{ userId: 'u1' }], ConsistentRead: true } },
+    });
+  });
+});
+
+describe('detectFraud: alert lifecycle', () => {
+  it('records PENDING, publishes, marks SENT, then writes the state, in that order', async () => {
+    const h = harness(rules);
+    const p = big('u1');
+    const record = aRecord(p);
+    const { response } = await h.run([record]);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(h.log.calls.map((c) => `${c.kind} ${c.table ?? ''}`.trim())).toEqual([
+      `BatchGet ${STATE_TABLE}`,
+      `Put ${ALERTS_TABLE}`,
+      'Publish',
+      `Update ${ALERTS_TABLE}`,
+      `Put ${STATE_TABLE}`,
+    ]);
+    const alertId = `largePurchase#${p.eventId}`;
+    expect(h.log.calls[1]?.input).toMatchObject({
+      Item: { alertId, status: 'PENDING', userId: 'u1', rule: 'largePurchase' },
+      ConditionExpression: 'attribute_not_exists(alertId)',
+    });
+    expect(h.alertItem(alertId)).toMatchObject({
+      alertId,
+      status: 'SENT',
+      messageId: 'msg-1',
+      severity: 'high',
+      eventId: p.eventId,
+      amount: 5000,
+      environment: 'test',
+      createdAt: new Date(NOW).toISOString(),
+      sentAt: new Date(NOW).toISOString(),
+      expiresAt: Math.floor(NOW / 1000) + 30 * 86_400,
+    });
+    expect(h.sns.published).toHaveLength(1);
+    expect(h.sns.published[0]).toMatchObject({ TopicArn: TOPIC_ARN, MessageStructure: 'json' });
+    expect(h.sns.published[0]?.MessageAttributes).toEqual({
+      severity: { DataType: 'String', StringValue: 'high' },
+      rule: { DataType: 'String', StringValue: 'largePurchase' },
+      environment: { DataType: 'String', StringValue: 'test' },
+    });
+    expect(h.stateItem('u1')).toMatchObject({
+      userId: 'u1',
+      version: 1,
+      lastSequenceNumber: record.kinesis.sequenceNumber,
+      recentEventIds: [p.eventId],
+      lastAlertAt: { largePurchase: T0 },
+      expiresAt: Math.floor(NOW / 1000) + 7 * 86_400,
+    });
+  });
+
+  it('writes state without alerts when no rule matches, with the version condition on later writes', async () => {
+    const h = harness(rules);
+    await h.run([aRecord(aPurchase({ userId: 'u1', amount: 10 }))]);
+    await h.run([aRecord(aPurchase({ userId: 'u1', amount: 10, timestamp: T0 + MINUTE }))]);
+    expect(h.sns.published).toEqual([]);
+    const puts = h.log.calls.filter(isStatePut);
+    expect(puts.map((c) => c.input.ConditionExpression)).toEqual([
+      'attribute_not_exists(userId)',
+      'version = :expected',
+    ]);
+    expect(puts[1]?.input.ExpressionAttributeValues).toEqual({ ':expected': 1 });
+    expect(h.stateItem('u1')?.version).toBe(2);
+  });
+});
+
+describe('detectFraud: idempotency', () => {
+  it('a re-delivered batch sends no second alert and does not write the state again', async () => {
+    const h = harness(rules);
+    const records = [aRecord(big('u1')), aRecord(big('u2'))];
+    await h.run(records);
+    const state = { u1: h.stateItem('u1'), u2: h.stateItem('u2') };
+    const callsBefore = h.log.calls.length;
+
+    const { response, summary } = await h.run(records);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(h.sns.published).toHaveLength(2);
+    expect(h.log.calls.slice(callsBefore).map((c) => c.kind)).toEqual(['BatchGet']);
+    expect({ u1: h.stateItem('u1'), u2: h.stateItem('u2') }).toEqual(state);
+    expect(summary).toMatchObject({ evaluated: 0, duplicates: 2, alertsPublished: 0 });
+  });
+
+  it('ignores a duplicate eventId put twice by a producer retry', async () => {
+    const h = harness(rules);
+    const p = big('u1');
+    const { summary } = await h.run([aRecord(p), aRecord(p)]);
+    expect(h.publishedIds()).toEqual([`largePurchase#${p.eventId}`]);
+    expect(summary).toMatchObject({ evaluated: 1, duplicates: 1, alertsPublished: 1 });
+    // ...also when the copy arrives in a later batch.
+    await h.run([aRecord(p)]);
+    expect(h.sns.published).toHaveLength(1);
+    expect(h.stateItem('u1')?.recentEventIds).toEqual([p.eventId]);
+  });
+});
+
+describe('detectFraud: partial failure', () => {
+  it('reports the earliest sequence number of the user whose publish failed; others succeed; the retry converges', async () => {
+    const h = harness(rules);
+    const a1 = aRecord(big('a'));
+    const b1 = aRecord(aPurchase({ userId: 'b', amount: 10 }));
+    const c1 = aRecord(big('c'));
+    const b2 = aRecord(big('b', { timestamp: T0 + MINUTE }));
+    const a2 = aRecord(aPurchase({ userId: 'a', amount: 10, timestamp: T0 + MINUTE }));
+    const batch = [a1, b1, c1, b2, a2];
+    h.log.fail((c) => isPublish(c) && String(c.input.Subject).includes('user b'), throttled, { times: 1 });
+
+    const first = await h.run(batch);
+    expect(first.response).toEqual({ batchItemFailures: [{ itemIdentifier: b1.kinesis.sequenceNumber }] });
+    expect(first.summary.failedUsers).toBe(1);
+    expect(h.stateItem('a')?.lastSequenceNumber).toBe(a2.kinesis.sequenceNumber);
+    expect(h.stateItem('c')?.version).toBe(1);
+    expect(h.stateItem('b')).toBeUndefined();
+    const bAlert = `largePurchase#${JSON.parse(Buffer.from(b2.kinesis.data, 'base64').toString()).eventId}`;
+    expect(h.alertItem(bAlert)?.status).toBe('PENDING');
+
+    // Lambda re-delivers from the reported record onwards.
+    const retry = await h.run(batch.slice(batch.indexOf(b1)));
+    expect(retry.response).toEqual({ batchItemFailures: [] });
+    expect(h.alertItem(bAlert)?.status).toBe('SENT');
+    expect(h.publishedIds().sort()).toEqual(
+      [a1, c1, b2]
+        .map((r) => `largePurchase#${JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()).eventId}`)
+        .sort(),
+    );
+    expect(h.stateItem('a')?.version).toBe(1);
+    expect(h.stateItem('c')?.version).toBe(1);
+    expect(h.stateItem('b')?.lastSequenceNumber).toBe(b2.kinesis.sequenceNumber);
+  });
+
+  it('reports every user by their first purchase when the state cannot be read', async () => {
+    const h = harness(rules);
+    const r1 = aRecord(big('a'));
+    const r2 = aRecord(big('b'));
+    h.log.fail((c) => c.kind === 'BatchGet', throttled);
+    const { response, summary } = await h.run([aRecord(anEvent({ userId: 'a' })), r1, r2]);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: r1.kinesis.sequenceNumber }] });
+    expect(summary.failedUsers).toBe(2);
+    expect(h.sns.published).toEqual([]);
+  });
+
+  it('retries keys BatchGetItem leaves unprocessed', async () => {
+    const h = harness(rules);
+    h.db.batchGetLimit = 1;
+    h.db.put(STATE_TABLE, {
+      userId: 'b',
+      version: 3,
+      recentEventIds: [],
+      recentPurchases: [],
+      lastAlertAt: {},
+    });
+    await h.run([
+      aRecord(aPurchase({ userId: 'a', amount: 1 })),
+      aRecord(aPurchase({ userId: 'b', amount: 1 })),
+    ]);
+    expect(h.log.count('BatchGet')).toBe(2);
+    expect(h.stateItem('b')?.version).toBe(4);
+  });
+});
+
+describe('detectFraud: crash between steps', () => {
+  it('after the alert is recorded but before it is published: the retry publishes it once', async () => {
+    const h = harness(rules);
+    const p = big('u1');
+    const batch = [aRecord(p)];
+    h.log.fail(isAlertPut, crashed, { when: 'after' });
+    const first = await h.run(batch);
+    expect(first.response.batchItemFailures).toHaveLength(1);
+    expect(h.alertItem(`largePurchase#${p.eventId}`)?.status).toBe('PENDING');
+    expect(h.sns.published).toEqual([]);
+
+    const retry = await h.run(batch);
+    expect(retry.response).toEqual({ batchItemFailures: [] });
+    expect(h.publishedIds()).toEqual([`largePurchase#${p.eventId}`]);
+    expect(h.alertItem(`largePurchase#${p.eventId}`)?.status).toBe('SENT');
+    expect(retry.summary.alertsPublished).toBe(1);
+  });
+
+  it('after publish and mark but before the state write: the retry does not publish again', async () => {
+    const h = harness(rules);
+    const p = big('u1');
+    const batch = [aRecord(p)];
+    h.log.fail(isStatePut, crashed);
+    const first = await h.run(batch);
+    expect(first.response.batchItemFailures).toHaveLength(1);
+    expect(h.stateItem('u1')).toBeUndefined();
+
+    const retry = await h.run(batch);
+    expect(retry.response).toEqual({ batchItemFailures: [] });
+    expect(h.sns.published).toHaveLength(1);
+    expect(retry.summary).toMatchObject({ alertsPublished: 0, alertsAlreadySent: 1 });
+    expect(h.stateItem('u1')?.version).toBe(1);
+  });
+
+  it('after publish but before the mark: the retry publishes again, exactly once more (the documented duplicate)', async () => {
+    const h = harness(rules);
+    const p = big('u1');
+    const batch = [aRecord(p)];
+    h.log.fail(isMark, crashed);
+    await h.run(batch);
+    await h.run(batch);
+    await h.run(batch);
+    expect(h.publishedIds()).toEqual([`largePurchase#${p.eventId}`, `largePurchase#${p.eventId}`]);
+    expect(h.alertItem(`largePurchase#${p.eventId}`)?.status).toBe('SENT');
+  });
+
+  it('a lost optimistic-lock race re-reads the state and does not re-publish', async () => {
+    const h = harness(rules);
+    const p = big('u1');
+    h.log.fail(isStatePut, () => awsError('ConditionalCheckFailedException'));
+    const { response, summary } = await h.run([aRecord(p)]);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(h.sns.published).toHaveLength(1);
+    expect(summary).toMatchObject({ alertsPublished: 1, alertsAlreadySent: 1, evaluated: 1 });
+    expect(h.log.count('BatchGet')).toBe(2);
+    expect(h.stateItem('u1')?.version).toBe(1);
+  });
+
+  it('gives up after repeated lost races and reports the user', async () => {
+    const h = harness(rules);
+    const r = aRecord(big('u1'));
+    h.log.fail(isStatePut, () => awsError('ConditionalCheckFailedException'), { times: 3 });
+    const { response } = await h.run([r]);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: r.kinesis.sequenceNumber }] });
+    expect(h.sns.published).toHaveLength(1);
+  });
+});

@@ -1,0 +1,65 @@
+/** Shared set-up for the fraud-rules tests: rules with only some enabled, records, a wired detector. */
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { AlertLog } from '../../../services/fraud-rules/alerts.js';
+import { detectFraud } from '../../../services/fraud-rules/detector.js';
+import { type FraudRules, parseRules, type RuleName } from '../../../services/fraud-rules/rules.js';
+import { FraudStateStore } from '../../../services/fraud-rules/store.js';
+import type { PulseEvent } from '../../../services/shared/event.js';
+import { decodeBatch, type ValidRecord } from '../../../services/shared/kinesis.js';
+import { silentLogger } from '../../../services/shared/logger.js';
+import { aKinesisEvent, recordsFor } from '../../helpers/records.js';
+import { CallLog, FakeDynamo, FakeSns } from './fakes.js';
+
+export const STATE_TABLE = 'pulse-test-fraud-state';
+export const ALERTS_TABLE = 'pulse-test-alerts';
+export const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:pulse-test-alerts';
+export const NOW = Date.UTC(2026, 10, 25, 13, 0, 0);
+
+/** Rules with every rule disabled except those given (merged over the defaults). */
+export function onlyRules(
+  enabled: Partial<Record<RuleName, Record<string, unknown>>>,
+  extra: Record<string, unknown> = {},
+): FraudRules {
+  const config: Record<string, unknown> = { cooldownMinutes: 0, ...extra };
+  for (const rule of ['largePurchase', 'purchaseVelocity', 'spendVelocity', 'countryHop'] as const) {
+    config[rule] = { ...(enabled[rule] ?? {}), enabled: rule in enabled };
+  }
+  return parseRules(config);
+}
+
+export function validRecords(events: PulseEvent[]): ValidRecord[] {
+  const { valid, invalid } = decodeBatch(recordsFor(events));
+  if (invalid.length > 0) throw new Error(`test built an invalid record: ${invalid[0]?.reason}`);
+  return valid;
+}
+
+export function harness(rules: FraudRules) {
+  const log = new CallLog();
+  const db = new FakeDynamo({ [STATE_TABLE]: 'userId', [ALERTS_TABLE]: 'alertId' }, log);
+  const sns = new FakeSns(log);
+  const store = new FraudStateStore({
+    db,
+    tableName: STATE_TABLE,
+    ttlDays: 7,
+    now: () => NOW,
+    sleep: async () => {},
+  });
+  const alerts = new AlertLog({
+    db,
+    sns,
+    tableName: ALERTS_TABLE,
+    topicArn: TOPIC_ARN,
+    environment: 'test',
+    ttlDays: 30,
+    cooldownMinutes: rules.cooldownMinutes,
+    now: () => NOW,
+  });
+  const run = (records: KinesisStreamRecord[]) =>
+    detectFraud(aKinesisEvent(records), { store, alerts, rules, logger: silentLogger });
+  const alertItem = (alertId: string) => db.item(ALERTS_TABLE, alertId);
+  const stateItem = (userId: string) => db.item(STATE_TABLE, userId);
+  /** alertIds in the order they were published. */
+  const publishedIds = () =>
+    sns.published.map((p) => (JSON.parse(JSON.parse(p.Message as string).default) as { id: string }).id);
+  return { log, db, sns, store, alerts, run, alertItem, stateItem, publishedIds };
+}
