@@ -10,6 +10,7 @@
  * Tests call startStack({ stateDir }) / stopStack(stack). With PULSE_ENDPOINT_URL set (e.g. a
  * LocalStack at http://localhost:4566) nothing is started: every service uses that endpoint.
  */
+import { ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Endpoints, endpointEnv, makeClients } from './aws.js';
@@ -58,6 +59,25 @@ function kinesisProbe(port: number): () => Promise<boolean> {
     });
 }
 
+/**
+ * SDK v3 talks to CloudWatch in JSON; moto understands that only with a recent botocore in its
+ * virtualenv. Installing another tool that pins an older botocore into the same venv breaks it.
+ */
+async function checkCloudWatchJson(endpoints: Endpoints): Promise<void> {
+  const clients = makeClients(endpoints, { maxAttempts: 1 });
+  try {
+    await clients.cloudwatch.send(new ListMetricsCommand({ Namespace: 'Pulse/health' }));
+  } catch (err) {
+    throw new Error(
+      `moto_server cannot serve CloudWatch over the JSON protocol the SDK sends (${(err as Error).message}). ` +
+        'Its botocore is too old: keep moto in a virtualenv of its own (no tool pinning botocore), ' +
+        'or point PULSE_MOTO_SERVER at a moto_server that works.',
+    );
+  } finally {
+    clients.destroy();
+  }
+}
+
 export function readState(stateDir?: string): StackState | undefined {
   const { stackFile } = localPaths(stateDir);
   if (!existsSync(stackFile)) return undefined;
@@ -90,7 +110,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackState
   const timeoutMs = options.timeoutMs ?? 60_000;
   const [plainPort, tlsPort, motoPort] = [await freePort(), await freePort(), await freePort()];
   const kinesisDir = join(paths.root, 'node_modules', 'kinesis-local');
-  const motoBin = join(paths.root, '.venv', 'bin', 'moto_server');
+  const motoBin = process.env.PULSE_MOTO_SERVER ?? join(paths.root, '.venv', 'bin', 'moto_server');
   if (!existsSync(join(kinesisDir, 'main.js'))) throw new Error('node_modules/kinesis-local missing: run `make install`');
   if (!existsSync(motoBin)) throw new Error('.venv/bin/moto_server missing: run `make install`');
   const kinesis = startProcess({
@@ -129,6 +149,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackState
       waitHealthy(kinesis, kinesisProbe(plainPort), timeoutMs),
       waitHealthy(moto, () => probe(`http://127.0.0.1:${motoPort}/moto-api/`), timeoutMs),
     ]);
+    await checkCloudWatchJson(state.endpoints);
   } catch (err) {
     await stopStack(state);
     throw err;

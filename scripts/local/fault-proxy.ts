@@ -1,0 +1,101 @@
+/**
+ * A pass-through HTTP proxy between one function and its AWS endpoint that can fail chosen
+ * requests, so tests inject the transient errors a real service returns (throttling, 500s)
+ * without touching the function's code. Rules match the operation (X-Amz-Target / Action) and a
+ * substring of the body, and fire a given number of times.
+ */
+import { createServer, request, type Server } from 'node:http';
+
+export interface FaultRule {
+  /** Substring of the operation, e.g. 'PutItem', 'BatchWriteItem', 'Publish', 'PutMetricData'. */
+  operation?: string;
+  /** Substring the request body must contain, e.g. a userId. */
+  bodyIncludes?: string;
+  /** How many matching requests fail. */
+  times: number;
+  status?: number;
+  errorType?: string;
+  /** Hold the request this long before answering (a slow service). */
+  delayMs?: number;
+}
+
+export interface FaultProxy {
+  url: string;
+  addRule(rule: FaultRule): void;
+  /** Requests failed so far. */
+  injected(): number;
+  close(): Promise<void>;
+}
+
+function operationOf(headers: Record<string, string | string[] | undefined>, body: string): string {
+  const target = headers['x-amz-target'];
+  if (typeof target === 'string') return target;
+  const action = /(?:^|&)Action=([^&]+)/.exec(body);
+  return action?.[1] ?? '';
+}
+
+export function startFaultProxy(target: string): Promise<FaultProxy> {
+  const upstream = new URL(target);
+  const rules: Array<FaultRule & { left: number }> = [];
+  let injected = 0;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const text = body.toString('utf8');
+      const op = operationOf(req.headers, text);
+      const rule = rules.find(
+        (r) => r.left > 0 && (!r.operation || op.includes(r.operation)) && (!r.bodyIncludes || text.includes(r.bodyIncludes)),
+      );
+      const forward = () => {
+        const up = request(
+          {
+            host: upstream.hostname,
+            port: upstream.port,
+            method: req.method,
+            path: req.url,
+            headers: { ...req.headers, host: upstream.host },
+          },
+          (upRes) => {
+            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+            upRes.pipe(res);
+          },
+        );
+        up.on('error', (err) => {
+          res.writeHead(502, { 'content-type': 'text/plain' });
+          res.end(String(err));
+        });
+        up.end(body);
+      };
+      if (!rule) return forward();
+      rule.left -= 1;
+      const fail = () => {
+        if (rule.status === undefined && rule.errorType === undefined && rule.delayMs !== undefined) return forward();
+        injected += 1;
+        const status = rule.status ?? 400;
+        const type = rule.errorType ?? 'ProvisionedThroughputExceededException';
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': type });
+        res.end(JSON.stringify({ __type: type, message: 'injected by the local fault proxy' }));
+      };
+      if (rule.delayMs) setTimeout(fail, rule.delayMs);
+      else fail();
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        addRule: (rule) => rules.push({ ...rule, left: rule.times }),
+        injected: () => injected,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,293 @@
+/**
+ * One function's event source mapping: its own EFO consumer, a subscription, a batch processor
+ * and an execution environment per shard (parallelization factor 1: one invocation per shard at
+ * a time), new shards picked up as they appear, checkpoints and the on-failure destination.
+ */
+import { join } from 'node:path';
+import {
+  DescribeStreamConsumerCommand,
+  ListShardsCommand,
+  ListStreamConsumersCommand,
+  RegisterStreamConsumerCommand,
+} from '@aws-sdk/client-kinesis';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { type Clients, type Endpoints, endpointEnv } from './aws.js';
+import { Checkpoints } from './checkpoints.js';
+import type { EventSourceMappingSpec, FunctionName, FunctionSpec } from './config.js';
+import type { FaultProxy } from './fault-proxy.js';
+import { type FunctionIdentity, invocationContext, kinesisEvent, onFailureRecord, type StreamRecord } from './lambda-event.js';
+import { sleep } from './processes.js';
+import { functionEnvironment, type LocalResources } from './resources.js';
+import { type Fault, Sandbox } from './sandbox.js';
+import { ShardProcessor } from './shard-processor.js';
+import { Subscription } from './subscription.js';
+
+export interface MappingOptions {
+  fn: FunctionName;
+  spec: FunctionSpec;
+  esm: EventSourceMappingSpec;
+  clients: Clients;
+  endpoints: Endpoints;
+  resources: LocalResources;
+  handlerPath: string;
+  checkpointsDir: string;
+  logsDir: string;
+  resubscribeMs: number;
+  shardPollMs: number;
+  proxy?: FaultProxy;
+  backoffMs?: (attempt: number) => number;
+  log: (message: string) => void;
+}
+
+export interface MappingStats {
+  fn: FunctionName;
+  received: number;
+  processed: number;
+  sentToDestination: number;
+  invocations: number;
+  functionErrors: number;
+  partialFailures: number;
+  retries: number;
+  bisects: number;
+  coldStarts: number;
+  firstProcessedAt?: number;
+  lastProcessedAt?: number;
+  /** now − approximate arrival, measured when a record's batch succeeded. */
+  lagMs: { last: number; max: number; avg: number };
+  millisBehindLatest: number;
+  buffered: number;
+  shards: string[];
+}
+
+interface ShardRun {
+  shardId: string;
+  subscription: Subscription;
+  processor: ShardProcessor;
+  sandbox: Sandbox;
+}
+
+export class FunctionMapping {
+  readonly identity: FunctionIdentity;
+  private readonly checkpoints: Checkpoints;
+  private readonly shards = new Map<string, ShardRun>();
+  private readonly faults: Fault[] = [];
+  private consumerArn = '';
+  private stopped = false;
+  private poller?: NodeJS.Timeout;
+  private received = 0;
+  private processed = 0;
+  private lagSum = 0;
+  private lagMax = 0;
+  private lagLast = 0;
+  private behind = new Map<string, number>();
+  private firstProcessedAt?: number;
+  private lastProcessedAt?: number;
+
+  constructor(private readonly o: MappingOptions) {
+    const functionName = `pulse-${o.resources.environment}-${o.fn}`;
+    this.identity = {
+      functionName,
+      functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+      memorySize: o.spec.memorySize,
+      region: 'us-east-1',
+      roleArn: `arn:aws:iam::000000000000:role/${functionName}`,
+    };
+    this.checkpoints = new Checkpoints(o.checkpointsDir, o.fn);
+  }
+
+  async start(): Promise<void> {
+    this.consumerArn = await this.registerConsumer();
+    await this.discoverShards();
+    this.poller = setInterval(() => {
+      this.discoverShards().catch((err: Error) => this.o.log(`ListShards: ${err.message}`));
+    }, this.o.shardPollMs);
+  }
+
+  private async registerConsumer(): Promise<string> {
+    const { kinesis } = this.o.clients;
+    const streamArn = this.o.resources.streamArn;
+    const name = this.identity.functionName;
+    const { Consumers } = await kinesis.send(new ListStreamConsumersCommand({ StreamARN: streamArn }));
+    let arn = Consumers?.find((c) => c.ConsumerName === name)?.ConsumerARN;
+    if (!arn) {
+      const { Consumer } = await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: name }));
+      arn = Consumer!.ConsumerARN!;
+    }
+    for (let i = 0; i < 100; i += 1) {
+      const { ConsumerDescription } = await kinesis.send(new DescribeStreamConsumerCommand({ ConsumerARN: arn }));
+      if (ConsumerDescription?.ConsumerStatus === 'ACTIVE') return arn;
+      await sleep(100);
+    }
+    throw new Error(`consumer ${name} did not become ACTIVE`);
+  }
+
+  private async discoverShards(): Promise<void> {
+    if (this.stopped) return;
+    const { Shards } = await this.o.clients.kinesis.send(new ListShardsCommand({ StreamARN: this.o.resources.streamArn }));
+    for (const shard of Shards ?? []) {
+      const id = shard.ShardId!;
+      if (this.shards.has(id) || this.stopped) continue;
+      // A child shard waits until its parent has been read to the end (order per user holds across a reshard).
+      const parent = shard.ParentShardId ? this.shards.get(shard.ParentShardId) : undefined;
+      if (parent && !(parent.subscription.ended && parent.processor.buffered === 0)) continue;
+      this.startShard(id);
+    }
+  }
+
+  private sandboxEnv(): Record<string, string> {
+    const endpoints = this.o.proxy ? { ...this.o.endpoints, default: this.o.proxy.url } : this.o.endpoints;
+    return {
+      ...endpointEnv(endpoints),
+      ...functionEnvironment(this.o.spec, this.o.resources),
+      AWS_LAMBDA_FUNCTION_NAME: this.identity.functionName,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.o.spec.memorySize),
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${this.identity.functionName}`,
+      TZ: 'UTC',
+    };
+  }
+
+  private startShard(shardId: string): void {
+    const sandbox = new Sandbox({
+      name: `${this.o.fn}/${shardId}`,
+      handlerPath: this.o.handlerPath,
+      env: this.sandboxEnv(),
+      logFile: join(this.o.logsDir, `${this.o.fn}.log`),
+      timeoutMs: this.o.spec.timeout * 1000,
+    });
+    const processor = new ShardProcessor(shardId, this.o.esm, {
+      invoke: (records) => this.invoke(sandbox, records),
+      sendToDestination: (records, condition, invokeCount, error) => this.toDestination(records, condition, invokeCount, error),
+      commit: (last, processed) => this.commit(shardId, last, processed),
+      log: (m) => this.o.log(m),
+      backoffMs: this.o.backoffMs,
+    });
+    const subscription = new Subscription({
+      kinesis: this.o.clients.kinesis,
+      consumerArn: this.consumerArn,
+      shardId,
+      startingPosition: this.o.esm.startingPosition,
+      after: this.checkpoints.get(shardId),
+      resubscribeMs: this.o.resubscribeMs,
+      onRecords: async (records) => {
+        this.received += records.length;
+        await processor.push(records);
+      },
+      onLag: (ms) => this.behind.set(shardId, ms),
+      log: (m) => this.o.log(m),
+    });
+    this.shards.set(shardId, { shardId, subscription, processor, sandbox });
+    processor.start();
+    subscription.start();
+  }
+
+  private invoke(sandbox: Sandbox, records: StreamRecord[]) {
+    const fault = this.faults.shift();
+    const event = kinesisEvent(records, this.o.resources.streamArn, this.identity);
+    return sandbox.invoke(event, invocationContext(this.identity), fault);
+  }
+
+  private async toDestination(records: StreamRecord[], condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded', invokeCount: number, error?: string) {
+    const body = onFailureRecord({
+      records,
+      streamArn: this.o.resources.streamArn,
+      fn: this.identity,
+      condition,
+      invokeCount,
+      functionError: error ? 'Unhandled' : undefined,
+    });
+    await this.o.clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: this.o.resources.onFailureQueues[this.o.fn], MessageBody: JSON.stringify(body) }),
+    );
+    this.o.log(`${records.length} record(s) of ${records[0]?.shardId} sent to the on-failure destination (${condition})`);
+  }
+
+  private commit(shardId: string, last: StreamRecord, processed: StreamRecord[]): void {
+    this.checkpoints.set(shardId, last.sequenceNumber);
+    if (processed.length === 0) return;
+    const now = Date.now();
+    this.firstProcessedAt ??= now;
+    this.lastProcessedAt = now;
+    this.processed += processed.length;
+    for (const r of processed) {
+      const lag = now - r.arrivalMs;
+      this.lagSum += lag;
+      if (lag > this.lagMax) this.lagMax = lag;
+    }
+    this.lagLast = now - processed[processed.length - 1]!.arrivalMs;
+  }
+
+  /** The next `times` invocations (any shard) get this fault. */
+  injectFault(fault: Fault, times = 1): void {
+    for (let i = 0; i < times; i += 1) this.faults.push(fault);
+  }
+
+  /** Kills the function's execution environments now (mid-batch if one is running). */
+  killSandboxes(): number {
+    let busy = 0;
+    for (const run of this.shards.values()) {
+      if (run.sandbox.busy) busy += 1;
+      run.sandbox.kill();
+    }
+    return busy;
+  }
+
+  busy(): boolean {
+    return [...this.shards.values()].some((r) => r.sandbox.busy);
+  }
+
+  checkpoint(): Record<string, string> {
+    return this.checkpoints.all();
+  }
+
+  stats(): MappingStats {
+    const s: MappingStats = {
+      fn: this.o.fn,
+      received: this.received,
+      processed: this.processed,
+      sentToDestination: 0,
+      invocations: 0,
+      functionErrors: 0,
+      partialFailures: 0,
+      retries: 0,
+      bisects: 0,
+      coldStarts: 0,
+      firstProcessedAt: this.firstProcessedAt,
+      lastProcessedAt: this.lastProcessedAt,
+      lagMs: { last: this.lagLast, max: this.lagMax, avg: this.processed ? Math.round(this.lagSum / this.processed) : 0 },
+      millisBehindLatest: Math.max(0, ...this.behind.values()),
+      buffered: 0,
+      shards: [...this.shards.keys()],
+    };
+    for (const run of this.shards.values()) {
+      const p = run.processor.stats;
+      s.sentToDestination += p.sentToDestination;
+      s.invocations += p.invocations;
+      s.functionErrors += p.functionErrors;
+      s.partialFailures += p.partialFailures;
+      s.retries += p.retries;
+      s.bisects += p.bisects;
+      s.coldStarts += run.sandbox.coldStarts;
+      s.buffered += run.processor.buffered;
+    }
+    return s;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.poller) clearInterval(this.poller);
+    const runs = [...this.shards.values()];
+    await Promise.all(runs.map((r) => r.subscription.stop()));
+    await Promise.all(runs.map((r) => r.processor.stop()));
+    await Promise.all(runs.map((r) => r.sandbox.close()));
+  }
+
+  /** Stops at once, killing environments mid-batch: like pulling the plug on the runner. */
+  async crash(): Promise<void> {
+    const halting = [...this.shards.values()].map((r) => r.processor.stop()); // no new invocation starts
+    this.killSandboxes();
+    await Promise.all(halting);
+    await this.stop();
+  }
+}
