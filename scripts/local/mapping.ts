@@ -97,6 +97,7 @@ export class FunctionMapping {
 
   async start(): Promise<void> {
     this.consumerArn = await this.registerConsumer();
+    this.checkpoints.load(this.consumerArn);
     await this.discoverShards();
     this.poller = setInterval(() => {
       this.discoverShards().catch((err: Error) => this.o.log(`ListShards: ${err.message}`));

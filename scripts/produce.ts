@@ -1,0 +1,63 @@
+/**
+ * Load generator: seeded, realistic traffic through the producer library onto the stream.
+ *   npm run produce -- --rate 100 --duration 30 --users 50 --fraud large,burst,hop --seed 7
+ * Endpoints from AWS_ENDPOINT_URL[_KINESIS], else the running local stack (.local/stack.json).
+ */
+import { type Endpoints, endpointsFromEnv, makeClients } from './local/aws.js';
+import { loadResources, physicalName } from './local/config.js';
+import { LOCAL_ENVIRONMENT } from './local/resources.js';
+import { readState } from './local/stack.js';
+import { parseProduceArgs, progressBar, UsageError } from './traffic/args.js';
+import { generateTraffic } from './traffic/generator.js';
+import { sendTraffic } from './traffic/send.js';
+
+async function main(): Promise<void> {
+  const args = parseProduceArgs(process.argv.slice(2));
+  const endpoints: Endpoints | undefined = endpointsFromEnv() ?? readState()?.endpoints;
+  if (!endpoints) throw new UsageError('no endpoint: run `make local-up` first, or set AWS_ENDPOINT_URL');
+  const stream = args.stream ?? physicalName(LOCAL_ENVIRONMENT, loadResources().stream.name);
+  const traffic = generateTraffic({
+    seed: args.seed,
+    users: args.users,
+    events: Math.round(args.rate * args.duration),
+    rate: args.rate,
+    fraud: args.fraud,
+    mix: args.mix,
+    returningUsers: args.returning,
+  });
+  console.error(`seed ${args.seed}: ${traffic.events.length} events for ${args.users} users to ${stream} at ${args.rate}/s`);
+  const clients = makeClients(endpoints);
+  const tty = process.stderr.isTTY && !args.quiet;
+  let lastLine = 0;
+  const result = await sendTraffic(traffic.events, traffic.schedule, {
+    kinesis: clients.kinesis,
+    stream,
+    onProgress: (sent, failed, total) => {
+      if (args.quiet) return;
+      const line = `${progressBar(sent + failed, total)} sent ${sent} failed ${failed}`;
+      if (tty) process.stderr.write(`\r${line}`);
+      else if (Date.now() - lastLine > 5_000 || sent + failed === total) {
+        console.error(line);
+        lastLine = Date.now();
+      }
+    },
+  });
+  if (tty) process.stderr.write('\n');
+  clients.destroy();
+  const t = traffic.truth;
+  console.log(
+    [
+      `sent      ${result.sent}`,
+      `failed    ${result.failed.length}${result.failed.length ? ` (${[...new Set(result.failed.map((f) => f.errorCode))].join(', ')})` : ''}`,
+      `rate      ${result.rate.toFixed(1)} events/s achieved (asked ${args.rate}) over ${result.seconds.toFixed(1)} s, ${result.requests} PutRecords`,
+      `mix       ${Object.entries(t.byType).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      `purchases ${t.purchases}, revenue ${t.revenue.toFixed(2)} USD; expected alerts ${t.alerts.length}; sessions ${t.sessionsOpened} (${t.sessionsClosed} closed)`,
+    ].join('\n'),
+  );
+  if (result.failed.length > 0) process.exitCode = 1;
+}
+
+main().catch((err: Error) => {
+  console.error(err instanceof UsageError ? err.message : `produce failed: ${err.message}`);
+  process.exit(err instanceof UsageError ? 2 : 1);
+});
