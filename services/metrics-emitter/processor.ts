@@ -43,6 +43,8 @@ export interface EmitSummary {
   requests: number;
   /** Events bucketed by arrival time because CloudWatch would reject their event time. */
   displaced: number;
+  /** Purchases counted but left out of Revenue/OrderValue: amount too large for CloudWatch. */
+  unrepresentable: number;
   /** Events whose EventType folded into `other` (cap per batch, or unusable value). */
   foldedEventTypes: number;
   failedShards: number;
@@ -69,6 +71,7 @@ export async function emitBatchMetrics(
     datums: 0,
     requests: 0,
     displaced: 0,
+    unrepresentable: 0,
     foldedEventTypes: folded,
     failedShards: 0,
   };
@@ -141,6 +144,7 @@ async function emitShard(
     summary.emitted += segment.records;
     summary.datums += segment.datums.length;
     summary.displaced += segment.displaced;
+    summary.unrepresentable += segment.unrepresentable;
     displaced += segment.displaced;
     known = await advanceWatermark(deps, pk, segment.lastSequenceNumber, known);
   }

@@ -21,6 +21,13 @@ export const TIMESTAMP_MARGIN_MS = 10 * MINUTE_MS;
 /** PutMetricData limits: 1000 datums and 1 MB per request (the byte budget leaves headroom). */
 export const MAX_DATUMS_PER_REQUEST = 1000;
 export const MAX_REQUEST_BYTES = 900_000;
+/**
+ * CloudWatch rejects values beyond ±2^360 (about 2.3e108). Larger amounts are valid events but
+ * would make every retry of the request fail and stall the shard, so they count as purchases and
+ * stay out of Revenue/OrderValue (reported as `unrepresentable`). 5000 amounts up to this bound
+ * still sum to far less than the limit.
+ */
+export const MAX_METRIC_AMOUNT = 1e100;
 /** EventType value for types beyond the per-batch cap or not usable as a dimension value. */
 export const OTHER_EVENT_TYPE = 'other';
 
@@ -54,6 +61,8 @@ export interface Segment {
   records: number;
   /** Events whose event time CloudWatch would reject, bucketed by arrival time instead. */
   displaced: number;
+  /** Purchases whose amount is too large for a CloudWatch value (counted, not summed). */
+  unrepresentable: number;
   datums: MetricDatum[];
 }
 
@@ -137,6 +146,7 @@ class SegmentAggregate {
   bytes = 0;
   records = 0;
   displaced = 0;
+  unrepresentable = 0;
   first = '';
   last = '';
 
@@ -191,8 +201,10 @@ class SegmentAggregate {
     );
     if (isPurchase(event)) {
       add(METRICS.purchases, 'Count', minute, [env], 1);
-      add(METRICS.revenue, 'None', minute, [env], event.data.amount);
-      add(METRICS.orderValue, 'None', minute, [env], event.data.amount);
+      if (event.data.amount <= MAX_METRIC_AMOUNT) {
+        add(METRICS.revenue, 'None', minute, [env], event.data.amount);
+        add(METRICS.orderValue, 'None', minute, [env], event.data.amount);
+      }
     }
     return out;
   }
@@ -213,6 +225,9 @@ class SegmentAggregate {
     if (this.records === 0) this.first = item.sequenceNumber;
     this.last = item.sequenceNumber;
     this.records += 1;
+    if (isValidItem(item) && isPurchase(item.event) && !(item.event.data.amount <= MAX_METRIC_AMOUNT)) {
+      this.unrepresentable += 1;
+    }
     for (const [key, metric, unit, minute, dimensions, value, displaced] of this.contributions(item)) {
       if (displaced) this.displaced += 1;
       const cell = this.cells.get(key);
@@ -246,6 +261,7 @@ class SegmentAggregate {
       lastSequenceNumber: this.last,
       records: this.records,
       displaced: this.displaced,
+      unrepresentable: this.unrepresentable,
       datums: cells.map((c) => ({
         MetricName: c.metric,
         Dimensions: c.dimensions,

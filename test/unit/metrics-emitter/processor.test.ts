@@ -73,6 +73,7 @@ describe('emitBatchMetrics', () => {
       datums: cloudwatch.datums.length,
       requests: 1,
       displaced: 0,
+      unrepresentable: 0,
       foldedEventTypes: 0,
       failedShards: 0,
     });

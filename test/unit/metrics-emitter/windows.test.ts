@@ -230,6 +230,23 @@ describe('aggregateSegments', () => {
     expect(only(datums, 'Events', T0, env).StatisticValues?.Sum).toBe(4);
   });
 
+  it('counts a purchase too large for a CloudWatch value but keeps it out of revenue', () => {
+    const records = [
+      valid(aPurchase({ amount: 1e200, timestamp: T0 })),
+      valid(aPurchase({ amount: 5, timestamp: T0 })),
+    ];
+    const [segment] = aggregateSegments(records, context(records));
+    const env = { Environment: 'test' };
+    expect(only(segment?.datums ?? [], 'Purchases', T0, env).StatisticValues?.Sum).toBe(2);
+    expect(only(segment?.datums ?? [], 'Revenue', T0, env).StatisticValues).toEqual({
+      SampleCount: 1,
+      Sum: 5,
+      Minimum: 5,
+      Maximum: 5,
+    });
+    expect(segment?.unrepresentable).toBe(1);
+  });
+
   it('counts invalid records by arrival minute', () => {
     const items = [
       invalid(T0 + 2 * MINUTE + 5_000),
