@@ -1,0 +1,123 @@
+/**
+ * `make bench`: ours vs the seed design, same emulator, same data, same run.
+ *
+ *   npx tsx scripts/bench/run.ts [--quick] [--out .bench] [--only sessions,fraud,...]
+ *
+ * Prints a table and writes <out>/results.json and <out>/results.md. Areas: compute (I/O stubbed),
+ * sessions, fraud, metrics, producer, coldstart, e2e; each in its own module.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { repoRoot } from '../local/paths.js';
+import { benchColdStart } from './coldstart.js';
+import { benchCompute } from './compute.js';
+import type { BenchContext } from './context.js';
+import { benchEndToEnd } from './e2e.js';
+import { openBenchEnv } from './env.js';
+import { benchFraud } from './fraud.js';
+import { machineInfo } from './machine.js';
+import { benchMetrics } from './metrics.js';
+import { benchOptions, type Mode } from './options.js';
+import { benchProducer } from './producer.js';
+import { type BenchResults, markdownTable, type Row, ratioOf, terminalTable, toJson } from './report.js';
+import { benchSessions } from './sessions.js';
+
+export const AREAS = {
+  compute: benchCompute,
+  sessions: benchSessions,
+  fraud: benchFraud,
+  metrics: benchMetrics,
+  producer: benchProducer,
+  coldstart: benchColdStart,
+  e2e: benchEndToEnd,
+} as const;
+export type Area = keyof typeof AREAS;
+
+export interface RunOptions {
+  mode: Mode;
+  /** Output folder; default <repo>/.bench. */
+  outDir?: string;
+  /** Emulator state folder; default <outDir>/stack. */
+  stateDir?: string;
+  areas?: readonly Area[];
+  log?: (message: string) => void;
+}
+
+export async function runBench(
+  options: RunOptions,
+): Promise<BenchResults & { files: { json: string; md: string } }> {
+  const started = Date.now();
+  const log = options.log ?? ((m: string) => console.error(m));
+  const outDir = resolve(options.outDir ?? join(repoRoot(), '.bench'));
+  mkdirSync(outDir, { recursive: true });
+  const env = await openBenchEnv(options.stateDir ?? join(outDir, 'stack'));
+  const ctx: BenchContext = { env, options: benchOptions(options.mode), breakdown: {}, log };
+  const rows: Row[] = [];
+  try {
+    for (const area of options.areas ?? (Object.keys(AREAS) as Area[])) {
+      const t = Date.now();
+      log(`${area}...`);
+      try {
+        rows.push(...(await AREAS[area](ctx)));
+      } catch (err) {
+        log(`${area} failed: ${(err as Error).stack ?? err}`);
+        rows.push({
+          area,
+          metric: 'failed',
+          unit: '',
+          ours: null,
+          baseline: null,
+          runs: 0,
+          note: `failed: ${(err as Error).message}`.slice(0, 300),
+        });
+      }
+      log(`${area} done in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    await env.close();
+  }
+  const results: BenchResults = {
+    mode: options.mode,
+    startedAt: new Date(started).toISOString(),
+    durationSeconds: (Date.now() - started) / 1000,
+    machine: machineInfo(),
+    rows: rows.map((row) => ({ ...row, ratio: ratioOf(row) })),
+    requestBreakdown: ctx.breakdown,
+  };
+  const files = { json: join(outDir, 'results.json'), md: join(outDir, 'results.md') };
+  writeFileSync(files.json, toJson(results));
+  writeFileSync(files.md, markdownTable(results));
+  return { ...results, files };
+}
+
+function parseArgs(argv: readonly string[]): RunOptions {
+  const options: RunOptions = { mode: 'full' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--quick') options.mode = 'quick';
+    else if (arg === '--tiny') options.mode = 'tiny';
+    else if (arg === '--out') options.outDir = argv[++i];
+    else if (arg === '--only') {
+      const areas = (argv[++i] ?? '').split(',').filter(Boolean);
+      const unknown = areas.filter((a) => !(a in AREAS));
+      if (unknown.length > 0)
+        throw new Error(`unknown area(s) ${unknown.join(', ')}: ${Object.keys(AREAS).join(', ')}`);
+      options.areas = areas as Area[];
+    } else throw new Error(`unknown argument ${arg}: expected --quick, --tiny, --out <dir>, --only <areas>`);
+  }
+  return options;
+}
+
+async function main(): Promise<void> {
+  const results = await runBench(parseArgs(process.argv.slice(2)));
+  console.log(terminalTable(results));
+  console.log(`\nwritten: ${results.files.json}, ${results.files.md}`);
+  if (results.rows.some((r) => r.metric === 'failed')) process.exitCode = 1;
+}
+
+if (process.argv[1] && /scripts[/\\]bench[/\\]run\.ts$/.test(process.argv[1])) {
+  main().catch((err: Error) => {
+    console.error(err.stack ?? err.message);
+    process.exit(1);
+  });
+}
