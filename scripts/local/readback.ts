@@ -1,5 +1,5 @@
 /** Reads what the pipeline wrote, for the demo report and the end-to-end tests. */
-import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Clients } from './aws.js';
@@ -57,29 +57,48 @@ export interface SnsEnvelope {
   MessageAttributes?: Record<string, { Type: string; Value: string }>;
 }
 
-/** Sum (and sample count) of a metric over a time range, all minutes. */
+/**
+ * Sum of a metric with exactly these dimensions over a time range (GetMetricData, which matches
+ * dimensions exactly, as CloudWatch does; moto's GetMetricStatistics also matches supersets).
+ */
 export async function metricSum(
   clients: Clients,
   options: { namespace: string; metric: string; dimensions: Record<string, string>; start: Date; end: Date },
-): Promise<{ sum: number; samples: number }> {
-  const { Datapoints } = await clients.cloudwatch.send(
-    new GetMetricStatisticsCommand({
-      Namespace: options.namespace,
-      MetricName: options.metric,
-      Dimensions: Object.entries(options.dimensions).map(([Name, Value]) => ({ Name, Value })),
-      StartTime: options.start,
-      EndTime: options.end,
-      Period: 60,
-      Statistics: ['Sum', 'SampleCount'],
-    }),
-  );
+): Promise<{ sum: number; minutes: number }> {
   let sum = 0;
-  let samples = 0;
-  for (const d of Datapoints ?? []) {
-    sum += d.Sum ?? 0;
-    samples += d.SampleCount ?? 0;
-  }
-  return { sum: Math.round(sum * 100) / 100, samples };
+  let minutes = 0;
+  let token: string | undefined;
+  do {
+    const out = await clients.cloudwatch.send(
+      new GetMetricDataCommand({
+        StartTime: options.start,
+        EndTime: options.end,
+        NextToken: token,
+        MetricDataQueries: [
+          {
+            Id: 'm',
+            MetricStat: {
+              Metric: {
+                Namespace: options.namespace,
+                MetricName: options.metric,
+                Dimensions: Object.entries(options.dimensions).map(([Name, Value]) => ({ Name, Value })),
+              },
+              Period: 60,
+              Stat: 'Sum',
+            },
+          },
+        ],
+      }),
+    );
+    for (const r of out.MetricDataResults ?? []) {
+      for (const v of r.Values ?? []) {
+        sum += v;
+        minutes += 1;
+      }
+    }
+    token = out.NextToken;
+  } while (token);
+  return { sum: Math.round(sum * 100) / 100, minutes };
 }
 
 export interface SessionSummary {

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 
 const handlerPath = process.argv[2];
 if (!handlerPath) {
-  console.error('usage: node sandbox.mjs <bundled handler>');
+  console.error('usage: node sandbox-runtime.mjs <bundled handler>');
   process.exit(2);
 }
 

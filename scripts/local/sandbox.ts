@@ -1,5 +1,5 @@
 /**
- * The runner's side of one execution environment (sandbox.mjs in a child process): start it
+ * The runner's side of one execution environment (sandbox-runtime.mjs in a child process): start it
  * (cold start), invoke with a timeout, and treat a crash or timeout like Lambda does: the
  * invocation fails, the environment is discarded, the next invocation starts a fresh one.
  */
@@ -41,7 +41,7 @@ export class Sandbox {
     const fd = openSync(this.options.logFile, 'a');
     const child = spawn(
       process.execPath,
-      ['--enable-source-maps', join(repoRoot(), 'scripts', 'local', 'sandbox.mjs'), this.options.handlerPath],
+      ['--enable-source-maps', join(repoRoot(), 'scripts', 'local', 'sandbox-runtime.mjs'), this.options.handlerPath],
       { env: { ...process.env, ...this.options.env }, stdio: ['ignore', fd, fd, 'ipc'] },
     );
     closeSync(fd);
