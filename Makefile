@@ -6,6 +6,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PYTHON ?= python3
 MOTO_SPEC ?= moto[server]>=5.1.12,<6
+BOTOCORE_SPEC ?= botocore>=1.40
 
 .PHONY: help install build lint format typecheck test test-unit test-integration test-e2e demo local-up local-down produce metrics bench clean
 
@@ -19,7 +20,7 @@ node_modules/.installed: package.json package-lock.json
 $(VENV)/.installed:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet '$(MOTO_SPEC)'
+	$(VENV)/bin/pip install --quiet '$(MOTO_SPEC)' '$(BOTOCORE_SPEC)'
 	@touch $@
 
 install: node_modules/.installed $(VENV)/.installed ## Install npm packages and the moto virtualenv

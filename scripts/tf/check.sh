@@ -15,7 +15,8 @@ cd "$(dirname "$0")/../.."
 
 TOOLS=scripts/tf/tools.sh
 ENVS=(dev staging prod)
-VENV="${VENV:-.venv}"
+# checkov pins an old botocore that breaks moto (CloudWatch over JSON), so it gets its own virtualenv.
+VENV="${CHECKOV_VENV:-.venv-checkov}"
 CHECKOV_SPEC="${PULSE_CHECKOV_SPEC:-checkov==3.3.30}"
 declare -a SUMMARY=()
 FAILED=0
