@@ -6,8 +6,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { terminalTable } from '../../scripts/bench/report';
-import { runBench } from '../../scripts/bench/run';
+import { terminalTable } from '../../scripts/bench/report.js';
+import { runBench } from '../../scripts/bench/run.js';
 
 jest.setTimeout(240_000);
 
