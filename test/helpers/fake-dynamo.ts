@@ -56,7 +56,7 @@ export class FakeDynamo {
     const input = command.input;
     const fault = this.faults.findIndex((f) => f.command === name && (!f.when || f.when(input)));
     if (fault >= 0) {
-      const [{ error }] = this.faults.splice(fault, 1) as [{ error: Error }];
+      const { error } = this.faults.splice(fault, 1)[0]!;
       throw error;
     }
     switch (name) {
