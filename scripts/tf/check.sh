@@ -48,20 +48,35 @@ fi
 # --- validate -------------------------------------------------------------------------------------
 note "terraform validate (real hashicorp/aws provider)"
 if [[ "$PULSE_TF_PROVIDER_READY" == 1 ]]; then
+  # Validate a scratch copy: no .terraform/ or lock file churn in the repository, and a user's own
+  # .terraform.lock.hcl (official provider hashes) never meets the locally built provider.
+  scratch="$(mktemp -d)"
+  trap 'rm -rf "$scratch"' EXIT
+  tar -C . --exclude='.terraform' --exclude='.terraform.lock.hcl' --exclude='*.tfstate*' -cf - terraform services | tar -C "$scratch" -xf -
+  # The oldest supported Terraform too, when it is cached (scripts/tf/tools.sh builds it when not on PATH).
+  binaries=("$TERRAFORM")
+  tf157="${PULSE_TF_CACHE:-$HOME/.cache/pulse/tf}/terraform-v1.5.7/bin/terraform"
+  [[ -x "$tf157" && "$(realpath "$tf157")" != "$(realpath "$TERRAFORM")" ]] && binaries+=("$tf157")
   ok=1
-  for env in "${ENVS[@]}"; do
-    dir="terraform/envs/$env"
-    echo "-- $dir"
-    if ! TF_IN_AUTOMATION=1 "$TERRAFORM" -chdir="$dir" init -backend=false -input=false -no-color >"/tmp/pulse-tf-init-$env.log" 2>&1; then
-      cat "/tmp/pulse-tf-init-$env.log"
-      ok=0
-      continue
-    fi
-    grep -E 'Installed hashicorp/aws|Using previously-installed hashicorp/aws|Installing hashicorp/aws' "/tmp/pulse-tf-init-$env.log" || true
-    "$TERRAFORM" -chdir="$dir" validate -no-color || ok=0
+  versions=()
+  for tfbin in "${binaries[@]}"; do
+    ver="$("$tfbin" version | head -1 | awk '{print $2}')"
+    versions+=("$ver")
+    for env in "${ENVS[@]}"; do
+      dir="$scratch/terraform/envs/$env"
+      echo "-- terraform $ver: envs/$env"
+      rm -rf "$dir/.terraform" "$dir/.terraform.lock.hcl"
+      if ! TF_IN_AUTOMATION=1 "$tfbin" -chdir="$dir" init -backend=false -input=false -no-color >"$scratch/init.log" 2>&1; then
+        cat "$scratch/init.log"
+        ok=0
+        continue
+      fi
+      grep -E 'Installed hashicorp/aws' "$scratch/init.log" || true
+      "$tfbin" -chdir="$dir" validate -no-color || ok=0
+    done
   done
   if [[ $ok == 1 ]]; then
-    record validate PASS "dev staging prod with hashicorp/aws $PULSE_AWS_PROVIDER_VERSION (built from source, mirror $TF_CLI_CONFIG_FILE)"
+    record validate PASS "dev staging prod; terraform ${versions[*]}; hashicorp/aws $PULSE_AWS_PROVIDER_VERSION built from source"
   else
     record validate FAIL "see output above"
   fi

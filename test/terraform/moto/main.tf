@@ -1,0 +1,69 @@
+# Stretch: `terraform apply` of the dev stack against moto (scripts/tf/moto-apply.sh).
+# Not a deployment root: local state, fake credentials, every endpoint pointed at moto.
+terraform {
+  required_version = ">= 1.5.7"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 6.0, < 7.0"
+    }
+  }
+}
+
+variable "endpoint" {
+  description = "moto server URL."
+  type        = string
+}
+
+variable "package_dir" {
+  description = "Directory with <fn>.zip."
+  type        = string
+}
+
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = false
+
+  endpoints {
+    cloudwatch = var.endpoint
+    dynamodb   = var.endpoint
+    iam        = var.endpoint
+    kinesis    = var.endpoint
+    kms        = var.endpoint
+    lambda     = var.endpoint
+    logs       = var.endpoint
+    sns        = var.endpoint
+    sqs        = var.endpoint
+    sts        = var.endpoint
+  }
+}
+
+module "pulse" {
+  source = "../../../terraform/modules/pulse"
+
+  environment               = "moto"
+  package_dir               = var.package_dir
+  alert_email_subscriptions = [{ address = "fraud@example.com", min_severity = "medium" }]
+  alert_sqs_subscription    = { enabled = true, min_severity = "high" }
+  ops_email_addresses       = ["ops@example.com"]
+}
+
+output "stream_name" {
+  description = "Stream name."
+  value       = module.pulse.stream_name
+}
+
+output "function_names" {
+  description = "Functions."
+  value       = module.pulse.function_names
+}
+
+output "dashboard_url" {
+  description = "Dashboard."
+  value       = module.pulse.dashboard_url
+}
