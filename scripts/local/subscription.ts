@@ -53,6 +53,7 @@ export class Subscription {
 
   private async loop(): Promise<void> {
     let failures = 0;
+    let inUse = 0;
     while (!this.stopped && !this.ended) {
       const abort = new AbortController();
       this.abort = abort;
@@ -64,6 +65,7 @@ export class Subscription {
         );
         this.subscribeCount += 1;
         failures = 0;
+        inUse = 0;
         for await (const message of response.EventStream ?? []) {
           const event = message.SubscribeToShardEvent;
           if (!event) continue;
@@ -100,6 +102,8 @@ export class Subscription {
           // our own re-subscribe timer
         } else if (name === 'ResourceInUseException') {
           // The previous subscription is released a moment after it is dropped.
+          inUse += 1;
+          if (inUse % 10 === 0) this.o.log(`subscription ${this.o.shardId}: still in use by an earlier subscriber after ${inUse} tries`);
           await sleep(500);
         } else {
           failures += 1;
