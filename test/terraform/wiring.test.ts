@@ -405,13 +405,22 @@ describe('environment roots', () => {
     '%s: thin root calling modules/pulse, shared files symlinked, partial S3 backend',
     async (env) => {
       const dir = join(tf, 'envs', env);
-      for (const f of ['versions.tf', 'variables.tf', 'outputs.tf']) {
+      for (const f of ['versions.tf', 'variables.tf', 'outputs.tf', 'pulse.tf']) {
         expect(lstatSync(join(dir, f)).isSymbolicLink()).toBe(true);
         expect(statSync(join(dir, f)).isFile()).toBe(true);
       }
       expect(existsSync(join(dir, 'backend.hcl.example'))).toBe(true);
       const r = await mod(`envs/${env}`);
-      expect(one(r.locals, 'locals').environment).toBe(env);
+      const l = one(r.locals, 'locals');
+      expect(l.environment).toBe(env);
+      expect(Object.keys(l.settings).sort()).toEqual(
+        ['alarm_thresholds', 'fraud_rules', 'log_retention_days', 'stream', 'tables', 'tracing_mode'].sort(),
+      );
+      // main.tf holds data only: no resources, modules or providers of its own
+      const main = await convertFiles(join(tf, 'envs', env)).then(() =>
+        readFileSync(join(dir, 'main.tf'), 'utf8'),
+      );
+      expect(main).not.toMatch(/^\s*(resource|module|provider|data)\s/m);
       const pulse = one(r.module.pulse, 'module.pulse');
       expect(pulse.source).toBe('../../modules/pulse');
       expect(pulse.environment).toBe(ref('local.environment'));

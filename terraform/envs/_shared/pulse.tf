@@ -1,0 +1,22 @@
+# Shared by every environment root (symlinked from envs/<env>/): the stack, configured from the
+# environment's local.environment and local.settings (envs/<env>/main.tf) and the user's tfvars.
+
+module "pulse" {
+  source = "../../modules/pulse"
+
+  environment        = local.environment
+  package_dir        = var.package_dir
+  stream             = local.settings.stream
+  tables             = local.settings.tables
+  log_retention_days = local.settings.log_retention_days
+  tracing_mode       = local.settings.tracing_mode
+  alarm_thresholds   = local.settings.alarm_thresholds
+  # the environment's thresholds, overridden attribute by attribute by var.fraud_rules
+  fraud_rules = merge(local.settings.fraud_rules, { for k, v in var.fraud_rules : k => v if v != null })
+
+  alert_email_subscriptions = var.alert_email_subscriptions
+  alert_slack               = var.alert_slack
+  alert_sqs_subscription    = var.alert_sqs_subscription
+  ops_email_addresses       = var.ops_email_addresses
+  tags                      = var.tags
+}
