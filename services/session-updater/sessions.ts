@@ -114,13 +114,25 @@ function rememberProduct(recent: string[], productId: string, limit: number): st
   return [productId, ...recent.filter((p) => p !== productId)].slice(0, limit);
 }
 
+/** A copy deep enough that applying records never touches the caller's state (cheaper than structuredClone). */
+function cloneState(state: UserState): UserState {
+  const copy: UserState = {
+    ...state,
+    recentEventIds: [...state.recentEventIds],
+    recentProducts: [...state.recentProducts],
+    totals: { ...state.totals },
+  };
+  if (state.session) copy.session = { ...state.session };
+  return copy;
+}
+
 /** Applies a user's records (in sequence order) to their state; the input state is not modified. */
 export function applyRecords(
   current: UserState,
   records: readonly ValidRecord[],
   rules: SessionRules,
 ): ApplyResult {
-  const state: UserState = structuredClone(current);
+  const state = cloneState(current);
   const seen = new Set(state.recentEventIds);
   const closed: Session[] = [];
   let applied = 0;

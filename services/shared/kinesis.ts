@@ -41,23 +41,28 @@ export function positionOf(record: KinesisStreamRecord): RecordPosition {
   };
 }
 
-export type Decoded = ({ ok: true } & ValidRecord) | ({ ok: false } & InvalidRecord);
+export type Decoded = { ok: true; record: ValidRecord } | { ok: false; record: InvalidRecord };
+
+/** Decodes base64 → UTF-8 text. Node's decoder replaces bad bytes with U+FFFD, so only then is the strict one needed. */
+function decodeText(data: string): string | undefined {
+  const bytes = Buffer.from(data, 'base64');
+  const text = bytes.toString('utf8');
+  if (!text.includes('\uFFFD')) return text;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
 
 export function decodeRecord(record: KinesisStreamRecord): Decoded {
   const position = positionOf(record);
   const invalid = (reason: string): Decoded => ({
     ok: false,
-    ...position,
-    reason,
-    rawData: record.kinesis.data,
-    partitionKey: record.kinesis.partitionKey,
+    record: { ...position, reason, rawData: record.kinesis.data, partitionKey: record.kinesis.partitionKey },
   });
-  let text: string;
-  try {
-    text = utf8.decode(Buffer.from(record.kinesis.data, 'base64'));
-  } catch {
-    return invalid('data is not valid UTF-8');
-  }
+  const text = decodeText(record.kinesis.data);
+  if (text === undefined) return invalid('data is not valid UTF-8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -70,7 +75,7 @@ export function decodeRecord(record: KinesisStreamRecord): Decoded {
     // Per-user ordering rests on partitioning by userId; anything else could be applied out of order.
     return invalid('schema: userId does not match the record partition key');
   }
-  return { ok: true, ...position, event: result.event };
+  return { ok: true, record: { ...position, event: result.event } };
 }
 
 export function decodeBatch(records: readonly KinesisStreamRecord[]): DecodedBatch {
@@ -78,13 +83,8 @@ export function decodeBatch(records: readonly KinesisStreamRecord[]): DecodedBat
   const invalid: InvalidRecord[] = [];
   for (const record of records) {
     const decoded = decodeRecord(record);
-    if (decoded.ok) {
-      const { ok: _ok, ...rest } = decoded;
-      valid.push(rest);
-    } else {
-      const { ok: _ok, ...rest } = decoded;
-      invalid.push(rest);
-    }
+    if (decoded.ok) valid.push(decoded.record);
+    else invalid.push(decoded.record);
   }
   return { valid, invalid };
 }
