@@ -57,6 +57,8 @@ export interface MappingStats {
   millisBehindLatest: number;
   buffered: number;
   shards: string[];
+  /** SubscribeToShard calls that succeeded (re-subscriptions included). */
+  subscriptions: number;
 }
 
 interface ShardRun {
@@ -260,6 +262,7 @@ export class FunctionMapping {
       millisBehindLatest: Math.max(0, ...this.behind.values()),
       buffered: 0,
       shards: [...this.shards.keys()],
+      subscriptions: 0,
     };
     for (const run of this.shards.values()) {
       const p = run.processor.stats;
@@ -271,6 +274,7 @@ export class FunctionMapping {
       s.bisects += p.bisects;
       s.coldStarts += run.sandbox.coldStarts;
       s.buffered += run.processor.buffered;
+      s.subscriptions += run.subscription.subscribeCount;
     }
     return s;
   }
