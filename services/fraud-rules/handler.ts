@@ -1,9 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
+import { createDocumentClient } from '../shared/dynamo.js';
 import { createLogger } from '../shared/logger.js';
 import { AlertLog } from './alerts.js';
 import { loadConfig } from './config.js';
@@ -12,9 +11,7 @@ import { FraudStateStore } from './store.js';
 
 const config = loadConfig(process.env);
 const logger = createLogger('fraud-rules');
-const db = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), {
-  marshallOptions: { removeUndefinedValues: true },
-});
+const db = createDocumentClient();
 const store = new FraudStateStore({ db, tableName: config.stateTableName, ttlDays: config.stateTtlDays });
 const alerts = new AlertLog({
   db,

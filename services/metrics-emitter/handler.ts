@@ -1,9 +1,8 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
+import { createDocumentClient } from '../shared/dynamo.js';
 import { createLogger } from '../shared/logger.js';
 import { loadConfig } from './config.js';
 import { emitBatchMetrics } from './processor.js';
@@ -12,7 +11,7 @@ import { WatermarkStore } from './watermarks.js';
 const config = loadConfig(process.env);
 const logger = createLogger('metrics-emitter');
 const cloudwatch = new CloudWatchClient(clientConfig);
-const db = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig));
+const db = createDocumentClient();
 const watermarks = new WatermarkStore({ db, tableName: config.watermarksTable });
 
 export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {

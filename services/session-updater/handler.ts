@@ -1,9 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
+import { createDocumentClient } from '../shared/dynamo.js';
 import { createLogger } from '../shared/logger.js';
 import { loadConfig } from './config.js';
 import { SessionStore } from './store.js';
@@ -11,9 +10,7 @@ import { updateSessions } from './updater.js';
 
 const config = loadConfig(process.env);
 const logger = createLogger('session-updater');
-const db = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), {
-  marshallOptions: { removeUndefinedValues: true },
-});
+const db = createDocumentClient();
 const store = new SessionStore({
   db,
   tableName: config.tableName,
