@@ -15,6 +15,9 @@ export interface Started {
 }
 
 const owned = new Set<number>();
+/** Children of this process: their 'exit' (reaped, not a zombie) is what tells they are gone. */
+const exited = new Map<number, Promise<void>>();
+const gone = new Set<number>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -61,6 +64,16 @@ export function startProcess(options: {
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`could not start ${options.name} (${options.command})`);
   child.unref();
+  const pid = child.pid;
+  exited.set(
+    pid,
+    new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        gone.add(pid);
+        resolve();
+      }),
+    ),
+  );
   if (!options.survive) {
     installExitHook();
     owned.add(child.pid);
@@ -69,6 +82,7 @@ export function startProcess(options: {
 }
 
 export function isAlive(pid: number): boolean {
+  if (gone.has(pid)) return false;
   try {
     process.kill(pid, 0);
     return true;
@@ -96,6 +110,9 @@ export async function stopProcess(pid: number, graceMs = 3_000): Promise<void> {
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(50);
   if (isAlive(pid)) killGroup(pid, 'SIGKILL');
+  const reaped = exited.get(pid);
+  if (reaped) await Promise.race([reaped, new Promise((r) => setTimeout(r, 5_000).unref())]);
+  else while (isAlive(pid)) await sleep(50);
   owned.delete(pid);
 }
 
