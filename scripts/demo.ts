@@ -5,6 +5,8 @@
  * it started, unless --keep-running.
  *   make demo DEMO_ARGS="--duration 30 --rate 60 --users 40 --seed 7 --keep-running"
  */
+
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Clients, makeClients } from './local/aws.js';
 import { FUNCTIONS } from './local/config.js';
@@ -19,15 +21,17 @@ import { slidingWindow } from './metrics/window.js';
 import { parseProduceArgs, progressBar, UsageError } from './traffic/args.js';
 import { generateTraffic } from './traffic/generator.js';
 import { sendTraffic } from './traffic/send.js';
-import { rmSync } from 'node:fs';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const keepRunning = argv.includes('--keep-running');
   const shardsAt = argv.indexOf('--shards');
   const shards = shardsAt >= 0 ? Number(argv[shardsAt + 1]) : 2;
-  if (!Number.isInteger(shards) || shards < 1 || shards > 8) throw new UsageError('--shards needs an integer from 1 to 8');
-  const rest = argv.filter((a, i) => a !== '--keep-running' && (shardsAt < 0 || (i !== shardsAt && i !== shardsAt + 1)));
+  if (!Number.isInteger(shards) || shards < 1 || shards > 8)
+    throw new UsageError('--shards needs an integer from 1 to 8');
+  const rest = argv.filter(
+    (a, i) => a !== '--keep-running' && (shardsAt < 0 || (i !== shardsAt && i !== shardsAt + 1)),
+  );
   const args = parseProduceArgs(rest.length ? rest : [], Math.random);
   if (!rest.includes('--duration')) args.duration = 60;
   if (!rest.includes('--rate')) args.rate = 40;
@@ -52,10 +56,14 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    console.log(`  kinesis ${stack.endpoints.kinesis}   other services ${stack.endpoints.default}   (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    console.log(
+      `  kinesis ${stack.endpoints.kinesis}   other services ${stack.endpoints.default}   (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    );
     clients = makeClients(stack.endpoints);
     const resources = await createResources(clients, { shards });
-    console.log(`  deployed: stream ${resources.streamName} (${shards} shards), ${Object.keys(resources.tables).length} tables, topic, queues`);
+    console.log(
+      `  deployed: stream ${resources.streamName} (${shards} shards), ${Object.keys(resources.tables).length} tables, topic, queues`,
+    );
     if (!reused) rmSync(localPaths().checkpointsDir, { recursive: true, force: true });
     await drainQueue(clients, resources.alertTapQueue);
 
@@ -72,7 +80,11 @@ async function main(): Promise<void> {
       mix: args.mix,
       returningUsers: args.returning,
     });
-    console.log(paint.head(`Traffic: seed ${args.seed}, ${traffic.events.length} events, ${args.users} users, ${args.rate}/s for ${args.duration} s`));
+    console.log(
+      paint.head(
+        `Traffic: seed ${args.seed}, ${traffic.events.length} events, ${args.users} users, ${args.rate}/s for ${args.duration} s`,
+      ),
+    );
 
     const alerts: SnsEnvelope[] = [];
     let watching = true;
@@ -84,7 +96,9 @@ async function main(): Promise<void> {
           alerts.push(env);
           const a = env.MessageAttributes ?? {};
           process.stderr.write(`\r${' '.repeat(70)}\r`);
-          console.log(paint.alert(`  ALERT ${a.severity?.Value ?? '?'} ${a.rule?.Value ?? '?'}: ${env.Subject ?? ''}`));
+          console.log(
+            paint.alert(`  ALERT ${a.severity?.Value ?? '?'} ${a.rule?.Value ?? '?'}: ${env.Subject ?? ''}`),
+          );
         }
       }
     })();
@@ -113,28 +127,61 @@ async function main(): Promise<void> {
 
     const stats = runner.stats();
     console.log(paint.head('Report'));
-    console.log(`  sent ${sent.sent} events (${sent.failed.length} failed) at ${sent.rate.toFixed(1)} events/s; all processed ${((caughtUp - sendStarted) / 1000).toFixed(1)} s after the first was sent`);
+    console.log(
+      `  sent ${sent.sent} events (${sent.failed.length} failed) at ${sent.rate.toFixed(1)} events/s; all processed ${((caughtUp - sendStarted) / 1000).toFixed(1)} s after the first was sent`,
+    );
     console.log(formatStats(stats, runner.startedAt).replace(/^/gm, '  '));
     const firstProcessed = Math.min(...stats.map((s) => s.firstProcessedAt ?? Number.POSITIVE_INFINITY));
-    console.log(`  time to first processed event: ${((firstProcessed - sendStarted) / 1000).toFixed(1)} s after sending began`);
+    console.log(
+      `  time to first processed event: ${((firstProcessed - sendStarted) / 1000).toFixed(1)} s after sending began`,
+    );
     const sessions = await readSessions(clients, resources.tables.sessions!);
-    console.log(`  sessions: ${sessions.users} users, ${sessions.sessionsOpened} opened, ${sessions.closedSessionItems} closed (expected ${traffic.truth.sessionsOpened} / ${traffic.truth.sessionsClosed})`);
-    console.log(`  top products viewed: ${traffic.truth.topProducts.slice(0, 5).map(([p, n]) => `${p} (${n})`).join(', ')}`);
-    console.log(`  fraud alerts: ${alerts.length} received (expected ${traffic.truth.alerts.length}: ${traffic.truth.alerts.map((a) => a.rule).join(', ')})`);
+    console.log(
+      `  sessions: ${sessions.users} users, ${sessions.sessionsOpened} opened, ${sessions.closedSessionItems} closed (expected ${traffic.truth.sessionsOpened} / ${traffic.truth.sessionsClosed})`,
+    );
+    console.log(
+      `  top products viewed: ${traffic.truth.topProducts
+        .slice(0, 5)
+        .map(([p, n]) => `${p} (${n})`)
+        .join(', ')}`,
+    );
+    console.log(
+      `  fraud alerts: ${alerts.length} received (expected ${traffic.truth.alerts.length}: ${traffic.truth.alerts.map((a) => a.rule).join(', ')})`,
+    );
     const window = slidingWindow(new Date(), 5 * 60_000);
-    const numbers = await readSlidingWindow({ cloudwatch: clients.cloudwatch, environment: resources.environment, end: window.end, windowMinutes: 5 });
+    const numbers = await readSlidingWindow({
+      cloudwatch: clients.cloudwatch,
+      environment: resources.environment,
+      end: window.end,
+      windowMinutes: 5,
+    });
     console.log(formatResult(numbers).replace(/^/gm, '  '));
-    console.log(`  (truth for the traffic: ${traffic.truth.events} events, ${traffic.truth.purchases} purchases, revenue ${traffic.truth.revenue.toFixed(2)} USD)`);
+    console.log(
+      `  (truth for the traffic: ${traffic.truth.events} events, ${traffic.truth.purchases} purchases, revenue ${traffic.truth.revenue.toFixed(2)} USD)`,
+    );
     if (keepRunning) {
-      console.log(paint.head('Still running (--keep-running): `make produce`, `make metrics`; stop with Ctrl-C, then `make local-down`'));
+      console.log(
+        paint.head(
+          'Still running (--keep-running): `make produce`, `make metrics`; stop with Ctrl-C, then `make local-down`',
+        ),
+      );
       const timer = setInterval(() => console.log(formatStats(runner.stats(), runner.startedAt)), 15_000);
-      await new Promise<void>((resolve) => process.once('SIGINT', () => { clearInterval(timer); resolve(); }));
+      await new Promise<void>((resolve) =>
+        process.once('SIGINT', () => {
+          clearInterval(timer);
+          resolve();
+        }),
+      );
       process.removeListener('SIGINT', onSignal);
     }
   } finally {
     await cleanup();
   }
-  console.log(keepRunning ? 'runner stopped; the local stack keeps running (`make local-down`)' : 'stopped: nothing left running');
+  console.log(
+    keepRunning
+      ? 'runner stopped; the local stack keeps running (`make local-down`)'
+      : 'stopped: nothing left running',
+  );
 }
 
 main().then(

@@ -25,7 +25,9 @@ async function main(): Promise<void> {
     mix: args.mix,
     returningUsers: args.returning,
   });
-  console.error(`seed ${args.seed}: ${traffic.events.length} events for ${args.users} users to ${stream} at ${args.rate}/s`);
+  console.error(
+    `seed ${args.seed}: ${traffic.events.length} events for ${args.users} users to ${stream} at ${args.rate}/s`,
+  );
   const clients = makeClients(endpoints);
   const tty = process.stderr.isTTY && !args.quiet;
   let lastLine = 0;
@@ -50,7 +52,9 @@ async function main(): Promise<void> {
       `sent      ${result.sent}`,
       `failed    ${result.failed.length}${result.failed.length ? ` (${[...new Set(result.failed.map((f) => f.errorCode))].join(', ')})` : ''}`,
       `rate      ${result.rate.toFixed(1)} events/s achieved (asked ${args.rate}) over ${result.seconds.toFixed(1)} s, ${result.requests} PutRecords`,
-      `mix       ${Object.entries(t.byType).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      `mix       ${Object.entries(t.byType)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
       `purchases ${t.purchases}, revenue ${t.revenue.toFixed(2)} USD; expected alerts ${t.alerts.length}; sessions ${t.sessionsOpened} (${t.sessionsClosed} closed)`,
     ].join('\n'),
   );

@@ -46,7 +46,10 @@ export function startFaultProxy(target: string): Promise<FaultProxy> {
       const text = body.toString('utf8');
       const op = operationOf(req.headers, text);
       const rule = rules.find(
-        (r) => r.left > 0 && (!r.operation || op.includes(r.operation)) && (!r.bodyIncludes || text.includes(r.bodyIncludes)),
+        (r) =>
+          r.left > 0 &&
+          (!r.operation || op.includes(r.operation)) &&
+          (!r.bodyIncludes || text.includes(r.bodyIncludes)),
       );
       const forward = () => {
         const up = request(
@@ -71,7 +74,8 @@ export function startFaultProxy(target: string): Promise<FaultProxy> {
       if (!rule) return forward();
       rule.left -= 1;
       const fail = () => {
-        if (rule.status === undefined && rule.errorType === undefined && rule.delayMs !== undefined) return forward();
+        if (rule.status === undefined && rule.errorType === undefined && rule.delayMs !== undefined)
+          return forward();
         injected += 1;
         const status = rule.status ?? 400;
         const type = rule.errorType ?? 'ProvisionedThroughputExceededException';

@@ -19,7 +19,11 @@ export interface FunctionIdentity {
   roleArn: string;
 }
 
-export function kinesisEvent(records: readonly StreamRecord[], streamArn: string, fn: FunctionIdentity): KinesisStreamEvent {
+export function kinesisEvent(
+  records: readonly StreamRecord[],
+  streamArn: string,
+  fn: FunctionIdentity,
+): KinesisStreamEvent {
   return {
     Records: records.map((r) => ({
       kinesis: {
@@ -40,7 +44,10 @@ export function kinesisEvent(records: readonly StreamRecord[], streamArn: string
   };
 }
 
-export function invocationContext(fn: FunctionIdentity, requestId: string = randomUUID()): Record<string, unknown> {
+export function invocationContext(
+  fn: FunctionIdentity,
+  requestId: string = randomUUID(),
+): Record<string, unknown> {
   const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
   return {
     functionName: fn.functionName,

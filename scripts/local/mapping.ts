@@ -15,7 +15,13 @@ import { type Clients, type Endpoints, endpointEnv } from './aws.js';
 import { Checkpoints } from './checkpoints.js';
 import type { EventSourceMappingSpec, FunctionName, FunctionSpec } from './config.js';
 import type { FaultProxy } from './fault-proxy.js';
-import { type FunctionIdentity, invocationContext, kinesisEvent, onFailureRecord, type StreamRecord } from './lambda-event.js';
+import {
+  type FunctionIdentity,
+  invocationContext,
+  kinesisEvent,
+  onFailureRecord,
+  type StreamRecord,
+} from './lambda-event.js';
 import { sleep } from './processes.js';
 import { functionEnvironment, type LocalResources } from './resources.js';
 import { type Fault, Sandbox } from './sandbox.js';
@@ -113,11 +119,15 @@ export class FunctionMapping {
     const { Consumers } = await kinesis.send(new ListStreamConsumersCommand({ StreamARN: streamArn }));
     let arn = Consumers?.find((c) => c.ConsumerName === name)?.ConsumerARN;
     if (!arn) {
-      const { Consumer } = await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: name }));
+      const { Consumer } = await kinesis.send(
+        new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: name }),
+      );
       arn = Consumer!.ConsumerARN!;
     }
     for (let i = 0; i < 100; i += 1) {
-      const { ConsumerDescription } = await kinesis.send(new DescribeStreamConsumerCommand({ ConsumerARN: arn }));
+      const { ConsumerDescription } = await kinesis.send(
+        new DescribeStreamConsumerCommand({ ConsumerARN: arn }),
+      );
       if (ConsumerDescription?.ConsumerStatus === 'ACTIVE') return arn;
       await sleep(100);
     }
@@ -126,7 +136,9 @@ export class FunctionMapping {
 
   private async discoverShards(): Promise<void> {
     if (this.stopped) return;
-    const { Shards } = await this.o.clients.kinesis.send(new ListShardsCommand({ StreamARN: this.o.resources.streamArn }));
+    const { Shards } = await this.o.clients.kinesis.send(
+      new ListShardsCommand({ StreamARN: this.o.resources.streamArn }),
+    );
     for (const shard of Shards ?? []) {
       const id = shard.ShardId!;
       if (this.shards.has(id) || this.stopped) continue;
@@ -161,7 +173,8 @@ export class FunctionMapping {
     });
     const processor = new ShardProcessor(shardId, this.o.esm, {
       invoke: (records) => this.invoke(sandbox, records),
-      sendToDestination: (records, condition, invokeCount, error) => this.toDestination(records, condition, invokeCount, error),
+      sendToDestination: (records, condition, invokeCount, error) =>
+        this.toDestination(records, condition, invokeCount, error),
       commit: (last, processed) => this.commit(shardId, last, processed),
       log: (m) => this.o.log(m),
       backoffMs: this.o.backoffMs,
@@ -191,7 +204,12 @@ export class FunctionMapping {
     return sandbox.invoke(event, invocationContext(this.identity), fault);
   }
 
-  private async toDestination(records: StreamRecord[], condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded', invokeCount: number, error?: string) {
+  private async toDestination(
+    records: StreamRecord[],
+    condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded',
+    invokeCount: number,
+    error?: string,
+  ) {
     const body = onFailureRecord({
       records,
       streamArn: this.o.resources.streamArn,
@@ -201,9 +219,14 @@ export class FunctionMapping {
       functionError: error ? 'Unhandled' : undefined,
     });
     await this.o.clients.sqs.send(
-      new SendMessageCommand({ QueueUrl: this.o.resources.onFailureQueues[this.o.fn], MessageBody: JSON.stringify(body) }),
+      new SendMessageCommand({
+        QueueUrl: this.o.resources.onFailureQueues[this.o.fn],
+        MessageBody: JSON.stringify(body),
+      }),
     );
-    this.o.log(`${records.length} record(s) of ${records[0]?.shardId} sent to the on-failure destination (${condition})`);
+    this.o.log(
+      `${records.length} record(s) of ${records[0]?.shardId} sent to the on-failure destination (${condition})`,
+    );
   }
 
   private commit(shardId: string, last: StreamRecord, processed: StreamRecord[]): void {
@@ -258,7 +281,11 @@ export class FunctionMapping {
       coldStarts: 0,
       firstProcessedAt: this.firstProcessedAt,
       lastProcessedAt: this.lastProcessedAt,
-      lagMs: { last: this.lagLast, max: this.lagMax, avg: this.processed ? Math.round(this.lagSum / this.processed) : 0 },
+      lagMs: {
+        last: this.lagLast,
+        max: this.lagMax,
+        avg: this.processed ? Math.round(this.lagSum / this.processed) : 0,
+      },
       millisBehindLatest: Math.max(0, ...this.behind.values()),
       buffered: 0,
       shards: [...this.shards.keys()],

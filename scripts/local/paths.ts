@@ -8,7 +8,8 @@ export function repoRoot(start: string = process.cwd()): string {
   for (;;) {
     if (existsSync(join(dir, 'services', 'resources.json'))) return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no services/resources.json above ${start}: run from the Pulse repository`);
+    if (parent === dir)
+      throw new Error(`no services/resources.json above ${start}: run from the Pulse repository`);
     dir = parent;
   }
 }

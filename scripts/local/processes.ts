@@ -4,7 +4,7 @@
  * registered so an exiting test or script never leaves one behind.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 
@@ -121,7 +121,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` until it resolves true; fails with the log file named if the process dies or time runs out. */
-export async function waitHealthy(started: Started, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function waitHealthy(
+  started: Started,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (!isAlive(started.pid)) throw new Error(`${started.name} exited during start; see ${started.logFile}`);
@@ -130,7 +134,8 @@ export async function waitHealthy(started: Started, check: () => Promise<boolean
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) throw new Error(`${started.name} not healthy after ${timeoutMs} ms; see ${started.logFile}`);
+    if (Date.now() > deadline)
+      throw new Error(`${started.name} not healthy after ${timeoutMs} ms; see ${started.logFile}`);
     await sleep(150);
   }
 }

@@ -1,7 +1,7 @@
 /** Reads what the pipeline wrote, for the demo report and the end-to-end tests. */
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clients } from './aws.js';
 
 export async function scanTable(clients: Clients, table: string): Promise<Record<string, unknown>[]> {
@@ -22,11 +22,19 @@ export interface QueueMessage {
 }
 
 /** Receives (and deletes) every message available now; waits up to waitSeconds for the first. */
-export async function drainQueue(clients: Clients, queueUrl: string, waitSeconds = 0): Promise<QueueMessage[]> {
+export async function drainQueue(
+  clients: Clients,
+  queueUrl: string,
+  waitSeconds = 0,
+): Promise<QueueMessage[]> {
   const out: QueueMessage[] = [];
   for (;;) {
     const { Messages } = await clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: out.length === 0 ? waitSeconds : 0 }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: out.length === 0 ? waitSeconds : 0,
+      }),
     );
     if (!Messages || Messages.length === 0) return out;
     for (const m of Messages) {

@@ -62,7 +62,11 @@ async function createStream(clients: Clients, name: string, shards: number): Pro
   throw new Error(`stream ${name} did not become ACTIVE`);
 }
 
-async function createTable(clients: Clients, name: string, spec: { hashKey: string; rangeKey?: string; ttlAttribute?: string }) {
+async function createTable(
+  clients: Clients,
+  name: string,
+  spec: { hashKey: string; rangeKey?: string; ttlAttribute?: string },
+) {
   const keys: KeySchemaElement[] = [{ AttributeName: spec.hashKey, KeyType: 'HASH' }];
   if (spec.rangeKey) keys.push({ AttributeName: spec.rangeKey, KeyType: 'RANGE' });
   try {
@@ -118,7 +122,8 @@ export async function createResources(
   const queues: Record<string, string> = {};
   for (const key of Object.keys(spec.queues)) queues[key] = await createQueue(clients, name(key));
   const onFailureQueues = {} as Record<FunctionName, string>;
-  for (const fn of FUNCTIONS) onFailureQueues[fn] = await createQueue(clients, onFailureQueueName(environment, fn));
+  for (const fn of FUNCTIONS)
+    onFailureQueues[fn] = await createQueue(clients, onFailureQueueName(environment, fn));
   const topics: Record<string, string> = {};
   for (const key of Object.keys(spec.topics)) {
     const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: name(key) }));
@@ -148,7 +153,10 @@ export async function createResources(
 }
 
 /** The function's environment as Terraform sets it: function.json + ENVIRONMENT + one variable per resource. */
-export function functionEnvironment(fn: FunctionSpec | FunctionName, res: LocalResources): Record<string, string> {
+export function functionEnvironment(
+  fn: FunctionSpec | FunctionName,
+  res: LocalResources,
+): Record<string, string> {
   const spec = typeof fn === 'string' ? loadFunction(fn) : fn;
   const env: Record<string, string> = { ...spec.environment, ENVIRONMENT: res.environment };
   for (const [variable, ref] of Object.entries(spec.resources.tables)) {

@@ -118,7 +118,9 @@ export async function startRunner(o: RunnerOptions): Promise<Runner> {
         });
         if (done) return;
         if (Date.now() > deadline) {
-          throw new Error(`timed out waiting for ${JSON.stringify(count)} processed: ${all.map((s) => `${s.fn}=${s.processed}+${s.sentToDestination}`).join(' ')}`);
+          throw new Error(
+            `timed out waiting for ${JSON.stringify(count)} processed: ${all.map((s) => `${s.fn}=${s.processed}+${s.sentToDestination}`).join(' ')}`,
+          );
         }
         await sleep(200);
       }
@@ -129,7 +131,9 @@ export async function startRunner(o: RunnerOptions): Promise<Runner> {
 }
 
 export function formatStats(stats: MappingStats[], startedAt: number): string {
-  const lines = [`${'function'.padEnd(16)}${'received'.padStart(9)}${'processed'.padStart(10)}${'to DLQ'.padStart(7)}${'invokes'.padStart(8)}${'errors'.padStart(7)}${'lag avg/max ms'.padStart(16)}${'behind ms'.padStart(10)}${'1st event s'.padStart(12)}`];
+  const lines = [
+    `${'function'.padEnd(16)}${'received'.padStart(9)}${'processed'.padStart(10)}${'to DLQ'.padStart(7)}${'invokes'.padStart(8)}${'errors'.padStart(7)}${'lag avg/max ms'.padStart(16)}${'behind ms'.padStart(10)}${'1st event s'.padStart(12)}`,
+  ];
   for (const s of stats) {
     const first = s.firstProcessedAt ? ((s.firstProcessedAt - startedAt) / 1000).toFixed(1) : '-';
     lines.push(
@@ -139,15 +143,21 @@ export function formatStats(stats: MappingStats[], startedAt: number): string {
   return lines.join('\n');
 }
 
-export function parseFaults(spec: string | undefined): Array<{ fn: FunctionName; fault: Fault; times: number }> {
+export function parseFaults(
+  spec: string | undefined,
+): Array<{ fn: FunctionName; fault: Fault; times: number }> {
   if (!spec) return [];
   return spec.split(',').map((item) => {
     const [fn, phase, action, times] = item.trim().split(':');
-    if (!(FUNCTIONS as readonly string[]).includes(fn ?? '')) throw new Error(`PULSE_FAULTS: unknown function ${fn}`);
-    if (phase !== 'before' && phase !== 'after') throw new Error(`PULSE_FAULTS: phase must be before|after, got ${phase}`);
-    if (action !== 'throw' && action !== 'exit' && action !== 'hang') throw new Error(`PULSE_FAULTS: action must be throw|exit|hang, got ${action}`);
+    if (!(FUNCTIONS as readonly string[]).includes(fn ?? ''))
+      throw new Error(`PULSE_FAULTS: unknown function ${fn}`);
+    if (phase !== 'before' && phase !== 'after')
+      throw new Error(`PULSE_FAULTS: phase must be before|after, got ${phase}`);
+    if (action !== 'throw' && action !== 'exit' && action !== 'hang')
+      throw new Error(`PULSE_FAULTS: action must be throw|exit|hang, got ${action}`);
     const n = Number(times ?? 1);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`PULSE_FAULTS: times must be a positive integer, got ${times}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`PULSE_FAULTS: times must be a positive integer, got ${times}`);
     return { fn: fn as FunctionName, fault: { phase, action }, times: n };
   });
 }

@@ -33,7 +33,11 @@ try {
   handler = mod.handler;
   if (typeof handler !== 'function') throw new Error(`${handlerPath} exports no handler function`);
 } catch (err) {
-  process.send?.({ type: 'init-error', errorType: err?.name ?? 'Error', errorMessage: String(err?.message ?? err) });
+  process.send?.({
+    type: 'init-error',
+    errorType: err?.name ?? 'Error',
+    errorMessage: String(err?.message ?? err),
+  });
   process.exit(1);
 }
 process.send?.({ type: 'ready' });

@@ -41,27 +41,46 @@ export class Sandbox {
     const fd = openSync(this.options.logFile, 'a');
     const child = spawn(
       process.execPath,
-      ['--enable-source-maps', join(repoRoot(), 'scripts', 'local', 'sandbox-runtime.mjs'), this.options.handlerPath],
+      [
+        '--enable-source-maps',
+        join(repoRoot(), 'scripts', 'local', 'sandbox-runtime.mjs'),
+        this.options.handlerPath,
+      ],
       { env: { ...process.env, ...this.options.env }, stdio: ['ignore', fd, fd, 'ipc'] },
     );
     closeSync(fd);
     this.child = child;
     this.coldStarts += 1;
     const ready = new Promise<void>((resolve, reject) => {
-      child.on('message', (message: { type: string; id?: number; result?: unknown; errorType?: string; errorMessage?: string }) => {
-        if (message.type === 'ready') resolve();
-        else if (message.type === 'init-error') reject(new Error(`${message.errorType}: ${message.errorMessage}`));
-        else if (this.pending && message.id === this.pending.id) {
-          const p = this.pending;
-          this.pending = undefined;
-          const durationMs = Date.now() - p.started;
-          p.resolve(
-            message.type === 'result'
-              ? { ok: true, response: message.result, durationMs }
-              : { ok: false, errorType: message.errorType ?? 'Error', errorMessage: message.errorMessage ?? '', durationMs },
-          );
-        }
-      });
+      child.on(
+        'message',
+        (message: {
+          type: string;
+          id?: number;
+          result?: unknown;
+          errorType?: string;
+          errorMessage?: string;
+        }) => {
+          if (message.type === 'ready') resolve();
+          else if (message.type === 'init-error')
+            reject(new Error(`${message.errorType}: ${message.errorMessage}`));
+          else if (this.pending && message.id === this.pending.id) {
+            const p = this.pending;
+            this.pending = undefined;
+            const durationMs = Date.now() - p.started;
+            p.resolve(
+              message.type === 'result'
+                ? { ok: true, response: message.result, durationMs }
+                : {
+                    ok: false,
+                    errorType: message.errorType ?? 'Error',
+                    errorMessage: message.errorMessage ?? '',
+                    durationMs,
+                  },
+            );
+          }
+        },
+      );
       child.on('exit', (code, signal) => {
         if (this.child === child) {
           this.child = undefined;
@@ -91,10 +110,16 @@ export class Sandbox {
       await this.ready;
     } catch (err) {
       this.ready = undefined;
-      return { ok: false, errorType: 'Runtime.InitError', errorMessage: (err as Error).message, durationMs: Date.now() - started };
+      return {
+        ok: false,
+        errorType: 'Runtime.InitError',
+        errorMessage: (err as Error).message,
+        durationMs: Date.now() - started,
+      };
     }
     const child = this.child;
-    if (!child) return { ok: false, errorType: 'Runtime.ExitError', errorMessage: 'sandbox gone', durationMs: 0 };
+    if (!child)
+      return { ok: false, errorType: 'Runtime.ExitError', errorMessage: 'sandbox gone', durationMs: 0 };
     const id = this.nextId++;
     const deadline = Date.now() + this.options.timeoutMs;
     return new Promise<InvokeOutcome>((resolve) => {

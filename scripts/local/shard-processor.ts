@@ -12,7 +12,12 @@ import type { InvokeOutcome } from './sandbox.js';
 
 export interface ShardProcessorHooks {
   invoke(records: StreamRecord[]): Promise<InvokeOutcome>;
-  sendToDestination(records: StreamRecord[], condition: FailureCondition, invokeCount: number, error?: string): Promise<void>;
+  sendToDestination(
+    records: StreamRecord[],
+    condition: FailureCondition,
+    invokeCount: number,
+    error?: string,
+  ): Promise<void>;
   commit(last: StreamRecord, processed: StreamRecord[]): void;
   log(message: string): void;
   /** Back-off before retry n (1-based); Lambda backs off exponentially. */
@@ -35,7 +40,14 @@ export class ShardProcessor {
   private drained?: () => void;
   private stopped = false;
   private done?: Promise<void>;
-  readonly stats: ShardStats = { invocations: 0, functionErrors: 0, partialFailures: 0, retries: 0, bisects: 0, sentToDestination: 0 };
+  readonly stats: ShardStats = {
+    invocations: 0,
+    functionErrors: 0,
+    partialFailures: 0,
+    retries: 0,
+    bisects: 0,
+    sentToDestination: 0,
+  };
 
   constructor(
     private readonly shardId: string,
@@ -188,14 +200,21 @@ export class ShardProcessor {
     return earliest;
   }
 
-  private async toDestination(records: StreamRecord[], condition: FailureCondition, invokeCount: number, error?: string) {
+  private async toDestination(
+    records: StreamRecord[],
+    condition: FailureCondition,
+    invokeCount: number,
+    error?: string,
+  ) {
     for (;;) {
       try {
         await this.hooks.sendToDestination(records, condition, invokeCount, error);
         break;
       } catch (err) {
         if (this.stopped) return;
-        this.hooks.log(`${this.shardId}: on-failure destination unreachable (${(err as Error).message}); retrying`);
+        this.hooks.log(
+          `${this.shardId}: on-failure destination unreachable (${(err as Error).message}); retrying`,
+        );
         await sleep(1_000);
       }
     }

@@ -10,13 +10,14 @@
  * Tests call startStack({ stateDir }) / stopStack(stack). With PULSE_ENDPOINT_URL set (e.g. a
  * LocalStack at http://localhost:4566) nothing is started: every service uses that endpoint.
  */
-import { ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { type Endpoints, endpointEnv, makeClients } from './aws.js';
 import { localPaths } from './paths.js';
-import { createResources } from './resources.js';
 import { freePort, isAlive, startProcess, stopProcess, waitHealthy } from './processes.js';
+import { createResources } from './resources.js';
 
 export interface StackState {
   endpoints: Endpoints;
@@ -111,7 +112,8 @@ export async function startStack(options: StackOptions = {}): Promise<StackState
   const [plainPort, tlsPort, motoPort] = [await freePort(), await freePort(), await freePort()];
   const kinesisDir = join(paths.root, 'node_modules', 'kinesis-local');
   const motoBin = process.env.PULSE_MOTO_SERVER ?? join(paths.root, '.venv', 'bin', 'moto_server');
-  if (!existsSync(join(kinesisDir, 'main.js'))) throw new Error('node_modules/kinesis-local missing: run `make install`');
+  if (!existsSync(join(kinesisDir, 'main.js')))
+    throw new Error('node_modules/kinesis-local missing: run `make install`');
   if (!existsSync(motoBin)) throw new Error('.venv/bin/moto_server missing: run `make install`');
   const kinesis = startProcess({
     name: 'kinesis-local',
@@ -190,7 +192,9 @@ async function main(): Promise<void> {
       const clients = makeClients(state.endpoints);
       const res = await createResources(clients, { shards: Number(process.env.PULSE_SHARDS ?? 2) });
       clients.destroy();
-      console.error(`resources      stream ${res.streamName}, tables ${Object.values(res.tables).join(', ')}`);
+      console.error(
+        `resources      stream ${res.streamName}, tables ${Object.values(res.tables).join(', ')}`,
+      );
     }
     printExports(state);
   } else if (command === 'env') {

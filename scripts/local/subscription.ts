@@ -60,7 +60,11 @@ export class Subscription {
       const timer = setTimeout(() => abort.abort(), this.o.resubscribeMs);
       try {
         const response = await this.o.kinesis.send(
-          new SubscribeToShardCommand({ ConsumerARN: this.o.consumerArn, ShardId: this.o.shardId, StartingPosition: this.position }),
+          new SubscribeToShardCommand({
+            ConsumerARN: this.o.consumerArn,
+            ShardId: this.o.shardId,
+            StartingPosition: this.position,
+          }),
           { abortSignal: abort.signal },
         );
         this.subscribeCount += 1;
@@ -79,12 +83,17 @@ export class Subscription {
               sequenceNumber: r.SequenceNumber!,
               partitionKey: r.PartitionKey!,
               data: r.Data ?? new Uint8Array(),
-              arrivalMs: r.ApproximateArrivalTimestamp ? new Date(r.ApproximateArrivalTimestamp).getTime() : Date.now(),
+              arrivalMs: r.ApproximateArrivalTimestamp
+                ? new Date(r.ApproximateArrivalTimestamp).getTime()
+                : Date.now(),
             });
           }
           if (event.MillisBehindLatest !== undefined) this.o.onLag?.(event.MillisBehindLatest);
           if (event.ContinuationSequenceNumber) {
-            this.position = { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: event.ContinuationSequenceNumber };
+            this.position = {
+              Type: 'AFTER_SEQUENCE_NUMBER',
+              SequenceNumber: event.ContinuationSequenceNumber,
+            };
           } else if (this.lastSeq !== undefined) {
             this.position = { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: this.lastSeq.toString() };
           }
@@ -103,7 +112,10 @@ export class Subscription {
         } else if (name === 'ResourceInUseException') {
           // The previous subscription is released a moment after it is dropped.
           inUse += 1;
-          if (inUse % 10 === 0) this.o.log(`subscription ${this.o.shardId}: still in use by an earlier subscriber after ${inUse} tries`);
+          if (inUse % 10 === 0)
+            this.o.log(
+              `subscription ${this.o.shardId}: still in use by an earlier subscriber after ${inUse} tries`,
+            );
           await sleep(500);
         } else {
           failures += 1;

@@ -74,13 +74,23 @@ export function generateTraffic(input: TrafficOptions): Traffic {
   // Live scripts per user, with quotas summing to options.events.
   const scripts = new Map<string, Template[]>();
   const countryOf = new Map<string, string>();
-  const userIds = Array.from({ length: options.users }, (_, i) => `user-${options.seed}-${String(i + 1).padStart(4, '0')}`);
+  const userIds = Array.from(
+    { length: options.users },
+    (_, i) => `user-${options.seed}-${String(i + 1).padStart(4, '0')}`,
+  );
   for (const id of userIds) {
     scripts.set(id, []);
     countryOf.set(id, rnd.pick(COUNTRIES));
   }
-  const state = new Map(userIds.map((id) => [id, { viewed: [] as number[], cart: [] as number[], purchases: 0 }]));
-  const weights = [options.mix.pageView, options.mix.productView, options.mix.addToCart, options.mix.purchase];
+  const state = new Map(
+    userIds.map((id) => [id, { viewed: [] as number[], cart: [] as number[], purchases: 0 }]),
+  );
+  const weights = [
+    options.mix.pageView,
+    options.mix.productView,
+    options.mix.addToCart,
+    options.mix.purchase,
+  ];
   for (let i = 0; i < options.events; i += 1) {
     const userId = rnd.pick(userIds);
     const s = state.get(userId)!;
@@ -89,7 +99,11 @@ export function generateTraffic(input: TrafficOptions): Traffic {
     if (kind === 2 && s.viewed.length === 0) kind = 1;
     let t: Template;
     if (kind === 0) {
-      t = { userId, eventType: 'page_view', data: { page: rnd.pick(['/', '/deals', '/search', '/category/shoes', '/category/books']) } };
+      t = {
+        userId,
+        eventType: 'page_view',
+        data: { page: rnd.pick(['/', '/deals', '/search', '/category/shoes', '/category/books']) },
+      };
     } else if (kind === 1) {
       const p = rnd.int(0, options.products - 1);
       s.viewed.push(p);
@@ -102,32 +116,59 @@ export function generateTraffic(input: TrafficOptions): Traffic {
       const amount = Math.round(s.cart.reduce((sum, p) => sum + prices[p]!, 0) * 100) / 100;
       s.cart = [];
       s.purchases += 1;
-      t = { userId, eventType: 'purchase', data: { amount, currency: 'USD', country: countryOf.get(userId) } };
+      t = {
+        userId,
+        eventType: 'purchase',
+        data: { amount, currency: 'USD', country: countryOf.get(userId) },
+      };
     }
     scripts.get(userId)!.push(t);
   }
 
   // Fraud patterns: users of their own, so each pattern's alert is exactly predictable.
   const alerts: Array<Omit<AlertTruth, 'eventId'> & { index: number }> = [];
-  const fraudScript = (userId: string, purchases: Array<{ amount: number; country: string }>, rule: AlertTruth['rule'], triggerAt: number) => {
+  const fraudScript = (
+    userId: string,
+    purchases: Array<{ amount: number; country: string }>,
+    rule: AlertTruth['rule'],
+    triggerAt: number,
+  ) => {
     const script: Template[] = [
       { userId, eventType: 'page_view', data: { page: '/' } },
       { userId, eventType: 'product_view', data: { productId: productId(0) } },
       { userId, eventType: 'add_to_cart', data: { productId: productId(0), quantity: 1 } },
     ];
-    for (const p of purchases) script.push({ userId, eventType: 'purchase', data: { amount: p.amount, currency: 'USD', country: p.country } });
+    for (const p of purchases)
+      script.push({
+        userId,
+        eventType: 'purchase',
+        data: { amount: p.amount, currency: 'USD', country: p.country },
+      });
     scripts.set(userId, script);
     alerts.push({ userId, rule, index: 3 + triggerAt });
   };
   for (let k = 1; k <= (options.fraud.largePurchase ?? 0); k += 1) {
-    fraudScript(`fraud-large-${options.seed}-${k}`, [{ amount: rnd.int(150_000, 290_000) / 100, country: 'US' }], 'largePurchase', 0);
+    fraudScript(
+      `fraud-large-${options.seed}-${k}`,
+      [{ amount: rnd.int(150_000, 290_000) / 100, country: 'US' }],
+      'largePurchase',
+      0,
+    );
   }
   for (let k = 1; k <= (options.fraud.burst ?? 0); k += 1) {
     const burst = Array.from({ length: 6 }, () => ({ amount: rnd.int(1_000, 5_000) / 100, country: 'GB' }));
     fraudScript(`fraud-burst-${options.seed}-${k}`, burst, 'purchaseVelocity', 4);
   }
   for (let k = 1; k <= (options.fraud.countryHop ?? 0); k += 1) {
-    fraudScript(`fraud-hop-${options.seed}-${k}`, [{ amount: 40, country: 'US' }, { amount: 45, country: 'FR' }], 'countryHop', 1);
+    fraudScript(
+      `fraud-hop-${options.seed}-${k}`,
+      [
+        { amount: 40, country: 'US' },
+        { amount: 45, country: 'FR' },
+      ],
+      'countryHop',
+      1,
+    );
   }
 
   // Interleave the scripts (each user's order kept), then stamp event times at the given rate.
@@ -153,7 +194,13 @@ export function generateTraffic(input: TrafficOptions): Traffic {
     const start = options.startTime - rnd.int(35, 90) * 60_000;
     for (let j = 0; j < rnd.int(2, 5); j += 1) {
       const p = rnd.int(0, options.products - 1);
-      history.push({ eventId: nextId(), userId, eventType: j === 0 ? 'page_view' : 'product_view', timestamp: start + j * 7_000, data: j === 0 ? { page: '/' } : { productId: productId(p) } });
+      history.push({
+        eventId: nextId(),
+        userId,
+        eventType: j === 0 ? 'page_view' : 'product_view',
+        timestamp: start + j * 7_000,
+        data: j === 0 ? { page: '/' } : { productId: productId(p) },
+      });
     }
   }
   history.sort((a, b) => a.timestamp - b.timestamp);

@@ -53,7 +53,14 @@ export interface Truth {
 }
 
 const cents = (x: number) => Math.round(x * 100) / 100;
-const empty = (): Counts => ({ eventCount: 0, pageViews: 0, productViews: 0, addToCarts: 0, purchases: 0, totalSpent: 0 });
+const empty = (): Counts => ({
+  eventCount: 0,
+  pageViews: 0,
+  productViews: 0,
+  addToCarts: 0,
+  purchases: 0,
+  totalSpent: 0,
+});
 
 function count(c: Counts, e: PulseEvent): void {
   c.eventCount += 1;
@@ -67,7 +74,11 @@ function count(c: Counts, e: PulseEvent): void {
 }
 
 /** Events must be listed in the order each user sends them (per-user event time ascending). */
-export function computeTruth(events: readonly PulseEvent[], alerts: AlertTruth[], options: { sessionTimeoutMs?: number; recentProductsLimit?: number } = {}): Truth {
+export function computeTruth(
+  events: readonly PulseEvent[],
+  alerts: AlertTruth[],
+  options: { sessionTimeoutMs?: number; recentProductsLimit?: number } = {},
+): Truth {
   const timeout = options.sessionTimeoutMs ?? 30 * 60_000;
   const limit = options.recentProductsLimit ?? 20;
   const users = new Map<string, UserTruth>();
@@ -90,7 +101,12 @@ export function computeTruth(events: readonly PulseEvent[], alerts: AlertTruth[]
     perMinute.set(minute, m);
     let u = users.get(e.userId);
     if (!u || e.timestamp - u.current.lastActivity > timeout) {
-      const current = { ...empty(), firstActivity: e.timestamp, lastActivity: e.timestamp, sessionId: e.eventId };
+      const current = {
+        ...empty(),
+        firstActivity: e.timestamp,
+        lastActivity: e.timestamp,
+        sessionId: e.eventId,
+      };
       if (!u) {
         u = { userId: e.userId, sessionCount: 0, totals: empty(), current, recentProducts: [] };
         users.set(e.userId, u);

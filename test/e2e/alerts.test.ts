@@ -3,9 +3,10 @@
  * messages people read (SNS subject, the chat/`default` document), and the filter attributes
  * (severity, rule, environment) subscribers filter on.
  */
-import type { PulseEvent } from '../../services/shared/event.js';
-import { scanTable, type SnsEnvelope } from '../../scripts/local/readback.js';
+
+import { type SnsEnvelope, scanTable } from '../../scripts/local/readback.js';
 import { sendTraffic } from '../../scripts/traffic/send.js';
+import type { PulseEvent } from '../../services/shared/event.js';
 import { drain, type Pipeline, startPipeline } from '../helpers/pipeline.js';
 
 jest.setTimeout(180_000);
@@ -22,7 +23,13 @@ const MIN = 60_000;
 let n = 0;
 function purchase(userId: string, at: number, amount: number, country = 'US'): PulseEvent {
   n += 1;
-  return { eventId: `alert-evt-${n}`, userId, eventType: 'purchase', timestamp: at, data: { amount, currency: 'USD', orderId: `alert-order-${n}`, country } };
+  return {
+    eventId: `alert-evt-${n}`,
+    userId,
+    eventType: 'purchase',
+    timestamp: at,
+    data: { amount, currency: 'USD', orderId: `alert-order-${n}`, country },
+  };
 }
 
 test('one alert per trigger, cool-down respected, bodies and attributes as designed', async () => {
@@ -44,7 +51,11 @@ test('one alert per trigger, cool-down respected, bodies and attributes as desig
     purchase('al-normal', t, 120),
     purchase('al-normal', t + 30 * MIN, 80),
   ];
-  const sent = await sendTraffic(events, events.map(() => 0), { kinesis: p.clients.kinesis, stream: p.resources.streamName });
+  const sent = await sendTraffic(
+    events,
+    events.map(() => 0),
+    { kinesis: p.clients.kinesis, stream: p.resources.streamName },
+  );
   expect(sent.failed).toEqual([]);
   await p.runner.waitForProcessed(events.length, 60_000);
 
@@ -65,7 +76,12 @@ test('one alert per trigger, cool-down respected, bodies and attributes as desig
     messages.push(...(await drain(p, p.resources.alertTapQueue, 1)).map((m) => m.json as SnsEnvelope));
   }
   expect(messages).toHaveLength(expected.length);
-  const byUser = messages.map((m) => [JSON.parse(m.Message).metadata?.additionalContext?.userId ?? '', m.MessageAttributes?.rule?.Value]).sort();
+  const byUser = messages
+    .map((m) => [
+      JSON.parse(m.Message).metadata?.additionalContext?.userId ?? '',
+      m.MessageAttributes?.rule?.Value,
+    ])
+    .sort();
   expect(byUser).toEqual(expected);
   for (const m of messages) {
     const attrs = m.MessageAttributes!;

@@ -5,7 +5,12 @@
 import { generateTraffic } from '../../scripts/traffic/generator.js';
 import { sendTraffic } from '../../scripts/traffic/send.js';
 import { drain, type Pipeline, startPipeline } from '../helpers/pipeline.js';
-import { expectAlertsMatch, expectAllProcessed, expectMetricsMatch, expectSessionsMatch } from '../helpers/pipeline-truth.js';
+import {
+  expectAlertsMatch,
+  expectAllProcessed,
+  expectMetricsMatch,
+  expectSessionsMatch,
+} from '../helpers/pipeline-truth.js';
 
 jest.setTimeout(180_000);
 
@@ -18,12 +23,24 @@ afterAll(async () => {
 });
 
 test('every event is processed once by each function and the stores match the truth', async () => {
-  const traffic = generateTraffic({ seed: 101, users: 25, events: 500, rate: 250, returningUsers: 0.3, fraud: { largePurchase: 1, burst: 1, countryHop: 1 } });
+  const traffic = generateTraffic({
+    seed: 101,
+    users: 25,
+    events: 500,
+    rate: 250,
+    returningUsers: 0.3,
+    fraud: { largePurchase: 1, burst: 1, countryHop: 1 },
+  });
   const sentAt = Date.now();
-  const sent = await sendTraffic(traffic.events, traffic.schedule, { kinesis: p.clients.kinesis, stream: p.resources.streamName });
+  const sent = await sendTraffic(traffic.events, traffic.schedule, {
+    kinesis: p.clients.kinesis,
+    stream: p.resources.streamName,
+  });
   expect(sent.failed).toEqual([]);
   await p.runner.waitForProcessed(traffic.events.length, 90_000);
-  const firstProcessed = Math.min(...p.runner.stats().map((s) => s.firstProcessedAt ?? Number.POSITIVE_INFINITY));
+  const firstProcessed = Math.min(
+    ...p.runner.stats().map((s) => s.firstProcessedAt ?? Number.POSITIVE_INFINITY),
+  );
 
   expectAllProcessed(p, traffic.events.length);
   await expectSessionsMatch(p, traffic.truth);
@@ -33,9 +50,14 @@ test('every event is processed once by each function and the stores match the tr
   for (const url of Object.values(p.resources.onFailureQueues)) expect(await drain(p, url)).toEqual([]);
 
   const alerts = await drain(p, p.resources.alertTapQueue, 2);
-  expect(alerts.map((m) => (m.json as { MessageAttributes: Record<string, { Value: string }> }).MessageAttributes.rule!.Value).sort()).toEqual(
-    traffic.truth.alerts.map((a) => a.rule).sort(),
-  );
+  expect(
+    alerts
+      .map(
+        (m) =>
+          (m.json as { MessageAttributes: Record<string, { Value: string }> }).MessageAttributes.rule!.Value,
+      )
+      .sort(),
+  ).toEqual(traffic.truth.alerts.map((a) => a.rule).sort());
   // Figures for the record (jest prints console output on failure and with --verbose).
   const stats = p.runner.stats();
   console.log(

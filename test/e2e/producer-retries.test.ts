@@ -31,7 +31,8 @@ function faultyKinesis(real: KinesisClient, injected: Injection): KinesisClient 
   let calls = 0;
   const failedOnce = new Set<string>();
   const send = async (command: unknown, ...rest: unknown[]) => {
-    if (!(command instanceof PutRecordsCommand)) return (real.send as (c: unknown, ...r: unknown[]) => Promise<unknown>)(command, ...rest);
+    if (!(command instanceof PutRecordsCommand))
+      return (real.send as (c: unknown, ...r: unknown[]) => Promise<unknown>)(command, ...rest);
     calls += 1;
     const entries = command.input.Records ?? [];
     const keep: number[] = [];
@@ -42,17 +43,29 @@ function faultyKinesis(real: KinesisClient, injected: Injection): KinesisClient 
         injected.partialFailures += 1;
       } else keep.push(i);
     });
-    const out = (await real.send(new PutRecordsCommand({ ...command.input, Records: keep.map((i) => entries[i]!) }))) as PutRecordsCommandOutput;
+    const out = (await real.send(
+      new PutRecordsCommand({ ...command.input, Records: keep.map((i) => entries[i]!) }),
+    )) as PutRecordsCommandOutput;
     if (calls % 5 === 0) {
       injected.lostResponses += 1;
       injected.duplicatesOnStream += keep.length;
-      throw Object.assign(new Error('socket hang up (injected after the records landed)'), { name: 'TimeoutError', $retryable: {} });
+      throw Object.assign(new Error('socket hang up (injected after the records landed)'), {
+        name: 'TimeoutError',
+        $retryable: {},
+      });
     }
-    const records: PutRecordsCommandOutput['Records'] = entries.map(() => ({ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'injected' }));
+    const records: PutRecordsCommandOutput['Records'] = entries.map(() => ({
+      ErrorCode: 'ProvisionedThroughputExceededException',
+      ErrorMessage: 'injected',
+    }));
     keep.forEach((i, j) => {
       records![i] = out.Records![j]!;
     });
-    return { ...out, FailedRecordCount: entries.length - keep.length + (out.FailedRecordCount ?? 0), Records: records };
+    return {
+      ...out,
+      FailedRecordCount: entries.length - keep.length + (out.FailedRecordCount ?? 0),
+      Records: records,
+    };
   };
   return new Proxy(real, { get: (target, prop) => (prop === 'send' ? send : Reflect.get(target, prop)) });
 }
@@ -61,7 +74,13 @@ const injected: Injection = { partialFailures: 0, lostResponses: 0, duplicatesOn
 let traffic: ReturnType<typeof generateTraffic>;
 
 test('only failed records are re-sent; duplicate eventIds do not double count sessions or alerts', async () => {
-  traffic = generateTraffic({ seed: 505, users: 15, events: 400, rate: 400, fraud: { largePurchase: 1, burst: 1, countryHop: 1 } });
+  traffic = generateTraffic({
+    seed: 505,
+    users: 15,
+    events: 400,
+    rate: 400,
+    fraud: { largePurchase: 1, burst: 1, countryHop: 1 },
+  });
   const sent = await sendTraffic(traffic.events, traffic.schedule, {
     kinesis: faultyKinesis(p.clients.kinesis, injected),
     stream: p.resources.streamName,
@@ -72,11 +91,14 @@ test('only failed records are re-sent; duplicate eventIds do not double count se
   expect(injected.duplicatesOnStream).toBeGreaterThan(0);
   const onStream = traffic.events.length + injected.duplicatesOnStream;
   await p.runner.waitForProcessed(onStream, 120_000);
-  for (const s of p.runner.stats()) expect({ fn: s.fn, received: s.received }).toEqual({ fn: s.fn, received: onStream });
+  for (const s of p.runner.stats())
+    expect({ fn: s.fn, received: s.received }).toEqual({ fn: s.fn, received: onStream });
 
   await expectSessionsMatch(p, traffic.truth, { productOrder: false });
   await expectAlertsMatch(p, traffic.truth);
-  console.log(`producer retries: ${injected.partialFailures} entries failed once and were re-sent, ${injected.lostResponses} lost responses put ${injected.duplicatesOnStream} duplicate records on the stream`);
+  console.log(
+    `producer retries: ${injected.partialFailures} entries failed once and were re-sent, ${injected.lostResponses} lost responses put ${injected.duplicatesOnStream} duplicate records on the stream`,
+  );
 });
 
 test('duplicate eventIds from producer retries are not double counted in the metrics', async () => {

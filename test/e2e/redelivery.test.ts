@@ -6,8 +6,8 @@
  * counted twice.
  */
 import { generateTraffic, type Traffic } from '../../scripts/traffic/generator.js';
-import { computeTruth } from '../../scripts/traffic/truth.js';
 import { sendTraffic } from '../../scripts/traffic/send.js';
+import { computeTruth } from '../../scripts/traffic/truth.js';
 import { drain, type Pipeline, startPipeline } from '../helpers/pipeline.js';
 import { expectAlertsMatch, expectMetricsMatch, expectSessionsMatch } from '../helpers/pipeline-truth.js';
 
@@ -25,7 +25,10 @@ afterAll(async () => {
 const sentSoFar: Traffic[] = [];
 async function expectExact(traffic: Traffic) {
   sentSoFar.push(traffic);
-  const truth = computeTruth(sentSoFar.flatMap((t) => t.events), sentSoFar.flatMap((t) => t.truth.alerts));
+  const truth = computeTruth(
+    sentSoFar.flatMap((t) => t.events),
+    sentSoFar.flatMap((t) => t.truth.alerts),
+  );
   await expectSessionsMatch(p, truth);
   await expectAlertsMatch(p, truth);
   await expectMetricsMatch(p, truth);
@@ -39,8 +42,17 @@ test('functions that fail after their writes or die mid-batch are retried withou
   runner.injectFault('fraud-rules', { phase: 'after', action: 'throw' }, 3);
   runner.injectFault('metrics-emitter', { phase: 'after', action: 'throw' }, 2);
   runner.injectFault('metrics-emitter', { phase: 'after', action: 'exit' }, 1);
-  const traffic = generateTraffic({ seed: 202, users: 20, events: 400, rate: 200, fraud: { largePurchase: 1, burst: 1, countryHop: 1 } });
-  const sending = sendTraffic(traffic.events, traffic.schedule, { kinesis: p.clients.kinesis, stream: p.resources.streamName });
+  const traffic = generateTraffic({
+    seed: 202,
+    users: 20,
+    events: 400,
+    rate: 200,
+    fraud: { largePurchase: 1, burst: 1, countryHop: 1 },
+  });
+  const sending = sendTraffic(traffic.events, traffic.schedule, {
+    kinesis: p.clients.kinesis,
+    stream: p.resources.streamName,
+  });
   // And kill each function's environments while a batch may be in flight.
   await new Promise((r) => setTimeout(r, 1_500));
   for (const fn of ['session-updater', 'fraud-rules', 'metrics-emitter'] as const) runner.kill(fn);
@@ -53,28 +65,65 @@ test('functions that fail after their writes or die mid-batch are retried withou
     expect(s.processed).toBe(traffic.events.length);
   }
   await expectExact(traffic);
-  console.log(`re-delivery: ${stats.map((s) => `${s.fn} ${s.functionErrors} function errors, ${s.invocations} invocations, ${s.bisects} bisects`).join('; ')}`);
+  console.log(
+    `re-delivery: ${stats.map((s) => `${s.fn} ${s.functionErrors} function errors, ${s.invocations} invocations, ${s.bisects} bisects`).join('; ')}`,
+  );
 });
 
 test('a transient write failure for one user is retried from its sequence number; final state exact', async () => {
   const { runner } = p;
   const before = Object.fromEntries(runner.stats().map((s) => [s.fn, s]));
-  const traffic = generateTraffic({ seed: 303, users: 12, events: 300, rate: 200, startTime: Date.now(), fraud: { burst: 1 } });
+  const traffic = generateTraffic({
+    seed: 303,
+    users: 12,
+    events: 300,
+    rate: 200,
+    startTime: Date.now(),
+    fraud: { burst: 1 },
+  });
   const victim = traffic.events[5]!.userId;
   // More failures than the SDK's own retries (4 attempts), and the handlers' own conflict retries: the handler must report the user's records.
-  runner.proxy('session-updater').addRule({ operation: 'PutItem', bodyIncludes: victim, times: 10, status: 500, errorType: 'InternalServerError' });
-  runner.proxy('fraud-rules').addRule({ operation: 'PutItem', bodyIncludes: 'fraud-burst-303-1', times: 10, status: 500, errorType: 'InternalServerError' });
-  runner.proxy('metrics-emitter').addRule({ operation: 'PutMetricData', times: 10, status: 500, errorType: 'InternalServiceError' });
-  const sent = await sendTraffic(traffic.events, traffic.schedule, { kinesis: p.clients.kinesis, stream: p.resources.streamName });
+  runner.proxy('session-updater').addRule({
+    operation: 'PutItem',
+    bodyIncludes: victim,
+    times: 10,
+    status: 500,
+    errorType: 'InternalServerError',
+  });
+  runner.proxy('fraud-rules').addRule({
+    operation: 'PutItem',
+    bodyIncludes: 'fraud-burst-303-1',
+    times: 10,
+    status: 500,
+    errorType: 'InternalServerError',
+  });
+  runner
+    .proxy('metrics-emitter')
+    .addRule({ operation: 'PutMetricData', times: 10, status: 500, errorType: 'InternalServiceError' });
+  const sent = await sendTraffic(traffic.events, traffic.schedule, {
+    kinesis: p.clients.kinesis,
+    stream: p.resources.streamName,
+  });
   expect(sent.failed).toEqual([]);
-  const target = Object.fromEntries(runner.stats().map((s) => [s.fn, before[s.fn]!.processed + traffic.events.length]));
+  const target = Object.fromEntries(
+    runner.stats().map((s) => [s.fn, before[s.fn]!.processed + traffic.events.length]),
+  );
   await runner.waitForProcessed(target, 120_000);
 
   for (const fn of ['session-updater', 'fraud-rules', 'metrics-emitter'] as const) {
     expect(runner.proxy(fn).injected()).toBe(10);
     const s = runner.stats().find((x) => x.fn === fn)!;
-    expect(s.partialFailures + s.functionErrors).toBeGreaterThan(before[fn]!.partialFailures + before[fn]!.functionErrors);
+    expect(s.partialFailures + s.functionErrors).toBeGreaterThan(
+      before[fn]!.partialFailures + before[fn]!.functionErrors,
+    );
   }
   await expectExact(traffic);
-  console.log(`partial failure: ${runner.stats().map((s) => `${s.fn} ${s.partialFailures} partial failures, ${s.retries} retries`).join('; ')}; injected ${['session-updater', 'fraud-rules', 'metrics-emitter'].map((fn) => runner.proxy(fn as 'session-updater').injected()).join('/')}`);
+  console.log(
+    `partial failure: ${runner
+      .stats()
+      .map((s) => `${s.fn} ${s.partialFailures} partial failures, ${s.retries} retries`)
+      .join(
+        '; ',
+      )}; injected ${['session-updater', 'fraud-rules', 'metrics-emitter'].map((fn) => runner.proxy(fn as 'session-updater').injected()).join('/')}`,
+  );
 });

@@ -25,21 +25,35 @@ afterAll(async () => {
 
 const sentSoFar: Traffic[] = [];
 async function expectExact(): Promise<void> {
-  const truth = computeTruth(sentSoFar.flatMap((t) => t.events), sentSoFar.flatMap((t) => t.truth.alerts));
+  const truth = computeTruth(
+    sentSoFar.flatMap((t) => t.events),
+    sentSoFar.flatMap((t) => t.truth.alerts),
+  );
   await expectSessionsMatch(p, truth);
   await expectAlertsMatch(p, truth);
   await expectMetricsMatch(p, truth);
 }
 
 test('a runner stopped mid-stream resumes from its checkpoints on restart', async () => {
-  const traffic = generateTraffic({ seed: 606, users: 15, events: 600, rate: 60, fraud: { burst: 1, countryHop: 1 } });
+  const traffic = generateTraffic({
+    seed: 606,
+    users: 15,
+    events: 600,
+    rate: 60,
+    fraud: { burst: 1, countryHop: 1 },
+  });
   sentSoFar.push(traffic);
-  const sending = sendTraffic(traffic.events, traffic.schedule, { kinesis: p.clients.kinesis, stream: p.resources.streamName });
+  const sending = sendTraffic(traffic.events, traffic.schedule, {
+    kinesis: p.clients.kinesis,
+    stream: p.resources.streamName,
+  });
   // Let part of the stream through, then pull the plug.
   await p.runner.waitForProcessed({ 'session-updater': 100 }, 60_000);
   await p.runner.crash();
   const atCrash = p.runner.stats();
-  const checkpoint = JSON.parse(readFileSync(join(p.stateDir, 'checkpoints', 'session-updater.json'), 'utf8'));
+  const checkpoint = JSON.parse(
+    readFileSync(join(p.stateDir, 'checkpoints', 'session-updater.json'), 'utf8'),
+  );
   expect(Object.keys(checkpoint.shards).length).toBeGreaterThan(0);
   expect((await sending).failed).toEqual([]);
 
@@ -48,10 +62,14 @@ test('a runner stopped mid-stream resumes from its checkpoints on restart', asyn
   const deadline = Date.now() + 90_000;
   for (;;) {
     const after = runner.stats();
-    const done = after.every((s) => s.processed + atCrash.find((a) => a.fn === s.fn)!.processed >= traffic.events.length);
+    const done = after.every(
+      (s) => s.processed + atCrash.find((a) => a.fn === s.fn)!.processed >= traffic.events.length,
+    );
     if (done) break;
     if (Date.now() > deadline) {
-      throw new Error(`not caught up: ${JSON.stringify(after.map((s) => [s.fn, s.processed]))}\n${p.logs.slice(-30).join('\n')}`);
+      throw new Error(
+        `not caught up: ${JSON.stringify(after.map((s) => [s.fn, s.processed]))}\n${p.logs.slice(-30).join('\n')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -62,15 +80,27 @@ test('a runner stopped mid-stream resumes from its checkpoints on restart', asyn
   }
   expect(atCrash.find((s) => s.fn === 'session-updater')!.processed).toBeLessThan(traffic.events.length);
   await expectExact();
-  console.log(`restart: crashed after ${atCrash.map((s) => `${s.fn} ${s.processed}`).join(', ')} of ${traffic.events.length}; resumed from checkpoints; totals exact`);
+  console.log(
+    `restart: crashed after ${atCrash.map((s) => `${s.fn} ${s.processed}`).join(', ')} of ${traffic.events.length}; resumed from checkpoints; totals exact`,
+  );
 });
 
 test('freezing the AWS emulator stalls the functions; after thawing they catch up with exact totals', async () => {
   const moto = p.stack.moto!;
   const before = p.runner.stats();
-  const traffic = generateTraffic({ seed: 707, users: 10, events: 300, rate: 100, startTime: Date.now(), fraud: { largePurchase: 1 } });
+  const traffic = generateTraffic({
+    seed: 707,
+    users: 10,
+    events: 300,
+    rate: 100,
+    startTime: Date.now(),
+    fraud: { largePurchase: 1 },
+  });
   sentSoFar.push(traffic);
-  const sending = sendTraffic(traffic.events, traffic.schedule, { kinesis: p.clients.kinesis, stream: p.resources.streamName });
+  const sending = sendTraffic(traffic.events, traffic.schedule, {
+    kinesis: p.clients.kinesis,
+    stream: p.resources.streamName,
+  });
   await new Promise((r) => setTimeout(r, 1_000));
   process.kill(moto.pid, 'SIGSTOP');
   const frozenAt = Date.now();
@@ -79,7 +109,9 @@ test('freezing the AWS emulator stalls the functions; after thawing they catch u
   process.kill(moto.pid, 'SIGCONT');
   const thawedAt = Date.now();
   expect((await sending).failed).toEqual([]); // Kinesis (kinesis-local) was not frozen
-  const target = Object.fromEntries(before.map((s) => [s.fn, s.processed + s.sentToDestination + traffic.events.length]));
+  const target = Object.fromEntries(
+    before.map((s) => [s.fn, s.processed + s.sentToDestination + traffic.events.length]),
+  );
   await p.runner.waitForProcessed(target, 150_000);
   const after = p.runner.stats();
   for (const s of after) {

@@ -3,9 +3,19 @@ import { metricSum, readSessions, scanTable } from '../../scripts/local/readback
 import type { Truth } from '../../scripts/traffic/truth.js';
 import type { Pipeline } from './pipeline.js';
 
-const COUNT_FIELDS = ['eventCount', 'pageViews', 'productViews', 'addToCarts', 'purchases', 'totalSpent'] as const;
+const COUNT_FIELDS = [
+  'eventCount',
+  'pageViews',
+  'productViews',
+  'addToCarts',
+  'purchases',
+  'totalSpent',
+] as const;
 
-function pick(source: Record<string, unknown> | undefined, fields: readonly string[]): Record<string, unknown> {
+function pick(
+  source: Record<string, unknown> | undefined,
+  fields: readonly string[],
+): Record<string, unknown> {
   return Object.fromEntries(fields.map((f) => [f, source?.[f]]));
 }
 
@@ -13,8 +23,13 @@ function pick(source: Record<string, unknown> | undefined, fields: readonly stri
  * `productOrder: false` compares recently viewed products as a set: a producer that re-sends
  * failed records puts them on the stream after later ones, so arrival order differs from send order.
  */
-export async function expectSessionsMatch(p: Pipeline, truth: Truth, options: { productOrder?: boolean } = {}): Promise<void> {
-  const products = (list: unknown) => (options.productOrder === false && Array.isArray(list) ? [...list].sort() : list);
+export async function expectSessionsMatch(
+  p: Pipeline,
+  truth: Truth,
+  options: { productOrder?: boolean } = {},
+): Promise<void> {
+  const products = (list: unknown) =>
+    options.productOrder === false && Array.isArray(list) ? [...list].sort() : list;
   const sessions = await readSessions(p.clients, p.resources.tables.sessions!);
   expect(sessions.users).toBe(truth.users.size);
   expect(sessions.closedSessionItems).toBe(truth.sessionsClosed);
@@ -27,13 +42,21 @@ export async function expectSessionsMatch(p: Pipeline, truth: Truth, options: { 
     actual[userId] = {
       sessionCount: item?.sessionCount,
       totals: pick(item?.totals as Record<string, unknown>, COUNT_FIELDS),
-      current: { ...pick(session, COUNT_FIELDS), firstActivity: session?.firstActivity, lastActivity: session?.lastActivity },
+      current: {
+        ...pick(session, COUNT_FIELDS),
+        firstActivity: session?.firstActivity,
+        lastActivity: session?.lastActivity,
+      },
       recentProducts: products(item?.recentProducts),
     };
     expected[userId] = {
       sessionCount: u.sessionCount,
       totals: pick(u.totals as unknown as Record<string, unknown>, COUNT_FIELDS),
-      current: { ...pick(u.current as unknown as Record<string, unknown>, COUNT_FIELDS), firstActivity: u.current.firstActivity, lastActivity: u.current.lastActivity },
+      current: {
+        ...pick(u.current as unknown as Record<string, unknown>, COUNT_FIELDS),
+        firstActivity: u.current.firstActivity,
+        lastActivity: u.current.lastActivity,
+      },
       recentProducts: products(u.recentProducts),
     };
   }
@@ -46,13 +69,22 @@ export async function expectAlertsMatch(p: Pipeline, truth: Truth): Promise<void
   expect(got).toEqual(truth.alerts.map((a) => `${a.userId}|${a.rule}`).sort());
 }
 
-export async function expectMetricsMatch(p: Pipeline, truth: Truth, extra: { invalid?: number } = {}): Promise<void> {
+export async function expectMetricsMatch(
+  p: Pipeline,
+  truth: Truth,
+  extra: { invalid?: number } = {},
+): Promise<void> {
   const minutes = [...truth.perMinute.keys()];
   const start = new Date(Math.min(...minutes) - 60_000);
   const end = new Date(Math.max(...minutes, Date.now()) + 120_000);
   const dims = { Environment: p.resources.environment };
-  const read = (metric: string) => metricSum(p.clients, { namespace: p.resources.metricsNamespace, metric, dimensions: dims, start, end });
-  const [events, purchases, revenue] = await Promise.all([read('Events'), read('Purchases'), read('Revenue')]);
+  const read = (metric: string) =>
+    metricSum(p.clients, { namespace: p.resources.metricsNamespace, metric, dimensions: dims, start, end });
+  const [events, purchases, revenue] = await Promise.all([
+    read('Events'),
+    read('Purchases'),
+    read('Revenue'),
+  ]);
   expect({ events: events.sum, purchases: purchases.sum, revenue: revenue.sum }).toEqual({
     events: truth.events,
     purchases: truth.purchases,
@@ -64,6 +96,10 @@ export async function expectMetricsMatch(p: Pipeline, truth: Truth, extra: { inv
 /** Everything processed, nothing given up on. */
 export function expectAllProcessed(p: Pipeline, records: number): void {
   for (const s of p.runner.stats()) {
-    expect({ fn: s.fn, processed: s.processed, toDestination: s.sentToDestination }).toEqual({ fn: s.fn, processed: records, toDestination: 0 });
+    expect({ fn: s.fn, processed: s.processed, toDestination: s.sentToDestination }).toEqual({
+      fn: s.fn,
+      processed: records,
+      toDestination: 0,
+    });
   }
 }

@@ -25,7 +25,9 @@ export interface Pipeline {
   stop(): Promise<void>;
 }
 
-export type PipelineOptions = Omit<RunnerOptions, 'endpoints' | 'resources' | 'stateDir'> & { shards?: number };
+export type PipelineOptions = Omit<RunnerOptions, 'endpoints' | 'resources' | 'stateDir'> & {
+  shards?: number;
+};
 
 export function requireBundles(functions: readonly FunctionName[] = FUNCTIONS): void {
   for (const fn of functions) {

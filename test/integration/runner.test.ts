@@ -19,12 +19,29 @@ interface Invocation {
   functionName: string;
   remainingMs: number;
   env: Record<string, string>;
-  records: Array<{ eventID: string; eventSourceARN: string; eventSource: string; eventName: string; awsRegion: string; kinesis: { sequenceNumber: string; partitionKey: string; data: string; approximateArrivalTimestamp: number; kinesisSchemaVersion: string } }>;
+  records: Array<{
+    eventID: string;
+    eventSourceARN: string;
+    eventSource: string;
+    eventName: string;
+    awsRegion: string;
+    kinesis: {
+      sequenceNumber: string;
+      partitionKey: string;
+      data: string;
+      approximateArrivalTimestamp: number;
+      kinesisSchemaVersion: string;
+    };
+  }>;
 }
 
 function invocations(): Invocation[] {
   try {
-    return readFileSync(recorderFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Invocation);
+    return readFileSync(recorderFile, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Invocation);
   } catch {
     return [];
   }
@@ -37,7 +54,14 @@ beforeAll(async () => {
   p = await startPipeline('runner', {
     functions: ['session-updater'],
     handlers: { 'session-updater': fixture },
-    esm: { 'session-updater': { batchSize: 10, maximumBatchingWindowInSeconds: 1, maximumRetryAttempts: 2, bisectBatchOnFunctionError: true } },
+    esm: {
+      'session-updater': {
+        batchSize: 10,
+        maximumBatchingWindowInSeconds: 1,
+        maximumRetryAttempts: 2,
+        bisectBatchOnFunctionError: true,
+      },
+    },
     resubscribeMs: 4_000,
   });
 });
@@ -49,7 +73,10 @@ afterAll(async () => {
 
 async function put(records: Array<{ key: string; body: unknown }>) {
   const out = await p.clients.kinesis.send(
-    new PutRecordsCommand({ StreamName: p.resources.streamName, Records: records.map((r) => ({ PartitionKey: r.key, Data: Buffer.from(JSON.stringify(r.body)) })) }),
+    new PutRecordsCommand({
+      StreamName: p.resources.streamName,
+      Records: records.map((r) => ({ PartitionKey: r.key, Data: Buffer.from(JSON.stringify(r.body)) })),
+    }),
   );
   expect(out.FailedRecordCount).toBe(0);
   return out.Records!.map((r, i) => ({ ...records[i]!, shardId: r.ShardId!, seq: r.SequenceNumber! }));
@@ -57,10 +84,17 @@ async function put(records: Array<{ key: string; body: unknown }>) {
 
 test('builds the exact Kinesis event and context; per-shard order; partial failure resumes at the reported record; poison is bisected out to the on-failure queue', async () => {
   const sentAt = Date.now();
-  const first = await put(Array.from({ length: 30 }, (_, i) => ({ key: `k${i % 3}`, body: { k: i === 7 ? 'fail-once' : i === 20 ? 'poison' : 'ok', i } })));
+  const first = await put(
+    Array.from({ length: 30 }, (_, i) => ({
+      key: `k${i % 3}`,
+      body: { k: i === 7 ? 'fail-once' : i === 20 ? 'poison' : 'ok', i },
+    })),
+  );
   // After a 5-second pause (past a re-subscription), more records on the same shards.
   await new Promise((r) => setTimeout(r, 5_000));
-  const second = await put(Array.from({ length: 10 }, (_, i) => ({ key: `k${i % 3}`, body: { k: 'ok', i: 100 + i } })));
+  const second = await put(
+    Array.from({ length: 10 }, (_, i) => ({ key: `k${i % 3}`, body: { k: 'ok', i: 100 + i } })),
+  );
   const all = [...first, ...second];
   await p.runner.waitForProcessed(all.length, 60_000);
 
@@ -106,13 +140,16 @@ test('builds the exact Kinesis event and context; per-shard order; partial failu
       firstSeen.set(shard, [...(firstSeen.get(shard) ?? []), r.kinesis.sequenceNumber]);
     }
   }
-  for (const seqs of firstSeen.values()) expect(seqs).toEqual([...seqs].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)));
+  for (const seqs of firstSeen.values())
+    expect(seqs).toEqual([...seqs].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)));
   expect(seenSeq.size).toBe(all.length);
 
   // The fail-once record: the invocation after the one that reported it starts with it.
   const failOnce = first[7]!;
   const reportedIn = calls.findIndex((c) => c.records.some((r) => r.kinesis.sequenceNumber === failOnce.seq));
-  const retry = calls.slice(reportedIn + 1).find((c) => c.records[0]!.eventID.startsWith(`${failOnce.shardId}:`))!;
+  const retry = calls
+    .slice(reportedIn + 1)
+    .find((c) => c.records[0]!.eventID.startsWith(`${failOnce.shardId}:`))!;
   expect(retry.records[0]!.kinesis.sequenceNumber).toBe(failOnce.seq);
 
   // The poison record ends alone in the on-failure queue, in AWS's invocation-record format.
@@ -143,7 +180,9 @@ test('builds the exact Kinesis event and context; per-shard order; partial failu
   });
 
   // Checkpoints: the last record of each shard.
-  const checkpoint = JSON.parse(readFileSync(join(p.stateDir, 'checkpoints', 'session-updater.json'), 'utf8'));
+  const checkpoint = JSON.parse(
+    readFileSync(join(p.stateDir, 'checkpoints', 'session-updater.json'), 'utf8'),
+  );
   for (const [shard, seqs] of firstSeen) expect(checkpoint.shards[shard]).toBe(seqs[seqs.length - 1]);
 });
 
@@ -160,7 +199,9 @@ test('records older than MaximumRecordAgeInSeconds go to the on-failure destinat
     stateDir: p.stateDir,
     functions: ['session-updater'],
     handlers: { 'session-updater': fixture },
-    esm: { 'session-updater': { batchSize: 10, maximumBatchingWindowInSeconds: 1, maximumRecordAgeInSeconds: 1 } },
+    esm: {
+      'session-updater': { batchSize: 10, maximumBatchingWindowInSeconds: 1, maximumRecordAgeInSeconds: 1 },
+    },
     log: () => undefined,
   });
   p.runner = runner;

@@ -5,10 +5,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { ListStreamsCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { ListShardsCommand, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { makeClients } from '../../scripts/local/aws.js';
-import { FUNCTIONS, loadFunction, loadResources, onFailureQueueName, physicalName } from '../../scripts/local/config.js';
+import {
+  FUNCTIONS,
+  loadFunction,
+  loadResources,
+  onFailureQueueName,
+  physicalName,
+} from '../../scripts/local/config.js';
 import { repoRoot } from '../../scripts/local/paths.js';
 import { isAlive } from '../../scripts/local/processes.js';
 import { createResources, functionEnvironment } from '../../scripts/local/resources.js';
@@ -22,7 +28,8 @@ test('starts healthy emulators, creates the resources as Terraform names them, a
   const pids = [stack.kinesis!.pid, stack.moto!.pid];
   try {
     expect(readState(stateDir)).toEqual(stack);
-    for (const url of [stack.endpoints.default, stack.endpoints.kinesis]) expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    for (const url of [stack.endpoints.default, stack.endpoints.kinesis])
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const clients = makeClients(stack.endpoints);
     try {
       const res = await createResources(clients, { shards: 3 });
@@ -30,19 +37,28 @@ test('starts healthy emulators, creates the resources as Terraform names them, a
       const spec = loadResources();
       expect(res.streamName).toBe(physicalName('local', spec.stream.name));
       expect((await clients.kinesis.send(new ListStreamsCommand({}))).StreamNames).toEqual([res.streamName]);
-      expect((await clients.kinesis.send(new ListShardsCommand({ StreamName: res.streamName }))).Shards).toHaveLength(3);
+      expect(
+        (await clients.kinesis.send(new ListShardsCommand({ StreamName: res.streamName }))).Shards,
+      ).toHaveLength(3);
       for (const [key, table] of Object.entries(spec.tables)) {
-        const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: physicalName('local', key) }));
+        const { Table } = await clients.dynamodb.send(
+          new DescribeTableCommand({ TableName: physicalName('local', key) }),
+        );
         expect(Table!.KeySchema).toEqual([
           { AttributeName: table.hashKey, KeyType: 'HASH' },
           ...(table.rangeKey ? [{ AttributeName: table.rangeKey, KeyType: 'RANGE' }] : []),
         ]);
-        const ttl = await clients.dynamodb.send(new DescribeTimeToLiveCommand({ TableName: physicalName('local', key) }));
+        const ttl = await clients.dynamodb.send(
+          new DescribeTimeToLiveCommand({ TableName: physicalName('local', key) }),
+        );
         expect(ttl.TimeToLiveDescription?.AttributeName).toBe(table.ttlAttribute);
       }
-      for (const fn of FUNCTIONS) expect(res.onFailureQueues[fn]).toMatch(new RegExp(`/${onFailureQueueName('local', fn)}$`));
+      for (const fn of FUNCTIONS)
+        expect(res.onFailureQueues[fn]).toMatch(new RegExp(`/${onFailureQueueName('local', fn)}$`));
       expect(res.queues['invalid-records']).toMatch(/\/pulse-local-invalid-records$/);
-      const subs = await clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: res.topics.alerts }));
+      const subs = await clients.sns.send(
+        new ListSubscriptionsByTopicCommand({ TopicArn: res.topics.alerts }),
+      );
       expect(subs.Subscriptions?.map((s) => s.Protocol)).toEqual(['sqs']);
       // The environment contract, as Terraform builds it.
       expect(functionEnvironment('metrics-emitter', res)).toEqual({
@@ -69,12 +85,17 @@ test('local names follow the same templates as the Terraform modules', () => {
   const pulse = tf('pulse/main.tf');
   const consumer = tf('consumer-function/main.tf');
   if (!pulse || !consumer) return; // terraform/ not in this checkout
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Terraform interpolation, not a JS template
   expect(pulse).toContain('prefix       = "pulse-${var.environment}"');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Terraform interpolation, not a JS template
   expect(pulse).toContain('"${local.prefix}-${local.resources.stream.name}"'); // stream
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Terraform interpolation, not a JS template
   expect(pulse).toContain('"${local.prefix}-${each.key}"'); // tables, queues, functions
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Terraform interpolation, not a JS template
   expect(pulse).toContain('"${local.prefix}-alerts"'); // topic
   expect(pulse).toMatch(/ENVIRONMENT = var\.environment/);
   expect(pulse).toMatch(/METRICS_NAMESPACE = local\.namespace/);
   expect(consumer).toMatch(/resource "aws_kinesis_stream_consumer" "this" \{\s+name\s+= var\.name/); // consumer = function name
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Terraform interpolation, not a JS template
   expect(consumer).toContain('"${var.name}-on-failure"');
 });
