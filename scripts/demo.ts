@@ -22,6 +22,9 @@ import { parseProduceArgs, progressBar, UsageError } from './traffic/args.js';
 import { generateTraffic } from './traffic/generator.js';
 import { sendTraffic } from './traffic/send.js';
 
+// Node 20 is supported by this project; the SDK's notice about its future minimum is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const keepRunning = argv.includes('--keep-running');
