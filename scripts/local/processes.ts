@@ -27,6 +27,18 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const pid of owned) killGroup(pid, 'SIGKILL');
   });
+  // Killed by a signal, 'exit' does not run: stop the children first, then die as asked
+  // (unless the host, e.g. a CLI with its own shutdown, handles the signal itself).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = () => {
+      for (const pid of owned) killGroup(pid, 'SIGKILL');
+      if (process.listenerCount(signal) === 1) {
+        process.removeListener(signal, onSignal);
+        process.kill(process.pid, signal);
+      }
+    };
+    process.on(signal, onSignal);
+  }
 }
 
 /** A free TCP port on 127.0.0.1 (the OS picks; it is released before the server binds it). */

@@ -176,7 +176,9 @@ export function stackEnv(state: StackState): Record<string, string> {
 }
 
 function printExports(state: StackState): void {
-  for (const [k, v] of Object.entries(stackEnv(state))) console.log(`export ${k}=${v}`);
+  // PULSE_ENVIRONMENT: `make metrics` and friends read the local environment's dimension.
+  const env = { ...stackEnv(state), PULSE_ENVIRONMENT: 'local' };
+  for (const [k, v] of Object.entries(env)) console.log(`export ${k}=${v}`);
 }
 
 async function main(): Promise<void> {
