@@ -2,7 +2,7 @@
  * The local stack: health-checked start on free ports, resources created from resources.json
  * with the names, keys and TTL Terraform uses, and nothing left running after stop.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { ListShardsCommand, ListStreamsCommand } from '@aws-sdk/client-kinesis';
@@ -75,6 +75,7 @@ test('starts healthy emulators, creates the resources as Terraform names them, a
   }
   for (const pid of pids) expect(isAlive(pid)).toBe(false);
   expect(readState(stateDir)).toBeUndefined();
+  rmSync(join(repoRoot(), stateDir), { recursive: true, force: true });
 });
 
 test('local names follow the same templates as the Terraform modules', () => {
