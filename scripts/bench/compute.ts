@@ -112,6 +112,7 @@ function domainTasks(
           environment: 'bench',
           functionName: 'bench',
           maxEventTypes: 50,
+          recentEventIdsLimit: 5000,
           logger: silentLogger,
         }),
       baseline: () => seedEmitMetrics(event, { cloudwatch: stub, namespace: 'Pulse', environment: 'bench' }),

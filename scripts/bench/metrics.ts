@@ -24,6 +24,7 @@ export function metricsDeps(ctx: BenchContext, functionName: string): EmitterDep
     environment: config.environment,
     functionName,
     maxEventTypes: config.maxEventTypes,
+    recentEventIdsLimit: 5000,
     logger: silentLogger,
   };
 }

@@ -7,6 +7,8 @@ export interface MetricsEmitterConfig {
   environment: string;
   /** Distinct EventType dimension values per batch before the rest fold into `other`. */
   maxEventTypes: number;
+  /** eventIds remembered per shard to drop producer duplicates. */
+  recentEventIdsLimit: number;
 }
 
 export function loadConfig(env: Env): MetricsEmitterConfig {
@@ -15,5 +17,6 @@ export function loadConfig(env: Env): MetricsEmitterConfig {
     namespace: env.METRICS_NAMESPACE?.trim() || 'Pulse',
     environment: requireString(env, 'ENVIRONMENT'),
     maxEventTypes: positiveInt(env, 'MAX_EVENT_TYPES', 50),
+    recentEventIdsLimit: positiveInt(env, 'RECENT_EVENT_IDS_LIMIT', 5000),
   };
 }

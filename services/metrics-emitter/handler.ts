@@ -22,6 +22,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     environment: config.environment,
     functionName: context.functionName,
     maxEventTypes: config.maxEventTypes,
+    recentEventIdsLimit: config.recentEventIdsLimit,
     logger,
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });

@@ -3,7 +3,8 @@
  * rest into segments, and per segment PutMetricData then advance the watermark.
  *
  * Exactly-once in the normal retry paths: a re-delivered record is at or below its shard's
- * watermark and is skipped. When a PutMetricData fails, the segment's first record is reported as
+ * watermark and is skipped; a producer duplicate (same eventId in a new record) is found among the
+ * shard's recent eventIds (the same user, so the same shard) and is skipped too. When a PutMetricData fails, the segment's first record is reported as
  * failed, so Lambda re-delivers from there; earlier segments are already emitted and covered by
  * the watermark. Residual window: if the function dies (crash, timeout) after a PutMetricData
  * succeeded and before the watermark write, that one segment is emitted again on retry.
@@ -16,7 +17,7 @@ import { decodeBatch } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
 import { compareSequence, isAfter } from '../shared/sequence.js';
 import { putMetricData } from './emitter.js';
-import { type Watermark, type WatermarkStore, watermarkKey } from './watermarks.js';
+import { eventIdHash, type Watermark, type WatermarkStore, watermarkKey } from './watermarks.js';
 import { aggregateSegments, type BatchItem, eventTypeLabels, type WindowContext } from './windows.js';
 
 const MAX_WATERMARK_ATTEMPTS = 3;
@@ -29,6 +30,8 @@ export interface EmitterDeps {
   environment: string;
   functionName: string;
   maxEventTypes: number;
+  /** eventIds remembered per shard; a duplicate further back than this is counted again. */
+  recentEventIdsLimit: number;
   logger: Logger;
   now?: () => number;
 }
@@ -38,6 +41,8 @@ export interface EmitSummary {
   invalid: number;
   /** Records at or below their shard's watermark: re-deliveries, not emitted again. */
   skipped: number;
+  /** Events whose eventId was emitted before (producer retries), not emitted again. */
+  duplicates: number;
   emitted: number;
   datums: number;
   requests: number;
@@ -67,6 +72,7 @@ export async function emitBatchMetrics(
     records: event.Records.length,
     invalid: invalid.length,
     skipped: 0,
+    duplicates: 0,
     emitted: 0,
     datums: 0,
     requests: 0,
@@ -114,21 +120,41 @@ async function emitShard(
     return items[0]?.sequenceNumber;
   }
 
-  const fresh = items.filter(
-    (item) => watermark.version === 0 || isAfter(item.sequenceNumber, watermark.lastSequenceNumber),
-  );
-  summary.skipped += items.length - fresh.length;
-  if (fresh.length < items.length) {
+  const seen = new Set(watermark.recentEventIds);
+  const fresh: BatchItem[] = [];
+  const hashes: Array<string | undefined> = [];
+  let redelivered = 0;
+  for (const item of items) {
+    if (watermark.version > 0 && !isAfter(item.sequenceNumber, watermark.lastSequenceNumber)) {
+      redelivered += 1;
+      continue;
+    }
+    const hash = 'event' in item ? eventIdHash(item.event.eventId) : undefined;
+    if (hash !== undefined) {
+      if (seen.has(hash)) {
+        summary.duplicates += 1;
+        continue;
+      }
+      seen.add(hash);
+    }
+    fresh.push(item);
+    hashes.push(hash);
+  }
+  summary.skipped += redelivered;
+  if (redelivered > 0) {
     deps.logger.info('re-delivered records skipped', {
       shardId,
-      skipped: items.length - fresh.length,
+      skipped: redelivered,
       watermark: watermark.lastSequenceNumber,
     });
   }
 
   let known: Watermark | undefined = watermark;
   let displaced = 0;
+  let offset = 0;
   for (const segment of aggregateSegments(fresh, ctx)) {
+    const segmentHashes = hashes.slice(offset, offset + segment.records).filter((h) => h !== undefined);
+    offset += segment.records;
     try {
       summary.requests += await putMetricData(deps.cloudwatch, deps.namespace, segment.datums);
     } catch (err) {
@@ -146,7 +172,7 @@ async function emitShard(
     summary.displaced += segment.displaced;
     summary.unrepresentable += segment.unrepresentable;
     displaced += segment.displaced;
-    known = await advanceWatermark(deps, pk, segment.lastSequenceNumber, known);
+    known = await advanceWatermark(deps, pk, segment.lastSequenceNumber, segmentHashes, known);
   }
   if (displaced > 0) {
     deps.logger.warn('event times CloudWatch would reject; counted at arrival time', { shardId, displaced });
@@ -163,6 +189,7 @@ async function advanceWatermark(
   deps: EmitterDeps,
   pk: string,
   sequenceNumber: string,
+  emittedHashes: string[],
   known: Watermark | undefined,
 ): Promise<Watermark | undefined> {
   try {
@@ -170,7 +197,8 @@ async function advanceWatermark(
     for (let attempt = 1; ; attempt++) {
       if (current.version > 0 && !isAfter(sequenceNumber, current.lastSequenceNumber)) return current;
       try {
-        return await deps.watermarks.advance(pk, sequenceNumber, current);
+        const recent = [...current.recentEventIds, ...emittedHashes].slice(-deps.recentEventIdsLimit);
+        return await deps.watermarks.advance(pk, sequenceNumber, current, recent);
       } catch (err) {
         if (!(err instanceof ConcurrentUpdateError) || attempt >= MAX_WATERMARK_ATTEMPTS) throw err;
         deps.logger.warn('watermark moved concurrently, re-reading', { pk, attempt });

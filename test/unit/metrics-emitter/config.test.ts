@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       namespace: 'PulseX',
       environment: 'dev',
       maxEventTypes: 20,
+      recentEventIdsLimit: 5000,
     });
   });
 
@@ -24,6 +25,7 @@ describe('loadConfig', () => {
       namespace: 'Pulse',
       environment: 'dev',
       maxEventTypes: 50,
+      recentEventIdsLimit: 5000,
     });
   });
 

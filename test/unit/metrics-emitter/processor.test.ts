@@ -1,6 +1,6 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { type EmitterDeps, emitBatchMetrics } from '../../../services/metrics-emitter/processor.js';
-import { WatermarkStore } from '../../../services/metrics-emitter/watermarks.js';
+import { eventIdHash, WatermarkStore } from '../../../services/metrics-emitter/watermarks.js';
 import { createLogger } from '../../../services/shared/logger.js';
 import { ConditionalCheckFailed, FakeDynamo } from '../../helpers/fake-dynamo.js';
 import { aKinesisEvent, anEvent, aPurchase, aRawRecord, aRecord, MINUTE, T0 } from '../../helpers/records.js';
@@ -23,6 +23,7 @@ function setup() {
     environment: 'test',
     functionName: FN,
     maxEventTypes: 50,
+    recentEventIdsLimit: 5000,
     logger: createLogger('test', 'DEBUG', (line) => logs.push(JSON.parse(line))),
     now: () => NOW,
   };
@@ -63,12 +64,16 @@ describe('emitBatchMetrics', () => {
       pk: `${FN}#${SHARD}`,
       lastSequenceNumber: seqOf(records[4]),
       version: 1,
+      recentEventIds: [0, 1, 3, 4].map((i) =>
+        eventIdHash(JSON.parse(Buffer.from(records[i]?.kinesis.data ?? '', 'base64').toString()).eventId),
+      ),
       updatedAt: NOW,
     });
     expect(summary).toEqual({
       records: 5,
       invalid: 1,
       skipped: 0,
+      duplicates: 0,
       emitted: 5,
       datums: cloudwatch.datums.length,
       requests: 1,
@@ -102,6 +107,31 @@ describe('emitBatchMetrics', () => {
     expect(cloudwatch.total('Purchases', ENV)).toBe(2);
     expect(cloudwatch.total('InvalidRecords', ENV)).toBe(1);
     expect(watermark()).toMatchObject({ lastSequenceNumber: seqOf(records[4]), version: 2 });
+  });
+
+  it('does not count a producer duplicate (same eventId, new record) in the same batch', async () => {
+    const { cloudwatch, run } = setup();
+    const purchase = aPurchase({ amount: 25, timestamp: T0 + 1_000 });
+    const { summary } = await run([aRecord(purchase), aRecord({ ...purchase })]);
+    expect(summary).toMatchObject({ emitted: 1, duplicates: 1 });
+    expect(cloudwatch.total('Purchases', ENV)).toBe(1);
+    expect(cloudwatch.total('Revenue', ENV)).toBe(25);
+  });
+
+  it('does not count a producer duplicate that arrives in a later batch', async () => {
+    const { cloudwatch, run } = setup();
+    const purchase = aPurchase({ amount: 25, timestamp: T0 + 1_000 });
+    await run([aRecord(purchase)]);
+    const { summary } = await run([aRecord({ ...purchase }), aRecord(anEvent({ timestamp: T0 + 2_000 }))]);
+    expect(summary).toMatchObject({ emitted: 1, duplicates: 1 });
+    expect(cloudwatch.total('Purchases', ENV)).toBe(1);
+    expect(cloudwatch.total('Events', ENV)).toBe(2);
+  });
+
+  it('remembers only the configured number of recent eventIds per shard', async () => {
+    const { run, watermark } = setup();
+    await run(Array.from({ length: 5_010 }, (_, i) => aRecord(anEvent({ timestamp: T0 + i }))));
+    expect((watermark()?.recentEventIds as string[]).length).toBe(5_000);
   });
 
   it('reports the first record as failed when PutMetricData fails, and emits once on retry', async () => {
