@@ -131,7 +131,7 @@ describe('emitBatchMetrics', () => {
   it('remembers only the configured number of recent eventIds per shard', async () => {
     const { run, watermark } = setup();
     await run(Array.from({ length: 5_010 }, (_, i) => aRecord(anEvent({ timestamp: T0 + i }))));
-    expect((watermark()?.recentEventIds as string[]).length).toBe(5_000);
+    expect(watermark()?.recentEventIds).toHaveLength(5_000);
   });
 
   it('reports the first record as failed when PutMetricData fails, and emits once on retry', async () => {
