@@ -47,7 +47,10 @@ test-e2e: install build ## End-to-end and fault tests on the local pipeline
 	npx jest --runInBand test/e2e
 
 test: install lint typecheck build ## Everything CI runs: lint, types, unit, integration, e2e, terraform checks
-	npx jest --runInBand
+	@mkdir -p .local
+	@status=0; npx jest --runInBand --json --outputFile=.local/jest-results.json || status=$$?; \
+	  node -e "const r=require('./.local/jest-results.json'); console.log('jest: ' + r.numPassedTests + ' passed, ' + r.numFailedTests + ' failed')"; \
+	  exit $$status
 	$(MAKE) tf-check
 
 demo: install build ## Run the whole pipeline locally and print a report
