@@ -10,8 +10,8 @@
 
 import { ConfigError } from '../shared/errors.js';
 import type { PurchaseData } from '../shared/event.js';
+import { firstDeliveries } from '../shared/idempotency.js';
 import type { ValidRecord } from '../shared/kinesis.js';
-import { isAfter } from '../shared/sequence.js';
 
 export const RULE_NAMES = ['largePurchase', 'purchaseVelocity', 'spendVelocity', 'countryHop'] as const;
 export type RuleName = (typeof RULE_NAMES)[number];
@@ -317,26 +317,12 @@ export function evaluatePurchases(
   rules: FraudRules,
 ): EvaluateResult {
   const state: FraudState = structuredClone(current);
-  const seen = new Set(state.recentEventIds);
+  const { fresh, duplicates } = firstDeliveries(state, records, rules.maxRecentEventIds);
   const alerts: Alert[] = [];
   const cooldownMs = rules.cooldownMinutes * 60_000;
-  let evaluated = 0;
-  let duplicates = 0;
   let suppressed = 0;
 
-  for (const { event, sequenceNumber, shardId } of records) {
-    if (!isAfter(sequenceNumber, state.lastSequenceNumber)) {
-      duplicates += 1;
-      continue;
-    }
-    state.lastSequenceNumber = sequenceNumber;
-    if (seen.has(event.eventId)) {
-      duplicates += 1;
-      continue;
-    }
-    seen.add(event.eventId);
-    state.recentEventIds.push(event.eventId);
-
+  for (const { event, sequenceNumber, shardId } of fresh) {
     const data = event.data as PurchaseData;
     const purchase: RecentPurchase = {
       eventId: event.eventId,
@@ -371,12 +357,8 @@ export function evaluatePurchases(
       alerts.push(alert);
     }
     remember(state, purchase, rules);
-    evaluated += 1;
   }
 
-  if (state.recentEventIds.length > rules.maxRecentEventIds) {
-    state.recentEventIds = state.recentEventIds.slice(-rules.maxRecentEventIds);
-  }
   const changed = state.lastSequenceNumber !== current.lastSequenceNumber;
-  return { state, alerts, evaluated, duplicates, suppressed, changed };
+  return { state, alerts, evaluated: fresh.length, duplicates, suppressed, changed };
 }

@@ -2,17 +2,10 @@
  * DynamoDB access for per-user rule state: one item per user, read in batches and written with an
  * optimistic-lock condition on `version`, so a write computed from stale state never lands.
  */
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  type DynamoDBDocumentClient,
-  PutCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { chunk } from '../shared/batch.js';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems } from '../shared/dynamo.js';
 import { ConcurrentUpdateError, isConditionalCheckFailed } from '../shared/errors.js';
 import { type FraudState, newFraudState } from './rules.js';
-
-const MAX_BATCH_ATTEMPTS = 5;
 
 export interface FraudStateStoreOptions {
   db: Pick<DynamoDBDocumentClient, 'send'>;
@@ -24,15 +17,10 @@ export interface FraudStateStoreOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const backoffMs = (attempt: number): number => Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
-
 export class FraudStateStore {
-  private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
 
   constructor(private readonly options: FraudStateStoreOptions) {
-    this.sleep = options.sleep ?? defaultSleep;
     this.now = options.now ?? Date.now;
   }
 
@@ -40,19 +28,9 @@ export class FraudStateStore {
   async loadUsers(userIds: readonly string[]): Promise<Map<string, FraudState>> {
     const { db, tableName } = this.options;
     const states = new Map<string, FraudState>();
-    for (const ids of chunk(userIds, 100)) {
-      let keys: Record<string, unknown>[] | undefined = ids.map((userId) => ({ userId }));
-      for (let attempt = 0; keys && keys.length > 0; attempt++) {
-        if (attempt >= MAX_BATCH_ATTEMPTS)
-          throw new Error(`BatchGetItem left ${keys.length} keys unprocessed`);
-        if (attempt > 0) await this.sleep(backoffMs(attempt));
-        const out: BatchGetCommandOutput = await db.send(
-          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of out.Responses?.[tableName] ?? [])
-          states.set(item.userId as string, fromItem(item));
-        keys = out.UnprocessedKeys?.[tableName]?.Keys;
-      }
+    const keys = userIds.map((userId) => ({ userId }));
+    for (const item of await batchGetItems(db, tableName, keys, this.options.sleep)) {
+      states.set(item.userId as string, fromItem(item));
     }
     for (const userId of userIds) if (!states.has(userId)) states.set(userId, newFraudState(userId));
     return states;

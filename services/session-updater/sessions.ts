@@ -11,8 +11,8 @@
  *   which widens first/last activity and counts it in `lateEvents`. Aggregates stay exact.
  */
 import type { PulseEvent } from '../shared/event.js';
+import { firstDeliveries } from '../shared/idempotency.js';
 import type { ValidRecord } from '../shared/kinesis.js';
-import { isAfter } from '../shared/sequence.js';
 
 export interface Aggregates {
   eventCount: number;
@@ -133,24 +133,10 @@ export function applyRecords(
   rules: SessionRules,
 ): ApplyResult {
   const state = cloneState(current);
-  const seen = new Set(state.recentEventIds);
+  const { fresh, duplicates } = firstDeliveries(state, records, rules.recentEventIdsLimit);
   const closed: Session[] = [];
-  let applied = 0;
-  let duplicates = 0;
 
-  for (const { event, sequenceNumber } of records) {
-    if (!isAfter(sequenceNumber, state.lastSequenceNumber)) {
-      duplicates += 1;
-      continue;
-    }
-    state.lastSequenceNumber = sequenceNumber;
-    if (seen.has(event.eventId)) {
-      duplicates += 1;
-      continue;
-    }
-    seen.add(event.eventId);
-    state.recentEventIds.push(event.eventId);
-
+  for (const { event } of fresh) {
     let session = state.session;
     if (!session || event.timestamp - session.lastActivity > rules.timeoutMs) {
       if (session) closed.push(session);
@@ -172,14 +158,10 @@ export function applyRecords(
         rules.recentProductsLimit,
       );
     }
-    applied += 1;
   }
 
-  if (state.recentEventIds.length > rules.recentEventIdsLimit) {
-    state.recentEventIds = state.recentEventIds.slice(-rules.recentEventIdsLimit);
-  }
   const changed = state.lastSequenceNumber !== current.lastSequenceNumber;
-  return { state, closed, applied, duplicates, changed };
+  return { state, closed, applied: fresh.length, duplicates, changed };
 }
 
 /** True when the session has been idle longer than the timeout at `now` (it closes on the next event). */

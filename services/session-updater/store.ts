@@ -5,14 +5,13 @@
  * can never land.
  */
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   BatchWriteCommand,
   type BatchWriteCommandOutput,
   type DynamoDBDocumentClient,
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { chunk } from '../shared/batch.js';
+import { batchGetItems, unprocessedBackoffMs } from '../shared/dynamo.js';
 import { ConcurrentUpdateError, isConditionalCheckFailed } from '../shared/errors.js';
 import { newUserState, type Session, type UserState } from './sessions.js';
 
@@ -33,10 +32,6 @@ export function closedSessionKey(session: Session): string {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function backoffMs(attempt: number): number {
-  return Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
-}
-
 export class SessionStore {
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -48,19 +43,9 @@ export class SessionStore {
   async loadUsers(userIds: readonly string[]): Promise<Map<string, UserState>> {
     const { db, tableName } = this.options;
     const states = new Map<string, UserState>();
-    for (const ids of chunk(userIds, 100)) {
-      let keys: Record<string, unknown>[] | undefined = ids.map((userId) => ({ userId, sk: CURRENT_SK }));
-      for (let attempt = 0; keys && keys.length > 0; attempt++) {
-        if (attempt >= MAX_BATCH_ATTEMPTS)
-          throw new Error(`BatchGetItem left ${keys.length} keys unprocessed`);
-        if (attempt > 0) await this.sleep(backoffMs(attempt));
-        const out: BatchGetCommandOutput = await db.send(
-          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of out.Responses?.[tableName] ?? [])
-          states.set(item.userId as string, fromItem(item));
-        keys = out.UnprocessedKeys?.[tableName]?.Keys;
-      }
+    const keys = userIds.map((userId) => ({ userId, sk: CURRENT_SK }));
+    for (const item of await batchGetItems(db, tableName, keys, this.sleep)) {
+      states.set(item.userId as string, fromItem(item));
     }
     for (const userId of userIds) if (!states.has(userId)) states.set(userId, newUserState(userId));
     return states;
@@ -92,7 +77,7 @@ export class SessionStore {
             failedUsers.add((r as { PutRequest: { Item: { userId: string } } }).PutRequest.Item.userId);
           break;
         }
-        if (attempt > 0) await this.sleep(backoffMs(attempt));
+        if (attempt > 0) await this.sleep(unprocessedBackoffMs(attempt));
         const out: BatchWriteCommandOutput = await db.send(
           new BatchWriteCommand({ RequestItems: { [tableName]: requests } }),
         );
