@@ -18,8 +18,7 @@ import { formatStats, startRunner } from './local/runner.js';
 import { readState, type StackState, startStack, stopStack } from './local/stack.js';
 import { formatResult, readSlidingWindow } from './metrics/query.js';
 import { slidingWindow } from './metrics/window.js';
-import { parseProduceArgs, progressBar, UsageError } from './traffic/args.js';
-import { generateTraffic } from './traffic/generator.js';
+import { parseProduceArgs, progressBar, trafficFor, UsageError } from './traffic/args.js';
 import { sendTraffic } from './traffic/send.js';
 
 // Node 20 is supported by this project; the SDK's notice about its future minimum is noise here.
@@ -74,15 +73,7 @@ async function main(): Promise<void> {
     stopRunner = () => runner.stop();
     console.log(`  runner: ${FUNCTIONS.join(', ')} as EFO consumers; logs in ${join(localPaths().logsDir)}`);
 
-    const traffic = generateTraffic({
-      seed: args.seed,
-      users: args.users,
-      events: Math.round(args.rate * args.duration),
-      rate: args.rate,
-      fraud: args.fraud,
-      mix: args.mix,
-      returningUsers: args.returning,
-    });
+    const traffic = trafficFor(args);
     console.log(
       paint.head(
         `Traffic: seed ${args.seed}, ${traffic.events.length} events, ${args.users} users, ${args.rate}/s for ${args.duration} s`,

@@ -7,8 +7,7 @@ import { type Endpoints, endpointsFromEnv, makeClients } from './local/aws.js';
 import { loadResources, physicalName } from './local/config.js';
 import { LOCAL_ENVIRONMENT } from './local/resources.js';
 import { readState } from './local/stack.js';
-import { parseProduceArgs, progressBar, UsageError } from './traffic/args.js';
-import { generateTraffic } from './traffic/generator.js';
+import { parseProduceArgs, progressBar, trafficFor, UsageError } from './traffic/args.js';
 import { sendTraffic } from './traffic/send.js';
 
 // Node 20 is supported by this project; the SDK's notice about its future minimum is noise here.
@@ -19,15 +18,7 @@ async function main(): Promise<void> {
   const endpoints: Endpoints | undefined = endpointsFromEnv() ?? readState()?.endpoints;
   if (!endpoints) throw new UsageError('no endpoint: run `make local-up` first, or set AWS_ENDPOINT_URL');
   const stream = args.stream ?? physicalName(LOCAL_ENVIRONMENT, loadResources().stream.name);
-  const traffic = generateTraffic({
-    seed: args.seed,
-    users: args.users,
-    events: Math.round(args.rate * args.duration),
-    rate: args.rate,
-    fraud: args.fraud,
-    mix: args.mix,
-    returningUsers: args.returning,
-  });
+  const traffic = trafficFor(args);
   console.error(
     `seed ${args.seed}: ${traffic.events.length} events for ${args.users} users to ${stream} at ${args.rate}/s`,
   );

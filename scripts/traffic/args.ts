@@ -1,5 +1,6 @@
 /** Command-line flags of the load generator, validated with messages that say what to type instead. */
 import type { FraudPatterns, Mix } from './generator.js';
+import { generateTraffic, type Traffic } from './generator.js';
 
 export interface ProduceArgs {
   rate: number;
@@ -160,4 +161,17 @@ export function parseProduceArgs(argv: readonly string[], random: () => number =
 export function progressBar(done: number, total: number, width = 30): string {
   const filled = total > 0 ? Math.round((done / total) * width) : width;
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
+}
+
+/** The seeded traffic a parsed command line asks for. */
+export function trafficFor(args: ProduceArgs): Traffic {
+  return generateTraffic({
+    seed: args.seed,
+    users: args.users,
+    events: Math.round(args.rate * args.duration),
+    rate: args.rate,
+    fraud: args.fraud,
+    mix: args.mix,
+    returningUsers: args.returning,
+  });
 }
