@@ -5,7 +5,7 @@
 #   validate  terraform init -backend=false + validate of every env root with the REAL hashicorp/aws
 #             provider (built from the Go module proxy by scripts/tf/tools.sh, served from a filesystem
 #             mirror). Skipped, loudly, when that provider is not built yet, unless
-#             PULSE_TF_BUILD_PROVIDER=1 (build it now; cold ~see terraform/README.md) or
+#             PULSE_TF_BUILD_PROVIDER=1 (build it now: cold ~50 min, ~9.5 GiB RAM) or
 #             PULSE_TF_REQUIRE_VALIDATE=1 (treat the skip as a failure).
 #   tflint    bundled terraform ruleset (recommended + naming/doc rules) on every module and root
 #   checkov   from PyPI in the project virtualenv (.venv), zero unexplained failures
@@ -81,7 +81,7 @@ if [[ "$PULSE_TF_PROVIDER_READY" == 1 ]]; then
     record validate FAIL "see output above"
   fi
 else
-  why="provider not built (run: make tf-tools — cold build ~35 min, ~5 GiB RAM on 2 cores; or PULSE_TF_BUILD_PROVIDER=1 make tf-check)"
+  why="provider not built (run: make tf-tools — cold build ~50 min and ~9.5 GiB RAM on 2 cores; or PULSE_TF_BUILD_PROVIDER=1 make tf-check)"
   $TOOLS provider-building && why="provider build in progress (log ~/.cache/pulse/tf/aws-build.log); re-run when it finishes"
   echo "SKIPPED terraform validate: $why"
   if [[ "${PULSE_TF_REQUIRE_VALIDATE:-0}" == 1 ]]; then

@@ -10,9 +10,12 @@ eval "$(scripts/tf/tools.sh env)"
 
 work="$(mktemp -d)"
 port="${PULSE_MOTO_PORT:-5099}"
-.venv/bin/moto_server -p "$port" >"$work/moto.log" 2>&1 &
+.venv/bin/moto_server -p "$((port + 1))" >"$work/moto.log" 2>&1 &
 moto_pid=$!
-trap 'kill "$moto_pid" 2>/dev/null; rm -rf "$work"' EXIT
+# moto lacks Kinesis ListTagsForResource (called by aws_kinesis_stream_consumer): a shim answers it.
+python3 scripts/tf/moto-shim.py "$port" "$((port + 1))" &
+shim_pid=$!
+trap 'kill "$moto_pid" "$shim_pid" 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/moto-api/" >/dev/null && break; sleep 0.2; done
 
 pkg="$PWD/dist"
@@ -29,11 +32,10 @@ done
 root=test/terraform/moto
 export TF_DATA_DIR="$work/.terraform" TF_IN_AUTOMATION=1
 vars=(-var "endpoint=http://127.0.0.1:$port" -var "package_dir=$pkg" -state="$work/terraform.tfstate")
-"$TERRAFORM" -chdir="$root" init -backend=false -input=false -no-color -lockfile=readonly >/dev/null 2>&1 ||
-  "$TERRAFORM" -chdir="$root" init -backend=false -input=false -no-color >"$work/init.log" 2>&1 || { cat "$work/init.log"; exit 1; }
-rm -f "$root/.terraform.lock.hcl"
+trap 'kill "$moto_pid" "$shim_pid" 2>/dev/null; rm -rf "$work" "$root/.terraform.lock.hcl"' EXIT
+"$TERRAFORM" -chdir="$root" init -backend=false -input=false -no-color >"$work/init.log" 2>&1 || { cat "$work/init.log"; exit 1; }
 start=$(date +%s)
-"$TERRAFORM" -chdir="$root" apply -auto-approve -input=false -no-color "${vars[@]}" 2>&1 | tee "$work/apply.log" | grep -E 'Creation complete|Error|error|Apply complete' | sed 's/^/  /'
+timeout "${PULSE_MOTO_TIMEOUT:-600}" "$TERRAFORM" -chdir="$root" apply -auto-approve -input=false -no-color "${vars[@]}" 2>&1 | tee "$work/apply.log" | grep -E 'Creation complete|Error|error|Apply complete' | sed 's/^/  /'
 rc=${PIPESTATUS[0]}
 created=$(grep -c 'Creation complete' "$work/apply.log")
 echo "moto apply: exit $rc, $created resources created in $(($(date +%s) - start)) s"
