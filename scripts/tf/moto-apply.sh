@@ -16,7 +16,7 @@ moto_pid=$!
 python3 scripts/tf/moto-shim.py "$port" "$((port + 1))" &
 shim_pid=$!
 trap 'kill "$moto_pid" "$shim_pid" 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/moto-api/" >/dev/null && break; sleep 0.2; done
+for p in "$((port + 1))" "$port"; do for _ in $(seq 50); do curl -s "http://127.0.0.1:$p/moto-api/" >/dev/null && break; sleep 0.2; done; done
 
 pkg="$PWD/dist"
 for fn in session-updater fraud-rules metrics-emitter; do
