@@ -123,8 +123,13 @@ export async function stopProcess(pid: number, graceMs = 3_000): Promise<void> {
   while (isAlive(pid) && Date.now() < deadline) await sleep(50);
   if (isAlive(pid)) killGroup(pid, 'SIGKILL');
   const reaped = exited.get(pid);
-  if (reaped) await Promise.race([reaped, new Promise((r) => setTimeout(r, 5_000).unref())]);
-  else while (isAlive(pid)) await sleep(50);
+  if (reaped) {
+    // A ref'd timer: while we wait for the reaping, something must keep the event loop alive, or
+    // Node exits quietly with code 0 halfway through a caller's clean-up (the child is unref'd).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([reaped, new Promise((r) => (timer = setTimeout(r, 5_000)))]);
+    clearTimeout(timer);
+  } else while (isAlive(pid)) await sleep(50);
   owned.delete(pid);
 }
 
