@@ -140,6 +140,9 @@ function estimateBytes(metric: string, dimensions: readonly Dimension[]): number
   return bytes;
 }
 
+/** A record's share of one cell: [key, metric, unit, minute, dimensions, value, displaced]. */
+type Contribution = [string, string, StandardUnit, number, Dimension[], number, boolean];
+
 /** One segment's cells, keyed by metric, minute and dimension values. */
 class SegmentAggregate {
   readonly cells = new Map<string, Cell>();
@@ -152,13 +155,11 @@ class SegmentAggregate {
 
   constructor(private readonly ctx: WindowContext) {}
 
-  /** The cells a record touches, as [key, metric, unit, minute, dimensions, value]. */
-  contributions(
-    item: BatchItem,
-  ): Array<[string, string, StandardUnit, number, Dimension[], number, boolean]> {
+  /** The cells a record touches, as [key, metric, unit, minute, dimensions, value, displaced]. */
+  contributions(item: BatchItem): Contribution[] {
     const { environment, functionName, nowMs } = this.ctx;
     const env: Dimension = { Name: 'Environment', Value: environment };
-    const out: Array<[string, string, StandardUnit, number, Dimension[], number, boolean]> = [];
+    const out: Contribution[] = [];
     const add = (
       metric: string,
       unit: StandardUnit,
@@ -209,11 +210,11 @@ class SegmentAggregate {
     return out;
   }
 
-  /** How many new cells and bytes adding `item` would cost. */
-  cost(item: BatchItem): { cells: number; bytes: number } {
+  /** How many new cells and bytes adding a record's contributions would cost. */
+  cost(contributions: readonly Contribution[]): { cells: number; bytes: number } {
     let cells = 0;
     let bytes = 0;
-    for (const [key, metric, , , dims] of this.contributions(item)) {
+    for (const [key, metric, , , dims] of contributions) {
       if (this.cells.has(key)) continue;
       cells += 1;
       bytes += estimateBytes(metric, dims);
@@ -221,14 +222,14 @@ class SegmentAggregate {
     return { cells, bytes };
   }
 
-  add(item: BatchItem): void {
+  add(item: BatchItem, contributions: readonly Contribution[]): void {
     if (this.records === 0) this.first = item.sequenceNumber;
     this.last = item.sequenceNumber;
     this.records += 1;
     if (isValidItem(item) && isPurchase(item.event) && !(item.event.data.amount <= MAX_METRIC_AMOUNT)) {
       this.unrepresentable += 1;
     }
-    for (const [key, metric, unit, minute, dimensions, value, displaced] of this.contributions(item)) {
+    for (const [key, metric, unit, minute, dimensions, value, displaced] of contributions) {
       if (displaced) this.displaced += 1;
       const cell = this.cells.get(key);
       if (cell) {
@@ -298,7 +299,9 @@ export function aggregateSegments(
   const segments: Segment[] = [];
   let current = new SegmentAggregate(ctx);
   for (const item of items) {
-    const { cells, bytes } = current.cost(item);
+    // Computed once per record: both the size check and the aggregation need them.
+    const contributions = current.contributions(item);
+    const { cells, bytes } = current.cost(contributions);
     if (
       current.records > 0 &&
       (current.cells.size + cells > limits.maxDatums || current.bytes + bytes > limits.maxBytes)
@@ -306,7 +309,7 @@ export function aggregateSegments(
       segments.push(current.toSegment());
       current = new SegmentAggregate(ctx);
     }
-    current.add(item);
+    current.add(item, contributions);
   }
   if (current.records > 0) segments.push(current.toSegment());
   return segments;
