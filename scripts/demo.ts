@@ -18,14 +18,25 @@ import { formatStats, startRunner } from './local/runner.js';
 import { readState, type StackState, startStack, stopStack } from './local/stack.js';
 import { formatResult, readSlidingWindow } from './metrics/query.js';
 import { slidingWindow } from './metrics/window.js';
-import { parseProduceArgs, progressBar, trafficFor, UsageError } from './traffic/args.js';
+import { PRODUCE_USAGE, parseProduceArgs, progressBar, trafficFor, UsageError } from './traffic/args.js';
 import { sendTraffic } from './traffic/send.js';
 
 // Node 20 is supported by this project; the SDK's notice about its future minimum is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+const DEMO_USAGE = `Usage: make demo DEMO_ARGS="[options]"   (or npx tsx scripts/demo.ts [options])
+  --keep-running    leave the local stack and data up afterwards (make local-down stops it)
+  --shards N        stream shards, 1 to 8 (default 2)
+  defaults differ from produce: --duration 60 --rate 40 --fraud large,burst,hop
+Traffic options (as npm run produce):
+${PRODUCE_USAGE.split('\n').slice(1).join('\n')}`;
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(DEMO_USAGE);
+    return;
+  }
   const keepRunning = argv.includes('--keep-running');
   const shardsAt = argv.indexOf('--shards');
   const shards = shardsAt >= 0 ? Number(argv[shardsAt + 1]) : 2;
