@@ -333,7 +333,9 @@ export function evaluatePurchases(
 
     for (const match of matches(state, purchase, data.currency, rules)) {
       const last = state.lastAlertAt[match.rule];
-      if (last !== undefined && Math.abs(event.timestamp - last) < cooldownMs) {
+      // A late purchase (event time before the latest alert) is damped too, whatever its age:
+      // otherwise a replay of an old burst would alert once per purchase.
+      if (last !== undefined && cooldownMs > 0 && event.timestamp < last + cooldownMs) {
         suppressed += 1;
         continue;
       }

@@ -17,6 +17,7 @@ export function loadConfig(env: Env): MetricsEmitterConfig {
     namespace: env.METRICS_NAMESPACE?.trim() || 'Pulse',
     environment: requireString(env, 'ENVIRONMENT'),
     maxEventTypes: positiveInt(env, 'MAX_EVENT_TYPES', 50),
-    recentEventIdsLimit: positiveInt(env, 'RECENT_EVENT_IDS_LIMIT', 5000),
+    // 11-character hashes: 20,000 of them stay near 260 KB, under DynamoDB's 400 KB item limit.
+    recentEventIdsLimit: positiveInt(env, 'RECENT_EVENT_IDS_LIMIT', 5000, 20_000),
   };
 }

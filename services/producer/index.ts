@@ -1,8 +1,12 @@
 /**
  * The producer library: puts Pulse events on the stream, keyed by userId so each user's events
- * stay in order on one shard. `publishBatch` chunks by PutRecords' limits, re-sends only the
- * records a PutRecords call reports as failed (exponential back-off with full jitter, bounded
- * attempts) and returns what finally failed instead of throwing the batch away.
+ * land on one shard. PutRecords does not promise order within a request, and re-sending only the
+ * failed records can put a user's event after a later one; the consumers' rules for late events
+ * (by event time) are what keep results exact, not arrival order.
+ *
+ * `publishBatch` chunks by PutRecords' limits, re-sends only the records a PutRecords call reports
+ * as failed (exponential back-off with full jitter, bounded attempts) and returns what finally
+ * failed instead of throwing the batch away.
  */
 import { randomUUID } from 'node:crypto';
 import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
@@ -125,13 +129,24 @@ function errorCodeOf(err: unknown): string {
   return err instanceof Error ? err.name : 'UnknownError';
 }
 
+/** The event could not be put; it carries the prepared event so a retry keeps the same eventId. */
+export class PublishError extends Error {
+  constructor(
+    readonly event: PulseEvent,
+    readonly errorCode: string,
+    errorMessage: string,
+  ) {
+    super(`could not put event ${event.eventId}: ${errorCode}: ${errorMessage}`);
+    this.name = 'PublishError';
+  }
+}
+
 /** Puts one event; throws if it is invalid, too large, or still failing after the retries. */
 export async function publishEvent(input: EventInput, options: ProducerOptions): Promise<PulseEvent> {
   const event = prepareEvent(input);
   const result = await publishPrepared([encode(event)], options);
   const failure = result.failed[0];
-  if (failure)
-    throw new Error(`could not put event ${event.eventId}: ${failure.errorCode}: ${failure.errorMessage}`);
+  if (failure) throw new PublishError(event, failure.errorCode, failure.errorMessage);
   return event;
 }
 

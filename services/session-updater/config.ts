@@ -16,8 +16,9 @@ export function loadConfig(env: Env): SessionUpdaterConfig {
     closedSessionTtlDays: positiveInt(env, 'CLOSED_SESSION_TTL_DAYS', 90),
     rules: {
       timeoutMs: positiveInt(env, 'SESSION_TIMEOUT_MINUTES', 30) * 60_000,
-      recentProductsLimit: positiveInt(env, 'RECENT_PRODUCTS_LIMIT', 20),
-      recentEventIdsLimit: positiveInt(env, 'RECENT_EVENT_IDS_LIMIT', 200),
+      // Bounds keep the CURRENT item far below 400 KB even with 256-character ids.
+      recentProductsLimit: positiveInt(env, 'RECENT_PRODUCTS_LIMIT', 20, 100),
+      recentEventIdsLimit: positiveInt(env, 'RECENT_EVENT_IDS_LIMIT', 200, 1_000),
     },
   };
 }

@@ -11,7 +11,8 @@ export function requireString(env: Env, name: string): string {
   return value;
 }
 
-export function positiveInt(env: Env, name: string, fallback: number): number {
+/** A positive integer; `max` bounds settings that size a DynamoDB item (400 KB at most). */
+export function positiveInt(env: Env, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
@@ -20,6 +21,7 @@ export function positiveInt(env: Env, name: string, fallback: number): number {
       `environment variable ${name} must be a positive integer, got ${JSON.stringify(raw)}`,
     );
   }
+  if (value > max) throw new ConfigError(`environment variable ${name} must be at most ${max}, got ${value}`);
   return value;
 }
 

@@ -33,6 +33,12 @@ export type PulseEvent = BaseEvent;
 export type Validation = { ok: true; event: PulseEvent } | { ok: false; reason: string };
 
 const MAX_ID_LENGTH = 256;
+/**
+ * Amounts DynamoDB and CloudWatch can store exactly and sum without leaving the safe-integer range
+ * (the document client refuses larger numbers); anything outside is a producer bug, not a sale.
+ */
+export const MAX_AMOUNT = 1_000_000_000;
+export const MIN_NONZERO_AMOUNT = 0.000_001;
 // Event times outside this range are almost certainly seconds-vs-milliseconds mistakes.
 const MIN_TIMESTAMP = Date.UTC(2000, 0, 1);
 const MAX_TIMESTAMP = Date.UTC(2100, 0, 1);
@@ -58,6 +64,9 @@ function checkData(eventType: string, data: Record<string, unknown>): string | u
       const { amount, currency, orderId, country } = data;
       if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
         return 'data.amount must be a finite number >= 0';
+      }
+      if (amount > MAX_AMOUNT || (amount > 0 && amount < MIN_NONZERO_AMOUNT)) {
+        return `data.amount must be 0 or between ${MIN_NONZERO_AMOUNT} and ${MAX_AMOUNT}`;
       }
       if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) {
         return 'data.currency must be a 3-letter ISO 4217 code';

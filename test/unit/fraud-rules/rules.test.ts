@@ -227,6 +227,18 @@ describe('cool-down', () => {
     ]);
   });
 
+  it('damps late purchases older than the latest alert, so a replayed burst raises one alert', () => {
+    const events = [
+      aPurchase({ amount: 500, timestamp: T0 + 100 * MINUTE }),
+      aPurchase({ amount: 500, timestamp: T0 + 50 * MINUTE }),
+      aPurchase({ amount: 500, timestamp: T0 + 52 * MINUTE }),
+      aPurchase({ amount: 500, timestamp: T0 + 54 * MINUTE }),
+    ];
+    const result = evaluate(events, rules);
+    expect(result.alerts.map((a) => a.eventId)).toEqual([events[0]?.eventId]);
+    expect(result.suppressed).toBe(3);
+  });
+
   it('is off with cooldownMinutes 0', () => {
     const noCooldown = onlyRules({ largePurchase: { threshold: 100 } }, { cooldownMinutes: 0 });
     const events = [aPurchase({ amount: 500, timestamp: T0 }), aPurchase({ amount: 500, timestamp: T0 })];

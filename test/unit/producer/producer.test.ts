@@ -3,6 +3,7 @@ import {
   chunkEntries,
   InvalidEventError,
   MAX_RECORD_BYTES,
+  PublishError,
   prepareEvent,
   publishBatch,
   publishEvent,
@@ -156,6 +157,18 @@ describe('publishEvent', () => {
         stream: 's',
       }),
     ).rejects.toBeInstanceOf(RecordTooLargeError);
+  });
+
+  it('hands back the prepared event when it finally fails, so a retry keeps its eventId', async () => {
+    const failing = () => ['InternalFailure'];
+    const { client } = scriptedKinesis([failing, failing]);
+    const error = await publishEvent(
+      { userId: 'u', eventType: 'page_view' },
+      { kinesis: client, stream: 's', maxAttempts: 2, sleep: noSleep },
+    ).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(PublishError);
+    expect((error as PublishError).event.eventId).toMatch(/^[0-9a-f-]{36}$/);
+    expect((error as PublishError).errorCode).toBe('InternalFailure');
   });
 
   it('returns the completed event once it is on the stream', async () => {

@@ -19,6 +19,12 @@ describe('configuration', () => {
     );
   });
 
+  it('rejects an integer above its bound, naming the variable', () => {
+    expect(() => positiveInt({ N: '5000' }, 'N', 1, 1000)).toThrow(
+      'environment variable N must be at most 1000, got 5000',
+    );
+  });
+
   it('rejects malformed JSON naming the variable', () => {
     expect(() => jsonValue({ RULES: '{nope' }, 'RULES')).toThrow(
       /^environment variable RULES is not valid JSON: /,

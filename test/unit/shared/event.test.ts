@@ -46,6 +46,16 @@ describe('validateEvent', () => {
     ['a negative amount', { amount: -1 }, 'data.amount must be a finite number >= 0'],
     ['an infinite amount', { amount: Number.POSITIVE_INFINITY }, 'data.amount must be a finite number >= 0'],
     ['an amount given as a string', { amount: '10' }, 'data.amount must be a finite number >= 0'],
+    [
+      'an amount DynamoDB cannot hold',
+      { amount: 1e16 },
+      'data.amount must be 0 or between 0.000001 and 1000000000',
+    ],
+    [
+      'a vanishingly small amount',
+      { amount: 1e-200 },
+      'data.amount must be 0 or between 0.000001 and 1000000000',
+    ],
     ['a lower-case currency', { currency: 'usd' }, 'data.currency must be a 3-letter ISO 4217 code'],
     ['a missing orderId', { orderId: undefined }, 'data.orderId must be a string'],
     [
@@ -59,6 +69,10 @@ describe('validateEvent', () => {
       ok: false,
       reason,
     });
+  });
+
+  it('accepts the largest amount', () => {
+    expect(validateEvent(aPurchase({ amount: 1_000_000_000 })).ok).toBe(true);
   });
 
   it('accepts a free purchase', () => {
