@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig } from '../../../services/metrics-emitter/config.js';
 import { ConfigError } from '../../../services/shared/errors.js';
 
@@ -37,5 +39,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WATERMARKS_TABLE: 't', ENVIRONMENT: 'dev', MAX_EVENT_TYPES: '0' })).toThrow(
       /MAX_EVENT_TYPES/,
     );
+  });
+});
+
+describe('function.json', () => {
+  it('keeps one concurrent batch per shard, which the per-shard watermark relies on', () => {
+    const settings = JSON.parse(
+      readFileSync(join(__dirname, '../../../services/metrics-emitter/function.json'), 'utf8'),
+    );
+    expect(settings.eventSourceMapping.parallelizationFactor).toBe(1);
   });
 });
