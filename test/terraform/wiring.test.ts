@@ -372,16 +372,20 @@ describe('modules/alerts and modules/observability', () => {
 
   test('observability: the alarms and the metrics the code emits', async () => {
     const m = await mod('modules/observability');
-    const alarms = m.resource.aws_cloudwatch_metric_alarm;
-    for (const a of ['iterator_age', 'errors', 'throttles', 'on_failure_depth']) {
-      expect(one(alarms[a], a).for_each).toBe(ref('var.functions'));
+    const alarm = one(m.resource.aws_cloudwatch_metric_alarm.this, 'alarm');
+    expect(alarm.for_each).toBe(ref('merge(local.function_alarms, local.pipeline_alarms)'));
+    expect(alarm.alarm_actions).toBe(ref('local.alarm_common.alarm_actions'));
+    const locals = Object.assign({}, ...(m.locals as Json[]));
+    const perFunction = String(locals.function_alarms);
+    // Every function gets each per-function alarm; the pipeline alarms read what the code emits.
+    for (const kind of ['iterator-age', 'errors', 'throttles', 'on-failure-depth']) {
+      expect(perFunction).toContain(`"\${key}/${kind}"`);
     }
-    expect(alarms.iterator_age[0].metric_name).toBe('IteratorAge');
-    expect(alarms.iterator_age[0].namespace).toBe('AWS/Lambda');
-    expect(alarms.events_per_minute[0].metric_name).toBe('Events');
-    expect(alarms.invalid_records[0].metric_name).toBe('InvalidRecords');
-    for (const a of Object.values<Json[]>(alarms))
-      expect(a[0].alarm_actions).toBe(ref('local.alarm_common.alarm_actions'));
+    for (const metric of ['IteratorAge', 'Errors', 'Throttles', 'ApproximateNumberOfMessagesVisible']) {
+      expect(perFunction).toMatch(new RegExp(`metric\\s+=\\s+"${metric}"`));
+    }
+    expect(locals.pipeline_alarms['events-per-minute'].metric).toBe('Events');
+    expect(locals.pipeline_alarms['invalid-records'].metric).toBe('InvalidRecords');
     const body = JSON.stringify(m.locals);
     for (const metric of [
       'Events',

@@ -11,115 +11,106 @@ locals {
   }
 }
 
-# --- per-function alarms ------------------------------------------------------------------------
+# --- alarms -------------------------------------------------------------------------------------
+# One table of alarms (per function, then pipeline-wide) and one resource over it, so every alarm
+# gets the same actions, missing-data policy and tags.
 
-resource "aws_cloudwatch_metric_alarm" "iterator_age" {
-  for_each = var.functions
+locals {
+  function_alarms = merge([
+    for key, fn in var.functions : {
+      "${key}/iterator-age" = {
+        name        = "${fn.function_name}-iterator-age"
+        description = "${key} is falling behind the stream (IteratorAge of its EFO mapping above ${local.t.iterator_age_ms} ms)."
+        namespace   = "AWS/Lambda"
+        metric      = "IteratorAge"
+        dimensions  = { FunctionName = fn.function_name }
+        statistic   = "Maximum"
+        period      = local.t.iterator_age_period_s
+        evaluations = local.t.evaluation_periods
+        datapoints  = local.t.datapoints_to_alarm
+        threshold   = local.t.iterator_age_ms
+      }
+      "${key}/errors" = {
+        name        = "${fn.function_name}-errors"
+        description = "${key} invocations failed (batches are retried, bisected, then sent to the on-failure queue)."
+        namespace   = "AWS/Lambda"
+        metric      = "Errors"
+        dimensions  = { FunctionName = fn.function_name }
+        statistic   = "Sum"
+        period      = local.t.error_alarm_period_s
+        evaluations = 1
+        datapoints  = 1
+        threshold   = local.t.function_errors
+      }
+      "${key}/throttles" = {
+        name        = "${fn.function_name}-throttles"
+        description = "${key} is throttled (account or reserved concurrency)."
+        namespace   = "AWS/Lambda"
+        metric      = "Throttles"
+        dimensions  = { FunctionName = fn.function_name }
+        statistic   = "Sum"
+        period      = local.t.error_alarm_period_s
+        evaluations = 1
+        datapoints  = 1
+        threshold   = local.t.function_throttles
+      }
+      "${key}/on-failure-depth" = {
+        name        = "${fn.on_failure_queue_name}-depth"
+        description = "Batches ${key} gave up on (retries/record age exhausted) are waiting in its on-failure queue."
+        namespace   = "AWS/SQS"
+        metric      = "ApproximateNumberOfMessagesVisible"
+        dimensions  = { QueueName = fn.on_failure_queue_name }
+        statistic   = "Maximum"
+        period      = 300
+        evaluations = 1
+        datapoints  = 1
+        threshold   = local.t.on_failure_messages
+      }
+    }
+  ]...)
 
-  alarm_name          = "${each.value.function_name}-iterator-age"
-  alarm_description   = "${each.key} is falling behind the stream (IteratorAge of its EFO mapping above ${local.t.iterator_age_ms} ms)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "IteratorAge"
-  dimensions          = { FunctionName = each.value.function_name }
-  statistic           = "Maximum"
-  period              = local.t.iterator_age_period_s
-  evaluation_periods  = local.t.evaluation_periods
-  datapoints_to_alarm = local.t.datapoints_to_alarm
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = local.t.iterator_age_ms
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_common.alarm_actions
-  ok_actions          = local.alarm_common.ok_actions
-  tags                = var.tags
+  pipeline_alarms = {
+    events-per-minute = {
+      name        = "${var.name_prefix}-events-per-minute"
+      description = "More than ${local.t.events_per_minute} events per minute in ${var.environment}."
+      namespace   = local.ns
+      metric      = "Events"
+      dimensions  = local.env
+      statistic   = "Sum"
+      period      = local.t.events_alarm_period_s
+      evaluations = 1
+      datapoints  = 1
+      threshold   = local.t.events_per_minute * local.t.events_alarm_period_s / 60
+    }
+    invalid-records = {
+      name        = "${var.name_prefix}-invalid-records"
+      description = "Records failed JSON/schema validation and went to the invalid-records queue."
+      namespace   = local.ns
+      metric      = "InvalidRecords"
+      dimensions  = local.env
+      statistic   = "Sum"
+      period      = local.t.invalid_alarm_period_s
+      evaluations = 1
+      datapoints  = 1
+      threshold   = local.t.invalid_records
+    }
+  }
 }
 
-resource "aws_cloudwatch_metric_alarm" "errors" {
-  for_each = var.functions
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each = merge(local.function_alarms, local.pipeline_alarms)
 
-  alarm_name          = "${each.value.function_name}-errors"
-  alarm_description   = "${each.key} invocations failed (batches are retried, bisected, then sent to the on-failure queue)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.value.function_name }
-  statistic           = "Sum"
-  period              = local.t.error_alarm_period_s
-  evaluation_periods  = 1
+  alarm_name          = each.value.name
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
+  period              = each.value.period
+  evaluation_periods  = each.value.evaluations
+  datapoints_to_alarm = each.value.datapoints
   comparison_operator = "GreaterThanThreshold"
-  threshold           = local.t.function_errors
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_common.alarm_actions
-  ok_actions          = local.alarm_common.ok_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "throttles" {
-  for_each = var.functions
-
-  alarm_name          = "${each.value.function_name}-throttles"
-  alarm_description   = "${each.key} is throttled (account or reserved concurrency)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = each.value.function_name }
-  statistic           = "Sum"
-  period              = local.t.error_alarm_period_s
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = local.t.function_throttles
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_common.alarm_actions
-  ok_actions          = local.alarm_common.ok_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "on_failure_depth" {
-  for_each = var.functions
-
-  alarm_name          = "${each.value.on_failure_queue_name}-depth"
-  alarm_description   = "Batches ${each.key} gave up on (retries/record age exhausted) are waiting in its on-failure queue."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = each.value.on_failure_queue_name }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = local.t.on_failure_messages
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_common.alarm_actions
-  ok_actions          = local.alarm_common.ok_actions
-  tags                = var.tags
-}
-
-# --- pipeline alarms (metrics the services publish) --------------------------------------------
-
-resource "aws_cloudwatch_metric_alarm" "events_per_minute" {
-  alarm_name          = "${var.name_prefix}-events-per-minute"
-  alarm_description   = "More than ${local.t.events_per_minute} events per minute in ${var.environment}."
-  namespace           = local.ns
-  metric_name         = "Events"
-  dimensions          = local.env
-  statistic           = "Sum"
-  period              = local.t.events_alarm_period_s
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = local.t.events_per_minute * local.t.events_alarm_period_s / 60
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_common.alarm_actions
-  ok_actions          = local.alarm_common.ok_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "invalid_records" {
-  alarm_name          = "${var.name_prefix}-invalid-records"
-  alarm_description   = "Records failed JSON/schema validation and went to the invalid-records queue."
-  namespace           = local.ns
-  metric_name         = "InvalidRecords"
-  dimensions          = local.env
-  statistic           = "Sum"
-  period              = local.t.invalid_alarm_period_s
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = local.t.invalid_records
+  threshold           = each.value.threshold
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_common.alarm_actions
   ok_actions          = local.alarm_common.ok_actions
