@@ -27,7 +27,7 @@ import { median } from './stats.js';
 
 /** An SDK client stand-in: every request answers at once, reads find nothing. */
 // biome-ignore lint/suspicious/noExplicitAny: stands in for several SDK client types
-const stub: any = { send: async () => ({ MessageId: 'stub' }) };
+const instantAws: any = { send: async () => ({ MessageId: 'bench-message' }) };
 
 /** µs per record: repeat `task` until `minMs` has passed, `samples` times, median. */
 export async function microsPerRecord(
@@ -57,8 +57,8 @@ function domainTasks(
 ): Record<string, { ours: () => unknown; baseline: () => unknown }> {
   const sessionEnv = {
     ...loadFunction('session-updater').environment,
-    SESSIONS_TABLE: 'stub',
-    INVALID_RECORDS_QUEUE_URL: 'stub',
+    SESSIONS_TABLE: 'bench',
+    INVALID_RECORDS_QUEUE_URL: 'bench',
   };
   const sessionConfig = loadSessionConfig(sessionEnv);
   const fraudRules = parseRules(
@@ -69,24 +69,24 @@ function domainTasks(
     'session-updater': {
       ours: () =>
         updateSessions(event, {
-          store: new SessionStore({ db: stub, tableName: 'stub', closedSessionTtlDays: 90 }),
-          sqs: stub,
-          invalidRecordsQueueUrl: 'stub',
+          store: new SessionStore({ db: instantAws, tableName: 'bench', closedSessionTtlDays: 90 }),
+          sqs: instantAws,
+          invalidRecordsQueueUrl: 'bench',
           functionName: 'bench',
           rules: sessionConfig.rules,
           logger: silentLogger,
         }),
-      baseline: () => seedUpdateSessions(event, { db: stub, tableName: 'stub' }),
+      baseline: () => seedUpdateSessions(event, { db: instantAws, tableName: 'bench' }),
     },
     'fraud-rules': {
       ours: () =>
         detectFraud(event, {
-          store: new FraudStateStore({ db: stub, tableName: 'stub', ttlDays: 7 }),
+          store: new FraudStateStore({ db: instantAws, tableName: 'bench', ttlDays: 7 }),
           alerts: new AlertLog({
-            db: stub,
-            sns: stub,
-            tableName: 'stub',
-            topicArn: 'arn:aws:sns:us-east-1:000000000000:stub',
+            db: instantAws,
+            sns: instantAws,
+            tableName: 'bench',
+            topicArn: 'arn:aws:sns:us-east-1:000000000000:bench',
             environment: 'bench',
             ttlDays: 30,
             cooldownMinutes: fraudRules.cooldownMinutes,
@@ -96,18 +96,18 @@ function domainTasks(
         }),
       baseline: () =>
         seedDetectFraud(event, {
-          db: stub,
-          sns: stub,
-          tableName: 'stub',
-          topicArn: 'stub',
+          db: instantAws,
+          sns: instantAws,
+          tableName: 'bench',
+          topicArn: 'bench',
           readEveryRecord: true,
         }),
     },
     'metrics-emitter': {
       ours: () =>
         emitBatchMetrics(event, {
-          cloudwatch: stub,
-          watermarks: new WatermarkStore({ db: stub, tableName: 'stub' }),
+          cloudwatch: instantAws,
+          watermarks: new WatermarkStore({ db: instantAws, tableName: 'bench' }),
           namespace: 'Pulse',
           environment: 'bench',
           functionName: 'bench',
@@ -115,7 +115,8 @@ function domainTasks(
           recentEventIdsLimit: 5000,
           logger: silentLogger,
         }),
-      baseline: () => seedEmitMetrics(event, { cloudwatch: stub, namespace: 'Pulse', environment: 'bench' }),
+      baseline: () =>
+        seedEmitMetrics(event, { cloudwatch: instantAws, namespace: 'Pulse', environment: 'bench' }),
     },
   };
 }
