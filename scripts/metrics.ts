@@ -3,24 +3,15 @@
  * order value over 5 minutes, sliding every 30 seconds), read from the metrics the
  * metrics-emitter publishes. See `--help`.
  */
-import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { loadResources } from './local/config.js';
 import { type MetricsOptions, parseMetricsArgs, SLIDE_MS, USAGE, UsageError } from './metrics/args.js';
 import { formatResult, readSlidingWindow } from './metrics/query.js';
 import { MINUTE_MS, slidingWindow } from './metrics/window.js';
 
 export { readSlidingWindow, type SlidingWindowRequest, type SlidingWindowResult } from './metrics/query.js';
 export { slidingWindow } from './metrics/window.js';
-
-function defaultNamespace(): string {
-  const resources = JSON.parse(
-    readFileSync(new URL('../services/resources.json', import.meta.url), 'utf8'),
-  ) as {
-    metrics?: { namespace?: string };
-  };
-  return resources.metrics?.namespace ?? 'Pulse';
-}
 
 async function printOnce(cloudwatch: CloudWatchClient, options: MetricsOptions): Promise<void> {
   const now = Date.now();
@@ -39,7 +30,7 @@ async function printOnce(cloudwatch: CloudWatchClient, options: MetricsOptions):
 async function main(argv: string[]): Promise<void> {
   let options: MetricsOptions;
   try {
-    options = parseMetricsArgs(argv, process.env, { namespace: defaultNamespace() });
+    options = parseMetricsArgs(argv, process.env, { namespace: loadResources().metrics.namespace });
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     console.error(`metrics: ${err.message}\n\n${USAGE}`);

@@ -16,6 +16,7 @@ import { BatchGetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { compareSequence } from '../../services/shared/sequence.js';
 import { FUNCTIONS, type FunctionName } from '../local/config.js';
 import { repoRoot } from '../local/paths.js';
+import { sleep } from '../local/processes.js';
 import { createResources } from '../local/resources.js';
 import type { BenchContext } from './context.js';
 import type { Row } from './report.js';
@@ -35,8 +36,6 @@ const VISIBLE: Record<FunctionName, string> = {
   'fraud-rules': 'alert sent',
   'metrics-emitter': 'metrics emitted',
 };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function notMeasured(reason: string): Row[] {
   return FUNCTIONS.map((fn) => ({

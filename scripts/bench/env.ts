@@ -5,7 +5,8 @@
  * baseline use the very same clients.
  */
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../../services/shared/dynamo.js';
 import { type Clients, makeClients } from '../local/aws.js';
 import { createResources, type LocalResources } from '../local/resources.js';
 import { type StackState, startStack, stopStack } from '../local/stack.js';
@@ -57,9 +58,7 @@ export async function openBenchEnv(stateDir: string): Promise<BenchEnv> {
     counter.attach(clients.sqs, 'sqs');
     counter.attach(clients.cloudwatch, 'cloudwatch');
     counter.attach(clients.kinesis, 'kinesis');
-    const db = DynamoDBDocumentClient.from(clients.dynamodb, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    const db = createDocumentClient(clients.dynamodb);
     return {
       state,
       clients,

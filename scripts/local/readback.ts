@@ -1,11 +1,12 @@
 /** Reads what the pipeline wrote, for the demo report and the end-to-end tests. */
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../../services/shared/dynamo.js';
 import type { Clients } from './aws.js';
 
 export async function scanTable(clients: Clients, table: string): Promise<Record<string, unknown>[]> {
-  const doc = DynamoDBDocumentClient.from(clients.dynamodb);
+  const doc = createDocumentClient(clients.dynamodb);
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {

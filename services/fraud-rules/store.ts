@@ -5,6 +5,7 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetItems } from '../shared/dynamo.js';
 import { ConcurrentUpdateError, isConditionalCheckFailed } from '../shared/errors.js';
+import type { Sleep } from '../shared/retry.js';
 import { type FraudState, newFraudState } from './rules.js';
 
 export interface FraudStateStoreOptions {
@@ -14,7 +15,7 @@ export interface FraudStateStoreOptions {
   ttlDays: number;
   now?: () => number;
   /** Back-off between attempts at unprocessed keys; injectable so tests run fast. */
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: Sleep;
 }
 
 export class FraudStateStore {

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { type PulseEvent, validateEvent } from '../shared/event.js';
+import { backoffMs, sleep as defaultSleep, type Sleep } from '../shared/retry.js';
 
 /** PutRecords limits: 500 records and 5 MiB per request, 1 MiB per record (data + partition key). */
 export const MAX_RECORDS_PER_REQUEST = 500;
@@ -62,7 +63,7 @@ export interface ProducerOptions {
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: Sleep;
   random?: () => number;
 }
 
@@ -122,8 +123,6 @@ export function chunkEntries<T extends { bytes: number }>(entries: readonly T[])
   if (current.length > 0) chunks.push(current);
   return chunks;
 }
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function errorCodeOf(err: unknown): string {
   return err instanceof Error ? err.name : 'UnknownError';
@@ -189,7 +188,7 @@ async function publishPrepared(entries: readonly Entry[], options: ProducerOptio
     let pending = request;
     let lastErrors = new Map<Entry, { code: string; message: string }>();
     for (let attempt = 1; pending.length > 0 && attempt <= maxAttempts; attempt++) {
-      if (attempt > 1) await sleep(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
+      if (attempt > 1) await sleep(backoffMs(attempt, baseDelayMs, maxDelayMs, random));
       requests += 1;
       const errors = new Map<Entry, { code: string; message: string }>();
       try {

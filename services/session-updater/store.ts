@@ -4,47 +4,35 @@
  * written with an optimistic-lock condition on `version`, so a write computed from stale state
  * can never land.
  */
-import {
-  BatchWriteCommand,
-  type BatchWriteCommandOutput,
-  type DynamoDBDocumentClient,
-  PutCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { chunk } from '../shared/batch.js';
-import { batchGetItems, unprocessedBackoffMs } from '../shared/dynamo.js';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems, batchPutItems } from '../shared/dynamo.js';
 import { ConcurrentUpdateError, isConditionalCheckFailed } from '../shared/errors.js';
+import type { Sleep } from '../shared/retry.js';
 import { newUserState, type Session, type UserState } from './sessions.js';
 
 export const CURRENT_SK = 'CURRENT';
-const MAX_BATCH_ATTEMPTS = 5;
 
 export interface SessionStoreOptions {
   db: DynamoDBDocumentClient;
   tableName: string;
   closedSessionTtlDays: number;
   /** Back-off between attempts at unprocessed keys/items; injectable so tests run fast. */
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: Sleep;
 }
 
 export function closedSessionKey(session: Session): string {
   return `SESSION#${new Date(session.firstActivity).toISOString()}#${session.sessionId}`;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export class SessionStore {
-  private readonly sleep: (ms: number) => Promise<void>;
-
-  constructor(private readonly options: SessionStoreOptions) {
-    this.sleep = options.sleep ?? defaultSleep;
-  }
+  constructor(private readonly options: SessionStoreOptions) {}
 
   /** Reads the CURRENT items of many users, 100 keys per request; missing users get a fresh state. */
   async loadUsers(userIds: readonly string[]): Promise<Map<string, UserState>> {
     const { db, tableName } = this.options;
     const states = new Map<string, UserState>();
     const keys = userIds.map((userId) => ({ userId, sk: CURRENT_SK }));
-    for (const item of await batchGetItems(db, tableName, keys, this.sleep)) {
+    for (const item of await batchGetItems(db, tableName, keys, this.options.sleep)) {
       states.set(item.userId as string, fromItem(item));
     }
     for (const userId of userIds) if (!states.has(userId)) states.set(userId, newUserState(userId));
@@ -59,32 +47,14 @@ export class SessionStore {
     sessions: ReadonlyArray<{ userId: string; session: Session }>,
   ): Promise<Set<string>> {
     const { db, tableName, closedSessionTtlDays } = this.options;
-    const failedUsers = new Set<string>();
-    for (const group of chunk(sessions, 25)) {
-      let requests: Record<string, unknown>[] | undefined = group.map(({ userId, session }) => ({
-        PutRequest: {
-          Item: {
-            userId,
-            sk: closedSessionKey(session),
-            ...session,
-            expiresAt: Math.floor(session.lastActivity / 1000) + closedSessionTtlDays * 86_400,
-          },
-        },
-      }));
-      for (let attempt = 0; requests && requests.length > 0; attempt++) {
-        if (attempt >= MAX_BATCH_ATTEMPTS) {
-          for (const r of requests)
-            failedUsers.add((r as { PutRequest: { Item: { userId: string } } }).PutRequest.Item.userId);
-          break;
-        }
-        if (attempt > 0) await this.sleep(unprocessedBackoffMs(attempt));
-        const out: BatchWriteCommandOutput = await db.send(
-          new BatchWriteCommand({ RequestItems: { [tableName]: requests } }),
-        );
-        requests = out.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined;
-      }
-    }
-    return failedUsers;
+    const items = sessions.map(({ userId, session }) => ({
+      userId,
+      sk: closedSessionKey(session),
+      ...session,
+      expiresAt: Math.floor(session.lastActivity / 1000) + closedSessionTtlDays * 86_400,
+    }));
+    const unwritten = await batchPutItems(db, tableName, items, this.options.sleep);
+    return new Set(unwritten.map((item) => item.userId as string));
   }
 
   /** Writes a user's CURRENT item if nobody else wrote it since `state.version` was read. */

@@ -1,23 +1,26 @@
-/** DynamoDB plumbing every function shares: the document client and batched reads. */
+/** DynamoDB plumbing every function shares: the document client and batched reads and writes. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type BatchGetCommandOutput, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
+  DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { chunk } from './batch.js';
 import { clientConfig } from './clients.js';
+import { backoffMs, sleep as defaultSleep, type Sleep } from './retry.js';
 
-export function createDocumentClient(): DynamoDBDocumentClient {
+/** The document client over `client` (by default one with the shared client config). */
+export function createDocumentClient(
+  client: DynamoDBClient = new DynamoDBClient(clientConfig),
+): DynamoDBDocumentClient {
   // Optional attributes (a user with no open session, say) are simply left out of the item.
-  return DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
 const MAX_BATCH_ATTEMPTS = 5;
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Exponential back-off with jitter for keys or items DynamoDB left unprocessed. */
-export function unprocessedBackoffMs(attempt: number): number {
-  return Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
-}
+const unprocessedBackoffMs = (attempt: number) => backoffMs(attempt, 50, 1_000);
 
 /**
  * Reads many items by key (strongly consistent), 100 keys per BatchGetItem, retrying what
@@ -27,7 +30,7 @@ export async function batchGetItems(
   db: Pick<DynamoDBDocumentClient, 'send'>,
   tableName: string,
   keys: readonly Record<string, unknown>[],
-  sleep: (ms: number) => Promise<void> = defaultSleep,
+  sleep: Sleep = defaultSleep,
 ): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   for (const group of chunk(keys, 100)) {
@@ -44,4 +47,35 @@ export async function batchGetItems(
     }
   }
   return items;
+}
+
+/**
+ * Puts many items, 25 per BatchWriteItem, retrying what DynamoDB leaves unprocessed with back-off.
+ * Unconditional, so only for idempotent writes (items keyed by their own content). Returns the
+ * items still unwritten after the last attempt.
+ */
+export async function batchPutItems(
+  db: Pick<DynamoDBDocumentClient, 'send'>,
+  tableName: string,
+  items: readonly Record<string, unknown>[],
+  sleep: Sleep = defaultSleep,
+): Promise<Record<string, unknown>[]> {
+  const unwritten: Record<string, unknown>[] = [];
+  for (const group of chunk(items, 25)) {
+    let pending: Record<string, unknown>[] | undefined = group.map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      if (attempt >= MAX_BATCH_ATTEMPTS) {
+        unwritten.push(
+          ...pending.map((r) => (r as { PutRequest: { Item: Record<string, unknown> } }).PutRequest.Item),
+        );
+        break;
+      }
+      if (attempt > 0) await sleep(unprocessedBackoffMs(attempt));
+      const out: BatchWriteCommandOutput = await db.send(
+        new BatchWriteCommand({ RequestItems: { [tableName]: pending } }),
+      );
+      pending = out.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined;
+    }
+  }
+  return unwritten;
 }
