@@ -163,8 +163,3 @@ export function applyRecords(
   const changed = state.lastSequenceNumber !== current.lastSequenceNumber;
   return { state, closed, applied: fresh.length, duplicates, changed };
 }
-
-/** True when the session has been idle longer than the timeout at `now` (it closes on the next event). */
-export function isExpired(session: Session, now: number, timeoutMs: number): boolean {
-  return now - session.lastActivity > timeoutMs;
-}

@@ -18,14 +18,6 @@ export class ConcurrentUpdateError extends Error {
   }
 }
 
-/** A record could not be handed to the invalid-records queue; it must be retried, not dropped. */
-export class InvalidRecordSinkError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'InvalidRecordSinkError';
-  }
-}
-
 export function errorName(err: unknown): string | undefined {
   return err instanceof Error ? err.name : undefined;
 }
