@@ -7,6 +7,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { loadConfig } from '../../services/session-updater/config.js';
 import { CURRENT_SK, SessionStore } from '../../services/session-updater/store.js';
 import { type UpdaterDeps, updateSessions } from '../../services/session-updater/updater.js';
+import { DYNAMODB_MAX_ITEM_BYTES, itemBytes } from '../../services/shared/capacity.js';
 import { silentLogger } from '../../services/shared/logger.js';
 import { functionEnvironment } from '../local/resources.js';
 import { appendEvent, type SeedSession, seedUpdateSessions } from './baseline/session-updater.js';
@@ -14,7 +15,6 @@ import { type BenchContext, per1000, perSecond } from './context.js';
 import { makeEvents, toKinesisEvent } from './data.js';
 import { BASELINE_TABLES } from './env.js';
 import type { Row } from './report.js';
-import { DYNAMODB_MAX_ITEM_BYTES, itemBytes } from './sizes.js';
 import { median, timed } from './stats.js';
 
 const AREA = 'session-updater';
