@@ -1,4 +1,5 @@
 /** What every measured area receives: the emulator, the sizes, and where to log and keep request breakdowns. */
+import type { CostModel } from './cost.js';
 import type { BenchEnv } from './env.js';
 import type { BenchOptions } from './options.js';
 
@@ -8,6 +9,8 @@ export interface BenchContext {
   /** Request counts per service:command, keyed by measurement, from its last run. */
   breakdown: Record<string, Record<string, number>>;
   log(message: string): void;
+  /** Set by the cost area: the per-event figures and dollars, written to cost-model.json. */
+  cost?: CostModel;
 }
 
 /** Requests per 1,000 events. */

@@ -34,6 +34,10 @@ export interface WorkloadOptions {
   startMs?: number;
   /** Milliseconds of event time between consecutive events; default 100. */
   stepMs?: number;
+  /** Every event a user of its own (the high-cardinality shape); `users` is then ignored. */
+  distinctUsers?: boolean;
+  /** Extra bytes of free-form payload on non-purchase events (a longer user agent), to set the event size. */
+  padBytes?: number;
 }
 
 /**
@@ -46,9 +50,11 @@ export function makeEvents(options: WorkloadOptions): PulseEvent[] {
   const largeRate = options.largePurchaseRate ?? 0.05;
   const start = options.startMs ?? Date.now() - 40 * MINUTE;
   const step = options.stepMs ?? 100;
+  const pad = ' '.repeat(options.padBytes ?? 0);
+  const padding = options.padBytes ? { userAgent: `Mozilla/5.0 (bench)${pad}` } : {};
   const events: PulseEvent[] = [];
   for (let i = 0; i < options.count; i++) {
-    const user = Math.floor(random() * options.users);
+    const user = options.distinctUsers ? i : Math.floor(random() * options.users);
     const userId = `${options.prefix}-u${user}`;
     const eventId = `${options.prefix}-e${i}`;
     const timestamp = start + i * step;
@@ -69,7 +75,7 @@ export function makeEvents(options: WorkloadOptions): PulseEvent[] {
         userId,
         eventType: 'product_view',
         timestamp,
-        data: { productId: `p-${Math.floor(random() * 500)}`, referrer: 'search' },
+        data: { productId: `p-${Math.floor(random() * 500)}`, referrer: 'search', ...padding },
       });
     } else if (roll < purchaseRate + 0.4) {
       events.push({
@@ -77,7 +83,7 @@ export function makeEvents(options: WorkloadOptions): PulseEvent[] {
         userId,
         eventType: 'add_to_cart',
         timestamp,
-        data: { productId: `p-${Math.floor(random() * 500)}`, quantity: 1 },
+        data: { productId: `p-${Math.floor(random() * 500)}`, quantity: 1, ...padding },
       });
     } else {
       events.push({
@@ -85,7 +91,7 @@ export function makeEvents(options: WorkloadOptions): PulseEvent[] {
         userId,
         eventType: 'page_view',
         timestamp,
-        data: { page: `/category/${Math.floor(random() * 40)}`, userAgent: 'Mozilla/5.0 (bench)' },
+        data: { page: `/category/${Math.floor(random() * 40)}`, userAgent: `Mozilla/5.0 (bench)${pad}` },
       });
     }
   }

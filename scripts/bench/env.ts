@@ -8,6 +8,7 @@ import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamo
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../services/shared/dynamo.js';
 import { type Clients, makeClients } from '../local/aws.js';
+import { loadResources } from '../local/config.js';
 import { createResources, type LocalResources } from '../local/resources.js';
 import { type StackState, startStack, stopStack } from '../local/stack.js';
 import { RequestCounter } from './counting.js';
@@ -58,6 +59,12 @@ export async function openBenchEnv(stateDir: string): Promise<BenchEnv> {
     counter.attach(clients.sqs, 'sqs');
     counter.attach(clients.cloudwatch, 'cloudwatch');
     counter.attach(clients.kinesis, 'kinesis');
+    const spec = loadResources();
+    for (const [key, table] of Object.entries(resources.tables)) {
+      const t = spec.tables[key];
+      if (t) counter.setKeySchema(table, t.rangeKey ? [t.hashKey, t.rangeKey] : [t.hashKey]);
+    }
+    for (const table of Object.values(BASELINE_TABLES)) counter.setKeySchema(table, ['userId']);
     const db = createDocumentClient(clients.dynamodb);
     return {
       state,

@@ -21,6 +21,8 @@ export interface BenchOptions {
   producer: { records: number; baselineRecords: number; inProcessRecords: number };
   coldStart: { runs: number };
   e2e: { events: number; timeoutMs: number };
+  /** Events per traffic shape, through every function of both designs. */
+  cost: { events: number };
 }
 
 export function benchOptions(mode: Mode): BenchOptions {
@@ -42,6 +44,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         producer: { records: 2_000, baselineRecords: 500, inProcessRecords: 20_000 },
         coldStart: { runs: 5 },
         e2e: { events: 200, timeoutMs: 120_000 },
+        cost: { events: 3_000 },
       };
     case 'quick':
       return {
@@ -60,6 +63,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         producer: { records: 500, baselineRecords: 100, inProcessRecords: 5_000 },
         coldStart: { runs: 3 },
         e2e: { events: 50, timeoutMs: 60_000 },
+        cost: { events: 500 },
       };
     case 'tiny':
       return {
@@ -78,6 +82,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         producer: { records: 20, baselineRecords: 10, inProcessRecords: 200 },
         coldStart: { runs: 1 },
         e2e: { events: 5, timeoutMs: 60_000 },
+        cost: { events: 60 },
       };
   }
 }

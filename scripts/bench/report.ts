@@ -1,4 +1,5 @@
 /** Result rows, and the three ways they are shown: terminal table, Markdown, JSON. */
+import type { CostModel } from './cost.js';
 import { describeMachine, type MachineInfo } from './machine.js';
 
 export interface Row {
@@ -21,6 +22,8 @@ export interface BenchResults {
   rows: Array<Row & { ratio: number | null }>;
   /** Request counts per service:command of the last run of each measurement, for the curious. */
   requestBreakdown: Record<string, Record<string, number>>;
+  /** Per-event usage and dollars per million events by traffic shape (the cost area). */
+  cost?: CostModel;
 }
 
 export function ratioOf(row: Row): number | null {

@@ -12,6 +12,7 @@ import { repoRoot } from '../local/paths.js';
 import { benchColdStart } from './coldstart.js';
 import { benchCompute } from './compute.js';
 import type { BenchContext } from './context.js';
+import { benchCost, costMarkdown } from './cost.js';
 import { benchEndToEnd } from './e2e.js';
 import { openBenchEnv } from './env.js';
 import { benchFraud } from './fraud.js';
@@ -30,6 +31,7 @@ export const AREAS = {
   producer: benchProducer,
   coldstart: benchColdStart,
   e2e: benchEndToEnd,
+  cost: benchCost,
 } as const;
 export type Area = keyof typeof AREAS;
 
@@ -83,10 +85,13 @@ export async function runBench(
     machine: machineInfo(),
     rows: rows.map((row) => ({ ...row, ratio: ratioOf(row) })),
     requestBreakdown: ctx.breakdown,
+    ...(ctx.cost ? { cost: ctx.cost } : {}),
   };
   const files = { json: join(outDir, 'results.json'), md: join(outDir, 'results.md') };
   writeFileSync(files.json, toJson(results));
-  writeFileSync(files.md, markdownTable(results));
+  writeFileSync(files.md, markdownTable(results) + (ctx.cost ? `\n${costMarkdown(ctx.cost)}` : ''));
+  // The capacity planner's per-event figures (scripts/cli/plan.ts reads this file when it exists).
+  if (ctx.cost) writeFileSync(join(outDir, 'cost-model.json'), `${JSON.stringify(ctx.cost, null, 2)}\n`);
   return { ...results, files };
 }
 

@@ -19,7 +19,7 @@ import { median, timed } from './stats.js';
 
 const AREA = 'session-updater';
 
-function oursDeps(ctx: BenchContext): UpdaterDeps & { tableName: string } {
+export function sessionDeps(ctx: BenchContext): UpdaterDeps & { tableName: string } {
   const { env } = ctx;
   const config = loadConfig(functionEnvironment('session-updater', env.resources));
   return {
@@ -74,7 +74,7 @@ const fmtInt = (n: number) => n.toLocaleString('en-US');
 
 export async function benchSessions(ctx: BenchContext): Promise<Row[]> {
   const { sessions, runs } = ctx.options;
-  const deps = oursDeps(ctx);
+  const deps = sessionDeps(ctx);
   const rows: Row[] = [];
   const baselineByUsers = new Map<number, Sample[]>();
   const baselineRecords = Math.min(sessions.baselineRecords, Math.max(...sessions.batchSizes));

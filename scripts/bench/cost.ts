@@ -1,0 +1,372 @@
+/**
+ * (8) What each design costs, per traffic shape: the same events through each Pulse function and
+ * through the seed's per-record functions, against the emulator, in Lambda-sized batches (the
+ * function.json batch size, for the seed too). The request counter (counting.ts) prices what goes
+ * out: DynamoDB read and write units from the exact items, PutMetricData requests and the distinct
+ * custom metrics, SNS publishes, SQS requests. Lambda GB-seconds are the measured handler time ×
+ * the function.json memory (the seed gets the same memory). Kinesis bytes come from the records.
+ *
+ * Per 1,000 events per function, and dollars per million events per component (prices.json), Pulse
+ * vs the seed in the same run. Hourly charges (shards, EFO consumers, custom metrics) are spread
+ * over the events of an hour at REFERENCE_EVENTS_PER_SECOND. Writes <out>/cost-model.json, the
+ * per-event figures the capacity planner reads.
+ */
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { detectFraud } from '../../services/fraud-rules/detector.js';
+import { emitBatchMetrics } from '../../services/metrics-emitter/processor.js';
+import { updateSessions } from '../../services/session-updater/updater.js';
+import type { PulseEvent } from '../../services/shared/event.js';
+import { FUNCTIONS, type FunctionName, loadFunction } from '../local/config.js';
+import { seedDetectFraud } from './baseline/fraud-rules.js';
+import { seedEmitMetrics } from './baseline/metrics-emitter.js';
+import { seedUpdateSessions } from './baseline/session-updater.js';
+import type { BenchContext } from './context.js';
+import {
+  COMPONENTS,
+  type Component,
+  dollarsFor,
+  type FunctionUsage,
+  loadPrices,
+  type PriceTable,
+  provisionedShards,
+  type SystemUsage,
+  total,
+} from './cost-model.js';
+import { makeEvents, toKinesisEvent } from './data.js';
+import { BASELINE_TABLES } from './env.js';
+import { fraudDeps } from './fraud.js';
+import { metricsDeps } from './metrics.js';
+import type { Row } from './report.js';
+import { sessionDeps } from './sessions.js';
+import { timed } from './stats.js';
+
+const AREA = 'cost';
+/** The rate hourly charges are spread over in the dollars-per-million figures. */
+export const REFERENCE_EVENTS_PER_SECOND = 1_000;
+/** Provisioned shards are sized to stay under this share of their 1 MB/s and 1,000 records/s. */
+export const SHARD_UTILISATION = 0.8;
+
+export type ShapeKey = 'heavy' | 'mix' | 'unique';
+
+export interface Shape {
+  key: ShapeKey;
+  label: string;
+  /** Users the events are spread over (uniformly); `distinct`: every event its own user. */
+  users: (events: number) => number;
+  distinct: boolean;
+  purchaseRate: number;
+  padBytes: number;
+}
+
+export const SHAPES: readonly Shape[] = [
+  {
+    key: 'heavy',
+    label: 'few heavy users (10 users)',
+    users: () => 10,
+    distinct: false,
+    purchaseRate: 0.02,
+    padBytes: 0,
+  },
+  {
+    key: 'mix',
+    label: 'realistic mix (one user per 5 events)',
+    users: (n) => Math.max(1, Math.round(n / 5)),
+    distinct: false,
+    purchaseRate: 0.01,
+    padBytes: 200,
+  },
+  {
+    key: 'unique',
+    label: 'every event a different user',
+    users: (n) => n,
+    distinct: true,
+    purchaseRate: 0.01,
+    padBytes: 0,
+  },
+];
+
+export interface ShapeResult {
+  shape: ShapeKey;
+  label: string;
+  events: number;
+  users: number;
+  purchaseShare: number;
+  averageEventBytes: number;
+  /** Distinct users per Lambda batch of 1,000, over events in the batch: the planner interpolates on it. */
+  userBatchesPerEvent: number;
+  pulse: SystemUsage;
+  seed: SystemUsage;
+  dollarsPerMillion: { pulse: Record<Component, number>; seed: Record<Component, number> };
+}
+
+export interface CostModel {
+  generatedAt: string;
+  mode: string;
+  referenceEventsPerSecond: number;
+  shardUtilisation: number;
+  prices: { region: string; date: string };
+  shapes: ShapeResult[];
+}
+
+type Runner = (event: KinesisStreamEvent) => Promise<unknown>;
+
+async function measure(
+  ctx: BenchContext,
+  fn: FunctionName,
+  events: readonly PulseEvent[],
+  run: Runner,
+): Promise<{ usage: FunctionUsage; metrics: Set<string> }> {
+  const spec = loadFunction(fn);
+  const batchSize = spec.eventSourceMapping.batchSize;
+  ctx.env.counter.reset();
+  let ms = 0;
+  let invocations = 0;
+  for (let from = 0; from < events.length; from += batchSize) {
+    const batch = toKinesisEvent(events.slice(from, from + batchSize));
+    ms += (await timed(() => run(batch))).ms;
+    invocations += 1;
+  }
+  const t = ctx.env.counter.tally;
+  const n = events.length;
+  return {
+    usage: {
+      readUnits: t.readUnits / n,
+      writeUnits: t.writeUnits / n,
+      putMetricDataRequests: t.putMetricDataRequests / n,
+      snsPublishes: t.snsPublishes / n,
+      sqsRequests: t.sqsBilledRequests / n,
+      gbSeconds: ((ms / 1000) * (spec.memorySize / 1024)) / n,
+      invocations: invocations / n,
+    },
+    metrics: new Set(t.metrics),
+  };
+}
+
+function failOn(out: { response: { batchItemFailures: unknown[] } }, fn: string): void {
+  if (out.response.batchItemFailures.length > 0) throw new Error(`${fn} reported failures in the cost run`);
+}
+
+async function measureShape(
+  ctx: BenchContext,
+  shape: Shape,
+  count: number,
+  stamp: string,
+): Promise<ShapeResult> {
+  const users = shape.users(count);
+  const workload = (prefix: string) =>
+    makeEvents({
+      count,
+      users,
+      prefix,
+      distinctUsers: shape.distinct,
+      purchaseRate: shape.purchaseRate,
+      padBytes: shape.padBytes,
+    });
+  // Same seed → the same events for both designs; only the id prefix differs, so items never mix.
+  const ours = workload(`c${shape.key}${stamp}`);
+  const seeds = workload(`bc${shape.key}${stamp}`);
+  const sessions = sessionDeps(ctx);
+  const fraud = fraudDeps(ctx);
+  const metrics = metricsDeps(ctx, `pulse-bench-cost-${shape.key}-${stamp}`);
+
+  const pulseRuns: Record<FunctionName, Runner> = {
+    'session-updater': async (e) => failOn(await updateSessions(e, sessions), 'session-updater'),
+    'fraud-rules': async (e) => failOn(await detectFraud(e, fraud), 'fraud-rules'),
+    'metrics-emitter': async (e) => failOn(await emitBatchMetrics(e, metrics), 'metrics-emitter'),
+  };
+  const seedRuns: Record<FunctionName, Runner> = {
+    'session-updater': (e) => seedUpdateSessions(e, { db: ctx.env.db, tableName: BASELINE_TABLES.sessions }),
+    'fraud-rules': (e) =>
+      seedDetectFraud(e, {
+        db: ctx.env.db,
+        sns: ctx.env.clients.sns,
+        tableName: BASELINE_TABLES.fraud,
+        topicArn: ctx.env.resources.topics.alerts ?? '',
+        readEveryRecord: true,
+      }),
+    'metrics-emitter': (e) =>
+      seedEmitMetrics(e, {
+        cloudwatch: ctx.env.clients.cloudwatch,
+        namespace: 'PulseBenchBaseline',
+        environment: 'bench',
+      }),
+  };
+
+  const system = async (events: PulseEvent[], runs: Record<FunctionName, Runner>): Promise<SystemUsage> => {
+    const functions = {} as Record<FunctionName, FunctionUsage>;
+    const metricIds = new Set<string>();
+    for (const fn of FUNCTIONS) {
+      const m = await measure(ctx, fn, events, runs[fn]);
+      functions[fn] = m.usage;
+      for (const id of m.metrics) metricIds.add(id);
+    }
+    const bytes = events.map((e) => Buffer.byteLength(JSON.stringify(e), 'utf8'));
+    const keys = events.map((e) => Buffer.byteLength(e.userId, 'utf8'));
+    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    return {
+      functions,
+      customMetrics: metricIds.size,
+      recordBytes: avg(bytes),
+      recordBytesWithKey: avg(bytes) + avg(keys),
+      consumers: FUNCTIONS.length,
+    };
+  };
+
+  const pulse = await system(ours, pulseRuns);
+  const seed = await system(seeds, seedRuns);
+  const prices = loadPrices();
+  const price = (usage: SystemUsage) =>
+    dollarsFor(usage, prices, {
+      events: 1e6,
+      eventsPerSecond: REFERENCE_EVENTS_PER_SECOND,
+      shards: provisionedShards(REFERENCE_EVENTS_PER_SECOND, usage.recordBytesWithKey, SHARD_UTILISATION),
+    });
+  let userBatches = 0;
+  for (let from = 0; from < ours.length; from += 1_000)
+    userBatches += new Set(ours.slice(from, from + 1_000).map((e) => e.userId)).size;
+  return {
+    shape: shape.key,
+    label: shape.label,
+    events: count,
+    users,
+    purchaseShare: ours.filter((e) => e.eventType === 'purchase').length / count,
+    averageEventBytes: pulse.recordBytes,
+    userBatchesPerEvent: userBatches / count,
+    pulse,
+    seed,
+    dollarsPerMillion: { pulse: price(pulse), seed: price(seed) },
+  };
+}
+
+const per1k = (x: number) => x * 1000;
+
+function shapeRows(r: ShapeResult): Row[] {
+  const rows: Row[] = [];
+  const note = `${r.events.toLocaleString('en-US')} events, ${r.users.toLocaleString('en-US')} users, ${(r.purchaseShare * 100).toFixed(1)} % purchases, ${Math.round(r.averageEventBytes)} B/event`;
+  const figures: Array<[keyof FunctionUsage, string, string]> = [
+    ['readUnits', 'DynamoDB read units', 'RRU'],
+    ['writeUnits', 'DynamoDB write units', 'WRU'],
+    ['putMetricDataRequests', 'PutMetricData requests', 'requests'],
+    ['snsPublishes', 'SNS publishes', 'publishes'],
+    ['sqsRequests', 'SQS requests', 'requests'],
+    ['gbSeconds', 'Lambda GB-seconds', 'GB-s'],
+  ];
+  for (const fn of FUNCTIONS) {
+    for (const [key, label, unit] of figures) {
+      const ours = per1k(r.pulse.functions[fn][key]);
+      const baseline = per1k(r.seed.functions[fn][key]);
+      if (ours === 0 && baseline === 0) continue;
+      rows.push({
+        area: AREA,
+        metric: `${r.shape}: ${fn} ${label} per 1,000 events`,
+        unit,
+        ours,
+        baseline,
+        runs: 1,
+        note,
+      });
+    }
+  }
+  rows.push(
+    {
+      area: AREA,
+      metric: `${r.shape}: distinct custom metrics a day of this traffic creates`,
+      unit: 'metrics',
+      ours: r.pulse.customMetrics,
+      baseline: r.seed.customMetrics,
+      runs: 1,
+      note: 'no dimension varies with users or time, so a day adds none beyond these',
+    },
+    {
+      area: AREA,
+      metric: `${r.shape}: Kinesis bytes in per 1,000 events (payload + partition key)`,
+      unit: 'KiB',
+      ours: (r.pulse.recordBytesWithKey * 1000) / 1024,
+      baseline: (r.seed.recordBytesWithKey * 1000) / 1024,
+      runs: 1,
+    },
+    {
+      area: AREA,
+      metric: `${r.shape}: Kinesis bytes out per EFO consumer per 1,000 events`,
+      unit: 'KiB',
+      ours: (r.pulse.recordBytes * 1000) / 1024,
+      baseline: (r.seed.recordBytes * 1000) / 1024,
+      runs: 1,
+      note: `${r.pulse.consumers} consumers each (one per function)`,
+    },
+  );
+  for (const c of COMPONENTS) {
+    const ours = r.dollarsPerMillion.pulse[c];
+    const baseline = r.dollarsPerMillion.seed[c];
+    if (ours === 0 && baseline === 0) continue;
+    rows.push({ area: AREA, metric: `${r.shape}: ${c}`, unit: '$/M events', ours, baseline, runs: 1 });
+  }
+  rows.push({
+    area: AREA,
+    metric: `${r.shape}: total`,
+    unit: '$/M events',
+    ours: total(r.dollarsPerMillion.pulse),
+    baseline: total(r.dollarsPerMillion.seed),
+    runs: 1,
+    note: `${note}; hourly charges at ${REFERENCE_EVENTS_PER_SECOND.toLocaleString('en-US')} events/s`,
+  });
+  return rows;
+}
+
+/** The Markdown section: dollars per million events per component, Pulse vs seed, every shape. */
+export function costMarkdown(model: CostModel, prices: PriceTable = loadPrices()): string {
+  const fmt = (x: number) =>
+    x === 0 ? '0' : x >= 1 ? x.toFixed(2) : x >= 0.01 ? x.toFixed(3) : x.toPrecision(2);
+  const head = ['component', ...model.shapes.flatMap((s) => [`${s.shape} Pulse`, `${s.shape} seed`])];
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  const rows = COMPONENTS.map((c) =>
+    line([
+      c,
+      ...model.shapes.flatMap((s) => [fmt(s.dollarsPerMillion.pulse[c]), fmt(s.dollarsPerMillion.seed[c])]),
+    ]),
+  );
+  const totals = model.shapes.flatMap((s) => [
+    `**${fmt(total(s.dollarsPerMillion.pulse))}**`,
+    `**${fmt(total(s.dollarsPerMillion.seed))}**`,
+  ]);
+  const ratios = model.shapes.map(
+    (s) =>
+      `${s.shape}: Pulse/seed = ${(total(s.dollarsPerMillion.pulse) / total(s.dollarsPerMillion.seed)).toFixed(3)} (${s.label}; ${(s.purchaseShare * 100).toFixed(1)} % purchases; ${Math.round(s.averageEventBytes)} B/event)`,
+  );
+  return [
+    '## Dollars per million events',
+    '',
+    `Prices: ${prices.region}, ${prices.date} (scripts/bench/prices.json). Hourly charges (shards, EFO consumer-shards, custom metrics) spread over the events of an hour at ${model.referenceEventsPerSecond.toLocaleString('en-US')} events/s; provisioned shards at ${model.shardUtilisation * 100} % utilisation; three EFO consumers in both designs.`,
+    '',
+    line(head),
+    `|---|${model.shapes.map(() => '---:|---:').join('|')}|`,
+    ...rows,
+    line(['**total**', ...totals]),
+    '',
+    ...ratios.map((r) => `- ${r}`),
+    '',
+  ].join('\n');
+}
+
+export async function benchCost(ctx: BenchContext): Promise<Row[]> {
+  const count = ctx.options.cost.events;
+  const stamp = Date.now().toString(36);
+  const shapes: ShapeResult[] = [];
+  for (const shape of SHAPES) {
+    const r = await measureShape(ctx, shape, count, stamp);
+    shapes.push(r);
+    ctx.log(
+      `  ${shape.key}: Pulse $${total(r.dollarsPerMillion.pulse).toFixed(3)}/M events, seed $${total(r.dollarsPerMillion.seed).toFixed(3)}/M`,
+    );
+  }
+  const prices = loadPrices();
+  ctx.cost = {
+    generatedAt: new Date().toISOString(),
+    mode: ctx.options.mode,
+    referenceEventsPerSecond: REFERENCE_EVENTS_PER_SECOND,
+    shardUtilisation: SHARD_UTILISATION,
+    prices: { region: prices.region, date: prices.date },
+    shapes,
+  };
+  return shapes.flatMap(shapeRows);
+}
