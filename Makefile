@@ -8,7 +8,7 @@ PYTHON ?= python3
 MOTO_SPEC ?= moto[server]>=5.1.12,<6
 BOTOCORE_SPEC ?= botocore>=1.40
 
-.PHONY: help install build lint format typecheck test test-unit test-integration test-e2e demo local-up local-down produce metrics bench clean
+.PHONY: help install build lint format typecheck test test-unit test-integration test-e2e demo local-up local-down produce metrics bench plan-capacity clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ metrics: install ## Print the sliding-window numbers from CloudWatch
 
 bench: install build ## Benchmarks, ours vs the seed design (QUICK=1 for a short run)
 	npx tsx scripts/bench/run.ts $(if $(QUICK),--quick,)
+
+plan-capacity: node_modules/.installed ## Size a deployment: shards, concurrency, units, dollars a month (ARGS="--rate 500 --peak 2000")
+	npx tsx scripts/cli/plan.ts $(ARGS)
 
 clean: ## Remove build output and local state
 	rm -rf dist .local .bench

@@ -63,7 +63,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         producer: { records: 500, baselineRecords: 100, inProcessRecords: 5_000 },
         coldStart: { runs: 3 },
         e2e: { events: 50, timeoutMs: 60_000 },
-        cost: { events: 500 },
+        cost: { events: 300 },
       };
     case 'tiny':
       return {
@@ -82,7 +82,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         producer: { records: 20, baselineRecords: 10, inProcessRecords: 200 },
         coldStart: { runs: 1 },
         e2e: { events: 5, timeoutMs: 60_000 },
-        cost: { events: 60 },
+        cost: { events: 150 },
       };
   }
 }

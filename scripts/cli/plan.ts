@@ -1,0 +1,571 @@
+/**
+ * `pulse plan` / `make plan-capacity ARGS=...`: sizes a Pulse deployment before it exists.
+ *
+ * Per-event usage (DynamoDB units, PutMetricData requests, SNS, SQS, Lambda GB-seconds) comes from
+ * the bench's measurement (`make bench` writes .bench/cost-model.json; the committed
+ * scripts/bench/cost-model.defaults.json is used when there is none, and test/bench checks those
+ * defaults against a fresh bench run). The figures depend on how many of a batch's events belong
+ * to a user already seen in that batch, so the planner estimates that share for the given users
+ * and rate and interpolates between the measured traffic shapes. Prices: scripts/bench/prices.json.
+ * The arithmetic is exported for the unit tests; nothing here talks to AWS.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { CostModel, ShapeResult } from '../bench/cost.js';
+import {
+  type Component,
+  dollarsFor,
+  type FunctionUsage,
+  loadPrices,
+  MONTH_HOURS,
+  type PriceTable,
+  type SystemUsage,
+  total,
+} from '../bench/cost-model.js';
+import { FUNCTIONS, type FunctionName, loadFunction } from '../local/config.js';
+import { repoRoot } from '../local/paths.js';
+
+const MB = 1024 ** 2;
+const GB = 1024 ** 3;
+const SECONDS_PER_MONTH = MONTH_HOURS * 3600;
+/** Kinesis limits per shard (Kinesis Data Streams quotas). */
+export const SHARD_IN_BYTES = 1 * MB;
+export const SHARD_IN_RECORDS = 1000;
+export const SHARD_EFO_OUT_BYTES = 2 * MB;
+/** Longest retention the price table covers (extended retention, up to 7 days). */
+const MAX_RETENTION_HOURS = 168;
+/** The bench's Kinesis events spread records over the local stack's two shards. */
+const BENCH_SHARDS = 2;
+
+export interface PlanInput {
+  /** Average and peak events per second. */
+  rate: number;
+  peak: number;
+  /** Distinct users active within a few minutes (the users a batch's events come from). */
+  users: number;
+  /** Share of events that are purchases, 0..1. */
+  purchaseShare: number;
+  /** Average event size in bytes (the JSON payload). */
+  eventBytes: number;
+  retentionHours: number;
+  region: string;
+  /** Shards are sized to stay under this share of their write limits at peak. */
+  utilisation: number;
+}
+
+export class PlanUsageError extends Error {
+  override name = 'PlanUsageError';
+}
+
+export const USAGE = `Usage: pulse plan --rate <events/s> [options]
+       make plan-capacity ARGS="--rate 500 --peak 2000 --users 50000"
+
+Sizes a Pulse deployment: Kinesis shards (provisioned vs on-demand) with per-shard headroom and the
+hot-key limit; Lambda concurrency, batch fill time and iterator age per function; DynamoDB units,
+CloudWatch requests and custom metrics, SNS and SQS volumes; dollars per month per component; and
+the same workload on Amazon Managed Service for Apache Flink.
+
+Options:
+  --rate <n>             average events per second (required)
+  --peak <n>             peak events per second (default: the average)
+  --users <n>            distinct users active within a few minutes (default: 10,000)
+  --purchase-share <x>   share of events that are purchases, 0..1 or a percentage like 2% (default 1%)
+  --event-bytes <n>      average event size in bytes (default 300)
+  --retention <hours>    stream retention, 24..168 hours (default 24)
+  --region <name>        AWS region; the price table covers us-east-1 (default us-east-1)
+  --utilisation <x>      keep shards under this share of their write limits at peak (default 0.8)
+  --model <path>         per-event figures (default: .bench/cost-model.json, else the committed defaults)
+  --json                 print one JSON document instead of text
+  -h, --help             this text
+
+Model and limits: README.md, "Capacity planning".`;
+
+function positive(flag: string, raw: string | undefined, fallback: number | undefined, max: number): number {
+  if (raw === undefined) {
+    if (fallback === undefined) throw new PlanUsageError(`${flag} is required (see --help)`);
+    return fallback;
+  }
+  const value = Number(raw.replace(/_/g, ''));
+  if (!Number.isFinite(value) || value <= 0 || value > max)
+    throw new PlanUsageError(
+      `${flag} must be a number above 0 and at most ${max.toLocaleString('en-US')}, got ${JSON.stringify(raw)}`,
+    );
+  return value;
+}
+
+function share(flag: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const percent = raw.trim().endsWith('%');
+  const value = Number(percent ? raw.trim().slice(0, -1) : raw);
+  const result = percent ? value / 100 : value;
+  if (!Number.isFinite(result) || result < 0 || result > 1)
+    throw new PlanUsageError(
+      `${flag} must be a share from 0 to 1 or a percentage like 2%, got ${JSON.stringify(raw)}`,
+    );
+  return result;
+}
+
+export function parsePlanArgs(argv: readonly string[]): {
+  input: PlanInput;
+  json: boolean;
+  help: boolean;
+  model?: string;
+} {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        rate: { type: 'string' },
+        peak: { type: 'string' },
+        users: { type: 'string' },
+        'purchase-share': { type: 'string' },
+        'event-bytes': { type: 'string' },
+        retention: { type: 'string' },
+        region: { type: 'string' },
+        utilisation: { type: 'string' },
+        model: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    const e = err as { code?: string; message: string };
+    const flag = /'(-[^']*)'/.exec(e.message)?.[1];
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      throw new PlanUsageError(`unknown option ${flag ?? e.message} (see --help)`);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+      throw new PlanUsageError(`${flag ?? 'an option'} needs a value`);
+    if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+      throw new PlanUsageError(`unexpected argument (see --help): ${e.message}`);
+    throw new PlanUsageError(e.message);
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  const str = (k: string) => v[k] as string | undefined;
+  if (v.help) return { input: undefined as unknown as PlanInput, json: false, help: true };
+  const rate = positive('--rate', str('rate'), undefined, 10_000_000);
+  const peak = positive('--peak', str('peak'), rate, 10_000_000);
+  if (peak < rate) throw new PlanUsageError(`--peak (${peak}) must be at least --rate (${rate})`);
+  const region = str('region') ?? 'us-east-1';
+  const retentionHours = positive('--retention', str('retention'), 24, 8760);
+  if (retentionHours < 24 || retentionHours > MAX_RETENTION_HOURS)
+    throw new PlanUsageError(
+      `--retention must be from 24 to ${MAX_RETENTION_HOURS} hours (the price table covers extended retention up to 7 days), got ${retentionHours}`,
+    );
+  const utilisation = share('--utilisation', str('utilisation'), 0.8);
+  if (utilisation <= 0) throw new PlanUsageError('--utilisation must be above 0');
+  return {
+    input: {
+      rate,
+      peak,
+      users: Math.round(positive('--users', str('users'), 10_000, 1e10)),
+      purchaseShare: share('--purchase-share', str('purchase-share'), 0.01),
+      eventBytes: positive('--event-bytes', str('event-bytes'), 300, 1_048_576),
+      retentionHours,
+      region,
+      utilisation,
+    },
+    json: v.json === true,
+    help: false,
+    model: str('model'),
+  };
+}
+
+export function defaultModelPath(): string {
+  const measured = join(repoRoot(), '.bench', 'cost-model.json');
+  return existsSync(measured) ? measured : join(repoRoot(), 'scripts', 'bench', 'cost-model.defaults.json');
+}
+
+export function loadModel(path: string): CostModel {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as CostModel;
+  } catch (err) {
+    throw new PlanUsageError(`cannot read the cost model ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Provisioned shards for the peak, under `utilisation` of 1 MB/s and 1,000 records/s each. */
+export function shardsFor(peak: number, recordBytesWithKey: number, utilisation: number): number {
+  const byBytes = (peak * recordBytesWithKey) / SHARD_IN_BYTES / utilisation;
+  const byRecords = peak / SHARD_IN_RECORDS / utilisation;
+  return Math.max(1, Math.ceil(Math.max(byBytes, byRecords) - 1e-9));
+}
+
+/**
+ * Expected distinct users among `batch` events drawn uniformly from `users` users, per event: the
+ * share of events that cost a user read and a user write.
+ */
+export function userBatchesPerEvent(users: number, batch: number): number {
+  if (batch <= 0) return 1;
+  const distinct = users * -Math.expm1(batch * Math.log1p(-1 / Math.max(users, 1.000001)));
+  return Math.min(1, Math.max(1 / batch, distinct / batch));
+}
+
+function lerp(a: FunctionUsage, b: FunctionUsage, t: number): FunctionUsage {
+  const out = { ...a };
+  for (const k of Object.keys(out) as (keyof FunctionUsage)[]) out[k] = a[k] + (b[k] - a[k]) * t;
+  return out;
+}
+
+/**
+ * Pulse's per-event usage at a share `x` of user-batches per event: linear between the two
+ * measured shapes around x (clamped to the measured range), fraud-rules and SNS scaled to the
+ * purchase share, Lambda invocations from the batch actually filled.
+ */
+export function interpolateUsage(
+  model: CostModel,
+  x: number,
+  purchaseShare: number,
+  eventsPerBatch: Record<FunctionName, number>,
+  eventBytes: number,
+): SystemUsage {
+  const shapes = [...model.shapes].sort((a, b) => a.userBatchesPerEvent - b.userBatchesPerEvent);
+  if (shapes.length === 0) throw new PlanUsageError('the cost model has no traffic shapes');
+  let lo = shapes[0] as ShapeResult;
+  let hi = shapes[shapes.length - 1] as ShapeResult;
+  for (let i = 0; i + 1 < shapes.length; i++) {
+    const a = shapes[i] as ShapeResult;
+    const b = shapes[i + 1] as ShapeResult;
+    if (x >= a.userBatchesPerEvent && x <= b.userBatchesPerEvent) {
+      lo = a;
+      hi = b;
+    }
+  }
+  const span = hi.userBatchesPerEvent - lo.userBatchesPerEvent;
+  const t = span <= 0 ? 0 : Math.min(1, Math.max(0, (x - lo.userBatchesPerEvent) / span));
+  const functions = {} as Record<FunctionName, FunctionUsage>;
+  // Alerts per purchase, pooled over every shape: a short run may see no large purchase in one shape.
+  const purchases = shapes.reduce((s, r) => s + r.purchaseShare * r.events, 0);
+  const alerts = shapes.reduce((s, r) => s + r.pulse.functions['fraud-rules'].snsPublishes * r.events, 0);
+  for (const fn of FUNCTIONS) {
+    const a = lo.pulse.functions[fn];
+    const b = hi.pulse.functions[fn];
+    const u = lerp(a, b, t);
+    if (fn === 'fraud-rules') {
+      // Fraud state is read and written for purchases only.
+      const measured = lo.purchaseShare + (hi.purchaseShare - lo.purchaseShare) * t;
+      const scale = measured > 0 ? purchaseShare / measured : 0;
+      u.readUnits *= scale;
+      u.writeUnits *= scale;
+      u.snsPublishes = purchases > 0 ? (alerts / purchases) * purchaseShare : 0;
+    }
+    if (fn === 'metrics-emitter') {
+      // Its watermark reads and writes and its PutMetricData requests are per shard-batch, not per
+      // event: re-spread the measured per-batch figures over the planned batch (bench batches mix
+      // BENCH_SHARDS shards; Lambda gives one shard per batch).
+      const perBatch = (x: number, inv: number) => (inv > 0 ? x / inv / BENCH_SHARDS : 0);
+      const inv = a.invocations + (b.invocations - a.invocations) * t;
+      const size = Math.max(1, eventsPerBatch[fn]);
+      u.readUnits = perBatch(u.readUnits, inv) / size;
+      u.writeUnits = perBatch(u.writeUnits, inv) / size;
+      u.putMetricDataRequests = Math.max(1, perBatch(u.putMetricDataRequests, inv)) / size;
+    }
+    u.invocations = 1 / Math.max(1, eventsPerBatch[fn]);
+    functions[fn] = u;
+  }
+  const keyBytes = lo.pulse.recordBytesWithKey - lo.pulse.recordBytes;
+  return {
+    functions,
+    customMetrics: Math.max(lo.pulse.customMetrics, hi.pulse.customMetrics),
+    recordBytes: eventBytes,
+    recordBytesWithKey: eventBytes + keyBytes,
+    consumers: FUNCTIONS.length,
+  };
+}
+
+export interface FunctionPlan {
+  function: FunctionName;
+  memoryMb: number;
+  batchSize: number;
+  batchingWindowSeconds: number;
+  parallelizationFactor: number;
+  concurrency: number;
+  /** Seconds to fill a batch on one shard at the average rate (capped by the batching window). */
+  batchFillSeconds: number;
+  eventsPerBatch: number;
+  /** Handler seconds per batch, from the measured GB-seconds per event. */
+  processingSeconds: number;
+  /** Expected iterator age at the average rate: a record waits for its batch, then for processing. */
+  iteratorAgeSeconds: number;
+  /** Handler busy share at peak; above 1 the function falls behind at that concurrency. */
+  peakBusyShare: number;
+}
+
+export interface Plan {
+  input: PlanInput;
+  model: { path: string; mode: string; generatedAt: string };
+  prices: { region: string; date: string };
+  kinesis: {
+    provisionedShards: number;
+    recordBytesWithKey: number;
+    headroomAtPeak: { inBytes: number; inRecords: number; efoOutPerConsumer: number };
+    /** One user's events per second that one shard can take (all of a user's events go to one shard). */
+    hotKeyEventsPerSecond: number;
+    onDemandMonthlyUsd: number;
+    provisionedMonthlyUsd: number;
+  };
+  lambda: FunctionPlan[];
+  dynamodb: {
+    readUnitsPerSecond: number;
+    writeUnitsPerSecond: number;
+    peakReadUnitsPerSecond: number;
+    peakWriteUnitsPerSecond: number;
+  };
+  cloudwatch: { putMetricDataRequestsPerMonth: number; customMetrics: number };
+  sns: { publishesPerMonth: number };
+  sqs: { requestsPerMonth: number };
+  userBatchesPerEvent: number;
+  monthlyUsd: Record<Component | 'Kinesis extended retention', number>;
+  totalMonthlyUsd: number;
+  flink: {
+    kpus: number;
+    monthlyUsd: number;
+    /** Flink in place of the Lambda functions and two of the three EFO consumers. */
+    comparableLambdaSideMonthlyUsd: number;
+    /** Average events/s above which Flink would cost less than Lambda + EFO (null: not below 10x the peak). */
+    breakEvenEventsPerSecond: number | null;
+    assumption: string;
+  };
+}
+
+function functionPlans(input: PlanInput, shards: number, usage: SystemUsage | undefined): FunctionPlan[] {
+  return FUNCTIONS.map((fn) => {
+    const spec = loadFunction(fn);
+    const esm = spec.eventSourceMapping;
+    const perShard = input.rate / shards;
+    const fill = Math.min(esm.maximumBatchingWindowInSeconds, esm.batchSize / perShard);
+    const eventsPerBatch = Math.max(1, Math.min(esm.batchSize, perShard * fill));
+    const secondsPerEvent = usage ? usage.functions[fn].gbSeconds / (spec.memorySize / 1024) : 0;
+    const processing = secondsPerEvent * eventsPerBatch;
+    const peakPerShard = input.peak / shards;
+    return {
+      function: fn,
+      memoryMb: spec.memorySize,
+      batchSize: esm.batchSize,
+      batchingWindowSeconds: esm.maximumBatchingWindowInSeconds,
+      parallelizationFactor: esm.parallelizationFactor,
+      concurrency: shards * esm.parallelizationFactor,
+      batchFillSeconds: fill,
+      eventsPerBatch,
+      processingSeconds: processing,
+      iteratorAgeSeconds: fill + processing,
+      peakBusyShare: (peakPerShard * secondsPerEvent) / esm.parallelizationFactor,
+    };
+  });
+}
+
+/** Flink: KPUs for the measured CPU per event (I/O waits included, so generous), +1 for orchestration. */
+function flinkMonthly(
+  usage: SystemUsage,
+  peak: number,
+  prices: PriceTable,
+): { kpus: number; usd: number; secondsPerEvent: number } {
+  let secondsPerEvent = 0;
+  for (const fn of FUNCTIONS)
+    secondsPerEvent += usage.functions[fn].gbSeconds / (loadFunction(fn).memorySize / 1024);
+  const kpus = Math.max(1, Math.ceil(peak * secondsPerEvent)) + 1;
+  const p = prices.prices;
+  const usd = kpus * MONTH_HOURS * p.flinkKpuHour.usd + kpus * 50 * p.flinkRunningStorageGbMonth.usd;
+  return { kpus, usd, secondsPerEvent };
+}
+
+export function plan(input: PlanInput, model: CostModel, prices: PriceTable, modelPath = ''): Plan {
+  if (input.region !== prices.region)
+    throw new PlanUsageError(
+      `--region ${input.region}: the price table (scripts/bench/prices.json) covers ${prices.region} only`,
+    );
+  const keyBytes = 20;
+  const shards = shardsFor(input.peak, input.eventBytes + keyBytes, input.utilisation);
+  const draft = functionPlans(input, shards, undefined);
+  const eventsPerBatch = Object.fromEntries(draft.map((f) => [f.function, f.eventsPerBatch])) as Record<
+    FunctionName,
+    number
+  >;
+  // Session and fraud state are read once per user per batch: the share of a batch's events that are a user's first.
+  const sessionBatch = eventsPerBatch['session-updater'];
+  const x = userBatchesPerEvent(Math.max(1, input.users / shards), sessionBatch);
+  const usage = interpolateUsage(model, x, input.purchaseShare, eventsPerBatch, input.eventBytes);
+  const lambda = functionPlans(input, shards, usage);
+  const monthEvents = input.rate * SECONDS_PER_MONTH;
+  const lines = dollarsFor(usage, prices, { events: monthEvents, eventsPerSecond: input.rate, shards });
+  const p = prices.prices;
+  const retention =
+    input.retentionHours > 24 ? shards * MONTH_HOURS * p.kinesisExtendedRetentionShardHour.usd : 0;
+  const monthlyUsd = { ...lines, 'Kinesis extended retention': retention };
+  const totalMonthlyUsd = total(monthlyUsd);
+
+  const kinesisProvisioned =
+    lines['Kinesis shard-hours'] +
+    lines['Kinesis PUT payload units'] +
+    lines['Kinesis EFO consumer-shard-hours'] +
+    lines['Kinesis EFO retrieval'] +
+    retention;
+  const billedKb = Math.ceil(usage.recordBytesWithKey / 1024);
+  const onDemand =
+    MONTH_HOURS * p.kinesisOnDemandStreamHour.usd +
+    ((monthEvents * billedKb * 1024) / GB) * p.kinesisOnDemandIngestPerGb.usd +
+    ((monthEvents * usage.recordBytes * usage.consumers) / GB) * p.kinesisOnDemandEfoRetrievalPerGb.usd;
+
+  const perShardPeak = input.peak / shards;
+  const f = Object.values(usage.functions);
+  const sum = (k: keyof FunctionUsage) => f.reduce((s, u) => s + u[k], 0);
+
+  const flink = flinkMonthly(usage, input.peak, prices);
+  // The Lambda side Flink replaces: compute, invocations, and two of the three EFO consumers.
+  const lambdaSide = (rate: number, peak: number): number => {
+    const s = shardsFor(peak, usage.recordBytesWithKey, input.utilisation);
+    const d = dollarsFor(usage, prices, {
+      events: rate * SECONDS_PER_MONTH,
+      eventsPerSecond: rate,
+      shards: s,
+    });
+    const efo =
+      ((usage.consumers - 1) / usage.consumers) *
+      (d['Kinesis EFO consumer-shard-hours'] + d['Kinesis EFO retrieval']);
+    return d['Lambda compute'] + d['Lambda requests'] + efo;
+  };
+  const ratio = input.peak / input.rate;
+  let breakEven: number | null = null;
+  for (let rate = input.rate / 100; rate <= input.rate * 10; rate *= 1.05) {
+    if (lambdaSide(rate, rate * ratio) > flinkMonthly(usage, rate * ratio, prices).usd) {
+      breakEven = rate;
+      break;
+    }
+  }
+
+  return {
+    input,
+    model: { path: modelPath, mode: model.mode, generatedAt: model.generatedAt },
+    prices: { region: prices.region, date: prices.date },
+    kinesis: {
+      provisionedShards: shards,
+      recordBytesWithKey: usage.recordBytesWithKey,
+      headroomAtPeak: {
+        inBytes: 1 - (perShardPeak * usage.recordBytesWithKey) / SHARD_IN_BYTES,
+        inRecords: 1 - perShardPeak / SHARD_IN_RECORDS,
+        efoOutPerConsumer: 1 - (perShardPeak * usage.recordBytes) / SHARD_EFO_OUT_BYTES,
+      },
+      hotKeyEventsPerSecond: Math.floor(
+        Math.min(SHARD_IN_RECORDS, SHARD_IN_BYTES / usage.recordBytesWithKey),
+      ),
+      onDemandMonthlyUsd: onDemand,
+      provisionedMonthlyUsd: kinesisProvisioned,
+    },
+    lambda,
+    dynamodb: {
+      readUnitsPerSecond: sum('readUnits') * input.rate,
+      writeUnitsPerSecond: sum('writeUnits') * input.rate,
+      peakReadUnitsPerSecond: sum('readUnits') * input.peak,
+      peakWriteUnitsPerSecond: sum('writeUnits') * input.peak,
+    },
+    cloudwatch: {
+      putMetricDataRequestsPerMonth: sum('putMetricDataRequests') * monthEvents,
+      customMetrics: usage.customMetrics,
+    },
+    sns: { publishesPerMonth: sum('snsPublishes') * monthEvents },
+    sqs: { requestsPerMonth: sum('sqsRequests') * monthEvents },
+    userBatchesPerEvent: x,
+    monthlyUsd,
+    totalMonthlyUsd,
+    flink: {
+      kpus: flink.kpus,
+      monthlyUsd: flink.usd,
+      comparableLambdaSideMonthlyUsd: lambdaSide(input.rate, input.peak),
+      breakEvenEventsPerSecond: breakEven,
+      assumption: `one KPU per ${(1 / Math.max(flink.secondsPerEvent, 1e-9)).toFixed(0)} events/s at peak (the measured handler seconds per event of all three functions, I/O waits included) + 1 orchestration KPU, 50 GB running storage per KPU; sinks (DynamoDB, CloudWatch, SNS) cost the same`,
+    },
+  };
+}
+
+const usd = (x: number) => `$${x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(2)}`;
+const pct = (x: number) => `${Math.round(x * 100)} %`;
+const num = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(x >= 10 ? 1 : 2));
+
+export function formatPlan(p: Plan): string {
+  const i = p.input;
+  const lines = [
+    `Pulse capacity plan — ${num(i.rate)} events/s average, ${num(i.peak)} peak, ${num(i.users)} active users, ${pct(i.purchaseShare)} purchases, ${num(i.eventBytes)} B/event, ${i.retentionHours} h retention, ${i.region}`,
+    `Per-event figures: ${p.model.path} (${p.model.mode} bench, ${p.model.generatedAt}); prices ${p.prices.region} ${p.prices.date}`,
+    '',
+    'Kinesis',
+    `  provisioned shards: ${p.kinesis.provisionedShards} (under ${pct(i.utilisation)} of the write limits at peak)`,
+    `  headroom per shard at peak: ${pct(p.kinesis.headroomAtPeak.inBytes)} of 1 MB/s in, ${pct(p.kinesis.headroomAtPeak.inRecords)} of 1,000 records/s in, ${pct(p.kinesis.headroomAtPeak.efoOutPerConsumer)} of 2 MB/s out per EFO consumer`,
+    `  hot-key limit: one user can send at most ${num(p.kinesis.hotKeyEventsPerSecond)} events/s (all of a user's events land on one shard)`,
+    `  monthly: provisioned ${usd(p.kinesis.provisionedMonthlyUsd)} vs on-demand ${usd(p.kinesis.onDemandMonthlyUsd)}`,
+    '',
+    'Lambda (per function)',
+    ...p.lambda.map(
+      (f) =>
+        `  ${f.function.padEnd(16)} concurrency ${f.concurrency} (${p.kinesis.provisionedShards} shards × ${f.parallelizationFactor}), batch of ${num(f.eventsPerBatch)} fills in ${f.batchFillSeconds.toFixed(2)} s, handler ${f.processingSeconds.toFixed(3)} s, iterator age ≈ ${f.iteratorAgeSeconds.toFixed(2)} s, busy at peak ${pct(f.peakBusyShare)}${f.peakBusyShare > 1 ? ' — falls behind at peak: add shards or raise parallelizationFactor' : ''}`,
+    ),
+    '',
+    `DynamoDB: ${num(p.dynamodb.readUnitsPerSecond)} RRU/s and ${num(p.dynamodb.writeUnitsPerSecond)} WRU/s average (${num(p.dynamodb.peakReadUnitsPerSecond)} / ${num(p.dynamodb.peakWriteUnitsPerSecond)} at peak); ${pct(p.userBatchesPerEvent)} of events are a user's first in its batch`,
+    `CloudWatch: ${num(p.cloudwatch.putMetricDataRequestsPerMonth)} PutMetricData requests a month, ${p.cloudwatch.customMetrics} custom metrics`,
+    `SNS: ${num(p.sns.publishesPerMonth)} publishes a month; SQS: ${num(p.sqs.requestsPerMonth)} requests a month`,
+    '',
+    'Dollars per month',
+    ...Object.entries(p.monthlyUsd)
+      .filter(([, v]) => v > 0)
+      .sort(([, a], [, b]) => b - a)
+      .map(([k, v]) => `  ${k.padEnd(34)} ${usd(v).padStart(10)}`),
+    `  ${'total'.padEnd(34)} ${usd(p.totalMonthlyUsd).padStart(10)}`,
+    '',
+    `Managed Service for Apache Flink: ${p.flink.kpus} KPUs, ${usd(p.flink.monthlyUsd)}/month vs ${usd(p.flink.comparableLambdaSideMonthlyUsd)} for the Lambda side it replaces (functions + 2 of 3 EFO consumers).`,
+    p.flink.breakEvenEventsPerSecond === null
+      ? '  Lambda + EFO stays cheaper up to 10× this rate.'
+      : `  Flink becomes cheaper above about ${num(p.flink.breakEvenEventsPerSecond)} events/s average (same peak ratio).`,
+    `  Assumption: ${p.flink.assumption}.`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export interface PlanIO {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
+const processIO: PlanIO = { stdout: process.stdout, stderr: process.stderr };
+
+/** Runs the planner; resolves to an exit code (0 ok, 2 bad input), as `pulse` subcommands do. */
+export async function runPlan(argv: readonly string[], io: PlanIO = processIO): Promise<number> {
+  try {
+    const args = parsePlanArgs(argv);
+    if (args.help) {
+      io.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const path = args.model ?? defaultModelPath();
+    const result = plan(args.input, loadModel(path), loadPrices(), path);
+    io.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : formatPlan(result));
+    return 0;
+  } catch (err) {
+    if (err instanceof PlanUsageError) {
+      io.stderr.write(`pulse plan: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+/** The `pulse` CLI's subcommand shape (scripts/cli/README.md): name, summary, usage, run. */
+export const command = {
+  name: 'plan',
+  summary: 'Size a deployment: shards, concurrency, DynamoDB units and dollars per month',
+  usage: USAGE,
+  run: (argv: readonly string[], io: PlanIO) => runPlan(argv, io),
+};
+
+if (process.argv[1] && /scripts[/\\]cli[/\\]plan\.ts$/.test(process.argv[1])) {
+  runPlan(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: Error) => {
+      console.error(err.stack ?? err.message);
+      process.exitCode = 1;
+    },
+  );
+}
