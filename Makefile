@@ -72,7 +72,7 @@ bench: install build ## Benchmarks, ours vs the seed design (QUICK=1 for a short
 	npx tsx scripts/bench/run.ts $(if $(QUICK),--quick,)
 
 plan-capacity: node_modules/.installed ## Size a deployment: shards, concurrency, units, dollars a month (ARGS="--rate 500 --peak 2000")
-	npx tsx scripts/cli/plan.ts $(ARGS)
+	@npx tsx scripts/cli/plan.ts $(ARGS)
 
 clean: ## Remove build output and local state
 	rm -rf dist .local .bench

@@ -134,7 +134,7 @@ export function parsePlanArgs(argv: readonly string[]): {
     });
   } catch (err) {
     const e = err as { code?: string; message: string };
-    const flag = /'(-[^']*)'/.exec(e.message)?.[1];
+    const flag = /'(--?[\w-]+)/.exec(e.message)?.[1];
     if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
       throw new PlanUsageError(`unknown option ${flag ?? e.message} (see --help)`);
     if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')

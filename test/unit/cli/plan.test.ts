@@ -1,0 +1,217 @@
+/**
+ * The capacity planner's arithmetic on a synthetic cost model (figures chosen so every result can
+ * be worked out by hand), and its argument errors.
+ */
+import type { CostModel, ShapeResult } from '../../../scripts/bench/cost.js';
+import {
+  type FunctionUsage,
+  loadPrices,
+  MONTH_HOURS,
+  type SystemUsage,
+} from '../../../scripts/bench/cost-model.js';
+import {
+  interpolateUsage,
+  type PlanInput,
+  parsePlanArgs,
+  plan,
+  runPlan,
+  shardsFor,
+  userBatchesPerEvent,
+} from '../../../scripts/cli/plan.js';
+import { loadFunction } from '../../../scripts/local/config.js';
+
+const fnUsage = (over: Partial<FunctionUsage> = {}): FunctionUsage => ({
+  readUnits: 0,
+  writeUnits: 0,
+  putMetricDataRequests: 0,
+  snsPublishes: 0,
+  sqsRequests: 0,
+  gbSeconds: 0,
+  invocations: 0.001,
+  ...over,
+});
+
+function system(sessionUnits: number): SystemUsage {
+  return {
+    functions: {
+      'session-updater': fnUsage({ readUnits: sessionUnits, writeUnits: sessionUnits, gbSeconds: 0.0005 }),
+      'fraud-rules': fnUsage({ readUnits: 0.01, writeUnits: 0.01, snsPublishes: 0.001, gbSeconds: 0.0001 }),
+      // 2 requests, 2 reads, 2 writes per invocation of 1,000 events over the bench's 2 shards.
+      'metrics-emitter': fnUsage({
+        readUnits: 0.002,
+        writeUnits: 0.002,
+        putMetricDataRequests: 0.002,
+        gbSeconds: 0.0001,
+      }),
+    },
+    customMetrics: 9,
+    recordBytes: 200,
+    recordBytesWithKey: 220,
+    consumers: 3,
+  };
+}
+
+function shape(key: 'heavy' | 'unique', x: number, sessionUnits: number): ShapeResult {
+  const usage = system(sessionUnits);
+  return {
+    shape: key,
+    label: key,
+    events: 1000,
+    users: 10,
+    purchaseShare: 0.01,
+    averageEventBytes: 200,
+    userBatchesPerEvent: x,
+    pulse: usage,
+    seed: usage,
+    dollarsPerMillion: { pulse: {} as never, seed: {} as never },
+  };
+}
+
+const MODEL: CostModel = {
+  generatedAt: '2026-11-28T00:00:00Z',
+  mode: 'test',
+  referenceEventsPerSecond: 1000,
+  shardUtilisation: 0.8,
+  prices: { region: 'us-east-1', date: '2026-11-28' },
+  shapes: [shape('heavy', 0.1, 0.1), shape('unique', 1, 1)],
+};
+
+const INPUT: PlanInput = {
+  rate: 1000,
+  peak: 2000,
+  users: 1_000_000,
+  purchaseShare: 0.01,
+  eventBytes: 200,
+  retentionHours: 24,
+  region: 'us-east-1',
+  utilisation: 0.8,
+};
+
+describe('capacity planner arithmetic', () => {
+  it('sizes provisioned shards by the tighter of 1 MB/s and 1,000 records/s, under the utilisation', () => {
+    expect(shardsFor(1000, 300, 1)).toBe(1);
+    expect(shardsFor(1001, 300, 1)).toBe(2);
+    // 4,000 events/s of 1 KiB: 3.9 MiB/s → 4.88 shards at 80 %; records 5 at 80 %.
+    expect(shardsFor(4000, 1024, 0.8)).toBe(5);
+    // 1,000 events/s of 4 KiB: bytes dominate (3.9 MiB/s → 4 shards at 100 %).
+    expect(shardsFor(1000, 4096, 1)).toBe(4);
+    expect(shardsFor(0.1, 100, 0.8)).toBe(1);
+  });
+
+  it('estimates the share of a batch that is a user’s first event', () => {
+    expect(userBatchesPerEvent(1, 100)).toBeCloseTo(0.01);
+    expect(userBatchesPerEvent(1e9, 100)).toBeCloseTo(1, 5);
+    expect(userBatchesPerEvent(1000, 1000)).toBeCloseTo(1 - Math.exp(-1), 2);
+  });
+
+  it('interpolates per-event figures between the measured shapes and scales fraud to the purchase share', () => {
+    const batches = { 'session-updater': 1000, 'fraud-rules': 1000, 'metrics-emitter': 1000 };
+    const mid = interpolateUsage(MODEL, 0.55, 0.02, batches, 300);
+    expect(mid.functions['session-updater'].writeUnits).toBeCloseTo(0.55);
+    expect(mid.functions['fraud-rules'].readUnits).toBeCloseTo(0.02); // 0.01 at 1 % → 0.02 at 2 %
+    // 2 requests per bench invocation over 2 shards → 1 per shard-batch of 1,000 events.
+    expect(mid.functions['metrics-emitter'].putMetricDataRequests).toBeCloseTo(0.001);
+    expect(mid.recordBytes).toBe(300);
+    expect(mid.recordBytesWithKey).toBe(320);
+    // Outside the measured range the nearest shape is used, not extrapolated.
+    expect(
+      interpolateUsage(MODEL, 0.01, 0.01, batches, 200).functions['session-updater'].writeUnits,
+    ).toBeCloseTo(0.1);
+  });
+
+  it('derives shards, concurrency, batch fill, iterator age, hot key, units and dollars', () => {
+    const prices = loadPrices();
+    const p = plan(INPUT, MODEL, prices);
+    // Peak 2,000 events/s of 220 B: records dominate, 2,000 / 1,000 / 0.8 = 2.5 → 3 shards.
+    expect(p.kinesis.provisionedShards).toBe(3);
+    expect(p.kinesis.headroomAtPeak.inRecords).toBeCloseTo(1 - 2000 / 3 / 1000);
+    expect(p.kinesis.hotKeyEventsPerSecond).toBe(1000);
+    const session = p.lambda.find((f) => f.function === 'session-updater');
+    const spec = loadFunction('session-updater');
+    expect(session?.concurrency).toBe(3 * spec.eventSourceMapping.parallelizationFactor);
+    const perShard = 1000 / 3;
+    const fill = Math.min(
+      spec.eventSourceMapping.maximumBatchingWindowInSeconds,
+      spec.eventSourceMapping.batchSize / perShard,
+    );
+    expect(session?.batchFillSeconds).toBeCloseTo(fill);
+    const secondsPerEvent = 0.0005 / (spec.memorySize / 1024);
+    expect(session?.processingSeconds).toBeCloseTo(secondsPerEvent * perShard * fill);
+    expect(session?.iteratorAgeSeconds).toBeCloseTo(fill + secondsPerEvent * perShard * fill);
+    // A million users over 3 shards: nearly every event is its user's first in the batch → 1 unit.
+    expect(p.userBatchesPerEvent).toBeGreaterThan(0.99);
+    const wruPerEvent = p.dynamodb.writeUnitsPerSecond / 1000;
+    const monthEvents = 1000 * MONTH_HOURS * 3600;
+    expect(p.monthlyUsd['DynamoDB writes']).toBeCloseTo(
+      ((wruPerEvent * monthEvents) / 1e6) * prices.prices.dynamodbWriteRequestUnitPerMillion.usd,
+      6,
+    );
+    expect(p.monthlyUsd['Kinesis shard-hours']).toBeCloseTo(
+      3 * MONTH_HOURS * prices.prices.kinesisShardHour.usd,
+    );
+    expect(p.monthlyUsd['Kinesis EFO consumer-shard-hours']).toBeCloseTo(
+      3 * 3 * MONTH_HOURS * prices.prices.kinesisEfoConsumerShardHour.usd,
+    );
+    expect(p.monthlyUsd['CloudWatch custom metrics']).toBeCloseTo(
+      9 * prices.prices.cloudwatchCustomMetricMonth.usd,
+    );
+    expect(p.totalMonthlyUsd).toBeCloseTo(Object.values(p.monthlyUsd).reduce((a, b) => a + b, 0));
+    expect(p.flink.kpus).toBeGreaterThanOrEqual(2);
+  });
+
+  it('charges extended retention per shard-hour beyond 24 hours', () => {
+    const prices = loadPrices();
+    const p = plan({ ...INPUT, retentionHours: 72 }, MODEL, prices);
+    expect(p.monthlyUsd['Kinesis extended retention']).toBeCloseTo(
+      3 * MONTH_HOURS * prices.prices.kinesisExtendedRetentionShardHour.usd,
+    );
+  });
+});
+
+describe('capacity planner arguments', () => {
+  const errors = async (argv: string[]) => {
+    let out = '';
+    let err = '';
+    const code = await runPlan(argv, {
+      stdout: { write: (t: string) => (out += t) },
+      stderr: { write: (t: string) => (err += t) },
+    });
+    return { code, out, err };
+  };
+
+  it.each([
+    [[], /--rate is required/],
+    [['--rate', '0'], /--rate must be a number above 0/],
+    [['--rate', 'fast'], /--rate must be a number/],
+    [['--rate', '100', '--peak', '50'], /--peak \(50\) must be at least --rate \(100\)/],
+    [['--rate', '100', '--purchase-share', '150%'], /--purchase-share must be a share from 0 to 1/],
+    [['--rate', '100', '--retention', '200'], /--retention must be from 24 to 168 hours/],
+    [['--rate', '100', '--region', 'eu-west-1'], /covers us-east-1 only/],
+    [['--rate', '100', '--bogus'], /unknown option --bogus/],
+    [['--rate'], /--rate needs a value/],
+    [['--rate', '100', '--model', '/nonexistent/model.json'], /cannot read the cost model/],
+  ])('%j exits 2 with a clear message', async (argv, message) => {
+    const { code, out, err } = await errors(argv as string[]);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toMatch(message);
+  });
+
+  it('accepts percentages and underscores', () => {
+    const { input } = parsePlanArgs(['--rate', '1_000', '--purchase-share', '2.5%', '--users', '50000']);
+    expect(input.rate).toBe(1000);
+    expect(input.purchaseShare).toBeCloseTo(0.025);
+    expect(input.users).toBe(50000);
+  });
+
+  it('--help prints the usage and exits 0; --json prints one JSON document', async () => {
+    const help = await errors(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^Usage: pulse plan/);
+    const json = await errors(['--rate', '200', '--json']);
+    expect(json.code).toBe(0);
+    const doc = JSON.parse(json.out);
+    expect(doc.kinesis.provisionedShards).toBeGreaterThanOrEqual(1);
+    expect(doc.totalMonthlyUsd).toBeGreaterThan(0);
+  });
+});
