@@ -6,8 +6,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SHAPES } from '../../scripts/bench/cost.js';
+import { COMPONENTS } from '../../scripts/bench/cost-model.js';
 import { terminalTable } from '../../scripts/bench/report.js';
 import { runBench } from '../../scripts/bench/run.js';
+import { interpolateUsage, loadModel } from '../../scripts/cli/plan.js';
 
 jest.setTimeout(240_000);
 
@@ -96,9 +99,70 @@ describe('make bench (tiny mode)', () => {
     expect(json.rows).toHaveLength(results.rows.length);
     const md = readFileSync(results.files.md, 'utf8');
     expect(md).toContain('| area | metric | unit | ours | baseline | ours/baseline | runs | note |');
-    expect(md.split('\n').filter((l) => l.startsWith('| ')).length).toBe(results.rows.length + 1);
+    // The rows table comes first; the dollars-per-million section follows it.
+    const rowsTable = md.split('## Dollars per million events')[0] ?? '';
+    expect(rowsTable.split('\n').filter((l) => l.startsWith('| ')).length).toBe(results.rows.length + 1);
     const table = terminalTable(results);
     expect(table).toContain('ours/baseline');
     expect(existsSync(join(outDir, 'stack', 'stack.json'))).toBe(false); // emulators stopped
+  });
+
+  it('prices every traffic shape for Pulse and the seed: units, requests, GB-s, Kinesis bytes, dollars', () => {
+    for (const shape of SHAPES) {
+      const totalRow = row('cost', new RegExp(`^${shape.key}: total$`));
+      expect(totalRow.unit).toBe('$/M events');
+      expect(totalRow.ours as number).toBeGreaterThan(0);
+      expect(totalRow.baseline as number).toBeGreaterThan(totalRow.ours as number);
+      // The seed sends one PutMetricData per event: 1,000 per 1,000 events, counted, not assumed.
+      expect(row('cost', new RegExp(`^${shape.key}: metrics-emitter PutMetricData requests`)).baseline).toBe(
+        1000,
+      );
+      expect(
+        row('cost', new RegExp(`^${shape.key}: session-updater DynamoDB write units`)).ours,
+      ).toBeGreaterThan(0);
+      expect(
+        row('cost', new RegExp(`^${shape.key}: session-updater Lambda GB-seconds`)).ours,
+      ).toBeGreaterThan(0);
+      expect(
+        row('cost', new RegExp(`^${shape.key}: Kinesis bytes in per 1,000 events`)).ours,
+      ).toBeGreaterThan(0);
+      expect(row('cost', new RegExp(`^${shape.key}: distinct custom metrics`)).ours).toBeGreaterThan(0);
+    }
+    const md = readFileSync(results.files.md, 'utf8');
+    expect(md).toContain('## Dollars per million events');
+    for (const c of COMPONENTS) expect(md).toContain(`| ${c} |`);
+    const json = JSON.parse(readFileSync(results.files.json, 'utf8'));
+    expect(json.cost.shapes.map((s: { shape: string }) => s.shape)).toEqual(SHAPES.map((s) => s.key));
+    expect(existsSync(join(outDir, 'cost-model.json'))).toBe(true);
+  });
+
+  it("the planner's committed defaults agree with this fresh run within tolerance", () => {
+    // The planner interpolates the committed figures at each fresh shape's user-batch share; the
+    // per-user DynamoDB units and the record size must match what this run measured.
+    const defaults = loadModel(join(__dirname, '..', '..', 'scripts', 'bench', 'cost-model.defaults.json'));
+    const fresh = loadModel(join(outDir, 'cost-model.json'));
+    for (const shape of fresh.shapes) {
+      const batches = {
+        'session-updater': shape.events,
+        'fraud-rules': shape.events,
+        'metrics-emitter': shape.events,
+      };
+      const predicted = interpolateUsage(
+        defaults,
+        shape.userBatchesPerEvent,
+        shape.purchaseShare,
+        batches,
+        shape.averageEventBytes,
+      );
+      const units = (u: { readUnits: number; writeUnits: number }) => u.readUnits + u.writeUnits;
+      const measured = units(shape.pulse.functions['session-updater']);
+      const expected = units(predicted.functions['session-updater']);
+      expect(Math.abs(measured - expected)).toBeLessThanOrEqual(0.3 * measured + 0.02);
+      const defaultShape = defaults.shapes.find((s) => s.shape === shape.shape);
+      expect(defaultShape).toBeDefined();
+      expect(Math.abs(shape.averageEventBytes - (defaultShape?.averageEventBytes ?? 0))).toBeLessThanOrEqual(
+        0.1 * shape.averageEventBytes,
+      );
+    }
   });
 });
