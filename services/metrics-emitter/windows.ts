@@ -122,11 +122,22 @@ export function eventTypeLabels(
   return { labelOf: (type) => (kept.has(type) ? type : OTHER_EVENT_TYPE), folded };
 }
 
-interface Cell {
+/**
+ * One cell's identity: metric, unit, minute and dimensions, with its map key and its serialised
+ * size. Built once per batch and shared by every record that lands in it, so the per-record work
+ * is a few map look-ups and additions rather than new dimension objects and joined key strings.
+ */
+interface CellSpec {
+  key: string;
   metric: string;
   unit: StandardUnit;
   minute: number;
   dimensions: Dimension[];
+  bytes: number;
+}
+
+interface Cell {
+  spec: CellSpec;
   count: number;
   sum: number;
   min: number;
@@ -140,8 +151,65 @@ function estimateBytes(metric: string, dimensions: readonly Dimension[]): number
   return bytes;
 }
 
-/** A record's share of one cell: [key, metric, unit, minute, dimensions, value, displaced]. */
-type Contribution = [string, string, StandardUnit, number, Dimension[], number, boolean];
+/** A record's share of one cell: [cell, value, displaced]. */
+type Contribution = [CellSpec, number, boolean];
+
+/** The cells of one batch (one aggregateSegments call), created on first use and then reused. */
+class CellCatalog {
+  private readonly specs = new Map<string, CellSpec>();
+  /** Per minute, label and purchase flag: the event cells a valid record touches. */
+  private readonly eventCells = new Map<string, CellSpec[]>();
+  private readonly env: Dimension;
+  readonly lag: CellSpec;
+
+  constructor(private readonly ctx: WindowContext) {
+    this.env = { Name: 'Environment', Value: ctx.environment };
+    this.lag = this.spec(METRICS.pipelineLag, 'Milliseconds', minuteOf(ctx.nowMs), [
+      this.env,
+      { Name: 'Function', Value: ctx.functionName },
+    ]);
+  }
+
+  private spec(metric: string, unit: StandardUnit, minute: number, dimensions: Dimension[]): CellSpec {
+    let key = `${metric}|${minute}`;
+    for (const d of dimensions) key += `|${d.Value}`;
+    let found = this.specs.get(key);
+    if (!found) {
+      found = { key, metric, unit, minute, dimensions, bytes: estimateBytes(metric, dimensions) };
+      this.specs.set(key, found);
+    }
+    return found;
+  }
+
+  invalid(minute: number): CellSpec {
+    return this.spec(METRICS.invalidRecords, 'Count', minute, [this.env]);
+  }
+
+  /**
+   * Events, Events by EventType and, for a purchase, Purchases then (when representable) Revenue
+   * and OrderValue: in that order, so callers can tell the amount cells by position.
+   */
+  events(minute: number, eventType: string, purchase: boolean, amountCells: boolean): CellSpec[] {
+    const label = this.ctx.labelOf(eventType);
+    const id = `${minute}|${purchase ? (amountCells ? 2 : 1) : 0}|${label}`;
+    let cells = this.eventCells.get(id);
+    if (!cells) {
+      cells = [
+        this.spec(METRICS.events, 'Count', minute, [this.env]),
+        this.spec(METRICS.events, 'Count', minute, [this.env, { Name: 'EventType', Value: label }]),
+      ];
+      if (purchase) {
+        cells.push(this.spec(METRICS.purchases, 'Count', minute, [this.env]));
+        if (amountCells) {
+          cells.push(this.spec(METRICS.revenue, 'None', minute, [this.env]));
+          cells.push(this.spec(METRICS.orderValue, 'None', minute, [this.env]));
+        }
+      }
+      this.eventCells.set(id, cells);
+    }
+    return cells;
+  }
+}
 
 /** One segment's cells, keyed by metric, minute and dimension values. */
 class SegmentAggregate {
@@ -153,60 +221,32 @@ class SegmentAggregate {
   first = '';
   last = '';
 
-  constructor(private readonly ctx: WindowContext) {}
+  constructor(
+    private readonly ctx: WindowContext,
+    private readonly catalog: CellCatalog,
+  ) {}
 
-  /** The cells a record touches, as [key, metric, unit, minute, dimensions, value, displaced]. */
+  /** The cells a record touches, each with the value it adds. */
   contributions(item: BatchItem): Contribution[] {
-    const { environment, functionName, nowMs } = this.ctx;
-    const env: Dimension = { Name: 'Environment', Value: environment };
-    const out: Contribution[] = [];
-    const add = (
-      metric: string,
-      unit: StandardUnit,
-      minute: number,
-      dims: Dimension[],
-      value: number,
-      displaced = false,
-    ) =>
-      out.push([
-        `${metric}|${minute}|${dims.map((d) => d.Value).join('|')}`,
-        metric,
-        unit,
-        minute,
-        dims,
-        value,
-        displaced,
-      ]);
-    const lagMinute = minuteOf(nowMs);
-    add(
-      METRICS.pipelineLag,
-      'Milliseconds',
-      lagMinute,
-      [env, { Name: 'Function', Value: functionName }],
-      Math.max(0, nowMs - item.arrivalMs),
-    );
+    const { nowMs } = this.ctx;
+    const out: Contribution[] = [[this.catalog.lag, Math.max(0, nowMs - item.arrivalMs), false]];
     if (!isValidItem(item)) {
       const { minute } = bucketMinute(item.arrivalMs, item.arrivalMs, nowMs);
-      add(METRICS.invalidRecords, 'Count', minute, [env], 1);
+      out.push([this.catalog.invalid(minute), 1, false]);
       return out;
     }
     const { event } = item;
     const { minute, displaced } = bucketMinute(event.timestamp, item.arrivalMs, nowMs);
-    add(METRICS.events, 'Count', minute, [env], 1, displaced);
-    add(
-      METRICS.events,
-      'Count',
+    const purchase = isPurchase(event);
+    const amount = purchase ? event.data.amount : 0;
+    const cells = this.catalog.events(
       minute,
-      [env, { Name: 'EventType', Value: this.ctx.labelOf(event.eventType) }],
-      1,
+      event.eventType,
+      purchase,
+      purchase && amount <= MAX_METRIC_AMOUNT,
     );
-    if (isPurchase(event)) {
-      add(METRICS.purchases, 'Count', minute, [env], 1);
-      if (event.data.amount <= MAX_METRIC_AMOUNT) {
-        add(METRICS.revenue, 'None', minute, [env], event.data.amount);
-        add(METRICS.orderValue, 'None', minute, [env], event.data.amount);
-      }
-    }
+    out.push([cells[0] as CellSpec, 1, displaced]);
+    for (let i = 1; i < cells.length; i++) out.push([cells[i] as CellSpec, i < 3 ? 1 : amount, false]);
     return out;
   }
 
@@ -214,10 +254,10 @@ class SegmentAggregate {
   cost(contributions: readonly Contribution[]): { cells: number; bytes: number } {
     let cells = 0;
     let bytes = 0;
-    for (const [key, metric, , , dims] of contributions) {
-      if (this.cells.has(key)) continue;
+    for (const [spec] of contributions) {
+      if (this.cells.has(spec.key)) continue;
       cells += 1;
-      bytes += estimateBytes(metric, dims);
+      bytes += spec.bytes;
     }
     return { cells, bytes };
   }
@@ -229,33 +269,27 @@ class SegmentAggregate {
     if (isValidItem(item) && isPurchase(item.event) && !(item.event.data.amount <= MAX_METRIC_AMOUNT)) {
       this.unrepresentable += 1;
     }
-    for (const [key, metric, unit, minute, dimensions, value, displaced] of contributions) {
+    for (const [spec, value, displaced] of contributions) {
       if (displaced) this.displaced += 1;
-      const cell = this.cells.get(key);
+      const cell = this.cells.get(spec.key);
       if (cell) {
         cell.count += 1;
         cell.sum += value;
-        cell.min = Math.min(cell.min, value);
-        cell.max = Math.max(cell.max, value);
+        if (value < cell.min) cell.min = value;
+        if (value > cell.max) cell.max = value;
       } else {
-        this.cells.set(key, {
-          metric,
-          unit,
-          minute,
-          dimensions,
-          count: 1,
-          sum: value,
-          min: value,
-          max: value,
-        });
-        this.bytes += estimateBytes(metric, dimensions);
+        this.cells.set(spec.key, { spec, count: 1, sum: value, min: value, max: value });
+        this.bytes += spec.bytes;
       }
     }
   }
 
   toSegment(): Segment {
     const cells = [...this.cells.values()].sort(
-      (a, b) => a.minute - b.minute || compareText(a.metric, b.metric) || compareText(dimsKey(a), dimsKey(b)),
+      (a, b) =>
+        a.spec.minute - b.spec.minute ||
+        compareText(a.spec.metric, b.spec.metric) ||
+        compareText(dimsKey(a), dimsKey(b)),
     );
     return {
       firstSequenceNumber: this.first,
@@ -264,11 +298,11 @@ class SegmentAggregate {
       displaced: this.displaced,
       unrepresentable: this.unrepresentable,
       datums: cells.map((c) => ({
-        MetricName: c.metric,
-        Dimensions: c.dimensions,
-        Timestamp: new Date(c.minute),
+        MetricName: c.spec.metric,
+        Dimensions: c.spec.dimensions,
+        Timestamp: new Date(c.spec.minute),
         StatisticValues: { SampleCount: c.count, Sum: c.sum, Minimum: c.min, Maximum: c.max },
-        Unit: c.unit,
+        Unit: c.spec.unit,
         StorageResolution: 60,
       })),
     };
@@ -276,7 +310,7 @@ class SegmentAggregate {
 }
 
 function dimsKey(cell: Cell): string {
-  return cell.dimensions.map((d) => `${d.Name}=${d.Value}`).join(',');
+  return cell.spec.dimensions.map((d) => `${d.Name}=${d.Value}`).join(',');
 }
 
 function compareText(a: string, b: string): number {
@@ -297,7 +331,8 @@ export function aggregateSegments(
   },
 ): Segment[] {
   const segments: Segment[] = [];
-  let current = new SegmentAggregate(ctx);
+  const catalog = new CellCatalog(ctx);
+  let current = new SegmentAggregate(ctx, catalog);
   for (const item of items) {
     // Computed once per record: both the size check and the aggregation need them.
     const contributions = current.contributions(item);
@@ -307,7 +342,7 @@ export function aggregateSegments(
       (current.cells.size + cells > limits.maxDatums || current.bytes + bytes > limits.maxBytes)
     ) {
       segments.push(current.toSegment());
-      current = new SegmentAggregate(ctx);
+      current = new SegmentAggregate(ctx, catalog);
     }
     current.add(item, contributions);
   }
