@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FUNCTIONS, type FunctionName } from '../local/config.js';
+import { FUNCTIONS, type FunctionName, loadFunction } from '../local/config.js';
 import { repoRoot } from '../local/paths.js';
 
 export interface Price {
@@ -152,6 +152,59 @@ export function dollarsFor(
       ((f.snsPublishes * emailsPerPublish * events) / 1e5) * p('snsEmailDeliveryPer100k'),
     'SQS requests': ((f.sqsRequests * events) / 1e6) * p('sqsRequestPerMillion'),
   };
+}
+
+/** The bench's Kinesis events spread each batch over the local stack's two shards. */
+export const BENCH_SHARDS = 2;
+
+/**
+ * Events per Lambda batch on one shard at `eventsPerSecond` over `shards`: the batch fills to the
+ * function.json batch size or for the batching window, whichever comes first.
+ */
+export function eventsPerBatchAt(eventsPerSecond: number, shards: number): Record<FunctionName, number> {
+  const out = {} as Record<FunctionName, number>;
+  for (const fn of FUNCTIONS) {
+    const esm = loadFunction(fn).eventSourceMapping;
+    const perShard = eventsPerSecond / shards;
+    out[fn] = Math.max(1, Math.min(esm.batchSize, perShard * esm.maximumBatchingWindowInSeconds));
+  }
+  return out;
+}
+
+/**
+ * A function's measured per-event usage re-spread over the batches a given rate fills. Lambda
+ * invocations are one per batch. metrics-emitter's watermark read and write and its PutMetricData
+ * requests are per shard-batch, not per event (`perBatchMetrics`: Pulse; the seed's metrics are
+ * per record): the measured per-invocation figures (bench batches mix BENCH_SHARDS shards) are
+ * divided over the planned batch.
+ */
+export function rebatch(
+  fn: FunctionName,
+  usage: FunctionUsage,
+  eventsPerBatch: number,
+  perBatchMetrics: boolean,
+): FunctionUsage {
+  const u = { ...usage };
+  const size = Math.max(1, eventsPerBatch);
+  if (perBatchMetrics && fn === 'metrics-emitter' && usage.invocations > 0) {
+    const perShardBatch = (x: number) => x / usage.invocations / BENCH_SHARDS;
+    u.readUnits = perShardBatch(usage.readUnits) / size;
+    u.writeUnits = perShardBatch(usage.writeUnits) / size;
+    u.putMetricDataRequests = Math.max(1, perShardBatch(usage.putMetricDataRequests)) / size;
+  }
+  u.invocations = 1 / size;
+  return u;
+}
+
+export function rebatchSystem(
+  usage: SystemUsage,
+  eventsPerBatch: Record<FunctionName, number>,
+  perBatchMetrics: boolean,
+): SystemUsage {
+  const functions = {} as Record<FunctionName, FunctionUsage>;
+  for (const fn of FUNCTIONS)
+    functions[fn] = rebatch(fn, usage.functions[fn], eventsPerBatch[fn], perBatchMetrics);
+  return { ...usage, functions };
 }
 
 export const total = (lines: Record<string, number>): number =>

@@ -6,6 +6,13 @@
  * custom metrics, SNS publishes, SQS requests. Lambda GB-seconds are the measured handler time ×
  * the function.json memory (the seed gets the same memory). Kinesis bytes come from the records.
  *
+ * Steady state, not a cold start: before the measured events, Pulse's state is warmed with up to
+ * WARMUP_PER_USER earlier events per user (at most WARMUP_FACTOR × the measured events), so session
+ * and fraud items carry their full recent-eventId lists, and each shard's metrics watermark holds
+ * its full RECENT_EVENT_IDS_LIMIT hashes. The seed is warmed with as many earlier events as are
+ * measured (its items grow without bound, so a longer warm-up would only make it dearer). In the
+ * "every event a different user" shape there is nothing per user to warm.
+ *
  * Per 1,000 events per function, and dollars per million events per component (prices.json), Pulse
  * vs the seed in the same run. Hourly charges (shards, EFO consumers, custom metrics) are spread
  * over the events of an hour at REFERENCE_EVENTS_PER_SECOND. Writes <out>/cost-model.json, the
@@ -14,6 +21,7 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { detectFraud } from '../../services/fraud-rules/detector.js';
 import { emitBatchMetrics } from '../../services/metrics-emitter/processor.js';
+import { eventIdHash, NO_WATERMARK, watermarkKey } from '../../services/metrics-emitter/watermarks.js';
 import { updateSessions } from '../../services/session-updater/updater.js';
 import type { PulseEvent } from '../../services/shared/event.js';
 import { FUNCTIONS, type FunctionName, loadFunction } from '../local/config.js';
@@ -25,14 +33,16 @@ import {
   COMPONENTS,
   type Component,
   dollarsFor,
+  eventsPerBatchAt,
   type FunctionUsage,
   loadPrices,
   type PriceTable,
   provisionedShards,
+  rebatchSystem,
   type SystemUsage,
   total,
 } from './cost-model.js';
-import { makeEvents, toKinesisEvent } from './data.js';
+import { makeEvents, shardOf, toKinesisEvent } from './data.js';
 import { BASELINE_TABLES } from './env.js';
 import { fraudDeps } from './fraud.js';
 import { metricsDeps } from './metrics.js';
@@ -43,6 +53,9 @@ import { timed } from './stats.js';
 const AREA = 'cost';
 /** The rate hourly charges are spread over in the dollars-per-million figures. */
 export const REFERENCE_EVENTS_PER_SECOND = 1_000;
+/** Pulse's warm-up: earlier events per user (enough to fill the 200 recent eventIds), capped below. */
+const WARMUP_PER_USER = 220;
+const WARMUP_FACTOR = 10;
 /** Provisioned shards are sized to stay under this share of their 1 MB/s and 1,000 records/s. */
 export const SHARD_UTILISATION = 0.8;
 
@@ -167,7 +180,8 @@ async function measureShape(
   const seeds = workload(`bc${shape.key}${stamp}`);
   const sessions = sessionDeps(ctx);
   const fraud = fraudDeps(ctx);
-  const metrics = metricsDeps(ctx, `pulse-bench-cost-${shape.key}-${stamp}`);
+  const functionName = `pulse-bench-cost-${shape.key}-${stamp}`;
+  const metrics = metricsDeps(ctx, functionName);
 
   const pulseRuns: Record<FunctionName, Runner> = {
     'session-updater': async (e) => failOn(await updateSessions(e, sessions), 'session-updater'),
@@ -212,15 +226,61 @@ async function measureShape(
     };
   };
 
+  // Warm-up (not measured): the same users' earlier events, so items are at their steady size.
+  const earlier = (events: PulseEvent[], n: number): PulseEvent[] => {
+    const first = events[0]?.timestamp ?? Date.now();
+    const byUser = [...new Set(events.map((e) => e.userId))];
+    return Array.from({ length: n }, (_, i) => {
+      const e = events[i % events.length] as PulseEvent;
+      const userId = byUser[i % byUser.length] as string;
+      const eventId = `w${i}-${e.eventId}`;
+      const timestamp = first - (n - i) * 100;
+      return e.eventType === 'purchase'
+        ? ({ ...e, userId, eventId, timestamp, data: { ...e.data, orderId: `o-${eventId}` } } as PulseEvent)
+        : ({ ...e, userId, eventId, timestamp } as PulseEvent);
+    });
+  };
+  const warm = async (events: PulseEvent[], runs: Record<FunctionName, Runner>, fns: FunctionName[]) => {
+    for (const fn of fns) {
+      const size = loadFunction(fn).eventSourceMapping.batchSize;
+      for (let from = 0; from < events.length; from += size)
+        await runs[fn](toKinesisEvent(events.slice(from, from + size)));
+    }
+  };
+  if (!shape.distinct) {
+    await warm(earlier(ours, Math.min(users * WARMUP_PER_USER, WARMUP_FACTOR * count)), pulseRuns, [
+      'session-updater',
+      'fraud-rules',
+    ]);
+    await warm(earlier(seeds, count), seedRuns, ['session-updater', 'fraud-rules']);
+  }
+  // Each shard's watermark at its steady size: the last RECENT_EVENT_IDS_LIMIT emitted eventIds.
+  const recent = Array.from({ length: metrics.recentEventIdsLimit }, (_, i) =>
+    eventIdHash(`warm-${stamp}-${i}`),
+  );
+  for (const shard of new Set(ours.map((e) => shardOf(e.userId, 2)))) {
+    const pk = watermarkKey(functionName, `shardId-${String(shard).padStart(12, '0')}`);
+    await metrics.watermarks.advance(pk, '1', NO_WATERMARK, recent);
+  }
+
   const pulse = await system(ours, pulseRuns);
   const seed = await system(seeds, seedRuns);
   const prices = loadPrices();
-  const price = (usage: SystemUsage) =>
-    dollarsFor(usage, prices, {
+  // Dollars at the reference rate: its shards, and the Lambda batches that rate fills (one
+  // invocation per batch; metrics-emitter's watermark and PutMetricData once per shard-batch).
+  const price = (usage: SystemUsage, perBatchMetrics: boolean) => {
+    const shards = provisionedShards(
+      REFERENCE_EVENTS_PER_SECOND,
+      usage.recordBytesWithKey,
+      SHARD_UTILISATION,
+    );
+    const batches = eventsPerBatchAt(REFERENCE_EVENTS_PER_SECOND, shards);
+    return dollarsFor(rebatchSystem(usage, batches, perBatchMetrics), prices, {
       events: 1e6,
       eventsPerSecond: REFERENCE_EVENTS_PER_SECOND,
-      shards: provisionedShards(REFERENCE_EVENTS_PER_SECOND, usage.recordBytesWithKey, SHARD_UTILISATION),
+      shards,
     });
+  };
   let userBatches = 0;
   for (let from = 0; from < ours.length; from += 1_000)
     userBatches += new Set(ours.slice(from, from + 1_000).map((e) => e.userId)).size;
@@ -234,7 +294,7 @@ async function measureShape(
     userBatchesPerEvent: userBatches / count,
     pulse,
     seed,
-    dollarsPerMillion: { pulse: price(pulse), seed: price(seed) },
+    dollarsPerMillion: { pulse: price(pulse, true), seed: price(seed, false) },
   };
 }
 

@@ -15,6 +15,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   attributeMapBytes,
   attributeValueBytes,
+  itemBytes,
   type ReadConsistency,
   readUnits,
   writeUnits,
@@ -26,12 +27,27 @@ interface StackClient {
   middlewareStack: {
     add(
       middleware: (next: Next, context: { commandName?: string }) => (args: unknown) => Promise<unknown>,
-      options: { step: 'deserialize'; name: string; override?: boolean },
+      options: { step: 'deserialize'; priority?: 'high'; name: string; override?: boolean },
     ): void;
   };
 }
 
 type Item = Record<string, AttributeValue>;
+
+const WIRE_TYPES = new Set(['S', 'N', 'B', 'BOOL', 'NULL', 'L', 'M', 'SS', 'NS', 'BS']);
+
+/**
+ * Size of an item seen by the middleware. Inputs arrive in wire form ({S: ...}); outputs may
+ * already be plain (the document client unmarshalls them before this middleware sees them).
+ */
+function anyItemBytes(item: Record<string, unknown>): number {
+  const wire = Object.values(item).every((v) => {
+    if (typeof v !== 'object' || v === null) return false;
+    const keys = Object.keys(v);
+    return keys.length === 1 && WIRE_TYPES.has(keys[0] as string);
+  });
+  return wire ? attributeMapBytes(item as Item) : itemBytes(item);
+}
 // biome-ignore lint/suspicious/noExplicitAny: the low-level input/output shapes of many commands
 type Loose = any;
 
@@ -100,7 +116,8 @@ export class RequestCounter {
         this.priceDynamo(command, input, (result as { output?: Loose }).output ?? {}, true);
         return result;
       },
-      { step: 'deserialize', name: 'pulseBenchRequestCounter', override: true },
+      // High priority: outside the deserializer, so the parsed output (the items read) is visible.
+      { step: 'deserialize', priority: 'high', name: 'pulseBenchRequestCounter', override: true },
     );
   }
 
@@ -116,7 +133,7 @@ export class RequestCounter {
     applied: boolean,
     options: { transactional?: boolean } = {},
   ): void {
-    const bytes = attributeMapBytes(item);
+    const bytes = anyItemBytes(item);
     const k = this.shadowKey(table, item);
     const previous = k ? (this.shadow.get(k) ?? 0) : 0;
     this.tally.writeUnits += writeUnits(Math.max(bytes, previous), options);
@@ -135,7 +152,7 @@ export class RequestCounter {
       case 'DeleteItem': {
         // The item after an update is about the old one plus the values set; a delete costs the old size.
         const k = this.shadowKey(input.TableName, input.Key);
-        const before = (k && this.shadow.get(k)) || attributeMapBytes(input.Key);
+        const before = (k && this.shadow.get(k)) || anyItemBytes(input.Key);
         let after = before;
         if (command === 'UpdateItem') {
           for (const [name, value] of Object.entries((input.ExpressionAttributeValues ?? {}) as Item))
@@ -161,24 +178,24 @@ export class RequestCounter {
         return;
       case 'GetItem':
         this.tally.readUnits += readUnits(
-          output?.Item ? attributeMapBytes(output.Item) : 0,
+          output?.Item ? anyItemBytes(output.Item) : 0,
           consistency(input.ConsistentRead),
         );
         return;
       case 'BatchGetItem':
         for (const [table, request] of Object.entries(input.RequestItems ?? {}) as [string, Loose][]) {
-          const found: Item[] = output?.Responses?.[table] ?? [];
+          const found: Record<string, unknown>[] = output?.Responses?.[table] ?? [];
           const unprocessed = output?.UnprocessedKeys?.[table]?.Keys?.length ?? 0;
           const c = consistency(request.ConsistentRead);
           // Each key is its own GetItem: rounded on its own; a missing item costs the minimum.
-          for (const item of found) this.tally.readUnits += readUnits(attributeMapBytes(item), c);
+          for (const item of found) this.tally.readUnits += readUnits(anyItemBytes(item), c);
           const missing = Math.max(0, (request.Keys?.length ?? 0) - found.length - unprocessed);
           this.tally.readUnits += missing * readUnits(0, c);
         }
         return;
       case 'Query':
       case 'Scan': {
-        const bytes = (output?.Items ?? []).reduce((s: number, i: Item) => s + attributeMapBytes(i), 0);
+        const bytes = (output?.Items ?? []).reduce((s: number, i: Item) => s + anyItemBytes(i), 0);
         this.tally.readUnits += readUnits(bytes, consistency(input.ConsistentRead));
         return;
       }

@@ -20,6 +20,7 @@ import {
   loadPrices,
   MONTH_HOURS,
   type PriceTable,
+  rebatch,
   type SystemUsage,
   total,
 } from '../bench/cost-model.js';
@@ -35,8 +36,6 @@ export const SHARD_IN_RECORDS = 1000;
 export const SHARD_EFO_OUT_BYTES = 2 * MB;
 /** Longest retention the price table covers (extended retention, up to 7 days). */
 const MAX_RETENTION_HOURS = 168;
-/** The bench's Kinesis events spread records over the local stack's two shards. */
-const BENCH_SHARDS = 2;
 
 export interface PlanInput {
   /** Average and peak events per second. */
@@ -252,19 +251,7 @@ export function interpolateUsage(
       u.writeUnits *= scale;
       u.snsPublishes = purchases > 0 ? (alerts / purchases) * purchaseShare : 0;
     }
-    if (fn === 'metrics-emitter') {
-      // Its watermark reads and writes and its PutMetricData requests are per shard-batch, not per
-      // event: re-spread the measured per-batch figures over the planned batch (bench batches mix
-      // BENCH_SHARDS shards; Lambda gives one shard per batch).
-      const perBatch = (x: number, inv: number) => (inv > 0 ? x / inv / BENCH_SHARDS : 0);
-      const inv = a.invocations + (b.invocations - a.invocations) * t;
-      const size = Math.max(1, eventsPerBatch[fn]);
-      u.readUnits = perBatch(u.readUnits, inv) / size;
-      u.writeUnits = perBatch(u.writeUnits, inv) / size;
-      u.putMetricDataRequests = Math.max(1, perBatch(u.putMetricDataRequests, inv)) / size;
-    }
-    u.invocations = 1 / Math.max(1, eventsPerBatch[fn]);
-    functions[fn] = u;
+    functions[fn] = rebatch(fn, u, eventsPerBatch[fn], true);
   }
   const keyBytes = lo.pulse.recordBytesWithKey - lo.pulse.recordBytes;
   return {
