@@ -7,7 +7,7 @@
  * the function.json memory (the seed gets the same memory). Kinesis bytes come from the records.
  *
  * Steady state, not a cold start: before the measured events, Pulse's state is warmed with up to
- * WARMUP_PER_USER earlier events per user (at most WARMUP_FACTOR × the measured events), so session
+ * WARMUP_PER_USER earlier events per user (at most the mode's warmupFactor × the measured events), so session
  * and fraud items carry their full recent-eventId lists, and each shard's metrics watermark holds
  * its full RECENT_EVENT_IDS_LIMIT hashes. The seed is warmed with as many earlier events as are
  * measured (its items grow without bound, so a longer warm-up would only make it dearer). In the
@@ -53,9 +53,8 @@ import { timed } from './stats.js';
 const AREA = 'cost';
 /** The rate hourly charges are spread over in the dollars-per-million figures. */
 export const REFERENCE_EVENTS_PER_SECOND = 1_000;
-/** Pulse's warm-up: earlier events per user (enough to fill the 200 recent eventIds), capped below. */
+/** Pulse's warm-up: earlier events per user (enough to fill the 200 recent eventIds), capped by the mode. */
 const WARMUP_PER_USER = 220;
-const WARMUP_FACTOR = 10;
 /** Provisioned shards are sized to stay under this share of their 1 MB/s and 1,000 records/s. */
 export const SHARD_UTILISATION = 0.8;
 
@@ -248,10 +247,11 @@ async function measureShape(
     }
   };
   if (!shape.distinct) {
-    await warm(earlier(ours, Math.min(users * WARMUP_PER_USER, WARMUP_FACTOR * count)), pulseRuns, [
-      'session-updater',
-      'fraud-rules',
-    ]);
+    await warm(
+      earlier(ours, Math.min(users * WARMUP_PER_USER, ctx.options.cost.warmupFactor * count)),
+      pulseRuns,
+      ['session-updater', 'fraud-rules'],
+    );
     await warm(earlier(seeds, count), seedRuns, ['session-updater', 'fraud-rules']);
   }
   // Each shard's watermark at its steady size: the last RECENT_EVENT_IDS_LIMIT emitted eventIds.
