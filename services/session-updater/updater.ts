@@ -52,6 +52,7 @@ export async function updateSessions(
       queueUrl: deps.invalidRecordsQueueUrl,
       functionName: deps.functionName,
       streamArn,
+      logger: deps.logger,
     });
     failed.push(...unsent);
     for (const record of invalid) {
