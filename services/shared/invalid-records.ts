@@ -105,7 +105,7 @@ function utf8Bytes(text: string): number {
 function attributesFor(reason: string, functionName: string): Outgoing['attributes'] {
   const attributes: Outgoing['attributes'] = {
     // Sliced first and cleaned after: a slice can cut a surrogate pair in half.
-    reason: { DataType: 'String', StringValue: sqsSafeText(reason.slice(0, MAX_REASON_ATTRIBUTE_CHARS)) },
+    reason: { DataType: 'String', StringValue: cleanReason(reason.slice(0, MAX_REASON_ATTRIBUTE_CHARS)) },
   };
   // SQS refuses an empty attribute value.
   const fn = sqsSafeText(functionName);
@@ -159,8 +159,8 @@ export function toMessage(
     rawDataBytes: Buffer.byteLength(record.rawData, 'base64'),
     rawDataTruncated: true,
   };
-  // base64 is ASCII, one byte a character, so the room left is exact. "true" is one byte shorter
-  // than "false", so whatever fits truncated fits untruncated with one byte less of room.
+  // base64 is ASCII, one byte a character, so the room left is exact. It is measured with
+  // `rawDataTruncated: true`; the untruncated message says "false", one byte more.
   const room = maxBytes - utf8Bytes(sqsSafeJson(message)) - attributesBytes(attributes);
   if (record.rawData.length <= room - 1) {
     message.rawData = record.rawData;

@@ -129,6 +129,14 @@ describe('SQS-safe messages (issue 8, item 3)', () => {
     expect(sqs.messages[0]?.attributes.reason?.StringValue).toBe('bad \ufffd \ufffd \ufffd end');
   });
 
+  it('never sends an empty reason attribute, which SQS refuses', async () => {
+    const { sqs, options } = setup();
+    const [record] = invalidOf(aRawRecord('{'));
+    expect(await sendInvalidRecords([{ ...(record as InvalidRecord), reason: '' }], options)).toEqual([]);
+    expect(sqs.refusals).toEqual([]);
+    expect(sqs.messages[0]?.attributes.reason?.StringValue).toBe('invalid record');
+  });
+
   it('does not cut a surrogate pair in half when it shortens the reason attribute', async () => {
     const { sqs, options } = setup();
     const [record] = invalidOf(aRawRecord('{'));
