@@ -130,3 +130,29 @@ describe('the three functions agree on a record', () => {
     expect(summary).toMatchObject({ invalid: 1 });
   });
 });
+
+describe('handler wiring', () => {
+  it('fraud-rules passes the MAX_EVENT_AHEAD_SECONDS it read at cold start to the decoder', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      FRAUD_STATE_TABLE: 'f',
+      ALERTS_TABLE: 'a',
+      ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:t',
+      ENVIRONMENT: 'test',
+      FRAUD_RULES: '{}',
+      MAX_EVENT_AHEAD_SECONDS: '0',
+    });
+    type Handler = (event: unknown) => Promise<unknown>;
+    let handler: Handler | undefined;
+    try {
+      jest.isolateModules(() => {
+        handler = (require('../../../services/fraud-rules/handler.js') as { handler: Handler }).handler;
+      });
+    } finally {
+      process.env = saved;
+    }
+    // A purchase one second ahead: invalid at a tolerance of 0, so no state is read (no AWS call).
+    const ahead = aRecord(aPurchase({ userId: 'u1', timestamp: T0 + 1_000 }), { arrivalMs: T0 });
+    await expect(handler!(aKinesisEvent([ahead]))).resolves.toEqual({ batchItemFailures: [] });
+  });
+});
