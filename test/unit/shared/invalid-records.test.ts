@@ -307,6 +307,22 @@ describe('sizes (issue 8, item 4)', () => {
     expect(batches.map((b) => b.length)).toEqual([2, 2]);
   });
 
+  it('the strict fake knows the documented character set at every boundary', () => {
+    const legal = ['\t', '\n', '\r', ' ', '\ud7ff', '\ue000', '\ufffd', '\u{10000}', '\u{10FFFF}', 'é', '😀'];
+    const illegal: Array<[string, string]> = [
+      ['\u0000', '#x0'],
+      ['\u0008', '#x8'],
+      ['\u000b', '#xB'],
+      ['\u001f', '#x1F'],
+      ['\ud800', '#xD800'],
+      ['\udfff', '#xDFFF'],
+      ['\ufffe', '#xFFFE'],
+      ['\uffff', '#xFFFF'],
+    ];
+    for (const char of legal) expect(firstIllegalCharacter(`a${char}b`)).toBeUndefined();
+    for (const [char, name] of illegal) expect(firstIllegalCharacter(`a${char}b`)).toBe(name);
+  });
+
   it('refuses in the strict fake what real SQS refuses: a message one byte over the limit', () => {
     const body = 'x'.repeat(MAX_MESSAGE_BYTES + 1);
     expect(entryRefusal({ Id: '0', MessageBody: body })).toMatchObject({ code: 'InvalidParameterValue' });
