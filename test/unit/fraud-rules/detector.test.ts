@@ -1,5 +1,5 @@
+import { awsError, type Call } from '../../helpers/fake-dynamo.js';
 import { anEvent, aPurchase, aRawRecord, aRecord, MINUTE, T0 } from '../../helpers/records.js';
-import { awsError, type Call } from './fakes.js';
 import { ALERTS_TABLE, harness, NOW, onlyRules, STATE_TABLE, TOPIC_ARN } from './support.js';
 
 const rules = onlyRules({ largePurchase: { threshold: 1000 } });

@@ -7,8 +7,8 @@ import { FraudStateStore } from '../../../services/fraud-rules/store.js';
 import type { PulseEvent } from '../../../services/shared/event.js';
 import { decodeBatch, type ValidRecord } from '../../../services/shared/kinesis.js';
 import { silentLogger } from '../../../services/shared/logger.js';
+import { CallLog, FakeDynamo, FakeSns } from '../../helpers/fake-dynamo.js';
 import { aKinesisEvent, recordsFor } from '../../helpers/records.js';
-import { CallLog, FakeDynamo, FakeSns } from './fakes.js';
 
 export const STATE_TABLE = 'pulse-test-fraud-state';
 export const ALERTS_TABLE = 'pulse-test-alerts';
