@@ -151,6 +151,12 @@ export function buildMessage(alert: Alert, environment: string, cooldownMinutes:
       default: JSON.stringify(chatbotNotification(alert, environment)),
       email: emailText(alert, environment, cooldownMinutes),
     }),
-    attributes: { severity: text(alert.severity), rule: text(alert.rule), environment: text(environment) },
+    // alertId lets subscribers drop the duplicate an SDK retry of Publish can cause (README).
+    attributes: {
+      severity: text(alert.severity),
+      rule: text(alert.rule),
+      environment: text(environment),
+      alertId: text(alert.alertId),
+    },
   };
 }

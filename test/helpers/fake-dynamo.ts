@@ -288,7 +288,7 @@ function nameOf(token: string, input: Input): string {
   return name;
 }
 
-function valueOf(token: string, input: Input): unknown {
+function valueFor(token: string, input: Input): unknown {
   const values = input.ExpressionAttributeValues ?? {};
   if (!(token in values)) throw new Error(`fake: missing value ${token}`);
   return values[token];
@@ -312,8 +312,8 @@ function applyUpdate(item: Item, input: Input): Item {
       const plus = /^([#\w]+)\s*\+\s*(:\w+)$/.exec(rhs);
       if (plus) {
         item[nameOf(lhs, input)] =
-          Number(item[nameOf(plus[1] as string, input)] ?? 0) + Number(valueOf(plus[2] as string, input));
-      } else if (rhs.startsWith(':')) item[nameOf(lhs, input)] = valueOf(rhs, input);
+          Number(item[nameOf(plus[1] as string, input)] ?? 0) + Number(valueFor(plus[2] as string, input));
+      } else if (rhs.startsWith(':')) item[nameOf(lhs, input)] = valueFor(rhs, input);
       else throw new Error(`fake: unsupported assignment ${part}`);
     }
   }
@@ -334,7 +334,7 @@ function parseCondition(expression: string, input: Input): Predicate {
     return token;
   };
   const operand = (token: string) => (item: Item | undefined) =>
-    token.startsWith(':') ? valueOf(token, input) : item?.[nameOf(token, input)];
+    token.startsWith(':') ? valueFor(token, input) : item?.[nameOf(token, input)];
   const primary = (): Predicate => {
     const token = take();
     const upper = token.toUpperCase();

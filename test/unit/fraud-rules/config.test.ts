@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       environment: 'dev',
       alertTtlDays: 90,
       stateTtlDays: 7,
+      alertLeaseSeconds: 120,
       rules: DEFAULT_RULES,
     });
   });
