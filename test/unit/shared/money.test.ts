@@ -161,8 +161,10 @@ describe('no total makes a write fail', () => {
     }
     const item = dynamo.get('sessions', { userId: 'user-1', sk: CURRENT_SK });
     // 3e18 micros: far past 2^53, exact as a decimal string.
-    expect((item?.totals as { spent: unknown }).spent).toEqual({ USD: '3000000000000000000' });
-    expect((item?.session as { spent: unknown }).spent).toEqual({ USD: '3000000000000000000' });
+    expect(item).toMatchObject({
+      totals: { spent: { USD: '3000000000000000000' } },
+      session: { spent: { USD: '3000000000000000000' } },
+    });
   });
 
   it('fraud rules: 1000 maximum purchases in one batch raise the spend alert with the exact total and the state write lands', async () => {
@@ -173,7 +175,7 @@ describe('no total makes a write fail', () => {
     const records: KinesisStreamRecord[] = recordsFor(events);
     const { response } = await h.run(records);
     expect(response.batchItemFailures).toEqual([]);
-    expect((h.stateItem('user-1')?.recentPurchases as unknown[]).length).toBe(1000);
+    expect(h.stateItem('user-1')?.recentPurchases).toHaveLength(1000);
     const reason = JSON.parse(JSON.parse(h.sns.published[0]?.Message as string).default).content.description;
     expect(reason).toContain('1,000,000,000,000.00 USD spent within 60 minutes.');
   });
