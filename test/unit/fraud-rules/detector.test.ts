@@ -350,3 +350,23 @@ describe('outbox: claims and the sweep', () => {
     expect(isRepublishRequest(null)).toBe(false);
   });
 });
+
+describe('state written before exact money', () => {
+  it('keeps old purchases for velocity but in no currency’s spend', async () => {
+    const h = harness(onlyRules({ purchaseVelocity: { count: 2 }, spendVelocity: { amount: 1000 } }));
+    h.db.put(STATE_TABLE, {
+      userId: 'u1',
+      version: 1,
+      recentEventIds: ['old'],
+      recentPurchases: [{ eventId: 'old', timestamp: T0, amount: 900 }],
+      lastAlertAt: {},
+    });
+    const p = aPurchase({ userId: 'u1', amount: 200, timestamp: T0 + MINUTE });
+    await h.run([aRecord(p)]);
+    expect(h.publishedIds()).toEqual([`purchaseVelocity#${p.eventId}`]);
+    expect(h.stateItem('u1')?.recentPurchases).toEqual([
+      { eventId: 'old', timestamp: T0, amountMicros: 0, currency: '' },
+      { eventId: p.eventId, timestamp: T0 + MINUTE, amountMicros: 200_000_000, currency: 'USD' },
+    ]);
+  });
+});
