@@ -17,10 +17,9 @@ import { maxEventAheadSeconds } from '../../../services/shared/config.js';
 import { ConfigError } from '../../../services/shared/errors.js';
 import type { DecodeOptions } from '../../../services/shared/kinesis.js';
 import { silentLogger } from '../../../services/shared/logger.js';
-import { FakeDynamo } from '../../helpers/fake-dynamo.js';
+import { FakeDynamo, FakeSns } from '../../helpers/fake-dynamo.js';
 import { FakeSqs } from '../../helpers/fake-sqs.js';
 import { aKinesisEvent, anEvent, aPurchase, aRecord, MINUTE, T0 } from '../../helpers/records.js';
-import { FakeSns, FakeDynamo as FraudFakeDynamo } from '../fraud-rules/fakes.js';
 import { FakeCloudWatch } from '../metrics-emitter/fake-cloudwatch.js';
 
 const loaders = {
@@ -93,7 +92,7 @@ describe('the three functions agree on a record', () => {
   });
 
   it('fraud-rules skips it', async () => {
-    const db = new FraudFakeDynamo({ f: 'userId', a: 'alertId' });
+    const db = new FakeDynamo({ f: 'userId', a: 'alertId' });
     const rules = parseRules({});
     const { summary } = await detectFraud(aKinesisEvent(batch()), {
       store: new FraudStateStore({ db, tableName: 'f', ttlDays: 7 }),
