@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { convertFiles } from '@cdktf/hcl2json';
+import { flagMessage, parseFlags } from '../cli.js';
 
 const BEGIN = '<!-- BEGIN_TF_DOCS -->';
 const END = '<!-- END_TF_DOCS -->';
@@ -52,7 +53,14 @@ export function splice(readme: string, docs: string): string {
 }
 
 async function main() {
-  const check = process.argv.includes('--check');
+  const check =
+    parseFlags(
+      process.argv.slice(2),
+      { check: { type: 'boolean' } },
+      {
+        fail: (problem) => new Error(`${flagMessage(problem)}; usage: module-docs.ts [--check]`),
+      },
+    ).values.check === true;
   let stale = 0;
   for (const m of readdirSync(modulesDir)) {
     const dir = join(modulesDir, m);
