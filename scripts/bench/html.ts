@@ -3,7 +3,7 @@
  * area is whatever rows carry that `area`, so new figures (cost per million events, say) appear as
  * their own chart, or as more bars in an existing one, without a change here.
  */
-import { barChart, COLORS, escapeHtml, page } from '../report/charts.js';
+import { type BarGroup, barChart, COLORS, escapeHtml, page } from '../report/charts.js';
 import { describeMachine } from './machine.js';
 import { type BenchResults, formatNumber, formatRatio, type Row } from './report.js';
 
@@ -12,11 +12,12 @@ export function higherIsBetter(row: Pick<Row, 'unit'>): boolean {
   return /\/s$/.test(row.unit);
 }
 
-function verdict(row: Row & { ratio: number | null }): string | undefined {
+/** "ours ÷ seed = 0.06×", green when ours is better, red when worse. */
+function verdict(row: Row & { ratio: number | null }): BarGroup['badge'] {
   if (row.ratio === null) return undefined;
   const better = higherIsBetter(row) ? row.ratio > 1 : row.ratio < 1;
-  const word = higherIsBetter(row) ? (better ? 'faster' : 'slower') : better ? 'less' : 'more';
-  return `${formatRatio(row.ratio)} ${word}`;
+  const tone = row.ratio === 1 ? 'neutral' : better ? 'better' : 'worse';
+  return { text: `ours ÷ seed = ${formatRatio(row.ratio)}`, tone };
 }
 
 function areaChart(area: string, rows: Array<Row & { ratio: number | null }>): string {
@@ -26,7 +27,7 @@ function areaChart(area: string, rows: Array<Row & { ratio: number | null }>): s
     title: area,
     caption:
       compared > 0
-        ? 'ours vs the seed design, same emulators, same data; each pair is scaled to its larger bar, the label is ours ÷ seed'
+        ? 'ours vs the seed design, same emulators, same data; each pair of bars is scaled to its larger one; green: ours is better, red: worse'
         : 'ours only: the seed design has no counterpart for these figures',
     scale: 'group',
     colors: { ours: COLORS.ours, seed: COLORS.seed },

@@ -15,6 +15,7 @@ import {
   columnChart,
   compact,
   escapeHtml,
+  money,
   page,
   timeline,
 } from '../report/charts.js';
@@ -76,7 +77,6 @@ export function reportLines(report: DemoReport): string[] {
 }
 
 const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
-const money = (v: number) => v.toFixed(2);
 const orNa = (v: number | null, digits: number) => (v === null ? 'n/a' : v.toFixed(digits));
 
 function perMinuteCharts(report: DemoReport): string {
@@ -97,7 +97,7 @@ function perMinuteCharts(report: DemoReport): string {
       caption,
       categories,
       series: [{ name: report.truth.currency, values: minutes.map((m) => m.revenue) }],
-      format: (v) => compact(v),
+      format: money,
     }),
     columnChart({
       id: 'purchases-per-minute',

@@ -35,6 +35,11 @@ export function niceMax(value: number): number {
   return 10 * power;
 }
 
+/** Money with cents and thousands separators: 13,214.90. */
+export function money(value: number): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
 export function compact(value: number): string {
   const abs = Math.abs(value);
   if (abs >= 1e9) return `${+(value / 1e9).toFixed(1)}G`;
@@ -79,11 +84,15 @@ export function columnChart(options: {
   caption?: string;
   categories: string[];
   series: ColumnSeries[];
+  /** Value labels and tooltips. */
   format?: (value: number) => string;
+  /** Axis ticks; default compact. */
+  tickFormat?: (value: number) => string;
   height?: number;
 }): string {
   const { categories, series } = options;
   const format = options.format ?? compact;
+  const tickFormat = options.tickFormat ?? compact;
   const height = options.height ?? 240;
   const m = { top: 16, right: 12, bottom: series.length > 1 ? 46 : 28, left: 56 };
   const plotW = WIDTH - m.left - m.right;
@@ -96,7 +105,7 @@ export function columnChart(options: {
     const v = (max * i) / 4;
     parts.push(
       `<line x1="${m.left}" x2="${WIDTH - m.right}" y1="${r1(y(v))}" y2="${r1(y(v))}" stroke="${COLORS.grid}"/>`,
-      `<text x="${m.left - 6}" y="${r1(y(v) + 4)}" text-anchor="end" class="tick">${escapeHtml(format(v))}</text>`,
+      `<text x="${m.left - 6}" y="${r1(y(v) + 4)}" text-anchor="end" class="tick">${escapeHtml(tickFormat(v))}</text>`,
     );
   }
   const band = plotW / Math.max(1, categories.length);
@@ -148,13 +157,16 @@ export interface BarGroup {
   /** Shown under the label, e.g. the unit and which way is better. */
   note?: string;
   bars: Array<{ series: string; value: number | null; text?: string }>;
-  /** Shown at the right of the group, e.g. "0.06× fewer". */
-  badge?: string;
+  /** Shown at the right of the label, e.g. "ours ÷ seed = 0.06×"; its tone colours it. */
+  badge?: { text: string; tone: 'better' | 'worse' | 'neutral' };
 }
 
+const TONES = { better: '#15803d', worse: '#b91c1c', neutral: COLORS.text };
+
 /**
- * Horizontal grouped bars. `scale: 'group'` scales each group to its own largest bar, for groups
- * in different units (bench: ours vs the seed per metric); 'shared' uses one axis for all.
+ * Horizontal grouped bars, each group under its own label line (labels can be long). `scale:
+ * 'group'` scales each group to its own largest bar, for groups in different units (bench: ours vs
+ * the seed per metric); 'shared' uses one axis for all.
  */
 export function barChart(options: {
   id: string;
@@ -166,50 +178,46 @@ export function barChart(options: {
   format?: (value: number) => string;
 }): string {
   const format = options.format ?? compact;
-  const labelW = 300;
-  const badgeW = 110;
   const barH = 14;
   const gap = 4;
-  const left = labelW + 8;
-  const plotW = WIDTH - left - badgeW;
+  const left = 4;
+  // Room to the right of the longest bar for its value label.
+  const plotW = WIDTH - left - 170;
   const sharedMax = Math.max(
     0,
     ...options.groups.flatMap((g) => g.bars.map((b) => b.value ?? 0)).filter(Number.isFinite),
   );
   const parts: string[] = [];
-  let top = 8;
+  let top = 4;
   let marks = 0;
   for (const group of options.groups) {
     const drawn = group.bars.filter((b) => b.value !== null && Number.isFinite(b.value));
     const max = options.scale === 'shared' ? sharedMax : Math.max(0, ...drawn.map((b) => b.value as number));
-    const groupH = Math.max(group.bars.length * (barH + gap), group.note ? 34 : 18);
-    parts.push(
-      `<text x="${labelW}" y="${top + 11}" text-anchor="end" class="label">${escapeHtml(group.label)}</text>`,
-    );
-    if (group.note)
+    parts.push(`<text x="${left}" y="${top + 12}" class="label">${escapeHtml(group.label)}</text>`);
+    if (group.badge)
       parts.push(
-        `<text x="${labelW}" y="${top + 26}" text-anchor="end" class="note">${escapeHtml(group.note)}</text>`,
+        `<text x="${WIDTH - 4}" y="${top + 12}" text-anchor="end" class="badge" fill="${TONES[group.badge.tone]}">${escapeHtml(group.badge.text)}</text>`,
       );
+    if (group.note)
+      parts.push(`<text x="${left}" y="${top + 27}" class="note">${escapeHtml(group.note)}</text>`);
+    const barsTop = top + (group.note ? 35 : 20);
     group.bars.forEach((bar, j) => {
-      const y = top + j * (barH + gap);
+      const y = barsTop + j * (barH + gap);
       const color = options.colors[bar.series] ?? COLORS.series[j % COLORS.series.length]!;
       if (bar.value === null || !Number.isFinite(bar.value)) {
         parts.push(`<text x="${left}" y="${y + 11}" class="note">${escapeHtml(`${bar.series}: —`)}</text>`);
         return;
       }
       marks += 1;
-      // A bar of a value a thousand times smaller than its neighbour still shows as a sliver.
-      const w = max > 0 ? Math.max(2, (bar.value / max) * (plotW - 70)) : 2;
+      // A bar a thousand times smaller than its neighbour still shows as a sliver.
+      const w = max > 0 ? Math.max(2, (bar.value / max) * plotW) : 2;
+      const text = bar.text ?? format(bar.value);
       parts.push(
-        `<rect data-mark x="${left}" y="${y}" width="${r1(w)}" height="${barH}" rx="2" fill="${color}"><title>${escapeHtml(`${group.label} — ${bar.series}: ${bar.text ?? format(bar.value)}`)}</title></rect>`,
-        `<text x="${r1(left + w + 4)}" y="${y + 11}" class="value">${escapeHtml(bar.text ?? format(bar.value))}</text>`,
+        `<rect data-mark x="${left}" y="${y}" width="${r1(w)}" height="${barH}" rx="2" fill="${color}"><title>${escapeHtml(`${group.label}, ${bar.series}: ${text}`)}</title></rect>`,
+        `<text x="${r1(left + w + 5)}" y="${y + 11}" class="value">${escapeHtml(`${bar.series} ${text}`)}</text>`,
       );
     });
-    if (group.badge)
-      parts.push(
-        `<text x="${WIDTH - 4}" y="${top + 11}" text-anchor="end" class="badge">${escapeHtml(group.badge)}</text>`,
-      );
-    top += groupH + 12;
+    top = barsTop + group.bars.length * (barH + gap) + 14;
   }
   const series = [...new Set(options.groups.flatMap((g) => g.bars.map((b) => b.series)))];
   parts.push(
@@ -219,10 +227,10 @@ export function barChart(options: {
         color: options.colors[s] ?? COLORS.series[j % COLORS.series.length]!,
       })),
       left,
-      top + 8,
+      top + 6,
     ),
   );
-  const height = top + 20;
+  const height = top + 14;
   const svg = `<svg viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="${escapeHtml(options.title)}">${parts.join('')}</svg>`;
   return figure(options.id, options.title, marks, svg, options.caption);
 }
@@ -302,9 +310,9 @@ figcaption p { margin: 2px 0 8px; color: ${COLORS.axis}; font-size: 12px; }
 svg { display: block; max-width: 100%; height: auto; font-family: inherit; }
 svg .tick { font-size: 11px; fill: ${COLORS.axis}; }
 svg .value { font-size: 11px; fill: ${COLORS.text}; }
-svg .label { font-size: 12px; fill: ${COLORS.text}; }
+svg .label { font-size: 12px; font-weight: 600; fill: ${COLORS.text}; }
 svg .note { font-size: 11px; fill: ${COLORS.axis}; }
-svg .badge { font-size: 12px; font-weight: 600; fill: ${COLORS.text}; }
+svg .badge { font-size: 12px; font-weight: 600; }
 svg .legend { font-size: 12px; fill: ${COLORS.text}; }
 .empty { color: ${COLORS.axis}; font-style: italic; }
 table { border-collapse: collapse; background: #fff; width: 100%; font-size: 13px; }
