@@ -13,7 +13,7 @@ import { newUserState, type Session, type UserState } from './sessions.js';
 export const CURRENT_SK = 'CURRENT';
 
 export interface SessionStoreOptions {
-  db: DynamoDBDocumentClient;
+  db: Pick<DynamoDBDocumentClient, 'send'>;
   tableName: string;
   closedSessionTtlDays: number;
   /** Processing time, the TTL's earliest start; injectable so tests fix it. */
