@@ -131,7 +131,14 @@ export function parseBenchArgs(argv: readonly string[]): RunOptions {
 }
 
 async function main(): Promise<void> {
-  const results = await runBench(parseBenchArgs(process.argv.slice(2)));
+  let options: RunOptions;
+  try {
+    options = parseBenchArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  const results = await runBench(options);
   console.log(terminalTable(results));
   console.log(`\nwritten: ${results.files.json}, ${results.files.md}, ${results.files.html}`);
   if (results.rows.some((r) => r.metric === 'failed')) process.exitCode = 1;

@@ -189,10 +189,10 @@ export function parseRunnerArgs(argv: readonly string[]): {
 }
 
 async function main(): Promise<void> {
+  const { functions, statsEveryMs: every } = parseRunnerArgs(process.argv.slice(2));
   const { readState } = await import('./stack.js');
   const state = readState();
   if (!state) throw new Error('no local stack: run `make local-up` first');
-  const { functions, statsEveryMs: every } = parseRunnerArgs(process.argv.slice(2));
   const clients = makeClients(state.endpoints);
   const resources = await createResources(clients);
   clients.destroy();

@@ -76,4 +76,8 @@ async function main() {
   if (check && stale) process.exit(1);
 }
 
-if (process.argv[1]?.endsWith('module-docs.ts')) void main();
+if (process.argv[1]?.endsWith('module-docs.ts'))
+  main().catch((err: Error) => {
+    console.error(err.message);
+    process.exit(1);
+  });
