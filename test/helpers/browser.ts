@@ -33,6 +33,8 @@ const FLAGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Containers often have a small /dev/shm, where Chromium's renderer would crash.
+  '--disable-dev-shm-usage',
 ];
 
 export interface ChartSeen {
