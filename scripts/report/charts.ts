@@ -40,6 +40,15 @@ export function money(value: number): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }
 
+/** Gridline count for an axis 0..max whose step is a round number (50 → 5 steps of 10, not 4 of 12.5). */
+export function tickCount(max: number): number {
+  const round = (step: number) => {
+    const mantissa = step / 10 ** Math.floor(Math.log10(step));
+    return [1, 2, 2.5, 5].some((m) => Math.abs(mantissa - m) < 1e-9);
+  };
+  return [4, 5, 2].find((n) => round(max / n)) ?? 4;
+}
+
 export function compact(value: number): string {
   const abs = Math.abs(value);
   if (abs >= 1e9) return `${+(value / 1e9).toFixed(1)}G`;
@@ -101,8 +110,9 @@ export function columnChart(options: {
   const max = niceMax(Math.max(0, ...values));
   const y = (v: number) => m.top + plotH - (Math.max(0, v) / max) * plotH;
   const parts: string[] = [];
-  for (let i = 0; i <= 4; i++) {
-    const v = (max * i) / 4;
+  const ticks = tickCount(max);
+  for (let i = 0; i <= ticks; i++) {
+    const v = (max * i) / ticks;
     parts.push(
       `<line x1="${m.left}" x2="${WIDTH - m.right}" y1="${r1(y(v))}" y2="${r1(y(v))}" stroke="${COLORS.grid}"/>`,
       `<text x="${m.left - 6}" y="${r1(y(v) + 4)}" text-anchor="end" class="tick">${escapeHtml(tickFormat(v))}</text>`,

@@ -6,7 +6,7 @@
 import { benchHtml } from '../../../scripts/bench/html.js';
 import { ratioOf } from '../../../scripts/bench/report.js';
 import { demoHtml, reportLines } from '../../../scripts/demo/report.js';
-import { columnChart, escapeHtml, niceMax } from '../../../scripts/report/charts.js';
+import { columnChart, escapeHtml, niceMax, tickCount } from '../../../scripts/report/charts.js';
 import { benchResultsFixture, demoReportFixture } from '../../browser/fixtures.js';
 
 const charts = (html: string) =>
@@ -67,6 +67,10 @@ describe('bench page', () => {
 describe('charts', () => {
   it('rounds axes up to 1, 2, 2.5 or 5 times a power of ten', () => {
     expect([0, 0.7, 3, 8, 1_590, 2_400, 13_215].map(niceMax)).toEqual([1, 1, 5, 10, 2_000, 2_500, 20_000]);
+  });
+
+  it('draws gridlines at round steps', () => {
+    expect([50, 2_000, 2_500, 1, 20_000, 500].map(tickCount)).toEqual([5, 4, 5, 4, 4, 5]);
   });
 
   it('escapes text, so a product or rule name cannot inject markup', () => {
