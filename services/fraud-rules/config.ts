@@ -1,5 +1,6 @@
 /** fraud-rules settings, read once per cold start. */
-import { type Env, jsonValue, positiveInt, requireString } from '../shared/config.js';
+import { decodeOptions, type Env, jsonValue, positiveInt, requireString } from '../shared/config.js';
+import type { DecodeOptions } from '../shared/kinesis.js';
 import { type FraudRules, parseRules } from './rules.js';
 
 export interface FraudRulesConfig {
@@ -11,6 +12,7 @@ export interface FraudRulesConfig {
   alertTtlDays: number;
   stateTtlDays: number;
   rules: FraudRules;
+  decode: DecodeOptions;
 }
 
 export function loadConfig(env: Env): FraudRulesConfig {
@@ -22,5 +24,6 @@ export function loadConfig(env: Env): FraudRulesConfig {
     alertTtlDays: positiveInt(env, 'ALERT_TTL_DAYS', 30),
     stateTtlDays: positiveInt(env, 'STATE_TTL_DAYS', 7),
     rules: parseRules(jsonValue(env, 'FRAUD_RULES'), 'FRAUD_RULES'),
+    decode: decodeOptions(env),
   };
 }

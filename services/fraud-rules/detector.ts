@@ -13,7 +13,7 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import { type BatchResponse, batchResponse, groupByUser, mapWithConcurrency } from '../shared/batch.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
 import { isPurchase } from '../shared/event.js';
-import { decodeBatch, type ValidRecord } from '../shared/kinesis.js';
+import { type DecodeOptions, decodeBatch, type ValidRecord } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
 import type { AlertLog } from './alerts.js';
 import { type EvaluateResult, evaluatePurchases, type FraudRules, type FraudState } from './rules.js';
@@ -27,6 +27,8 @@ export interface DetectorDeps {
   alerts: AlertLog;
   rules: FraudRules;
   logger: Logger;
+  /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
+  decode?: DecodeOptions;
 }
 
 export interface BatchSummary {
@@ -47,7 +49,7 @@ export async function detectFraud(
   event: KinesisStreamEvent,
   deps: DetectorDeps,
 ): Promise<{ response: BatchResponse; summary: BatchSummary }> {
-  const { valid, invalid } = decodeBatch(event.Records);
+  const { valid, invalid } = decodeBatch(event.Records, deps.decode);
   const purchases = valid.filter((record) => isPurchase(record.event));
   const groups = groupByUser(purchases);
   const summary: BatchSummary = {

@@ -24,7 +24,13 @@ const alerts = new AlertLog({
 });
 
 export const handler = async (event: KinesisStreamEvent): Promise<BatchResponse> => {
-  const { response, summary } = await detectFraud(event, { store, alerts, rules: config.rules, logger });
+  const { response, summary } = await detectFraud(event, {
+    store,
+    alerts,
+    rules: config.rules,
+    logger,
+    decode: config.decode,
+  });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;
 };
