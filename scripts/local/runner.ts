@@ -11,6 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { flagMessage, parseFlags, stringFlag } from '../cli.js';
 import { type Clients, type Endpoints, makeClients } from './aws.js';
 import { type EventSourceMappingSpec, FUNCTIONS, type FunctionName, loadFunction } from './config.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
@@ -19,6 +20,7 @@ import { localPaths } from './paths.js';
 import { sleep } from './processes.js';
 import { createResources, type LocalResources } from './resources.js';
 import type { Fault } from './sandbox.js';
+import { Schedule } from './schedule.js';
 
 export interface RunnerOptions {
   endpoints: Endpoints;
@@ -34,6 +36,10 @@ export interface RunnerOptions {
   faultProxy?: boolean;
   /** Per-function overrides of the event source mapping (tests: shorter windows). */
   esm?: Partial<Record<FunctionName, Partial<EventSourceMappingSpec>>>;
+  /** Per-function environment variables on top of function.json's. */
+  environment?: Partial<Record<FunctionName, Record<string, string>>>;
+  /** Period of every function.json `schedule` (default: its rate expression, as in AWS). */
+  scheduleEveryMs?: number;
   backoffMs?: (attempt: number) => number;
   log?: (message: string) => void;
 }
@@ -41,6 +47,8 @@ export interface RunnerOptions {
 export interface Runner {
   startedAt: number;
   mappings: Map<FunctionName, FunctionMapping>;
+  /** The scheduled invocations (function.json `schedule`), per function. */
+  schedules: Map<FunctionName, Schedule>;
   stats(): MappingStats[];
   injectFault(fn: FunctionName, fault: Fault, times?: number): void;
   /** Kill the function's execution environments (mid-batch if busy); returns how many were busy. */
@@ -60,6 +68,7 @@ export async function startRunner(o: RunnerOptions): Promise<Runner> {
   const functions = o.functions ?? FUNCTIONS;
   const mappings = new Map<FunctionName, FunctionMapping>();
   const proxies = new Map<FunctionName, FaultProxy>();
+  const schedules = new Map<FunctionName, Schedule>();
   const startedAt = Date.now();
   for (const fn of functions) {
     const handlerPath = o.handlers?.[fn] ?? join(paths.root, 'dist', fn, 'index.mjs');
@@ -82,6 +91,7 @@ export async function startRunner(o: RunnerOptions): Promise<Runner> {
         resubscribeMs: o.resubscribeMs ?? 270_000,
         shardPollMs: o.shardPollMs ?? 5_000,
         proxy,
+        environment: o.environment?.[fn],
         backoffMs: o.backoffMs,
         log: (m) => log(`${fn}: ${m}`),
       }),
@@ -89,10 +99,23 @@ export async function startRunner(o: RunnerOptions): Promise<Runner> {
   }
   // Functions start independently: one failing to start does not stop the others.
   await Promise.all([...mappings.values()].map((m) => m.start()));
+  for (const [fn, mapping] of mappings) {
+    const spec = loadFunction(fn).schedule;
+    if (!spec) continue;
+    const schedule = new Schedule({
+      spec,
+      everyMs: o.scheduleEveryMs,
+      invoke: (input) => mapping.invokeScheduled(input),
+      log: (m) => log(`${fn}: ${m}`),
+    });
+    schedules.set(fn, schedule);
+    schedule.start();
+  }
   let closed = false;
   const close = async (how: 'stop' | 'crash') => {
     if (closed) return;
     closed = true;
+    await Promise.all([...schedules.values()].map((s) => s.stop()));
     await Promise.all([...mappings.values()].map((m) => (how === 'crash' ? m.crash() : m.stop())));
     await Promise.all([...proxies.values()].map((p) => p.close()));
     clients.destroy();
@@ -100,6 +123,7 @@ export async function startRunner(o: RunnerOptions): Promise<Runner> {
   return {
     startedAt,
     mappings,
+    schedules,
     stats: () => [...mappings.values()].map((m) => m.stats()),
     injectFault: (fn, fault, times) => mappings.get(fn)?.injectFault(fault, times),
     kill: (fn) => mappings.get(fn)?.killSandboxes() ?? 0,
@@ -162,17 +186,36 @@ export function parseFaults(
   });
 }
 
+/** `runner.ts [--functions a,b] [--stats-every seconds]`. */
+export function parseRunnerArgs(argv: readonly string[]): {
+  functions?: FunctionName[];
+  statsEveryMs: number;
+} {
+  const flags = parseFlags(
+    argv,
+    { functions: { type: 'string' }, 'stats-every': { type: 'string' } },
+    {
+      fail: (problem) =>
+        new Error(`${flagMessage(problem)}; usage: runner.ts [--functions a,b] [--stats-every seconds]`),
+    },
+  );
+  const list = stringFlag(flags, 'functions')?.split(',');
+  const unknown = (list ?? []).filter((fn) => !(FUNCTIONS as readonly string[]).includes(fn));
+  if (unknown.length > 0)
+    throw new Error(`--functions: unknown ${unknown.join(', ')}; expected some of ${FUNCTIONS.join(', ')}`);
+  const seconds = Number(stringFlag(flags, 'stats-every') ?? 5);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new Error(
+      `--stats-every needs a positive number of seconds, got ${stringFlag(flags, 'stats-every')}`,
+    );
+  return { functions: list as FunctionName[] | undefined, statsEveryMs: seconds * 1000 };
+}
+
 async function main(): Promise<void> {
+  const { functions, statsEveryMs: every } = parseRunnerArgs(process.argv.slice(2));
   const { readState } = await import('./stack.js');
   const state = readState();
   if (!state) throw new Error('no local stack: run `make local-up` first');
-  const args = process.argv.slice(2);
-  const flag = (name: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const functions = flag('--functions')?.split(',') as FunctionName[] | undefined;
-  const every = Number(flag('--stats-every') ?? 5) * 1000;
   const clients = makeClients(state.endpoints);
   const resources = await createResources(clients);
   clients.destroy();

@@ -10,6 +10,7 @@
 import type { Dimension, MetricDatum, StandardUnit } from '@aws-sdk/client-cloudwatch';
 import { isPurchase, KNOWN_EVENT_TYPES } from '../shared/event.js';
 import type { InvalidRecord, ValidRecord } from '../shared/kinesis.js';
+import { microsToNumber, toMicros } from '../shared/money.js';
 
 export const MINUTE_MS = 60_000;
 /** CloudWatch rejects datums older than two weeks ... */
@@ -39,6 +40,13 @@ export const METRICS = {
   invalidRecords: 'InvalidRecords',
   pipelineLag: 'PipelineLagMs',
 } as const;
+
+/**
+ * Money metrics: one series per currency (`Currency` dimension), because amounts in different
+ * currencies must never add up. Their cells sum exact micro-units and turn the sum into the one
+ * double CloudWatch gets at the end, so no rounding accumulates over a minute's purchases.
+ */
+const MONEY_METRICS: ReadonlySet<string> = new Set([METRICS.revenue, METRICS.orderValue]);
 
 export type BatchItem = ValidRecord | InvalidRecord;
 
@@ -134,14 +142,18 @@ interface CellSpec {
   minute: number;
   dimensions: Dimension[];
   bytes: number;
+  /** A money metric (MONEY_METRICS): its values are integer micros, summed exactly. */
+  money: boolean;
 }
 
 interface Cell {
   spec: CellSpec;
   count: number;
+  /** Plain metrics sum numbers; money metrics sum integer micros exactly in `micros`. */
   sum: number;
   min: number;
   max: number;
+  micros?: bigint;
 }
 
 /** Rough serialised size of a datum; the JSON protocol spends about this much per datum. */
@@ -175,7 +187,15 @@ class CellCatalog {
     for (const d of dimensions) key += `|${d.Value}`;
     let found = this.specs.get(key);
     if (!found) {
-      found = { key, metric, unit, minute, dimensions, bytes: estimateBytes(metric, dimensions) };
+      found = {
+        key,
+        metric,
+        unit,
+        minute,
+        dimensions,
+        bytes: estimateBytes(metric, dimensions),
+        money: MONEY_METRICS.has(metric),
+      };
       this.specs.set(key, found);
     }
     return found;
@@ -186,12 +206,12 @@ class CellCatalog {
   }
 
   /**
-   * Events, Events by EventType and, for a purchase, Purchases then (when representable) Revenue
-   * and OrderValue: in that order, so callers can tell the amount cells by position.
+   * Events, Events by EventType and, for a purchase, Purchases then (when its amount is summable)
+   * Revenue and OrderValue in its currency: in that order, so callers find the cells by position.
    */
-  events(minute: number, eventType: string, purchase: boolean, amountCells: boolean): CellSpec[] {
+  events(minute: number, eventType: string, purchase: boolean, currency: string | undefined): CellSpec[] {
     const label = this.ctx.labelOf(eventType);
-    const id = `${minute}|${purchase ? (amountCells ? 2 : 1) : 0}|${label}`;
+    const id = `${minute}|${purchase ? (currency === undefined ? 1 : `2|${currency}`) : 0}|${label}`;
     let cells = this.eventCells.get(id);
     if (!cells) {
       cells = [
@@ -200,9 +220,10 @@ class CellCatalog {
       ];
       if (purchase) {
         cells.push(this.spec(METRICS.purchases, 'Count', minute, [this.env]));
-        if (amountCells) {
-          cells.push(this.spec(METRICS.revenue, 'None', minute, [this.env]));
-          cells.push(this.spec(METRICS.orderValue, 'None', minute, [this.env]));
+        if (currency !== undefined) {
+          const dims = [this.env, { Name: 'Currency', Value: currency }];
+          cells.push(this.spec(METRICS.revenue, 'None', minute, dims));
+          cells.push(this.spec(METRICS.orderValue, 'None', minute, dims));
         }
       }
       this.eventCells.set(id, cells);
@@ -238,15 +259,20 @@ class SegmentAggregate {
     const { event } = item;
     const { minute, displaced } = bucketMinute(event.timestamp, item.arrivalMs, nowMs);
     const purchase = isPurchase(event);
-    const amount = purchase ? event.data.amount : 0;
+    const summable = purchase && event.data.amount <= MAX_METRIC_AMOUNT;
     const cells = this.catalog.events(
       minute,
       event.eventType,
       purchase,
-      purchase && amount <= MAX_METRIC_AMOUNT,
+      summable ? event.data.currency : undefined,
     );
     out.push([cells[0] as CellSpec, 1, displaced]);
-    for (let i = 1; i < cells.length; i++) out.push([cells[i] as CellSpec, i < 3 ? 1 : amount, false]);
+    out.push([cells[1] as CellSpec, 1, false]);
+    if (purchase) out.push([cells[2] as CellSpec, 1, false]);
+    if (summable) {
+      const micros = toMicros(event.data.amount);
+      out.push([cells[3] as CellSpec, micros, false], [cells[4] as CellSpec, micros, false]);
+    }
     return out;
   }
 
@@ -274,11 +300,19 @@ class SegmentAggregate {
       const cell = this.cells.get(spec.key);
       if (cell) {
         cell.count += 1;
-        cell.sum += value;
+        if (cell.micros !== undefined) cell.micros += BigInt(value);
+        else cell.sum += value;
         if (value < cell.min) cell.min = value;
         if (value > cell.max) cell.max = value;
       } else {
-        this.cells.set(spec.key, { spec, count: 1, sum: value, min: value, max: value });
+        this.cells.set(spec.key, {
+          spec,
+          count: 1,
+          sum: value,
+          min: value,
+          max: value,
+          ...(spec.money ? { micros: BigInt(value) } : {}),
+        });
         this.bytes += spec.bytes;
       }
     }
@@ -301,7 +335,15 @@ class SegmentAggregate {
         MetricName: c.spec.metric,
         Dimensions: c.spec.dimensions,
         Timestamp: new Date(c.spec.minute),
-        StatisticValues: { SampleCount: c.count, Sum: c.sum, Minimum: c.min, Maximum: c.max },
+        StatisticValues:
+          c.micros === undefined
+            ? { SampleCount: c.count, Sum: c.sum, Minimum: c.min, Maximum: c.max }
+            : {
+                SampleCount: c.count,
+                Sum: microsToNumber(c.micros),
+                Minimum: microsToNumber(c.min),
+                Maximum: microsToNumber(c.max),
+              },
         Unit: c.spec.unit,
         StorageResolution: 60,
       })),

@@ -165,4 +165,11 @@ describe('make bench (tiny mode)', () => {
       );
     }
   });
+
+  it('writes the HTML page next to them, one chart per area, every chart drawn', () => {
+    const html = readFileSync(results.files.html, 'utf8');
+    const charts = [...html.matchAll(/data-chart="bench-([^"]+)" data-marks="(\d+)"/g)];
+    expect(charts.map((m) => m[1])).toEqual([...new Set(results.rows.map((r) => r.area))]);
+    for (const [, , marks] of charts) expect(Number(marks)).toBeGreaterThan(0);
+  });
 });
