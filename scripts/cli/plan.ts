@@ -483,7 +483,7 @@ export function formatPlan(p: Plan): string {
     `  hot-key limit: one user can send at most ${num(p.kinesis.hotKeyEventsPerSecond)} events/s (all of a user's events land on one shard)`,
     `  monthly: provisioned ${usd(p.kinesis.provisionedMonthlyUsd)} vs on-demand ${usd(p.kinesis.onDemandMonthlyUsd)}`,
     '',
-    'Lambda (per function)',
+    'Lambda (per function; handler times as measured against the local emulators, AWS latencies differ)',
     ...p.lambda.map(
       (f) =>
         `  ${f.function.padEnd(16)} concurrency ${f.concurrency} (${p.kinesis.provisionedShards} shards × ${f.parallelizationFactor}), batch of ${num(f.eventsPerBatch)} fills in ${f.batchFillSeconds.toFixed(2)} s, handler ${f.processingSeconds.toFixed(3)} s, iterator age ≈ ${f.iteratorAgeSeconds.toFixed(2)} s, busy at peak ${pct(f.peakBusyShare)}${f.peakBusyShare > 1 ? ' — falls behind at peak: add shards or raise parallelizationFactor' : ''}`,
