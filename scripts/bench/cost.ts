@@ -8,8 +8,8 @@
  *
  * Steady state, not a cold start: before the measured events, Pulse's state is warmed with up to
  * WARMUP_PER_USER earlier events per user (at most the mode's warmupFactor × the measured events), so session
- * and fraud items carry their full recent-eventId lists, and each shard's metrics watermark holds
- * its full RECENT_EVENT_IDS_LIMIT hashes. The seed is warmed with as many earlier events as are
+ * and fraud items carry their full recent-eventId lists, and metrics-emitter first emits
+ * RECENT_EVENT_IDS_LIMIT earlier events per shard, so its watermarks are at their steady size. The seed is warmed with as many earlier events as are
  * measured (its items grow without bound, so a longer warm-up would only make it dearer). In the
  * "every event a different user" shape there is nothing per user to warm.
  *
@@ -21,7 +21,6 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { detectFraud } from '../../services/fraud-rules/detector.js';
 import { emitBatchMetrics } from '../../services/metrics-emitter/processor.js';
-import { eventIdHash, NO_WATERMARK, watermarkKey } from '../../services/metrics-emitter/watermarks.js';
 import { updateSessions } from '../../services/session-updater/updater.js';
 import type { PulseEvent } from '../../services/shared/event.js';
 import { FUNCTIONS, type FunctionName, loadFunction } from '../local/config.js';
@@ -42,7 +41,7 @@ import {
   type SystemUsage,
   total,
 } from './cost-model.js';
-import { makeEvents, shardOf, toKinesisEvent } from './data.js';
+import { makeEvents, toKinesisEvent } from './data.js';
 import { BASELINE_TABLES } from './env.js';
 import { fraudDeps } from './fraud.js';
 import { metricsDeps } from './metrics.js';
@@ -254,14 +253,16 @@ async function measureShape(
     );
     await warm(earlier(seeds, count), seedRuns, ['session-updater', 'fraud-rules']);
   }
-  // Each shard's watermark at its steady size: the last RECENT_EVENT_IDS_LIMIT emitted eventIds.
-  const recent = Array.from({ length: metrics.recentEventIdsLimit }, (_, i) =>
-    eventIdHash(`warm-${stamp}-${i}`),
-  );
-  for (const shard of new Set(ours.map((e) => shardOf(e.userId, 2)))) {
-    const pk = watermarkKey(functionName, `shardId-${String(shard).padStart(12, '0')}`);
-    await metrics.watermarks.advance(pk, '1', NO_WATERMARK, recent);
-  }
+  // Each shard's watermark at its steady size: the function itself emits enough earlier events
+  // (RECENT_EVENT_IDS_LIMIT per shard) that its recent-eventId memory is full when measuring starts.
+  const fill = makeEvents({
+    count: metrics.recentEventIdsLimit * 2,
+    users: 1_000,
+    prefix: `wm${shape.key}${stamp}`,
+  });
+  const metricsBatch = loadFunction('metrics-emitter').eventSourceMapping.batchSize;
+  for (let from = 0; from < fill.length; from += metricsBatch)
+    await pulseRuns['metrics-emitter'](toKinesisEvent(fill.slice(from, from + metricsBatch)));
 
   const pulse = await system(ours, pulseRuns);
   const seed = await system(seeds, seedRuns);
