@@ -36,6 +36,8 @@ export const SHARD_IN_RECORDS = 1000;
 export const SHARD_EFO_OUT_BYTES = 2 * MB;
 /** Longest retention the price table covers (extended retention, up to 7 days). */
 const MAX_RETENTION_HOURS = 168;
+/** Purchases a measured shape needs before its own alerts-per-purchase figure is used. */
+const MIN_PURCHASES = 10;
 
 export interface PlanInput {
   /** Average and peak events per second. */
@@ -236,9 +238,18 @@ export function interpolateUsage(
   const span = hi.userBatchesPerEvent - lo.userBatchesPerEvent;
   const t = span <= 0 ? 0 : Math.min(1, Math.max(0, (x - lo.userBatchesPerEvent) / span));
   const functions = {} as Record<FunctionName, FunctionUsage>;
-  // Alerts per purchase, pooled over every shape: a short run may see no large purchase in one shape.
-  const purchases = shapes.reduce((s, r) => s + r.purchaseShare * r.events, 0);
-  const alerts = shapes.reduce((s, r) => s + r.pulse.functions['fraud-rules'].snsPublishes * r.events, 0);
+  // Alerts per purchase: interpolated like the rest when both shapes around x saw enough purchases
+  // to say; otherwise pooled over every shape (a short run may see no large purchase in one).
+  const purchasesOf = (r: ShapeResult) => r.purchaseShare * r.events;
+  const alertsOf = (r: ShapeResult) => r.pulse.functions['fraud-rules'].snsPublishes * r.events;
+  const pooled = (rs: ShapeResult[]) => {
+    const purchases = rs.reduce((sum, r) => sum + purchasesOf(r), 0);
+    return purchases > 0 ? rs.reduce((sum, r) => sum + alertsOf(r), 0) / purchases : 0;
+  };
+  const alertsPerPurchase =
+    purchasesOf(lo) >= MIN_PURCHASES && purchasesOf(hi) >= MIN_PURCHASES
+      ? pooled([lo]) + (pooled([hi]) - pooled([lo])) * t
+      : pooled(shapes);
   for (const fn of FUNCTIONS) {
     const a = lo.pulse.functions[fn];
     const b = hi.pulse.functions[fn];
@@ -249,7 +260,7 @@ export function interpolateUsage(
       const scale = measured > 0 ? purchaseShare / measured : 0;
       u.readUnits *= scale;
       u.writeUnits *= scale;
-      u.snsPublishes = purchases > 0 ? (alerts / purchases) * purchaseShare : 0;
+      u.snsPublishes = alertsPerPurchase * purchaseShare;
     }
     functions[fn] = rebatch(fn, u, eventsPerBatch[fn], true);
   }

@@ -109,6 +109,8 @@ describe('capacity planner arithmetic', () => {
     const mid = interpolateUsage(MODEL, 0.55, 0.02, batches, 300);
     expect(mid.functions['session-updater'].writeUnits).toBeCloseTo(0.55);
     expect(mid.functions['fraud-rules'].readUnits).toBeCloseTo(0.02); // 0.01 at 1 % → 0.02 at 2 %
+    // 10 purchases and 1 alert in each shape: 0.1 alerts per purchase, at 2 % purchases 0.002 per event.
+    expect(mid.functions['fraud-rules'].snsPublishes).toBeCloseTo(0.002);
     // 2 requests per bench invocation over 2 shards → 1 per shard-batch of 1,000 events.
     expect(mid.functions['metrics-emitter'].putMetricDataRequests).toBeCloseTo(0.001);
     expect(mid.recordBytes).toBe(300);
