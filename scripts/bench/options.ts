@@ -47,7 +47,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         producer: { records: 2_000, baselineRecords: 500, inProcessRecords: 20_000 },
         coldStart: { runs: 5 },
         e2e: { events: 200, timeoutMs: 120_000 },
-        cost: { events: 3_000, warmupFactor: 10 },
+        cost: { events: 1_000, warmupFactor: 10 },
       };
     case 'quick':
       return {
