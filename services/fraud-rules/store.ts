@@ -5,6 +5,7 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetItems } from '../shared/dynamo.js';
 import { ConcurrentUpdateError, isConditionalCheckFailed } from '../shared/errors.js';
+import { idempotencyFromItem } from '../shared/idempotency.js';
 import type { Sleep } from '../shared/retry.js';
 import { type FraudState, newFraudState } from './rules.js';
 
@@ -68,11 +69,11 @@ export class FraudStateStore {
 }
 
 function fromItem(item: Record<string, unknown>): FraudState {
-  const { updatedAt: _updatedAt, expiresAt: _expiresAt, ...rest } = item;
+  const { updatedAt: _updatedAt, expiresAt: _expiresAt, recentEventIds: _ids, ...rest } = item;
   const state = rest as unknown as FraudState;
   return {
     ...state,
-    recentEventIds: state.recentEventIds ?? [],
+    ...idempotencyFromItem(item),
     recentPurchases: state.recentPurchases ?? [],
     lastAlertAt: state.lastAlertAt ?? {},
   };

@@ -1,3 +1,4 @@
+import { eventIdHash } from '../../../services/shared/idempotency.js';
 import { anEvent, aPurchase, aRawRecord, aRecord, MINUTE, T0 } from '../../helpers/records.js';
 import { awsError, type Call } from './fakes.js';
 import { ALERTS_TABLE, harness, NOW, onlyRules, STATE_TABLE, TOPIC_ARN } from './support.js';
@@ -81,8 +82,8 @@ describe('detectFraud: alert lifecycle', () => {
     expect(h.stateItem('u1')).toMatchObject({
       userId: 'u1',
       version: 1,
-      lastSequenceNumber: record.kinesis.sequenceNumber,
-      recentEventIds: [p.eventId],
+      watermarks: [['shardId-000000000000', record.kinesis.sequenceNumber]],
+      recentEventHashes: new Uint8Array(eventIdHash(p.eventId)),
       lastAlertAt: { largePurchase: T0 },
       expiresAt: Math.floor(NOW / 1000) + 7 * 86_400,
     });
@@ -128,7 +129,7 @@ describe('detectFraud: idempotency', () => {
     // ...also when the copy arrives in a later batch.
     await h.run([aRecord(p)]);
     expect(h.sns.published).toHaveLength(1);
-    expect(h.stateItem('u1')?.recentEventIds).toEqual([p.eventId]);
+    expect(h.stateItem('u1')?.recentEventHashes).toEqual(new Uint8Array(eventIdHash(p.eventId)));
   });
 });
 
@@ -146,7 +147,7 @@ describe('detectFraud: partial failure', () => {
     const first = await h.run(batch);
     expect(first.response).toEqual({ batchItemFailures: [{ itemIdentifier: b1.kinesis.sequenceNumber }] });
     expect(first.summary.failedUsers).toBe(1);
-    expect(h.stateItem('a')?.lastSequenceNumber).toBe(a2.kinesis.sequenceNumber);
+    expect(h.stateItem('a')?.watermarks).toEqual([['shardId-000000000000', a2.kinesis.sequenceNumber]]);
     expect(h.stateItem('c')?.version).toBe(1);
     expect(h.stateItem('b')).toBeUndefined();
     const bAlert = `largePurchase#${JSON.parse(Buffer.from(b2.kinesis.data, 'base64').toString()).eventId}`;
@@ -163,7 +164,7 @@ describe('detectFraud: partial failure', () => {
     );
     expect(h.stateItem('a')?.version).toBe(1);
     expect(h.stateItem('c')?.version).toBe(1);
-    expect(h.stateItem('b')?.lastSequenceNumber).toBe(b2.kinesis.sequenceNumber);
+    expect(h.stateItem('b')?.watermarks).toEqual([['shardId-000000000000', b2.kinesis.sequenceNumber]]);
   });
 
   it('reports every user by their first purchase when the state cannot be read', async () => {

@@ -2,6 +2,8 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import type { SessionRules } from '../../../services/session-updater/sessions.js';
 import { CURRENT_SK, SessionStore } from '../../../services/session-updater/store.js';
 import { updateSessions } from '../../../services/session-updater/updater.js';
+import { EVENT_HASH_BYTES } from '../../../services/shared/idempotency.js';
+import { itemBytes } from '../../../services/shared/item-size.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { ConditionalCheckFailed, FakeDynamo } from '../../helpers/fake-dynamo.js';
 import { FakeSqs } from '../../helpers/fake-sqs.js';
@@ -154,9 +156,9 @@ describe('updateSessions', () => {
       aProductView(`p${i}`, { userId: 'a', timestamp: T0 + i * 1000 }),
     );
     await run(recordsFor(events));
-    const item = current('a') as { recentProducts: string[]; recentEventIds: string[] };
+    const item = current('a') as { recentProducts: string[]; recentEventHashes: Uint8Array };
     expect(item.recentProducts).toHaveLength(20);
-    expect(item.recentEventIds).toHaveLength(100);
-    expect(Buffer.byteLength(JSON.stringify(item))).toBeLessThan(16_000);
+    expect(item.recentEventHashes).toHaveLength(100 * EVENT_HASH_BYTES);
+    expect(itemBytes(item)).toBeLessThan(2_000);
   });
 });
