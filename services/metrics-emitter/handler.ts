@@ -1,10 +1,12 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { createLogger } from '../shared/logger.js';
 import { loadConfig } from './config.js';
+import { shardLineage } from './lineage.js';
 import { emitBatchMetrics } from './processor.js';
 import { WatermarkStore } from './watermarks.js';
 
@@ -13,6 +15,7 @@ const logger = createLogger('metrics-emitter');
 const cloudwatch = new CloudWatchClient(clientConfig);
 const db = createDocumentClient();
 const watermarks = new WatermarkStore({ db, tableName: config.watermarksTable });
+const parentShards = shardLineage(new KinesisClient(clientConfig));
 
 export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
   const { response, summary } = await emitBatchMetrics(event, {
@@ -23,6 +26,8 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     functionName: context.functionName,
     maxEventTypes: config.maxEventTypes,
     recentEventIdsLimit: config.recentEventIdsLimit,
+    duplicateWindowSeconds: config.duplicateWindowSeconds,
+    parentShards,
     logger,
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       environment: 'dev',
       maxEventTypes: 20,
       recentEventIdsLimit: 5000,
+      duplicateWindowSeconds: 120,
     });
   });
 
@@ -28,6 +29,7 @@ describe('loadConfig', () => {
       environment: 'dev',
       maxEventTypes: 50,
       recentEventIdsLimit: 5000,
+      duplicateWindowSeconds: 120,
     });
   });
 

@@ -1,6 +1,9 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { type EmitterDeps, emitBatchMetrics } from '../../../services/metrics-emitter/processor.js';
-import { eventIdHash, WatermarkStore } from '../../../services/metrics-emitter/watermarks.js';
+import { eventIdHash, type HashBlock, WatermarkStore } from '../../../services/metrics-emitter/watermarks.js';
+import { MAX_ID_BYTES } from '../../../services/shared/event.js';
+import { EVENT_HASH_BYTES } from '../../../services/shared/idempotency.js';
+import { ITEM_BYTE_BUDGET, itemBytes, widestId } from '../../../services/shared/item-size.js';
 import { createLogger } from '../../../services/shared/logger.js';
 import { ConditionalCheckFailed, FakeDynamo } from '../../helpers/fake-dynamo.js';
 import { aKinesisEvent, anEvent, aPurchase, aRawRecord, aRecord, MINUTE, T0 } from '../../helpers/records.js';
@@ -24,12 +27,13 @@ function setup() {
     functionName: FN,
     maxEventTypes: 50,
     recentEventIdsLimit: 5000,
+    duplicateWindowSeconds: 120,
     logger: createLogger('test', 'DEBUG', (line) => logs.push(JSON.parse(line))),
     now: () => NOW,
   };
   const run = (records: KinesisStreamRecord[]) => emitBatchMetrics(aKinesisEvent(records), deps);
   const watermark = (shardId = SHARD) => dynamo.get(TABLE, { pk: `${FN}#${shardId}` });
-  return { dynamo, cloudwatch, logs, run, watermark };
+  return { deps, dynamo, cloudwatch, logs, run, watermark };
 }
 
 function seqOf(record: KinesisStreamRecord | undefined): string {
@@ -64,9 +68,20 @@ describe('emitBatchMetrics', () => {
       pk: `${FN}#${SHARD}`,
       lastSequenceNumber: seqOf(records[4]),
       version: 1,
-      recentEventIds: [0, 1, 3, 4].map((i) =>
-        eventIdHash(JSON.parse(Buffer.from(records[i]?.kinesis.data ?? '', 'base64').toString()).eventId),
-      ),
+      recentEventHashes: [
+        {
+          at: Math.floor((T0 + 1_000) / 1000),
+          h: new Uint8Array(
+            Buffer.concat(
+              [0, 1, 3, 4].map((i) =>
+                eventIdHash(
+                  JSON.parse(Buffer.from(records[i]?.kinesis.data ?? '', 'base64').toString()).eventId,
+                ),
+              ),
+            ),
+          ),
+        },
+      ],
       updatedAt: NOW,
     });
     expect(summary).toEqual({
@@ -131,7 +146,8 @@ describe('emitBatchMetrics', () => {
   it('remembers only the configured number of recent eventIds per shard', async () => {
     const { run, watermark } = setup();
     await run(Array.from({ length: 5_010 }, (_, i) => aRecord(anEvent({ timestamp: T0 + i }))));
-    expect(watermark()?.recentEventIds).toHaveLength(5_000);
+    const blocks = watermark()?.recentEventHashes as HashBlock[];
+    expect(blocks.reduce((n, b) => n + b.h.length, 0)).toBe(5_000 * EVENT_HASH_BYTES);
   });
 
   it('reports the first record as failed when PutMetricData fails, and emits once on retry', async () => {
@@ -248,5 +264,75 @@ describe('emitBatchMetrics', () => {
     expect(summary.displaced).toBe(1);
     expect(cloudwatch.matching('Events', ENV).map((d) => d.Timestamp?.getTime())).toEqual([T0]);
     expect(logs.some((l) => l.level === 'WARN' && l.message.includes('counted at arrival time'))).toBe(true);
+  });
+});
+
+describe('emitBatchMetrics across a reshard', () => {
+  const PARENT = 'shardId-000000000000';
+  const CHILD = 'shardId-000000000002';
+
+  it('starts a child shard from its parents’ recent eventIds: a producer retry across the reshard counts once', async () => {
+    const { cloudwatch, deps, run, watermark } = setup();
+    const asked: string[] = [];
+    deps.parentShards = async (_arn, shardId) => {
+      asked.push(shardId);
+      return shardId === CHILD ? [PARENT, 'shardId-000000000001'] : [];
+    };
+    const purchase = aPurchase({ amount: 25, timestamp: T0 + 1_000 });
+    await run([aRecord(purchase, { shardId: PARENT }), aRecord(anEvent(), { shardId: PARENT })]);
+    const { summary } = await run([
+      aRecord({ ...purchase }, { shardId: CHILD }),
+      aRecord(anEvent(), { shardId: CHILD }),
+    ]);
+    expect(summary).toMatchObject({ emitted: 1, duplicates: 1 });
+    expect(cloudwatch.total('Purchases', ENV)).toBe(1);
+    expect(cloudwatch.total('Events', ENV)).toBe(3);
+    // The child's watermark carries the inherited hashes on, and lineage is asked once per new shard.
+    expect(watermark(CHILD)?.recentEventHashes as HashBlock[]).toHaveLength(2);
+    await run([aRecord(anEvent(), { shardId: CHILD })]);
+    expect(asked).toEqual([PARENT, CHILD]);
+  });
+
+  it('reports the child’s first record when its lineage cannot be read, and emits nothing', async () => {
+    const { cloudwatch, deps, run } = setup();
+    deps.parentShards = async () => {
+      throw new Error('ListShards throttled');
+    };
+    const record = aRecord(anEvent(), { shardId: CHILD });
+    expect((await run([record])).response).toEqual({
+      batchItemFailures: [{ itemIdentifier: seqOf(record) }],
+    });
+    expect(cloudwatch.requests).toHaveLength(0);
+  });
+});
+
+describe('watermark item size', () => {
+  it('keeps hashes for the duplicate window only: 100 records/s over 10 minutes stays a few KB', async () => {
+    const { deps, run, watermark } = setup();
+    deps.duplicateWindowSeconds = 5;
+    for (let second = 0; second < 600; second += 5) {
+      const arrivalMs = T0 + second * 1000;
+      await run(
+        Array.from({ length: 500 }, () => aRecord(anEvent({ timestamp: T0 }), { arrivalMs, shardId: SHARD })),
+      );
+    }
+    const item = watermark() as Record<string, unknown>;
+    // Two blocks of 500 (the newest and the one 5 s before it), 8 bytes a hash.
+    expect((item.recentEventHashes as HashBlock[]).map((b) => b.h.length)).toEqual([4000, 4000]);
+    expect(itemBytes(item)).toBeLessThan(8_300);
+  });
+
+  it('stays under the item budget at the largest allowed RECENT_EVENT_IDS_LIMIT', async () => {
+    const { deps, run, watermark } = setup();
+    deps.recentEventIdsLimit = 20_000;
+    deps.duplicateWindowSeconds = 3_600;
+    await run(
+      Array.from({ length: 20_500 }, (_, i) =>
+        aRecord(anEvent({ eventId: widestId(MAX_ID_BYTES - 8) + String(i).padStart(8, '0') })),
+      ),
+    );
+    const item = watermark() as Record<string, unknown>;
+    expect(itemBytes(item)).toBeGreaterThan(160_000);
+    expect(itemBytes(item)).toBeLessThan(ITEM_BYTE_BUDGET);
   });
 });
