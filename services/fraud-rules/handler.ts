@@ -1,7 +1,8 @@
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { KinesisStreamEvent } from 'aws-lambda';
+import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
+import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { createLogger } from '../shared/logger.js';
 import { AlertLog } from './alerts.js';
@@ -23,8 +24,14 @@ const alerts = new AlertLog({
   cooldownMinutes: config.rules.cooldownMinutes,
 });
 
-export const handler = async (event: KinesisStreamEvent): Promise<BatchResponse> => {
-  const { response, summary } = await detectFraud(event, { store, alerts, rules: config.rules, logger });
+export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
+  const { response, summary } = await detectFraud(event, {
+    store,
+    alerts,
+    rules: config.rules,
+    logger,
+    deadline: lambdaDeadline(context),
+  });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;
 };

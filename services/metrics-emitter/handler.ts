@@ -3,6 +3,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
+import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { createLogger } from '../shared/logger.js';
 import { loadConfig } from './config.js';
@@ -29,6 +30,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     duplicateWindowSeconds: config.duplicateWindowSeconds,
     parentShards,
     logger,
+    deadline: lambdaDeadline(context),
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;

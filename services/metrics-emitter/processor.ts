@@ -12,6 +12,7 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { type BatchResponse, mapWithConcurrency } from '../shared/batch.js';
+import { type Deadline, timeIsShort } from '../shared/deadline.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
 import { hashKeys } from '../shared/idempotency.js';
 import { decodeBatch } from '../shared/kinesis.js';
@@ -45,6 +46,8 @@ export interface EmitterDeps {
   duplicateWindowSeconds: number;
   /** A new shard's parents, whose recent hashes its first watermark starts from (see lineage.ts). */
   parentShards?: ParentShards;
+  /** When set, no shard or segment starts with less than its margin left (see shared/deadline.ts). */
+  deadline?: Deadline;
   logger: Logger;
   now?: () => number;
 }
@@ -66,6 +69,8 @@ export interface EmitSummary {
   /** Events whose EventType folded into `other` (cap per batch, or unusable value). */
   foldedEventTypes: number;
   failedShards: number;
+  /** Segments left for Lambda's retry because the invocation was running out of time. */
+  deferredSegments: number;
 }
 
 export async function emitBatchMetrics(
@@ -93,6 +98,7 @@ export async function emitBatchMetrics(
     unrepresentable: 0,
     foldedEventTypes: folded,
     failedShards: 0,
+    deferredSegments: 0,
   };
 
   const shards = new Map<string, BatchItem[]>();
@@ -128,6 +134,11 @@ async function emitShard(
   summary: EmitSummary,
 ): Promise<string | undefined> {
   const pk = watermarkKey(deps.functionName, shardId);
+  if (timeIsShort(deps.deadline)) {
+    summary.deferredSegments += 1;
+    deps.logger.warn('running out of time: shard left for the retry', { shardId });
+    return items[0]?.sequenceNumber;
+  }
   let watermark: Watermark | undefined;
   try {
     watermark = await deps.watermarks.read(pk);
@@ -182,6 +193,15 @@ async function emitShard(
       ),
     };
     offset += segment.records;
+    if (timeIsShort(deps.deadline)) {
+      // Nothing of this segment went out; earlier ones are emitted and under the watermark.
+      summary.deferredSegments += 1;
+      deps.logger.warn('running out of time: segment left for the retry', {
+        shardId,
+        firstSequenceNumber: segment.firstSequenceNumber,
+      });
+      return segment.firstSequenceNumber;
+    }
     try {
       summary.requests += await putMetricData(deps.cloudwatch, deps.namespace, segment.datums);
     } catch (err) {

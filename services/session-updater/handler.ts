@@ -2,6 +2,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
+import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { createLogger } from '../shared/logger.js';
 import { loadConfig } from './config.js';
@@ -26,6 +27,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     functionName: context.functionName,
     rules: config.rules,
     logger,
+    deadline: lambdaDeadline(context),
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;

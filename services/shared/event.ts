@@ -34,6 +34,11 @@ export type Validation = { ok: true; event: PulseEvent } | { ok: false; reason: 
 
 const MAX_ID_LENGTH = 256;
 /**
+ * Ids are bounded in UTF-8 bytes, the unit DynamoDB sizes items in, so the worst-case item can be
+ * computed from the configured limits whatever script an id is written in.
+ */
+export const MAX_ID_BYTES = 128;
+/**
  * Amounts DynamoDB and CloudWatch can store exactly and sum without leaving the safe-integer range
  * (the document client refuses larger numbers); anything outside is a producer bug, not a sale.
  */

@@ -1,5 +1,8 @@
+import { detectFraud } from '../../../services/fraud-rules/detector.js';
+import { marginFor } from '../../../services/shared/deadline.js';
 import { eventIdHash } from '../../../services/shared/idempotency.js';
-import { anEvent, aPurchase, aRawRecord, aRecord, MINUTE, T0 } from '../../helpers/records.js';
+import { silentLogger } from '../../../services/shared/logger.js';
+import { aKinesisEvent, anEvent, aPurchase, aRawRecord, aRecord, MINUTE, T0 } from '../../helpers/records.js';
 import { awsError, type Call } from './fakes.js';
 import { ALERTS_TABLE, harness, NOW, onlyRules, STATE_TABLE, TOPIC_ARN } from './support.js';
 
@@ -262,5 +265,41 @@ describe('detectFraud: crash between steps', () => {
     const { response } = await h.run([r]);
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: r.kinesis.sequenceNumber }] });
     expect(h.sns.published).toHaveLength(1);
+  });
+});
+
+describe('detectFraud: remaining time', () => {
+  it('with a slow store, stops starting users near the deadline and reports the first unstarted one; the retry completes once', async () => {
+    const h = harness(rules);
+    // A fake clock a slow DynamoDB moves on: each rule-state write takes 5 s of a 60 s invocation.
+    const deadline = {
+      remainingMs: () => 60_000 - 5_000 * h.log.calls.filter(isStatePut).length,
+      marginMs: marginFor(60_000),
+    };
+    const users = Array.from({ length: 30 }, (_, i) => `u${String(i).padStart(2, '0')}`);
+    const records = users.map((u, i) => aRecord(big(u, { timestamp: T0 + i })));
+    const run = (batch: typeof records) =>
+      detectFraud(aKinesisEvent(batch), {
+        store: h.store,
+        alerts: h.alerts,
+        rules,
+        logger: silentLogger,
+        deadline,
+      });
+
+    const first = await run(records);
+    const reported = first.response.batchItemFailures[0]?.itemIdentifier;
+    const at = records.findIndex((r) => r.kinesis.sequenceNumber === reported);
+    expect(at).toBeGreaterThan(0);
+    expect(users.map((u) => h.stateItem(u) !== undefined)).toEqual(users.map((_, i) => i < at));
+
+    h.log.calls.length = 0; // a new invocation, a new clock
+    const retry = await run(records.slice(at));
+    expect(retry.response).toEqual({ batchItemFailures: [] });
+    expect(h.publishedIds().sort()).toEqual(
+      records
+        .map((r) => `largePurchase#${JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()).eventId}`)
+        .sort(),
+    );
   });
 });

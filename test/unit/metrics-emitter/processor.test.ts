@@ -1,6 +1,7 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { type EmitterDeps, emitBatchMetrics } from '../../../services/metrics-emitter/processor.js';
 import { eventIdHash, type HashBlock, WatermarkStore } from '../../../services/metrics-emitter/watermarks.js';
+import { marginFor } from '../../../services/shared/deadline.js';
 import { MAX_ID_BYTES } from '../../../services/shared/event.js';
 import { EVENT_HASH_BYTES } from '../../../services/shared/idempotency.js';
 import { ITEM_BYTE_BUDGET, itemBytes, widestId } from '../../../services/shared/item-size.js';
@@ -96,6 +97,7 @@ describe('emitBatchMetrics', () => {
       unrepresentable: 0,
       foldedEventTypes: 0,
       failedShards: 0,
+      deferredSegments: 0,
     });
   });
 
@@ -334,5 +336,43 @@ describe('watermark item size', () => {
     const item = watermark() as Record<string, unknown>;
     expect(itemBytes(item)).toBeGreaterThan(160_000);
     expect(itemBytes(item)).toBeLessThan(ITEM_BYTE_BUDGET);
+  });
+});
+
+describe('emitBatchMetrics: remaining time', () => {
+  it('with a slow CloudWatch, leaves the next segment for the retry near the deadline; totals stay exact', async () => {
+    const { cloudwatch, deps, run, watermark } = setup();
+    // A fake clock a slow CloudWatch moves on: each PutMetricData takes 55 s of a 60 s invocation.
+    let elapsed = 0;
+    const send = cloudwatch.send.bind(cloudwatch);
+    deps.cloudwatch = {
+      send: async (command: Parameters<typeof send>[0]) => {
+        elapsed += 55_000;
+        return send(command);
+      },
+    } as EmitterDeps['cloudwatch'];
+    deps.deadline = { remainingMs: () => 60_000 - elapsed, marginMs: marginFor(60_000) };
+    // One event per minute: two PutMetricData segments (the first ends at record 498).
+    const records = Array.from({ length: 600 }, (_, i) => aRecord(anEvent({ timestamp: T0 - i * MINUTE })));
+
+    const first = await run(records);
+    expect(first.response).toEqual({ batchItemFailures: [{ itemIdentifier: seqOf(records[499]) }] });
+    expect(first.summary).toMatchObject({ deferredSegments: 1, emitted: 499 });
+    expect(watermark()).toMatchObject({ lastSequenceNumber: seqOf(records[498]) });
+
+    elapsed = 0;
+    const retry = await run(records.slice(499));
+    expect(retry.response).toEqual({ batchItemFailures: [] });
+    expect(cloudwatch.total('Events', ENV)).toBe(600);
+  });
+
+  it('starts no shard when the invocation begins with too little time', async () => {
+    const { cloudwatch, deps, run } = setup();
+    deps.deadline = { remainingMs: () => 1_000, marginMs: 5_000 };
+    const records = [aRecord(anEvent())];
+    expect((await run(records)).response).toEqual({
+      batchItemFailures: [{ itemIdentifier: seqOf(records[0]) }],
+    });
+    expect(cloudwatch.requests).toHaveLength(0);
   });
 });
