@@ -46,6 +46,8 @@ export interface EmitterDeps {
   duplicateWindowSeconds: number;
   /** A new shard's parents, whose recent hashes its first watermark starts from (see lineage.ts). */
   parentShards?: ParentShards;
+  /** PutMetricData request limits per segment; tests make them small to get many segments. */
+  segmentLimits?: { maxDatums: number; maxBytes: number };
   /** When set, no shard or segment starts with less than its margin left (see shared/deadline.ts). */
   deadline?: Deadline;
   logger: Logger;
@@ -183,7 +185,7 @@ async function emitShard(
   let known: Watermark | undefined = watermark;
   let displaced = 0;
   let offset = 0;
-  for (const segment of aggregateSegments(fresh, ctx)) {
+  for (const segment of aggregateSegments(fresh, ctx, deps.segmentLimits)) {
     const block: HashBlock = {
       at: Math.floor(
         Math.max(...fresh.slice(offset, offset + segment.records).map((i) => i.arrivalMs)) / 1000,
