@@ -37,8 +37,16 @@ export function watermarkKey(functionName: string, shardId: string): string {
 }
 
 /**
+ * Blocks kept at most: small batches write a block each, and each block costs ~15 bytes besides
+ * its hashes, so the oldest blocks are merged (keeping the newer stamp: a merged block stays a
+ * little longer, never shorter) to bound that overhead at about 1 KB.
+ */
+export const MAX_HASH_BLOCKS = 64;
+
+/**
  * `blocks` without what falls outside the window (older than `windowSeconds` before the newest
- * block) or beyond the newest `limit` hashes (the oldest block is cut on a hash boundary).
+ * block) or beyond the newest `limit` hashes (the oldest block is cut on a hash boundary), with
+ * at most MAX_HASH_BLOCKS blocks.
  */
 export function trimBlocks(blocks: readonly HashBlock[], limit: number, windowSeconds: number): HashBlock[] {
   const newest = Math.max(0, ...blocks.map((b) => b.at));
@@ -52,7 +60,12 @@ export function trimBlocks(blocks: readonly HashBlock[], limit: number, windowSe
     room -= h.length;
     kept.push({ at: block.at, h });
   }
-  return kept.reverse();
+  kept.reverse();
+  while (kept.length > MAX_HASH_BLOCKS) {
+    const [first, second] = kept.splice(0, 2) as [HashBlock, HashBlock];
+    kept.unshift({ at: second.at, h: new Uint8Array(Buffer.concat([first.h, second.h])) });
+  }
+  return kept;
 }
 
 function blocksOf(value: unknown): HashBlock[] {

@@ -1,6 +1,11 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { type EmitterDeps, emitBatchMetrics } from '../../../services/metrics-emitter/processor.js';
-import { eventIdHash, type HashBlock, WatermarkStore } from '../../../services/metrics-emitter/watermarks.js';
+import {
+  eventIdHash,
+  type HashBlock,
+  MAX_HASH_BLOCKS,
+  WatermarkStore,
+} from '../../../services/metrics-emitter/watermarks.js';
 import { marginFor } from '../../../services/shared/deadline.js';
 import { MAX_ID_BYTES } from '../../../services/shared/event.js';
 import { EVENT_HASH_BYTES } from '../../../services/shared/idempotency.js';
@@ -374,5 +379,21 @@ describe('emitBatchMetrics: remaining time', () => {
       batchItemFailures: [{ itemIdentifier: seqOf(records[0]) }],
     });
     expect(cloudwatch.requests).toHaveLength(0);
+  });
+});
+
+describe('watermark hash blocks', () => {
+  it('merges the oldest blocks so that many small batches keep at most MAX_HASH_BLOCKS blocks', async () => {
+    const { run, watermark } = setup();
+    const ids: string[] = [];
+    for (let i = 0; i < MAX_HASH_BLOCKS + 20; i++) {
+      const event = anEvent({ timestamp: T0 });
+      ids.push(event.eventId);
+      await run([aRecord(event, { arrivalMs: T0 + i * 1000 })]);
+    }
+    const blocks = watermark()?.recentEventHashes as HashBlock[];
+    expect(blocks).toHaveLength(MAX_HASH_BLOCKS);
+    expect(Buffer.concat(blocks.map((b) => b.h))).toEqual(Buffer.concat(ids.map(eventIdHash)));
+    expect(blocks.map((b) => b.at)).toEqual([...blocks.map((b) => b.at)].sort((a, b) => a - b));
   });
 });
