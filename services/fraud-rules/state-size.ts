@@ -27,7 +27,8 @@ export function worstCaseState(rules: FraudRules): FraudState {
     recentPurchases: Array.from({ length: rules.maxRecentPurchases }, () => ({
       eventId: id,
       timestamp: 0,
-      amount: 0,
+      amountMicros: 0,
+      currency: 'XXX',
       country: 'XX',
     })),
     lastCountry: { country: 'XX', timestamp: 0, eventId: id },

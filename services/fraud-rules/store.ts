@@ -8,7 +8,7 @@ import { ConcurrentUpdateError, isConditionalCheckFailed } from '../shared/error
 import { idempotencyFromItem } from '../shared/idempotency.js';
 import { itemBytes } from '../shared/item-size.js';
 import type { Sleep } from '../shared/retry.js';
-import { type FraudState, newFraudState } from './rules.js';
+import { type FraudState, newFraudState, type RecentPurchase } from './rules.js';
 import { trimStateToBudget } from './state-size.js';
 
 export interface FraudStateStoreOptions {
@@ -89,7 +89,13 @@ function fromItem(item: Record<string, unknown>): FraudState {
   return {
     ...state,
     ...idempotencyFromItem(item),
-    recentPurchases: state.recentPurchases ?? [],
+    // Purchases kept before exact money carry a bare `amount` and no currency: they still count
+    // for purchase velocity, and in no currency's spend.
+    recentPurchases: (state.recentPurchases ?? []).map((p) => {
+      if (p.amountMicros !== undefined) return p;
+      const { amount: _legacy, ...rest } = p as RecentPurchase & { amount?: number };
+      return { ...rest, amountMicros: 0, currency: '' };
+    }),
     lastAlertAt: state.lastAlertAt ?? {},
   };
 }

@@ -1,5 +1,6 @@
 /** metrics-emitter settings, read once per cold start. */
-import { type Env, positiveInt, requireString } from '../shared/config.js';
+import { decodeOptions, type Env, positiveInt, requireString } from '../shared/config.js';
+import type { DecodeOptions } from '../shared/kinesis.js';
 
 export interface MetricsEmitterConfig {
   watermarksTable: string;
@@ -11,6 +12,7 @@ export interface MetricsEmitterConfig {
   recentEventIdsLimit: number;
   /** How long after its first copy a producer retry is still recognised. */
   duplicateWindowSeconds: number;
+  decode: DecodeOptions;
 }
 
 export function loadConfig(env: Env): MetricsEmitterConfig {
@@ -24,5 +26,6 @@ export function loadConfig(env: Env): MetricsEmitterConfig {
     // The producer's retries span seconds (back-off up to 5 s, SDK timeouts of 10 s): two minutes
     // covers them, and keeps the watermark item to the last two minutes of a shard's traffic.
     duplicateWindowSeconds: positiveInt(env, 'DUPLICATE_WINDOW_SECONDS', 120, 3_600),
+    decode: decodeOptions(env),
   };
 }

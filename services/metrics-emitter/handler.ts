@@ -30,6 +30,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     duplicateWindowSeconds: config.duplicateWindowSeconds,
     parentShards,
     logger,
+    decode: config.decode,
     deadline: lambdaDeadline(context),
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });

@@ -15,7 +15,7 @@ import { type BatchResponse, mapWithConcurrency } from '../shared/batch.js';
 import { type Deadline, timeIsShort } from '../shared/deadline.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
 import { hashKeys } from '../shared/idempotency.js';
-import { decodeBatch } from '../shared/kinesis.js';
+import { type DecodeOptions, decodeBatch } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
 import { compareSequence, isAfter } from '../shared/sequence.js';
 import { putMetricData } from './emitter.js';
@@ -52,6 +52,8 @@ export interface EmitterDeps {
   deadline?: Deadline;
   logger: Logger;
   now?: () => number;
+  /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
+  decode?: DecodeOptions;
 }
 
 export interface EmitSummary {
@@ -80,7 +82,7 @@ export async function emitBatchMetrics(
   deps: EmitterDeps,
 ): Promise<{ response: BatchResponse; summary: EmitSummary }> {
   const nowMs = (deps.now ?? Date.now)();
-  const { valid, invalid } = decodeBatch(event.Records);
+  const { valid, invalid } = decodeBatch(event.Records, deps.decode);
   const { labelOf, folded } = eventTypeLabels(valid, deps.maxEventTypes);
   const ctx: WindowContext = {
     environment: deps.environment,

@@ -1,5 +1,5 @@
 /** session-updater settings, read once per cold start. */
-import { type Env, positiveInt, requireString } from '../shared/config.js';
+import { decodeOptions, type Env, positiveInt, requireString } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
 import { MAX_ID_BYTES } from '../shared/event.js';
 import { EVENT_HASH_BYTES, MAX_SHARD_WATERMARKS } from '../shared/idempotency.js';
@@ -11,6 +11,7 @@ import {
   widestId,
   widestNumbers,
 } from '../shared/item-size.js';
+import type { DecodeOptions } from '../shared/kinesis.js';
 import { emptyAggregates, newUserState, type SessionRules, type UserState } from './sessions.js';
 import { currentItem } from './store.js';
 
@@ -19,6 +20,7 @@ export interface SessionUpdaterConfig {
   invalidRecordsQueueUrl: string;
   closedSessionTtlDays: number;
   rules: SessionRules;
+  decode: DecodeOptions;
 }
 
 export function loadConfig(env: Env): SessionUpdaterConfig {
@@ -31,6 +33,7 @@ export function loadConfig(env: Env): SessionUpdaterConfig {
       recentProductsLimit: positiveInt(env, 'RECENT_PRODUCTS_LIMIT', 20, 100),
       recentEventIdsLimit: positiveInt(env, 'RECENT_EVENT_IDS_LIMIT', 200, 1_000),
     },
+    decode: decodeOptions(env),
   };
   checkItemBudget(config.rules);
   return config;

@@ -19,6 +19,7 @@ import {
   type IdempotencyState,
 } from '../shared/idempotency.js';
 import type { ValidRecord } from '../shared/kinesis.js';
+import { addMicros, type MoneyTotals, toMicros } from '../shared/money.js';
 
 export interface Aggregates {
   eventCount: number;
@@ -26,8 +27,8 @@ export interface Aggregates {
   productViews: number;
   addToCarts: number;
   purchases: number;
-  /** Major currency units, rounded to cents after every addition so sums are reproducible. */
-  totalSpent: number;
+  /** Spend per currency in exact micro-units (decimal strings, see shared/money.ts); never mixed. */
+  spent: MoneyTotals;
 }
 
 export interface Session extends Aggregates {
@@ -67,7 +68,7 @@ export interface ApplyResult {
 }
 
 export function emptyAggregates(): Aggregates {
-  return { eventCount: 0, pageViews: 0, productViews: 0, addToCarts: 0, purchases: 0, totalSpent: 0 };
+  return { eventCount: 0, pageViews: 0, productViews: 0, addToCarts: 0, purchases: 0, spent: {} };
 }
 
 export function newUserState(userId: string): UserState {
@@ -80,8 +81,6 @@ export function newUserState(userId: string): UserState {
     totals: emptyAggregates(),
   };
 }
-
-const roundCents = (value: number): number => Math.round(value * 100) / 100;
 
 function count(aggregates: Aggregates, event: PulseEvent): void {
   aggregates.eventCount += 1;
@@ -97,7 +96,7 @@ function count(aggregates: Aggregates, event: PulseEvent): void {
       break;
     case 'purchase':
       aggregates.purchases += 1;
-      aggregates.totalSpent = roundCents(aggregates.totalSpent + (event.data.amount as number));
+      addMicros(aggregates.spent, event.data.currency as string, toMicros(event.data.amount as number));
       break;
     default:
       break;
@@ -124,9 +123,9 @@ function cloneState(state: UserState): UserState {
     ...state,
     watermarks: [...state.watermarks],
     recentProducts: [...state.recentProducts],
-    totals: { ...state.totals },
+    totals: { ...state.totals, spent: { ...state.totals.spent } },
   };
-  if (state.session) copy.session = { ...state.session };
+  if (state.session) copy.session = { ...state.session, spent: { ...state.session.spent } };
   return copy;
 }
 

@@ -101,5 +101,15 @@ export function currentItem(state: UserState, now: number): Record<string, unkno
 
 function fromItem(item: Record<string, unknown>): UserState {
   const { sk: _sk, updatedAt: _updatedAt, recentEventIds: _ids, ...rest } = item;
-  return { ...(rest as unknown as UserState), ...idempotencyFromItem(item) };
+  const state = { ...(rest as unknown as UserState), ...idempotencyFromItem(item) };
+  // Items written before per-currency totals carry a mixed-currency `totalSpent`: it cannot be
+  // split by currency, so it is dropped and spend counts from here on.
+  state.totals = withSpent(state.totals);
+  if (state.session) state.session = withSpent(state.session);
+  return state;
+}
+
+function withSpent<T extends { spent?: unknown; totalSpent?: unknown }>(aggregates: T): T {
+  const { totalSpent: _legacy, ...rest } = aggregates;
+  return { ...rest, spent: aggregates.spent ?? {} } as T;
 }

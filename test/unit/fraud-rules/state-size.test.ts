@@ -14,8 +14,8 @@ import { ConfigError } from '../../../services/shared/errors.js';
 import { MAX_ID_BYTES } from '../../../services/shared/event.js';
 import { EVENT_HASH_BYTES } from '../../../services/shared/idempotency.js';
 import { ITEM_BYTE_BUDGET, itemBytes, widestId } from '../../../services/shared/item-size.js';
+import { FakeDynamo } from '../../helpers/fake-dynamo.js';
 import { aPurchase, T0 } from '../../helpers/records.js';
-import { FakeDynamo } from './fakes.js';
 import { onlyRules, STATE_TABLE, validRecords } from './support.js';
 
 const ENV = {

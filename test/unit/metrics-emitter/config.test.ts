@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       maxEventTypes: 20,
       recentEventIdsLimit: 5000,
       duplicateWindowSeconds: 120,
+      decode: { maxEventAheadMs: 300_000 },
     });
   });
 
@@ -30,6 +31,7 @@ describe('loadConfig', () => {
       maxEventTypes: 50,
       recentEventIdsLimit: 5000,
       duplicateWindowSeconds: 120,
+      decode: { maxEventAheadMs: 300_000 },
     });
   });
 

@@ -107,8 +107,8 @@ test('metric sums equal the reference model over generated streams, reshards and
           if (e.eventType === 'purchase') {
             const amount = e.data.amount as number;
             addTo(expected, `Purchases|${m}|Environment=test`, 1);
-            addTo(expected, `Revenue|${m}|Environment=test`, amount);
-            addTo(expected, `OrderValue|${m}|Environment=test`, amount);
+            addTo(expected, `Revenue|${m}|Environment=test,Currency=${e.data.currency as string}`, amount);
+            addTo(expected, `OrderValue|${m}|Environment=test,Currency=${e.data.currency as string}`, amount);
           }
         }
         const invalidRecords = stream.shards.flatMap((s) =>

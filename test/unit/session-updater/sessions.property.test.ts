@@ -25,7 +25,8 @@ interface Counts {
   productViews: number;
   addToCarts: number;
   purchases: number;
-  totalSpent: number;
+  /** Micro-units per currency, as decimal strings (shared/money.ts). */
+  spent: Record<string, string>;
 }
 interface RefSession extends Counts {
   sessionId: string;
@@ -47,7 +48,7 @@ const zero = (): Counts => ({
   productViews: 0,
   addToCarts: 0,
   purchases: 0,
-  totalSpent: 0,
+  spent: {},
 });
 
 function add(c: Counts, e: PulseEvent): void {
@@ -57,7 +58,9 @@ function add(c: Counts, e: PulseEvent): void {
   if (e.eventType === 'add_to_cart') c.addToCarts += 1;
   if (e.eventType === 'purchase') {
     c.purchases += 1;
-    c.totalSpent += e.data.amount as number; // whole amounts: exact in any order
+    const currency = e.data.currency as string;
+    const micros = BigInt(e.data.amount as number) * 1_000_000n; // whole amounts in the generator
+    c.spent = { ...c.spent, [currency]: String(BigInt(c.spent[currency] ?? '0') + micros) };
   }
 }
 
@@ -105,7 +108,12 @@ const session = (item: Record<string, unknown>): RefSession => ({
 });
 const counts = (item: Record<string, unknown>): Counts => {
   const c = zero();
-  for (const k of Object.keys(c) as Array<keyof Counts>) c[k] = item[k] as number;
+  c.eventCount = item.eventCount as number;
+  c.pageViews = item.pageViews as number;
+  c.productViews = item.productViews as number;
+  c.addToCarts = item.addToCarts as number;
+  c.purchases = item.purchases as number;
+  c.spent = item.spent as Record<string, string>;
   return c;
 };
 const byStart = (a: RefSession, b: RefSession) =>
