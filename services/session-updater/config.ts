@@ -40,14 +40,26 @@ export function loadConfig(env: Env): SessionUpdaterConfig {
 }
 
 /**
- * The largest CURRENT item the settings allow: every id MAX_ID_BYTES long in 4-byte characters,
- * every list full, every number at its widest, the longest shard ids and sequence numbers.
+ * The largest CURRENT item the settings allow (for a user paying in one currency): every id
+ * MAX_ID_BYTES long in 4-byte characters, every list full, every number at its widest, the
+ * longest shard ids and sequence numbers.
  */
 export function worstCaseItemBytes(rules: SessionRules): number {
   const id = widestId(MAX_ID_BYTES);
-  const session = { ...emptyAggregates(), sessionId: id, firstActivity: 0, lastActivity: 0, lateEvents: 0 };
+  // Spend in one currency, a total of 40 digits of micro-units: money is never trimmed, and each
+  // further currency a user pays in adds its own entry (see README "Bounded items").
+  const spent = { XXX: '9'.repeat(40) };
+  const session = {
+    ...emptyAggregates(),
+    spent,
+    sessionId: id,
+    firstActivity: 0,
+    lastActivity: 0,
+    lateEvents: 0,
+  };
   const state: UserState = {
     ...newUserState(id),
+    totals: { ...emptyAggregates(), spent },
     watermarks: Array.from({ length: MAX_SHARD_WATERMARKS }, () => [MAX_SHARD_ID, MAX_SEQUENCE_NUMBER]),
     recentEventHashes: new Uint8Array(rules.recentEventIdsLimit * EVENT_HASH_BYTES),
     recentProducts: Array.from({ length: rules.recentProductsLimit }, () => id),
