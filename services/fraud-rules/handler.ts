@@ -1,9 +1,10 @@
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { KinesisStreamEvent } from 'aws-lambda';
+import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { createLogger } from '../shared/logger.js';
+import { traceClients } from '../shared/tracing.js';
 import { AlertLog } from './alerts.js';
 import { loadConfig } from './config.js';
 import { detectFraud } from './detector.js';
@@ -13,17 +14,21 @@ const config = loadConfig(process.env);
 const logger = createLogger('fraud-rules');
 const db = createDocumentClient();
 const store = new FraudStateStore({ db, tableName: config.stateTableName, ttlDays: config.stateTtlDays });
+const sns = new SNSClient(clientConfig);
 const alerts = new AlertLog({
   db,
-  sns: new SNSClient(clientConfig),
+  sns,
   tableName: config.alertsTableName,
   topicArn: config.alertTopicArn,
   environment: config.environment,
   ttlDays: config.alertTtlDays,
   cooldownMinutes: config.rules.cooldownMinutes,
 });
+const tracing = traceClients('fraud-rules', [db, sns], logger);
 
-export const handler = async (event: KinesisStreamEvent): Promise<BatchResponse> => {
+export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
+  logger.addContext(context);
+  await tracing;
   const { response, summary } = await detectFraud(event, { store, alerts, rules: config.rules, logger });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;

@@ -4,6 +4,7 @@ import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { createLogger } from '../shared/logger.js';
+import { traceClients } from '../shared/tracing.js';
 import { loadConfig } from './config.js';
 import { emitBatchMetrics } from './processor.js';
 import { WatermarkStore } from './watermarks.js';
@@ -13,8 +14,11 @@ const logger = createLogger('metrics-emitter');
 const cloudwatch = new CloudWatchClient(clientConfig);
 const db = createDocumentClient();
 const watermarks = new WatermarkStore({ db, tableName: config.watermarksTable });
+const tracing = traceClients('metrics-emitter', [db, cloudwatch], logger);
 
 export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
+  logger.addContext(context);
+  await tracing;
   const { response, summary } = await emitBatchMetrics(event, {
     cloudwatch,
     watermarks,
