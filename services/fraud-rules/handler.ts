@@ -8,6 +8,7 @@ import { traceClients } from '../shared/tracing.js';
 import { AlertLog } from './alerts.js';
 import { loadConfig } from './config.js';
 import { detectFraud } from './detector.js';
+import { isRepublishRequest, type RepublishSummary, republishPending } from './outbox.js';
 import { FraudStateStore } from './store.js';
 
 const config = loadConfig(process.env);
@@ -23,13 +24,33 @@ const alerts = new AlertLog({
   environment: config.environment,
   ttlDays: config.alertTtlDays,
   cooldownMinutes: config.rules.cooldownMinutes,
+  leaseMs: config.alertLeaseSeconds * 1000,
 });
 const tracing = traceClients('fraud-rules', [db, sns], logger);
 
-export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
+/** Leave this much of the invocation unused by the sweep: one more delivery must fit. */
+const SWEEP_RESERVE_MS = 15_000;
+
+export async function handler(event: KinesisStreamEvent, context: Context): Promise<BatchResponse>;
+export async function handler(event: unknown, context: Context): Promise<BatchResponse | RepublishSummary>;
+export async function handler(event: unknown, context: Context): Promise<BatchResponse | RepublishSummary> {
   logger.addContext(context);
   await tracing;
-  const { response, summary } = await detectFraud(event, { store, alerts, rules: config.rules, logger });
+  if (isRepublishRequest(event)) {
+    const summary = await republishPending(alerts, {
+      logger,
+      shouldStop: () => context.getRemainingTimeInMillis() < SWEEP_RESERVE_MS,
+    });
+    logger.info('pending alerts swept', { ...summary });
+    return summary;
+  }
+  const { response, summary } = await detectFraud(event as KinesisStreamEvent, {
+    store,
+    alerts,
+    rules: config.rules,
+    logger,
+    decode: config.decode,
+  });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;
-};
+}
