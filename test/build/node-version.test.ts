@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import semver from 'semver';
 
@@ -8,14 +8,24 @@ const pkg = JSON.parse(read('package.json')) as { engines: { node: string } };
 const lock = JSON.parse(read('package-lock.json')) as {
   packages: Record<string, { engines?: { node?: string } | string[] }>;
 };
-// Lambda's runtime, from the one place Terraform names it.
-const lambdaRuntime = /runtime\s*=\s*"nodejs(\d+)\.x"/.exec(
-  read('terraform/modules/consumer-function/main.tf'),
-)?.[1];
+/** Every `nodejsNN.x` runtime the Terraform code names (module defaults, environments). */
+function terraformRuntimes(dir = join(ROOT, 'terraform')): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...terraformRuntimes(path));
+    else if (entry.name.endsWith('.tf'))
+      for (const m of readFileSync(path, 'utf8').matchAll(/"nodejs(\d+)\.x"/g)) found.push(m[1] as string);
+  }
+  return found;
+}
+const runtimes = [...new Set(terraformRuntimes())];
+const lambdaRuntime = runtimes[0];
 
 describe('Node versions', () => {
   it('bundles for the Node version Lambda runs', () => {
-    expect(lambdaRuntime).toBe('22');
+    expect(runtimes).toEqual(['22']);
     expect(read('scripts/build.ts')).toContain(`target: 'node${lambdaRuntime}'`);
   });
 
