@@ -19,7 +19,7 @@ const USER_CONCURRENCY = 16;
 
 export interface UpdaterDeps {
   store: SessionStore;
-  sqs: SQSClient;
+  sqs: Pick<SQSClient, 'send'>;
   invalidRecordsQueueUrl: string;
   functionName: string;
   rules: SessionRules;
