@@ -6,6 +6,7 @@ import { clientConfig } from '../shared/clients.js';
 import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { createLogger } from '../shared/logger.js';
+import { traceClients } from '../shared/tracing.js';
 import { loadConfig } from './config.js';
 import { shardLineage } from './lineage.js';
 import { emitBatchMetrics } from './processor.js';
@@ -16,9 +17,13 @@ const logger = createLogger('metrics-emitter');
 const cloudwatch = new CloudWatchClient(clientConfig);
 const db = createDocumentClient();
 const watermarks = new WatermarkStore({ db, tableName: config.watermarksTable });
-const parentShards = shardLineage(new KinesisClient(clientConfig));
+const kinesis = new KinesisClient(clientConfig);
+const parentShards = shardLineage(kinesis);
+const tracing = traceClients('metrics-emitter', [db, cloudwatch, kinesis], logger);
 
 export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
+  logger.addContext(context);
+  await tracing;
   const { response, summary } = await emitBatchMetrics(event, {
     cloudwatch,
     watermarks,

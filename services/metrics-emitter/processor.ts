@@ -18,7 +18,7 @@ import { hashKeys } from '../shared/idempotency.js';
 import { type DecodeOptions, decodeBatch } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
 import { compareSequence, isAfter } from '../shared/sequence.js';
-import { putMetricData } from './emitter.js';
+import { MetricEmissionError, putMetricData } from './emitter.js';
 import type { ParentShards } from './lineage.js';
 import {
   eventIdHash,
@@ -209,11 +209,13 @@ async function emitShard(
     try {
       summary.requests += await putMetricData(deps.cloudwatch, deps.namespace, segment.datums);
     } catch (err) {
-      // Nothing of this segment went out (it is one request); earlier segments did and are covered
-      // by the watermark. Lambda re-delivers from this record.
+      // A segment is sized to one request, so nothing of it went out (sentDatums 0); earlier
+      // segments did and are covered by the watermark. Lambda re-delivers from this record. A
+      // non-zero sentDatums would be datums that the retry counts twice, so the log says how many.
       deps.logger.error('PutMetricData failed', {
         shardId,
         firstSequenceNumber: segment.firstSequenceNumber,
+        sentDatums: err instanceof MetricEmissionError ? err.sentDatums : 0,
         error: err,
       });
       return segment.firstSequenceNumber;

@@ -20,7 +20,7 @@ const USER_CONCURRENCY = 16;
 
 export interface UpdaterDeps {
   store: SessionStore;
-  sqs: SQSClient;
+  sqs: Pick<SQSClient, 'send'>;
   invalidRecordsQueueUrl: string;
   functionName: string;
   rules: SessionRules;
