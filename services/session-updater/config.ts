@@ -1,5 +1,7 @@
 /** session-updater settings, read once per cold start. */
+
 import { decodeOptions, type Env, positiveInt, requireString } from '../shared/config.js';
+import { ISO_4217_CODES } from '../shared/currencies.js';
 import { ConfigError } from '../shared/errors.js';
 import { MAX_ID_BYTES } from '../shared/event.js';
 import { EVENT_HASH_BYTES, MAX_SHARD_WATERMARKS } from '../shared/idempotency.js';
@@ -40,15 +42,15 @@ export function loadConfig(env: Env): SessionUpdaterConfig {
 }
 
 /**
- * The largest CURRENT item the settings allow (for a user paying in one currency): every id
+ * The largest CURRENT item the settings allow: a user who paid in every ISO 4217 currency, every id
  * MAX_ID_BYTES long in 4-byte characters, every list full, every number at its widest, the
  * longest shard ids and sequence numbers.
  */
 export function worstCaseItemBytes(rules: SessionRules): number {
   const id = widestId(MAX_ID_BYTES);
-  // Spend in one currency, a total of 40 digits of micro-units: money is never trimmed, and each
-  // further currency a user pays in adds its own entry (see README "Bounded items").
-  const spent = { XXX: '9'.repeat(40) };
+  // Money is never trimmed, so the worst case holds a 40-digit micro-unit total for every currency
+  // the schema accepts (a closed list, which is what keeps the maps bounded).
+  const spent = Object.fromEntries([...ISO_4217_CODES].map((code) => [code, '9'.repeat(40)]));
   const session = {
     ...emptyAggregates(),
     spent,
