@@ -105,7 +105,9 @@ describe('modules/pulse: everything is read from services/', () => {
   test('every eventSourceMapping setting of function.json reaches the mapping, unchanged', () => {
     const esm = call.event_source_mapping;
     const keys = new Set(FUNCTIONS.flatMap((fn) => Object.keys(fnConfig[fn].eventSourceMapping)));
-    expect(Object.keys(esm).sort()).toEqual([...keys].map(camelToSnake).sort());
+    // per_shard_state is derived (the function keeps per-shard watermarks), not a mapping setting
+    expect(Object.keys(esm).sort()).toEqual([...[...keys].map(camelToSnake), 'per_shard_state'].sort());
+    expect(esm.per_shard_state).toBe(ref('each.value.per_shard_state'));
     for (const k of keys) expect(esm[camelToSnake(k)]).toBe(ref(`each.value.event_source_mapping.${k}`));
     expect(locals().fn).toContain('event_source_mapping = c.eventSourceMapping');
   });
@@ -130,6 +132,7 @@ describe('modules/pulse: everything is read from services/', () => {
     expect(env.startsWith('${merge(')).toBe(true);
     expect(env).toContain('each.value.environment,');
     expect(env).toContain('{ ENVIRONMENT = var.environment }');
+    expect(env).toContain('{ MAX_EVENT_AHEAD_SECONDS = tostring(var.max_event_ahead_seconds) }');
     expect(env).toContain('{ for env, r in each.value.tables : env => module.tables.names[r.key] }');
     expect(env).toContain('{ for env, r in each.value.queues : env => local.queue_urls[r.key] }');
     expect(env).toContain('{ for env, r in each.value.topics : env => local.topic_arns[r.key] }');
@@ -141,9 +144,13 @@ describe('modules/pulse: everything is read from services/', () => {
 
   test('each role is granted exactly its own function.json resources', () => {
     const access = call.resource_access as string;
+    expect(access).toContain('{ for env, r in each.value.tables : env => {');
+    expect(access).toContain('[module.tables.arns[r.key]],');
+    // index ARNs only for the index-reading actions
     expect(access).toContain(
-      '{ for env, r in each.value.tables : env => { arns = [module.tables.arns[r.key]], actions = r.actions } }',
+      'length(setintersection(r.actions, local.index_actions)) > 0 ? values(module.tables.index_arns[r.key]) : []',
     );
+    expect(locals().index_actions).toEqual(['dynamodb:Query', 'dynamodb:Scan']);
     expect(access).toContain(
       '{ for env, r in each.value.queues : env => { arns = [local.queue_arns[r.key]], actions = r.actions } }',
     );
@@ -217,13 +224,45 @@ describe('modules/consumer-function: EFO, least privilege, bundle', () => {
     expect(one(m.resource.aws_cloudwatch_log_group.this, 'logs').kms_key_id).toBe(ref('var.kms_key_arn'));
   });
 
-  test('Lambda: nodejs22.x on arm64, index.handler, zip from make build with filebase64sha256', () => {
+  test('Lambda: runtime, architecture, handler and log format are variables defaulting to nodejs22.x, arm64, index.handler, Text', () => {
     const fn = one(m.resource.aws_lambda_function.this, 'lambda');
-    expect(fn.runtime).toBe('nodejs22.x');
-    expect(fn.architectures).toEqual(['arm64']);
-    expect(fn.handler).toBe('index.handler');
+    expect(fn.runtime).toBe(ref('var.runtime'));
+    expect(fn.architectures).toEqual([ref('var.architecture')]);
+    expect(fn.handler).toBe(ref('var.handler'));
+    expect(fn.logging_config[0].log_format).toBe(ref('var.log_format'));
+    const defaults = Object.fromEntries(
+      ['runtime', 'architecture', 'handler', 'log_format'].map((v) => [v, one(m.variable[v], v).default]),
+    );
+    expect(defaults).toEqual({
+      runtime: 'nodejs22.x',
+      architecture: 'arm64',
+      handler: 'index.handler',
+      log_format: 'Text',
+    });
+    expect(fn.reserved_concurrent_executions).toBe(ref('var.reserved_concurrent_executions'));
+    expect(one(m.variable.reserved_concurrent_executions, 'rce').default).toBeNull();
+  });
+
+  test('the bundle is hashed only when present (destroy from a fresh clone) and required to create or update', () => {
+    const fn = one(m.resource.aws_lambda_function.this, 'lambda');
     expect(fn.filename).toBe(ref('var.package_path'));
-    expect(fn.source_code_hash).toBe(ref('filebase64sha256(var.package_path)'));
+    expect(fn.source_code_hash).toBe(
+      ref('fileexists(var.package_path) ? filebase64sha256(var.package_path) : null'),
+    );
+    const pre = fn.lifecycle[0].precondition[0];
+    expect(pre.condition).toBe(ref('fileexists(var.package_path)'));
+    expect(pre.error_message).toContain('make build');
+    // nothing else in the modules reads the bundle unguarded
+    for (const f of walkFiles(join(tf, 'modules'), /\.tf$/)) {
+      const src = readFileSync(f, 'utf8').replace(
+        /fileexists\(var\.package_path\) \? filebase64sha256\(var\.package_path\)/g,
+        '',
+      );
+      expect({ f: relative(root, f), unguarded: /filebase64sha256|filesha256|filemd5/.test(src) }).toEqual({
+        f: relative(root, f),
+        unguarded: false,
+      });
+    }
     expect(fn.memory_size).toBe(ref('var.memory_size'));
     expect(fn.timeout).toBe(ref('var.timeout'));
     expect(fn.environment[0].variables).toBe(ref('var.environment_variables'));
@@ -294,9 +333,10 @@ describe('modules/tables and the code', () => {
     expect(t.dynamic.ttl[0].for_each).toBe(
       ref('each.value.ttl_attribute == null ? [] : [each.value.ttl_attribute]'),
     );
-    expect(t.dynamic.attribute[0].for_each).toBe(
-      ref('each.value.range_key == null ? [] : [each.value.range_key]'),
-    );
+    expect(t.dynamic.attribute[0].for_each).toBe(ref('local.attributes[each.key]'));
+    const attrs = Object.assign({}, ...m.locals).attributes as string;
+    expect(attrs).toContain('[t.hash_key, t.range_key]');
+    expect(attrs).toContain('flatten([for i in t.global_secondary_indexes : [i.hash_key, i.range_key]])');
   });
 
   // Names the code reads from its environment: requireString(env, 'X'), positiveInt(env, 'X', ..), env.X, env['X'].
@@ -375,6 +415,7 @@ describe('modules/alerts and modules/observability', () => {
     const alarm = one(m.resource.aws_cloudwatch_metric_alarm.this, 'alarm');
     expect(alarm.for_each).toBe(ref('merge(local.function_alarms, local.pipeline_alarms)'));
     expect(alarm.alarm_actions).toBe(ref('local.alarm_common.alarm_actions'));
+    expect(alarm.treat_missing_data).toBe(ref('each.value.missing'));
     const locals = Object.assign({}, ...(m.locals as Json[]));
     const perFunction = String(locals.function_alarms);
     // Every function gets each per-function alarm; the pipeline alarms read what the code emits.
@@ -398,7 +439,16 @@ describe('modules/alerts and modules/observability', () => {
     ]) {
       expect(body).toContain(metric);
     }
-    expect(body).toContain('rev / pur'); // average order value as metric math
+    // Money is per currency: Revenue and OrderValue are read through SEARCH over the Currency
+    // dimension, never as one Environment-only series that would add currencies together.
+    const search = Object.assign({}, ...(m.locals as Json[])).search as Record<string, string>;
+    for (const metric of ['Revenue', 'OrderValue']) {
+      const exprs = Object.values(search).filter((e) => e.includes(`MetricName="${metric}"`));
+      expect({ metric, searches: exprs.length > 0 }).toEqual({ metric, searches: true });
+      for (const e of exprs) expect(e).toContain('{${local.ns},Currency,Environment}');
+    }
+    expect(body).not.toMatch(/"Revenue",\s*"Environment"/);
+    expect(body).not.toMatch(/"OrderValue",\s*"Environment"/);
     const vars = one(m.variable.thresholds, 'thresholds');
     expect(vars.type).toContain('events_per_minute      = optional(number, 1000)');
   });
@@ -418,7 +468,15 @@ describe('environment roots', () => {
       const l = one(r.locals, 'locals');
       expect(l.environment).toBe(env);
       expect(Object.keys(l.settings).sort()).toEqual(
-        ['alarm_thresholds', 'fraud_rules', 'log_retention_days', 'stream', 'tables', 'tracing_mode'].sort(),
+        [
+          'alarm_thresholds',
+          'fraud_rules',
+          'log_retention_days',
+          'reserved_concurrency',
+          'stream',
+          'tables',
+          'tracing_mode',
+        ].sort(),
       );
       // main.tf holds data only: no resources, modules or providers of its own
       const main = await convertFiles(join(tf, 'envs', env)).then(() =>
