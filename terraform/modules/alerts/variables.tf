@@ -41,13 +41,13 @@ variable "slack" {
 
   # An empty list is not "no guardrail": AWS then applies AdministratorAccess.
   validation {
-    condition     = var.slack == null || try(var.slack.guardrail_policy_arns == null || length(var.slack.guardrail_policy_arns) > 0, false)
+    condition     = var.slack == null || try(var.slack.guardrail_policy_arns == null ? true : length(var.slack.guardrail_policy_arns) > 0, false)
     error_message = "slack.guardrail_policy_arns must be omitted (notifications-only guardrail) or list at least one policy: an empty list makes AWS apply AdministratorAccess."
   }
 
   validation {
     condition = var.slack == null || try(alltrue([
-      for a in coalesce(var.slack.guardrail_policy_arns, []) : !can(regex(":iam::aws:policy/(AdministratorAccess|PowerUserAccess|ReadOnlyAccess|[A-Za-z]*ReadOnlyAccess|[A-Za-z]*FullAccess)$", a))
+      for a in (var.slack.guardrail_policy_arns == null ? [] : var.slack.guardrail_policy_arns) : !can(regex(":iam::aws:policy/(AdministratorAccess|PowerUserAccess|ReadOnlyAccess|[A-Za-z0-9]*ReadOnlyAccess|[A-Za-z0-9]*FullAccess)$", a))
     ]), false)
     error_message = "slack.guardrail_policy_arns must not name AdministratorAccess, PowerUserAccess or an AWS managed *ReadOnlyAccess/*FullAccess policy: anyone in the channel could read (or change) the whole account through it."
   }
