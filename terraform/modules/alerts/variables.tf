@@ -47,7 +47,7 @@ variable "slack" {
 
   validation {
     condition = var.slack == null || try(alltrue([
-      for a in (var.slack.guardrail_policy_arns == null ? [] : var.slack.guardrail_policy_arns) : !can(regex(":iam::aws:policy/(AdministratorAccess|PowerUserAccess|ReadOnlyAccess|[A-Za-z0-9]*ReadOnlyAccess|[A-Za-z0-9]*FullAccess)$", a))
+      for a in(var.slack.guardrail_policy_arns == null ? [] : var.slack.guardrail_policy_arns) : !can(regex(":iam::aws:policy/(AdministratorAccess|PowerUserAccess|ReadOnlyAccess|[A-Za-z0-9]*ReadOnlyAccess|[A-Za-z0-9]*FullAccess)$", a))
     ]), false)
     error_message = "slack.guardrail_policy_arns must not name AdministratorAccess, PowerUserAccess or an AWS managed *ReadOnlyAccess/*FullAccess policy: anyone in the channel could read (or change) the whole account through it."
   }

@@ -155,6 +155,7 @@ resource "aws_iam_role_policy" "scheduler" {
 }
 
 resource "aws_scheduler_schedule" "this" {
+  #checkov:skip=CKV_AWS_297:The schedule holds only a constant input marker (function.json schedule.input), no customer data; the AWS owned key is enough.
   count = var.schedule == null ? 0 : 1
 
   name                = var.name
