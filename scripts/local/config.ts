@@ -14,12 +14,15 @@ export interface TableSpec {
   hashKey: string;
   rangeKey?: string;
   ttlAttribute?: string;
+  /** Sparse where items lack the keys; string keys, projection ALL. */
+  globalSecondaryIndexes?: Array<{ name: string; hashKey: string; rangeKey?: string }>;
 }
 
 export interface ResourcesSpec {
   stream: { name: string; partitionKey: string };
   tables: Record<string, TableSpec>;
-  queues: Record<string, { description?: string }>;
+  /** maxMessageBytes: the queue's MaximumMessageSize; the sender sizes messages to it. */
+  queues: Record<string, { description?: string; maxMessageBytes?: number }>;
   topics: Record<string, { description?: string }>;
   metrics: { namespace: string };
 }
@@ -40,6 +43,8 @@ export interface FunctionSpec {
   memorySize: number;
   timeout: number;
   eventSourceMapping: EventSourceMappingSpec;
+  /** An EventBridge schedule invoking the function with `input` (fraud-rules: the outbox sweep). */
+  schedule?: { expression: string; input: unknown };
   environment: Record<string, string>;
   resources: {
     tables: Record<string, { table: string; actions: string[] }>;

@@ -21,6 +21,7 @@ import {
   loadResources,
   onFailureQueueName,
   physicalName,
+  type TableSpec,
 } from './config.js';
 import { sleep } from './processes.js';
 
@@ -62,20 +63,34 @@ async function createStream(clients: Clients, name: string, shards: number): Pro
   throw new Error(`stream ${name} did not become ACTIVE`);
 }
 
-async function createTable(
-  clients: Clients,
-  name: string,
-  spec: { hashKey: string; rangeKey?: string; ttlAttribute?: string },
-) {
-  const keys: KeySchemaElement[] = [{ AttributeName: spec.hashKey, KeyType: 'HASH' }];
-  if (spec.rangeKey) keys.push({ AttributeName: spec.rangeKey, KeyType: 'RANGE' });
+const keySchema = (hashKey: string, rangeKey?: string): KeySchemaElement[] => [
+  { AttributeName: hashKey, KeyType: 'HASH' },
+  ...(rangeKey ? [{ AttributeName: rangeKey, KeyType: 'RANGE' as const }] : []),
+];
+
+async function createTable(clients: Clients, name: string, spec: TableSpec) {
+  const keys = keySchema(spec.hashKey, spec.rangeKey);
+  const indexes = spec.globalSecondaryIndexes ?? [];
+  // Every key attribute is a string (resources.json promises it), declared once.
+  const attributes = new Set([
+    ...keys.map((k) => k.AttributeName as string),
+    ...indexes.flatMap((i) => [i.hashKey, ...(i.rangeKey ? [i.rangeKey] : [])]),
+  ]);
   try {
     await clients.dynamodb.send(
       new CreateTableCommand({
         TableName: name,
         BillingMode: 'PAY_PER_REQUEST',
         KeySchema: keys,
-        AttributeDefinitions: keys.map((k) => ({ AttributeName: k.AttributeName, AttributeType: 'S' })),
+        AttributeDefinitions: [...attributes].map((a) => ({ AttributeName: a, AttributeType: 'S' })),
+        GlobalSecondaryIndexes:
+          indexes.length === 0
+            ? undefined
+            : indexes.map((i) => ({
+                IndexName: i.name,
+                KeySchema: keySchema(i.hashKey, i.rangeKey),
+                Projection: { ProjectionType: 'ALL' },
+              })),
       }),
     );
   } catch (err) {
@@ -101,8 +116,15 @@ async function createTable(
   }
 }
 
-async function createQueue(clients: Clients, name: string): Promise<string> {
-  const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
+async function createQueue(
+  clients: Clients,
+  name: string,
+  spec: { maxMessageBytes?: number } = {},
+): Promise<string> {
+  // Without it SQS (and moto) default to 256 KiB, and the sender sizes messages to resources.json.
+  const Attributes =
+    spec.maxMessageBytes === undefined ? undefined : { MaximumMessageSize: String(spec.maxMessageBytes) };
+  const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes }));
   if (!QueueUrl) throw new Error(`no URL for queue ${name}`);
   return QueueUrl;
 }
@@ -120,7 +142,8 @@ export async function createResources(
     ...Object.entries(spec.tables).map(([key, t]) => createTable(clients, name(key), t)),
   ]);
   const queues: Record<string, string> = {};
-  for (const key of Object.keys(spec.queues)) queues[key] = await createQueue(clients, name(key));
+  for (const [key, queue] of Object.entries(spec.queues))
+    queues[key] = await createQueue(clients, name(key), queue);
   const onFailureQueues = {} as Record<FunctionName, string>;
   for (const fn of FUNCTIONS)
     onFailureQueues[fn] = await createQueue(clients, onFailureQueueName(environment, fn));

@@ -24,6 +24,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     maxEventTypes: config.maxEventTypes,
     recentEventIdsLimit: config.recentEventIdsLimit,
     logger,
+    decode: config.decode,
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;

@@ -13,7 +13,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { type BatchResponse, mapWithConcurrency } from '../shared/batch.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
-import { decodeBatch } from '../shared/kinesis.js';
+import { type DecodeOptions, decodeBatch } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
 import { compareSequence, isAfter } from '../shared/sequence.js';
 import { putMetricData } from './emitter.js';
@@ -34,6 +34,8 @@ export interface EmitterDeps {
   recentEventIdsLimit: number;
   logger: Logger;
   now?: () => number;
+  /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
+  decode?: DecodeOptions;
 }
 
 export interface EmitSummary {
@@ -60,7 +62,7 @@ export async function emitBatchMetrics(
   deps: EmitterDeps,
 ): Promise<{ response: BatchResponse; summary: EmitSummary }> {
   const nowMs = (deps.now ?? Date.now)();
-  const { valid, invalid } = decodeBatch(event.Records);
+  const { valid, invalid } = decodeBatch(event.Records, deps.decode);
   const { labelOf, folded } = eventTypeLabels(valid, deps.maxEventTypes);
   const ctx: WindowContext = {
     environment: deps.environment,

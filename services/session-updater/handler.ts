@@ -26,6 +26,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     functionName: context.functionName,
     rules: config.rules,
     logger,
+    decode: config.decode,
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;

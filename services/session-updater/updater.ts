@@ -8,7 +8,7 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import { type BatchResponse, batchResponse, groupByUser, mapWithConcurrency } from '../shared/batch.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
 import { sendInvalidRecords } from '../shared/invalid-records.js';
-import { decodeBatch, type ValidRecord } from '../shared/kinesis.js';
+import { type DecodeOptions, decodeBatch, type ValidRecord } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
 import { type ApplyResult, applyRecords, type SessionRules, type UserState } from './sessions.js';
 import type { SessionStore } from './store.js';
@@ -24,6 +24,8 @@ export interface UpdaterDeps {
   functionName: string;
   rules: SessionRules;
   logger: Logger;
+  /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
+  decode?: DecodeOptions;
 }
 
 export interface BatchSummary {
@@ -40,7 +42,7 @@ export async function updateSessions(
   event: KinesisStreamEvent,
   deps: UpdaterDeps,
 ): Promise<{ response: BatchResponse; summary: BatchSummary }> {
-  const { valid, invalid } = decodeBatch(event.Records);
+  const { valid, invalid } = decodeBatch(event.Records, deps.decode);
   const streamArn = event.Records[0]?.eventSourceARN ?? '';
   const failed: string[] = [];
 
@@ -50,6 +52,7 @@ export async function updateSessions(
       queueUrl: deps.invalidRecordsQueueUrl,
       functionName: deps.functionName,
       streamArn,
+      logger: deps.logger,
     });
     failed.push(...unsent);
     for (const record of invalid) {

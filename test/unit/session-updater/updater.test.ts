@@ -57,7 +57,7 @@ describe('updateSessions', () => {
     expect(dynamo.count('PutCommand')).toBe(2);
     expect(current('a')).toMatchObject({
       version: 1,
-      session: { eventCount: 2, purchases: 1, totalSpent: 5 },
+      session: { eventCount: 2, purchases: 1, spent: { USD: '5000000' } },
     });
     expect(current('b')).toMatchObject({ version: 1, recentProducts: ['p1'], session: { eventCount: 2 } });
   });
@@ -126,7 +126,7 @@ describe('updateSessions', () => {
     const retry = await run(records.slice(1));
     expect(retry.response.batchItemFailures).toEqual([]);
     expect(current('a')).toMatchObject({ session: { eventCount: 2 } });
-    expect(current('b')).toMatchObject({ session: { eventCount: 2, totalSpent: 3 } });
+    expect(current('b')).toMatchObject({ session: { eventCount: 2, spent: { USD: '3000000' } } });
   });
 
   it('re-reads and recomputes when another writer got there first', async () => {
@@ -158,5 +158,37 @@ describe('updateSessions', () => {
     expect(item.recentProducts).toHaveLength(20);
     expect(item.recentEventIds).toHaveLength(100);
     expect(Buffer.byteLength(JSON.stringify(item))).toBeLessThan(16_000);
+  });
+
+  it('drops the mixed-currency totalSpent of an item written before per-currency totals', async () => {
+    const { dynamo, run, current } = setup();
+    dynamo.put(TABLE, {
+      userId: 'a',
+      sk: CURRENT_SK,
+      version: 1,
+      recentEventIds: [],
+      recentProducts: [],
+      sessionCount: 1,
+      totals: { eventCount: 1, pageViews: 0, productViews: 0, addToCarts: 0, purchases: 1, totalSpent: 12.5 },
+      session: {
+        sessionId: 'old',
+        firstActivity: T0,
+        lastActivity: T0,
+        lateEvents: 0,
+        eventCount: 1,
+        pageViews: 0,
+        productViews: 0,
+        addToCarts: 0,
+        purchases: 1,
+        totalSpent: 12.5,
+      },
+    });
+    await run(recordsFor([aPurchase({ userId: 'a', amount: 1.005, timestamp: T0 + MINUTE })]));
+    const item = current('a');
+    expect(item).toMatchObject({
+      totals: { purchases: 2, spent: { USD: '1005000' } },
+      session: { spent: { USD: '1005000' } },
+    });
+    expect(item?.totals).not.toHaveProperty('totalSpent');
   });
 });
