@@ -69,7 +69,19 @@ describe('functions: the source of truth', () => {
 
   test.each(FUNCTIONS)('%s: function.json names only resources that resources.json declares', (fn) => {
     const r = fnConfig[fn].resources;
-    for (const t of Object.values<Json>(r.tables)) expect(Object.keys(resources.tables)).toContain(t.table);
+    for (const t of Object.values<Json>(r.tables)) {
+      expect(Object.keys(resources.tables)).toContain(t.table);
+      // an index grant names an index the table declares, with explicit actions
+      const declared = (resources.tables[t.table]?.globalSecondaryIndexes ?? []).map((i: Json) => i.name);
+      for (const [index, actions] of Object.entries<Json>(t.indexes ?? {})) {
+        expect({ table: t.table, index, declared: declared.includes(index) }).toEqual({
+          table: t.table,
+          index,
+          declared: true,
+        });
+        for (const a of actions) expect(a).toMatch(/^dynamodb:[A-Za-z]+$/);
+      }
+    }
     for (const q of Object.values<Json>(r.queues)) expect(Object.keys(resources.queues)).toContain(q.queue);
     for (const t of Object.values<Json>(r.topics)) expect(Object.keys(resources.topics)).toContain(t.topic);
     for (const group of ['tables', 'queues', 'topics']) {
@@ -156,13 +168,16 @@ describe('modules/pulse: everything is read from services/', () => {
 
   test('each role is granted exactly its own function.json resources', () => {
     const access = call.resource_access as string;
-    expect(access).toContain('{ for env, r in each.value.tables : env => {');
-    expect(access).toContain('[module.tables.arns[r.key]],');
-    // index ARNs only for the index-reading actions
     expect(access).toContain(
-      'length(setintersection(r.actions, local.index_actions)) > 0 ? values(module.tables.index_arns[r.key]) : []',
+      '{ for env, r in each.value.tables : env => { arns = [module.tables.arns[r.key]], actions = r.actions } }',
     );
-    expect(locals().index_actions).toEqual(['dynamodb:Query', 'dynamodb:Scan']);
+    // index reads: exactly the actions function.json lists per index, on that index's ARN only
+    expect(access).toContain(
+      '{ for k, g in each.value.index_grants : k => { arns = [module.tables.index_arns[g.key][g.index]], actions = g.actions } }',
+    );
+    expect(locals().fn).toContain(
+      'for idx, actions in try(r.indexes, {}) : "${env}_INDEX_${idx}" => { key = r.table, index = idx, actions = tolist(actions) }',
+    );
     expect(access).toContain(
       '{ for env, r in each.value.queues : env => { arns = [local.queue_arns[r.key]], actions = r.actions } }',
     );
@@ -996,7 +1011,10 @@ describe('the cross-helper contract: resources.json and function.json drive GSIs
     }
   });
 
-  test("Query/Scan grants reach the table's index ARNs; index ARNs are <table>/index/<name>", async () => {
+  test('index ARNs are <table>/index/<name>; fraud-rules may Query the pending index and nothing more on it', async () => {
+    expect(fnConfig['fraud-rules'].resources.tables.ALERTS_TABLE.indexes).toEqual({
+      pending: ['dynamodb:Query'],
+    });
     const t = await mod('modules/tables');
     expect(t.output.index_arns[0].value).toBe(
       ref(

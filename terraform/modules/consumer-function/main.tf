@@ -237,7 +237,7 @@ data "aws_iam_policy_document" "this" {
   dynamic "statement" {
     for_each = var.resource_access
     content {
-      sid       = replace(title(lower(replace(statement.key, "_", " "))), " ", "")
+      sid       = replace(title(lower(replace(statement.key, "/[^A-Za-z0-9]+/", " "))), " ", "")
       actions   = statement.value.actions
       resources = statement.value.arns
     }

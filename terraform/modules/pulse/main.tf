@@ -27,9 +27,16 @@ locals {
       environment          = tomap(c.environment)
       event_source_mapping = c.eventSourceMapping
       tables               = { for env, r in c.resources.tables : env => { key = r.table, actions = tolist(r.actions) } }
-      queues               = { for env, r in c.resources.queues : env => { key = r.queue, actions = tolist(r.actions) } }
-      topics               = { for env, r in c.resources.topics : env => { key = r.topic, actions = tolist(r.actions) } }
-      put_metric_data      = c.resources.putMetricData
+      # Index reads are granted per index ("indexes": { "<gsi>": [actions] } under a table grant),
+      # on <table>/index/<gsi> only.
+      index_grants = merge([
+        for env, r in c.resources.tables : {
+          for idx, actions in try(r.indexes, {}) : "${env}_INDEX_${idx}" => { key = r.table, index = idx, actions = tolist(actions) }
+        }
+      ]...)
+      queues          = { for env, r in c.resources.queues : env => { key = r.queue, actions = tolist(r.actions) } }
+      topics          = { for env, r in c.resources.topics : env => { key = r.topic, actions = tolist(r.actions) } }
+      put_metric_data = c.resources.putMetricData
       # Extra actions on the stream itself (e.g. kinesis:ListShards for parent-shard lookups).
       stream_actions = tolist(try(c.resources.stream.actions, []))
       # A function that keeps per-shard state (its watermarks table) must have one poller per shard.
@@ -39,9 +46,6 @@ locals {
     }
   }
 
-  # Query/Scan on a table with indexes also needs the index ARNs (DynamoDB authorises index reads
-  # on <table>/index/<name>); other actions only ever name the table.
-  index_actions = ["dynamodb:Query", "dynamodb:Scan"]
 
   # FRAUD_RULES: seed from function.json, thresholds overridden per environment.
   fraud_seed = jsondecode(local.functions["fraud-rules"].environment.FRAUD_RULES)
@@ -273,13 +277,9 @@ module "functions" {
 
   # Least privilege: exactly the actions function.json lists, on exactly the resources it names.
   resource_access = merge(
-    { for env, r in each.value.tables : env => {
-      arns = concat(
-        [module.tables.arns[r.key]],
-        length(setintersection(r.actions, local.index_actions)) > 0 ? values(module.tables.index_arns[r.key]) : [],
-      )
-      actions = r.actions
-    } },
+    { for env, r in each.value.tables : env => { arns = [module.tables.arns[r.key]], actions = r.actions } },
+    # An index function.json names that resources.json does not declare fails the plan here.
+    { for k, g in each.value.index_grants : k => { arns = [module.tables.index_arns[g.key][g.index]], actions = g.actions } },
     { for env, r in each.value.queues : env => { arns = [local.queue_arns[r.key]], actions = r.actions } },
     { for env, r in each.value.topics : env => { arns = [local.topic_arns[r.key]], actions = r.actions } },
     length(each.value.stream_actions) > 0 ? { STREAM = { arns = [module.stream.arn], actions = each.value.stream_actions } } : {},
