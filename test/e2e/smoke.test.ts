@@ -7,6 +7,7 @@
 import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { scanTable } from '../../scripts/local/readback.js';
 import { formatSmoke, runSmoke, type SmokeTargets } from '../../scripts/smoke/run.js';
 import { createDocumentClient } from '../../services/shared/dynamo.js';
 import { type Pipeline, startPipeline } from '../helpers/pipeline.js';
@@ -64,6 +65,8 @@ test('every function passes, and the test user and the temporary subscription ar
     new GetCommand({ TableName: targets.tableNames['fraud-state']!, Key: { userId: result.userId } }),
   );
   expect(state.Item).toBeUndefined();
+  const alerts = await scanTable(p.clients, targets.tableNames.alerts!);
+  expect(alerts.filter((a) => a.userId === result.userId)).toEqual([]);
   const subs = await p.clients.sns.send(
     new ListSubscriptionsByTopicCommand({ TopicArn: targets.alertsTopicArn }),
   );
