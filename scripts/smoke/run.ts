@@ -21,6 +21,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { alertIdOf, RULE_NAMES } from '../../services/fraud-rules/rules.js';
 import { publishBatch } from '../../services/producer/index.js';
 import { createDocumentClient } from '../../services/shared/dynamo.js';
 import type { PulseEvent } from '../../services/shared/event.js';
@@ -291,9 +292,9 @@ export async function runSmoke(
   log(`temporary alert subscription: ${sub.queueUrl}`);
   const alertIds = new Set<string>();
   const results = new Map<FunctionKey, FunctionResult>();
+  const putAt = now();
+  const events = smokeEvents(userId, putAt - 5_000, options.largeAmount ?? 100_000);
   try {
-    const putAt = now();
-    const events = smokeEvents(userId, putAt - 5_000, options.largeAmount ?? 100_000);
     const baseline = await eventsSum(
       clients,
       targets,
@@ -362,7 +363,12 @@ export async function runSmoke(
     } catch (err) {
       cleanupErrors.push(`delete queue ${sub.queueUrl}: ${(err as Error).message}`);
     }
-    cleanupErrors.push(...(await cleanUp(clients, targets, userId, [...alertIds])));
+    // Every alert any rule could have raised for these events, seen or not (a second rule's alert
+    // can arrive after the check passed): alert ids are deterministic per rule and event.
+    const candidates = events.flatMap((e) => RULE_NAMES.map((rule) => alertIdOf(rule, e.eventId)));
+    cleanupErrors.push(
+      ...(await cleanUp(clients, targets, userId, [...new Set([...alertIds, ...candidates])])),
+    );
   }
 
   const waited = `nothing within ${Math.round(timeoutMs / 1000)} s`;
