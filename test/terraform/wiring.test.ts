@@ -805,7 +805,7 @@ describe('alarms: loud when stalled', () => {
     expect(alarm.threshold).toBe(1);
     expect(alarm.alarm_actions).toBe(ref('local.alarm_common.alarm_actions'));
     const q = Object.fromEntries(alarm.metric_query.map((x: Json) => [x.id, x]));
-    expect(q.stalled.expression).toBe('IF(FILL(records, 0) > 0 AND FILL(invocations, 0) == 0, 1, 0)');
+    expect(q.stalled.expression).toBe('IF(FILL(records, 0) > 0, IF(FILL(invocations, 0) == 0, 1, 0), 0)');
     expect(q.stalled.return_data).toBe(true);
     expect(q.records.metric[0]).toMatchObject({
       namespace: 'AWS/Kinesis',

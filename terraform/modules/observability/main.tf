@@ -159,7 +159,7 @@ resource "aws_cloudwatch_metric_alarm" "stalled" {
   metric_query {
     id          = "stalled"
     label       = "records in while ${each.key} is not invoked"
-    expression  = "IF(FILL(records, 0) > 0 AND FILL(invocations, 0) == 0, 1, 0)"
+    expression  = "IF(FILL(records, 0) > 0, IF(FILL(invocations, 0) == 0, 1, 0), 0)"
     return_data = true
   }
 
