@@ -201,7 +201,11 @@ case "$cmd" in
     [[ "${1:-}" == "--no-provider" ]] && with_provider=0
     install_terraform
     install_tflint
-    if [[ $with_provider == 1 ]]; then build_provider; fi
+    if [[ $with_provider == 1 && -n "${PULSE_TF_PROVIDER_ARCHIVE:-}" ]]; then
+      provider_from_archive # the same build, prebuilt: no 50-minute compile
+    elif [[ $with_provider == 1 ]]; then
+      build_provider
+    fi
     write_mirror
     ;;
   env)
