@@ -151,12 +151,13 @@ describe('modules/pulse: everything is read from services/', () => {
     expect(fn).toMatch(/put_metric_data\s*=\s*c\.resources\.putMetricData/);
   });
 
-  test('environment = function.json environment + ENVIRONMENT + one variable per resource + METRICS_NAMESPACE + FRAUD_RULES', () => {
+  test('environment = function.json environment + ENVIRONMENT + MAX_EVENT_AHEAD_SECONDS + TRACING_MODE + one variable per resource + METRICS_NAMESPACE + FRAUD_RULES', () => {
     const env = call.environment_variables as string;
     expect(env.startsWith('${merge(')).toBe(true);
     expect(env).toContain('each.value.environment,');
     expect(env).toContain('{ ENVIRONMENT = var.environment }');
     expect(env).toContain('{ MAX_EVENT_AHEAD_SECONDS = tostring(var.max_event_ahead_seconds) }');
+    expect(env).toContain('{ TRACING_MODE = var.tracing_mode }');
     expect(env).toContain('{ for env, r in each.value.tables : env => module.tables.names[r.key] }');
     expect(env).toContain('{ for env, r in each.value.queues : env => local.queue_urls[r.key] }');
     expect(env).toContain('{ for env, r in each.value.topics : env => local.topic_arns[r.key] }');

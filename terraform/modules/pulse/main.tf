@@ -268,6 +268,8 @@ module "functions" {
     each.value.environment,
     { ENVIRONMENT = var.environment },
     { MAX_EVENT_AHEAD_SECONDS = tostring(var.max_event_ahead_seconds) },
+    # The code traces its SDK clients only when told so: the trace header does not exist yet at cold start.
+    { TRACING_MODE = var.tracing_mode },
     { for env, r in each.value.tables : env => module.tables.names[r.key] },
     { for env, r in each.value.queues : env => local.queue_urls[r.key] },
     { for env, r in each.value.topics : env => local.topic_arns[r.key] },
