@@ -1,10 +1,14 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
+import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { createLogger } from '../shared/logger.js';
+import { traceClients } from '../shared/tracing.js';
 import { loadConfig } from './config.js';
+import { shardLineage } from './lineage.js';
 import { emitBatchMetrics } from './processor.js';
 import { WatermarkStore } from './watermarks.js';
 
@@ -13,8 +17,13 @@ const logger = createLogger('metrics-emitter');
 const cloudwatch = new CloudWatchClient(clientConfig);
 const db = createDocumentClient();
 const watermarks = new WatermarkStore({ db, tableName: config.watermarksTable });
+const kinesis = new KinesisClient(clientConfig);
+const parentShards = shardLineage(kinesis);
+const tracing = traceClients('metrics-emitter', [db, cloudwatch, kinesis], logger);
 
 export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
+  logger.addContext(context);
+  await tracing;
   const { response, summary } = await emitBatchMetrics(event, {
     cloudwatch,
     watermarks,
@@ -23,8 +32,11 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     functionName: context.functionName,
     maxEventTypes: config.maxEventTypes,
     recentEventIdsLimit: config.recentEventIdsLimit,
+    duplicateWindowSeconds: config.duplicateWindowSeconds,
+    parentShards,
     logger,
     decode: config.decode,
+    deadline: lambdaDeadline(context),
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;

@@ -2,8 +2,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
+import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { createLogger } from '../shared/logger.js';
+import { traceClients } from '../shared/tracing.js';
 import { loadConfig } from './config.js';
 import { SessionStore } from './store.js';
 import { updateSessions } from './updater.js';
@@ -17,8 +19,11 @@ const store = new SessionStore({
   closedSessionTtlDays: config.closedSessionTtlDays,
 });
 const sqs = new SQSClient(clientConfig);
+const tracing = traceClients('session-updater', [db, sqs], logger);
 
 export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
+  logger.addContext(context);
+  await tracing;
   const { response, summary } = await updateSessions(event, {
     store,
     sqs,
@@ -27,6 +32,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     rules: config.rules,
     logger,
     decode: config.decode,
+    deadline: lambdaDeadline(context),
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;
