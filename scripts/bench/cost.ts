@@ -7,7 +7,7 @@
  * the function.json memory (the seed gets the same memory). Kinesis bytes come from the records.
  *
  * Steady state, not a cold start: before the measured events, Pulse's state is warmed with up to
- * WARMUP_PER_USER earlier events per user (at most the mode's warmupFactor × the measured events), so session
+ * WARMUP_PER_USER earlier events per user (in every mode, so short and long runs agree), so session
  * and fraud items carry their full recent-eventId lists, and metrics-emitter first emits
  * RECENT_EVENT_IDS_LIMIT earlier events per shard, so its watermarks are at their steady size. The seed is warmed with as many earlier events as are
  * measured (its items grow without bound, so a longer warm-up would only make it dearer). In the
@@ -52,7 +52,7 @@ import { timed } from './stats.js';
 const AREA = 'cost';
 /** The rate hourly charges are spread over in the dollars-per-million figures. */
 export const REFERENCE_EVENTS_PER_SECOND = 1_000;
-/** Pulse's warm-up: earlier events per user (enough to fill the 200 recent eventIds), capped by the mode. */
+/** Pulse's warm-up: earlier events per user, enough to fill the 200 recent eventIds. */
 const WARMUP_PER_USER = 220;
 /** Provisioned shards are sized to stay under this share of their 1 MB/s and 1,000 records/s. */
 export const SHARD_UTILISATION = 0.8;
@@ -246,11 +246,7 @@ async function measureShape(
     }
   };
   if (!shape.distinct) {
-    await warm(
-      earlier(ours, Math.min(users * WARMUP_PER_USER, ctx.options.cost.warmupFactor * count)),
-      pulseRuns,
-      ['session-updater', 'fraud-rules'],
-    );
+    await warm(earlier(ours, users * WARMUP_PER_USER), pulseRuns, ['session-updater', 'fraud-rules']);
     await warm(earlier(seeds, count), seedRuns, ['session-updater', 'fraud-rules']);
   }
   // Each shard's watermark at its steady size: the function itself emits enough earlier events

@@ -15,11 +15,11 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   attributeMapBytes,
   attributeValueBytes,
-  itemBytes,
   type ReadConsistency,
   readUnits,
   writeUnits,
 } from '../../services/shared/capacity.js';
+import { itemBytes } from '../../services/shared/item-size.js';
 
 type Next = (args: unknown) => Promise<unknown>;
 

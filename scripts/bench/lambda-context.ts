@@ -1,4 +1,4 @@
-/** The Lambda context object, as JSON for a child process (functions read only plain fields). */
+/** The Lambda context's fields, as JSON for a child process (which adds getRemainingTimeInMillis). */
 export function aLambdaContextJson(functionName: string): string {
   return JSON.stringify({
     callbackWaitsForEmptyEventLoop: false,

@@ -21,11 +21,8 @@ export interface BenchOptions {
   producer: { records: number; baselineRecords: number; inProcessRecords: number };
   coldStart: { runs: number };
   e2e: { events: number; timeoutMs: number };
-  /**
-   * Events per traffic shape, through every function of both designs; Pulse's warm-up is at most
-   * `warmupFactor` × that many earlier events (the seed's is `events`).
-   */
-  cost: { events: number; warmupFactor: number };
+  /** Events per traffic shape, through every function of both designs. */
+  cost: { events: number };
 }
 
 export function benchOptions(mode: Mode): BenchOptions {
@@ -47,7 +44,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         producer: { records: 2_000, baselineRecords: 500, inProcessRecords: 20_000 },
         coldStart: { runs: 5 },
         e2e: { events: 200, timeoutMs: 120_000 },
-        cost: { events: 1_000, warmupFactor: 10 },
+        cost: { events: 1_000 },
       };
     case 'quick':
       return {
@@ -66,7 +63,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         producer: { records: 500, baselineRecords: 100, inProcessRecords: 5_000 },
         coldStart: { runs: 3 },
         e2e: { events: 50, timeoutMs: 60_000 },
-        cost: { events: 200, warmupFactor: 4 },
+        cost: { events: 200 },
       };
     case 'tiny':
       return {
@@ -85,7 +82,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         producer: { records: 20, baselineRecords: 10, inProcessRecords: 200 },
         coldStart: { runs: 1 },
         e2e: { events: 5, timeoutMs: 60_000 },
-        cost: { events: 150, warmupFactor: 2 },
+        cost: { events: 150 },
       };
   }
 }

@@ -7,7 +7,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { loadConfig } from '../../services/session-updater/config.js';
 import { CURRENT_SK, SessionStore } from '../../services/session-updater/store.js';
 import { type UpdaterDeps, updateSessions } from '../../services/session-updater/updater.js';
-import { DYNAMODB_MAX_ITEM_BYTES, itemBytes } from '../../services/shared/capacity.js';
+import { itemBytes, MAX_ITEM_BYTES } from '../../services/shared/item-size.js';
 import { silentLogger } from '../../services/shared/logger.js';
 import { functionEnvironment } from '../local/resources.js';
 import { appendEvent, type SeedSession, seedUpdateSessions } from './baseline/session-updater.js';
@@ -140,10 +140,7 @@ async function itemSizes(ctx: BenchContext, deps: UpdaterDeps & { tableName: str
   let rejectedAt: number | undefined;
   for (const [i, event] of events.entries()) {
     seed = appendEvent(seed, { ...event, userId: `b${userId}` });
-    if (
-      rejectedAt === undefined &&
-      itemBytes(seed as unknown as Record<string, unknown>) > DYNAMODB_MAX_ITEM_BYTES
-    ) {
+    if (rejectedAt === undefined && itemBytes(seed as unknown as Record<string, unknown>) > MAX_ITEM_BYTES) {
       rejectedAt = i + 1;
     }
   }

@@ -9,17 +9,16 @@
  *    (a 1 KB write = 1 WCU, a 3 KB write = 3 WCU, a transactional 3 KB write = 6 WCU)
  *  - "DynamoDB item sizes and formats", Developer Guide:
  *    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
- *    (the per-type size rules, applied to small items worked out by hand below)
+ *    (the per-type size rules, applied to small items worked out by hand below; the sizes come
+ *    from item-size.ts, the one size calculator, through capacity.ts's wire form)
  */
 import {
   attributeMapBytes,
-  itemBytes,
-  numberBytes,
   queryReadUnits,
   readUnits,
-  significantDigits,
   writeUnits,
 } from '../../../services/shared/capacity.js';
+import { itemBytes } from '../../../services/shared/item-size.js';
 
 const KB = 1024;
 
@@ -66,13 +65,13 @@ describe('capacity units (read-write-operations page examples)', () => {
 
 describe('item sizes (item-sizes-and-formats rules)', () => {
   it('numbers: leading and trailing zeroes trimmed, one byte per two significant digits plus one', () => {
-    expect(significantDigits('1500')).toBe(2);
-    expect(significantDigits('0.00120')).toBe(2);
-    expect(significantDigits('-123.45')).toBe(5);
-    expect(significantDigits('1.5e+21')).toBe(2);
-    expect(numberBytes('0')).toBe(2);
-    expect(numberBytes('12345')).toBe(4);
-    expect(numberBytes('1732812345678')).toBe(8);
+    // name "n" (1 byte) + the number
+    expect(itemBytes({ n: 1500 })).toBe(1 + 2);
+    expect(itemBytes({ n: 0.0012 })).toBe(1 + 2);
+    expect(itemBytes({ n: -123.45 })).toBe(1 + 4);
+    expect(itemBytes({ n: 12345 })).toBe(1 + 4);
+    expect(itemBytes({ n: 1732812345678 })).toBe(1 + 8);
+    expect(attributeMapBytes({ n: { N: '1500' } })).toBe(1 + 2);
   });
 
   it('strings and names by UTF-8 bytes, Booleans and nulls one byte', () => {
