@@ -13,6 +13,16 @@ export interface CommandEntry {
 
 export const COMMANDS: readonly CommandEntry[] = [
   {
+    name: 'status',
+    summary: 'Per function: mapping state, lag, on-failure depth; invalid records; PENDING alerts',
+    load: () => import('./status.js'),
+  },
+  {
+    name: 'user',
+    summary: "One user's open and recent sessions, viewed products, fraud state and alerts",
+    load: () => import('./user.js'),
+  },
+  {
     name: 'invalid',
     summary: 'Read the invalid-records queue: reasons and decoded payloads (export, delete)',
     load: () => import('./invalid.js'),
