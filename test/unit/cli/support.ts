@@ -1,5 +1,5 @@
 /** A CliIO with captured output and a fake Target whose clients answer from handlers per command. */
-import type { CliIO } from '../../../scripts/cli/command.js';
+import type { CliIO, EnvName } from '../../../scripts/cli/command.js';
 import { runCli } from '../../../scripts/cli/pulse.js';
 import { namesFor, type Target } from '../../../scripts/cli/target.js';
 
@@ -12,7 +12,7 @@ export interface Call {
   input: Record<string, unknown>;
 }
 
-export function fakeTarget(handlers: Handlers, calls: Call[] = []): Target {
+export function fakeTarget(handlers: Handlers, calls: Call[] = [], env: EnvName = 'local'): Target {
   const client = {
     async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
       const name = command.constructor.name;
@@ -24,8 +24,8 @@ export function fakeTarget(handlers: Handlers, calls: Call[] = []): Target {
   };
   const c = client as never;
   return {
-    env: 'local',
-    names: namesFor('local'),
+    env,
+    names: namesFor(env),
     kinesis: c,
     db: c,
     sqs: c,
@@ -33,7 +33,7 @@ export function fakeTarget(handlers: Handlers, calls: Call[] = []): Target {
     cloudwatch: c,
     lambda: c,
     queueUrl: async (name) => `http://sqs.local/000000000000/${name}`,
-    topicArn: async (key) => `arn:aws:sns:us-east-1:000000000000:pulse-local-${key}`,
+    topicArn: async (key) => `arn:aws:sns:us-east-1:000000000000:pulse-${env}-${key}`,
     close() {},
   };
 }
