@@ -14,6 +14,8 @@ export interface TableSpec {
   hashKey: string;
   rangeKey?: string;
   ttlAttribute?: string;
+  /** Sparse where items lack the keys; string keys, projection ALL. */
+  globalSecondaryIndexes?: Array<{ name: string; hashKey: string; rangeKey?: string }>;
 }
 
 export interface ResourcesSpec {

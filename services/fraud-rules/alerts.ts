@@ -1,9 +1,13 @@
 /**
- * The alert lifecycle. An alert is first recorded in the alerts table (conditional put on its
- * deterministic id, status PENDING), then published to SNS, then marked SENT. A retry after any
- * failure re-derives the same alert id: a SENT alert is not published again, a PENDING one is.
- * The only duplicate possible is when the function dies after `Publish` and before the mark.
+ * The alert log: the alerts table is an outbox. An alert is recorded (conditional put on its
+ * deterministic id, status PENDING, and the `outbox` attribute that puts it in the sparse
+ * `pending` index) before the user's rule state is written, and delivered after: claim ->
+ * publish -> mark SENT. Whoever delivers — the batch that raised it, the scheduled sweep or the
+ * operator's CLI — goes through the same claim, a conditional update with a lease, so two
+ * deliverers never publish the same alert at the same time, and one that died mid-way is taken
+ * over once its lease has passed.
  */
+import { randomUUID } from 'node:crypto';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from '../shared/errors.js';
@@ -11,7 +15,29 @@ import { buildMessage } from './messages.js';
 import type { Alert } from './rules.js';
 
 export type AlertStatus = 'PENDING' | 'SENT';
-export type DeliveryOutcome = 'published' | 'already-sent';
+/** `skipped`: already SENT, or another deliverer holds a live claim on it. */
+export type DeliveryOutcome = 'published' | 'skipped';
+
+/** The sparse index of undelivered alerts: only PENDING items carry its hash key. */
+export const PENDING_INDEX = 'pending';
+export const OUTBOX_ATTRIBUTE = 'outbox';
+export const OUTBOX_PENDING = 'PENDING';
+/**
+ * Default claim lease. A claim holder is done (or dead) well before: Lambda stops the function at
+ * its 60 s timeout, and one Publish with the SDK's retries takes at most 4 attempts of 10 s.
+ */
+export const DEFAULT_LEASE_MS = 120_000;
+
+/** SNS refused or never answered: the alert stays PENDING for the sweep. */
+export class PublishFailedError extends Error {
+  constructor(
+    readonly alertId: string,
+    options: { cause: unknown },
+  ) {
+    super(`publishing alert ${alertId} failed`, options);
+    this.name = 'PublishFailedError';
+  }
+}
 
 export interface AlertLogOptions {
   db: Pick<DynamoDBDocumentClient, 'send'>;
@@ -21,23 +47,17 @@ export interface AlertLogOptions {
   environment: string;
   ttlDays: number;
   cooldownMinutes: number;
+  leaseMs?: number;
   now?: () => number;
 }
 
 export class AlertLog {
-  private readonly now: () => number;
+  readonly now: () => number;
+  readonly leaseMs: number;
 
-  constructor(private readonly options: AlertLogOptions) {
+  constructor(readonly options: AlertLogOptions) {
     this.now = options.now ?? Date.now;
-  }
-
-  /** Records, publishes and marks one alert; safe to call again for the same alert. */
-  async deliver(alert: Alert): Promise<DeliveryOutcome> {
-    const status = await this.record(alert);
-    if (status === 'SENT') return 'already-sent';
-    const messageId = await this.publish(alert);
-    await this.markSent(alert.alertId, messageId);
-    return 'published';
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   }
 
   /** Puts the alert as PENDING unless it exists; returns the status it now has. */
@@ -51,6 +71,7 @@ export class AlertLog {
           Item: {
             ...alert,
             status: 'PENDING',
+            [OUTBOX_ATTRIBUTE]: OUTBOX_PENDING,
             environment,
             createdAt: new Date(now).toISOString(),
             expiresAt: Math.floor(now / 1000) + ttlDays * 86_400,
@@ -60,6 +81,7 @@ export class AlertLog {
       );
       return 'PENDING';
     } catch (err) {
+      // Also what an SDK retry of a put that landed sees: the item is ours, read its status.
       if (!isConditionalCheckFailed(err)) throw err;
     }
     const out = await db.send(
@@ -67,6 +89,69 @@ export class AlertLog {
     );
     // A missing item (expired by TTL in between) is treated as not yet sent.
     return out.Item?.status === 'SENT' ? 'SENT' : 'PENDING';
+  }
+
+  /**
+   * Claim -> publish -> mark SENT for one recorded alert. Throws PublishFailedError when SNS
+   * fails (the claim is released so the next sweep retries at once); a failure to mark SENT
+   * propagates and leaves the alert PENDING, to be published again after the lease.
+   */
+  async deliver(alert: Alert): Promise<DeliveryOutcome> {
+    const claimId = randomUUID();
+    if (!(await this.claim(alert.alertId, claimId))) return 'skipped';
+    let messageId: string | undefined;
+    try {
+      messageId = await this.publish(alert);
+    } catch (err) {
+      await this.release(alert.alertId, claimId).catch(() => undefined);
+      throw new PublishFailedError(alert.alertId, { cause: err });
+    }
+    await this.markSent(alert.alertId, messageId);
+    return 'published';
+  }
+
+  /**
+   * Takes the alert for `leaseMs` if it is PENDING and nobody holds a live claim. Matching our own
+   * claim id too makes the update safe under an SDK retry of a claim whose response was lost.
+   */
+  async claim(alertId: string, claimId: string): Promise<boolean> {
+    const { db, tableName } = this.options;
+    const now = this.now();
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { alertId },
+          UpdateExpression: 'SET leaseUntil = :until, claimId = :claim',
+          ConditionExpression:
+            '#outbox = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR claimId = :claim)',
+          ExpressionAttributeNames: { '#outbox': OUTBOX_ATTRIBUTE },
+          ExpressionAttributeValues: {
+            ':pending': OUTBOX_PENDING,
+            ':now': now,
+            ':until': now + this.leaseMs,
+            ':claim': claimId,
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  private async release(alertId: string, claimId: string): Promise<void> {
+    const { db, tableName } = this.options;
+    await db.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { alertId },
+        UpdateExpression: 'REMOVE leaseUntil, claimId',
+        ConditionExpression: 'claimId = :claim',
+        ExpressionAttributeValues: { ':claim': claimId },
+      }),
+    );
   }
 
   async publish(alert: Alert): Promise<string | undefined> {
@@ -84,15 +169,17 @@ export class AlertLog {
     return out.MessageId;
   }
 
+  /** SENT, and out of the pending index. Idempotent, so an SDK retry of it is harmless. */
   async markSent(alertId: string, messageId: string | undefined): Promise<void> {
     const { db, tableName } = this.options;
     await db.send(
       new UpdateCommand({
         TableName: tableName,
         Key: { alertId },
-        UpdateExpression: 'SET #status = :sent, sentAt = :sentAt, messageId = :messageId',
+        UpdateExpression:
+          'SET #status = :sent, sentAt = :sentAt, messageId = :messageId REMOVE #outbox, leaseUntil, claimId',
         ConditionExpression: 'attribute_exists(alertId)',
-        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeNames: { '#status': 'status', '#outbox': OUTBOX_ATTRIBUTE },
         ExpressionAttributeValues: {
           ':sent': 'SENT',
           ':sentAt': new Date(this.now()).toISOString(),

@@ -10,6 +10,8 @@ export interface FraudRulesConfig {
   environment: string;
   alertTtlDays: number;
   stateTtlDays: number;
+  /** How long a deliverer's claim on an alert lasts; must exceed the function timeout. */
+  alertLeaseSeconds: number;
   rules: FraudRules;
 }
 
@@ -21,6 +23,7 @@ export function loadConfig(env: Env): FraudRulesConfig {
     environment: requireString(env, 'ENVIRONMENT'),
     alertTtlDays: positiveInt(env, 'ALERT_TTL_DAYS', 30),
     stateTtlDays: positiveInt(env, 'STATE_TTL_DAYS', 7),
+    alertLeaseSeconds: positiveInt(env, 'ALERT_LEASE_SECONDS', 120),
     rules: parseRules(jsonValue(env, 'FRAUD_RULES'), 'FRAUD_RULES'),
   };
 }

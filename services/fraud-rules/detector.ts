@@ -3,11 +3,14 @@
  * records are counted but left to session-updater, which owns the invalid-records queue), group by
  * user, load all users' rule state in batched reads, evaluate in memory, then per user:
  *
- *   record alerts (PENDING) -> publish -> mark SENT -> write the state (version condition)
+ *   record alerts (PENDING, outbox) -> write the state (version condition) -> publish -> mark SENT
  *
- * The state is written last so a crash anywhere before it re-derives the same alert ids on retry
- * and the alert log decides what still needs publishing. A user whose alerts or state cannot be
- * written is reported by the sequence number of their first purchase in the batch.
+ * Fraud state never depends on SNS: once the alerts are durably recorded the state is written, so
+ * every purchase enters the rules whatever SNS does. A crash before the state write re-derives the
+ * same alert ids on retry. A publish failure leaves the alert PENDING for the scheduled sweep
+ * (outbox.ts) and does not fail the batch; after the first one the batch stops calling SNS (it is
+ * down; the sweep will catch up). A user whose alerts or state cannot be written is reported by
+ * the sequence number of their first purchase in the batch.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { type BatchResponse, batchResponse, groupByUser, mapWithConcurrency } from '../shared/batch.js';
@@ -15,8 +18,14 @@ import { ConcurrentUpdateError } from '../shared/errors.js';
 import { isPurchase } from '../shared/event.js';
 import { decodeBatch, type ValidRecord } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
-import type { AlertLog } from './alerts.js';
-import { type EvaluateResult, evaluatePurchases, type FraudRules, type FraudState } from './rules.js';
+import { type AlertLog, PublishFailedError } from './alerts.js';
+import {
+  type Alert,
+  type EvaluateResult,
+  evaluatePurchases,
+  type FraudRules,
+  type FraudState,
+} from './rules.js';
 import type { FraudStateStore } from './store.js';
 
 const MAX_CONFLICT_ATTEMPTS = 3;
@@ -39,6 +48,8 @@ export interface BatchSummary {
   duplicates: number;
   alertsPublished: number;
   alertsAlreadySent: number;
+  /** Recorded but not published in this batch (SNS failing, or claimed elsewhere): the sweep's. */
+  alertsPending: number;
   suppressed: number;
   failedUsers: number;
 }
@@ -60,6 +71,7 @@ export async function detectFraud(
     duplicates: 0,
     alertsPublished: 0,
     alertsAlreadySent: 0,
+    alertsPending: 0,
     suppressed: 0,
     failedUsers: 0,
   };
@@ -77,9 +89,10 @@ export async function detectFraud(
   }
 
   const failed: string[] = [];
+  const sns: SnsBreaker = { failing: false };
   await mapWithConcurrency([...groups], USER_CONCURRENCY, async ([userId, records]) => {
     try {
-      await processUser(states.get(userId) as FraudState, records, deps, summary);
+      await processUser(states.get(userId) as FraudState, records, deps, summary, sns);
     } catch (err) {
       summary.failedUsers += 1;
       failed.push(firstSequenceOf(records));
@@ -95,45 +108,65 @@ function tally(summary: BatchSummary, result: EvaluateResult): void {
   summary.suppressed += result.suppressed;
 }
 
+/** Shared by a batch's users: once SNS failed, the rest of the batch leaves alerts to the sweep. */
+interface SnsBreaker {
+  failing: boolean;
+}
+
 /**
- * Delivers a user's alerts in order, then writes their state. On a lost optimistic-lock race the
- * state is re-read and the records re-evaluated: what the other writer applied is skipped, and
- * alerts it already sent are recognised by id.
+ * Records a user's alerts, writes their state, then delivers the alerts in order. On a lost
+ * optimistic-lock race (or an SDK retry of a state write that landed) the state is re-read and
+ * the records re-evaluated: what was applied already is skipped; alerts recorded on the way are
+ * still delivered.
  */
 async function processUser(
   initial: FraudState,
   records: ValidRecord[],
   deps: DetectorDeps,
   summary: BatchSummary,
+  sns: SnsBreaker,
 ): Promise<void> {
   let state = initial;
+  const recorded = new Map<string, Alert>();
   for (let attempt = 1; ; attempt++) {
     const result = evaluatePurchases(state, records, deps.rules);
     if (!result.changed) {
-      tally(summary, result); // Every record was applied before: a re-delivery, nothing to do.
-      return;
+      tally(summary, result); // Every record was applied before: a re-delivery, nothing to write.
+      break;
     }
     for (const alert of result.alerts) {
-      const outcome = await deps.alerts.deliver(alert);
-      if (outcome === 'published') {
-        summary.alertsPublished += 1;
-        deps.logger.info('alert published', {
-          alertId: alert.alertId,
-          userId: alert.userId,
-          severity: alert.severity,
-        });
-      } else {
-        summary.alertsAlreadySent += 1;
-      }
+      if (recorded.has(alert.alertId)) continue;
+      if ((await deps.alerts.record(alert)) === 'SENT') summary.alertsAlreadySent += 1;
+      else recorded.set(alert.alertId, alert);
     }
     try {
       await deps.store.saveUser(result.state);
       tally(summary, result);
-      return;
+      break;
     } catch (err) {
       if (!(err instanceof ConcurrentUpdateError) || attempt >= MAX_CONFLICT_ATTEMPTS) throw err;
       deps.logger.warn('concurrent rule-state update, re-reading', { userId: state.userId, attempt });
       state = await deps.store.loadUser(state.userId);
     }
+  }
+  for (const alert of recorded.values()) await deliver(alert, deps, summary, sns);
+}
+
+/** Publishing never fails the batch: the state is committed and the alert is durably PENDING. */
+async function deliver(alert: Alert, deps: DetectorDeps, summary: BatchSummary, sns: SnsBreaker) {
+  if (sns.failing) {
+    summary.alertsPending += 1;
+    return;
+  }
+  const context = { alertId: alert.alertId, userId: alert.userId, severity: alert.severity };
+  try {
+    if ((await deps.alerts.deliver(alert)) === 'published') {
+      summary.alertsPublished += 1;
+      deps.logger.info('alert published', context);
+    } else summary.alertsPending += 1;
+  } catch (err) {
+    summary.alertsPending += 1;
+    if (err instanceof PublishFailedError) sns.failing = true;
+    deps.logger.warn('alert left PENDING for the sweep', { ...context, error: err });
   }
 }

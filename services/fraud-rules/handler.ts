@@ -1,5 +1,5 @@
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { KinesisStreamEvent } from 'aws-lambda';
+import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
 import { createDocumentClient } from '../shared/dynamo.js';
@@ -7,6 +7,7 @@ import { createLogger } from '../shared/logger.js';
 import { AlertLog } from './alerts.js';
 import { loadConfig } from './config.js';
 import { detectFraud } from './detector.js';
+import { isRepublishRequest, type RepublishSummary, republishPending } from './outbox.js';
 import { FraudStateStore } from './store.js';
 
 const config = loadConfig(process.env);
@@ -21,10 +22,29 @@ const alerts = new AlertLog({
   environment: config.environment,
   ttlDays: config.alertTtlDays,
   cooldownMinutes: config.rules.cooldownMinutes,
+  leaseMs: config.alertLeaseSeconds * 1000,
 });
 
-export const handler = async (event: KinesisStreamEvent): Promise<BatchResponse> => {
-  const { response, summary } = await detectFraud(event, { store, alerts, rules: config.rules, logger });
+/** Leave this much of the invocation unused by the sweep: one more delivery must fit. */
+const SWEEP_RESERVE_MS = 15_000;
+
+export async function handler(event: KinesisStreamEvent, context?: Context): Promise<BatchResponse>;
+export async function handler(event: unknown, context?: Context): Promise<BatchResponse | RepublishSummary>;
+export async function handler(event: unknown, context?: Context): Promise<BatchResponse | RepublishSummary> {
+  if (isRepublishRequest(event)) {
+    const summary = await republishPending(alerts, {
+      logger,
+      shouldStop: () => (context ? context.getRemainingTimeInMillis() < SWEEP_RESERVE_MS : false),
+    });
+    logger.info('pending alerts swept', { ...summary });
+    return summary;
+  }
+  const { response, summary } = await detectFraud(event as KinesisStreamEvent, {
+    store,
+    alerts,
+    rules: config.rules,
+    logger,
+  });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;
-};
+}

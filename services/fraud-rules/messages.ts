@@ -4,6 +4,7 @@
  * (Amazon Q Developer in chat applications) custom-notification document, which Slack renders.
  */
 import type { MessageAttributeValue } from '@aws-sdk/client-sns';
+import { formatMicros, toMicros } from '../shared/money.js';
 import type { Alert, RuleName } from './rules.js';
 
 export const RULE_TITLES: Record<RuleName, string> = {
@@ -59,8 +60,8 @@ export interface ChatbotNotification {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const money = (value: number): string =>
-  value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+// Exact: the amount as the event gave it, never rounded to cents (1.005 KWD stays 1.005).
+const money = (value: number): string => formatMicros(toMicros(value));
 
 /** SNS subjects: ASCII, no line breaks, at most 100 characters. */
 export function subjectLine(alert: Alert, environment: string): string {
@@ -150,6 +151,12 @@ export function buildMessage(alert: Alert, environment: string, cooldownMinutes:
       default: JSON.stringify(chatbotNotification(alert, environment)),
       email: emailText(alert, environment, cooldownMinutes),
     }),
-    attributes: { severity: text(alert.severity), rule: text(alert.rule), environment: text(environment) },
+    // alertId lets subscribers drop the duplicate an SDK retry of Publish can cause (README).
+    attributes: {
+      severity: text(alert.severity),
+      rule: text(alert.rule),
+      environment: text(environment),
+      alertId: text(alert.alertId),
+    },
   };
 }

@@ -12,6 +12,7 @@ import { ConfigError } from '../shared/errors.js';
 import type { PurchaseData } from '../shared/event.js';
 import { firstDeliveries } from '../shared/idempotency.js';
 import type { ValidRecord } from '../shared/kinesis.js';
+import { formatMicros, hasMoneyScale, toMicros } from '../shared/money.js';
 
 export const RULE_NAMES = ['largePurchase', 'purchaseVelocity', 'spendVelocity', 'countryHop'] as const;
 export type RuleName = (typeof RULE_NAMES)[number];
@@ -24,10 +25,19 @@ export const SEVERITY: Record<RuleName, Severity> = {
   countryHop: 'high',
 };
 
+/**
+ * Money thresholds are in the purchase's own currency (no FX conversion): `threshold`/`amount`
+ * applies to every currency without an entry in `perCurrency` (ISO 4217 code → amount).
+ */
 export interface FraudRules {
-  largePurchase: { enabled: boolean; threshold: number };
+  largePurchase: { enabled: boolean; threshold: number; perCurrency: Record<string, number> };
   purchaseVelocity: { enabled: boolean; count: number; windowMinutes: number };
-  spendVelocity: { enabled: boolean; amount: number; windowMinutes: number };
+  spendVelocity: {
+    enabled: boolean;
+    amount: number;
+    windowMinutes: number;
+    perCurrency: Record<string, number>;
+  };
   countryHop: { enabled: boolean; windowMinutes: number };
   /** At most one alert per user per rule within this many minutes (event time); 0 disables. */
   cooldownMinutes: number;
@@ -38,9 +48,9 @@ export interface FraudRules {
 }
 
 export const DEFAULT_RULES: FraudRules = {
-  largePurchase: { enabled: true, threshold: 1000 },
+  largePurchase: { enabled: true, threshold: 1000, perCurrency: {} },
   purchaseVelocity: { enabled: true, count: 5, windowMinutes: 10 },
-  spendVelocity: { enabled: true, amount: 3000, windowMinutes: 60 },
+  spendVelocity: { enabled: true, amount: 3000, windowMinutes: 60, perCurrency: {} },
   countryHop: { enabled: true, windowMinutes: 60 },
   cooldownMinutes: 15,
   maxRecentPurchases: 100,
@@ -63,6 +73,22 @@ const nonNegative: Check = (v) =>
   typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a finite number >= 0';
 const positive: Check = (v) =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'must be a finite number > 0';
+// Money settings are compared in micro-units, so they obey the same scale as event amounts.
+const money =
+  (base: Check): Check =>
+  (v) =>
+    base(v) ?? (hasMoneyScale(v as number) ? undefined : 'must have at most 6 decimal places');
+const perCurrency =
+  (base: Check): Check =>
+  (v) => {
+    if (!isObject(v)) return 'must be an object of ISO 4217 code -> amount';
+    for (const [code, amount] of Object.entries(v)) {
+      if (!/^[A-Z]{3}$/.test(code)) return `has ${JSON.stringify(code)}, not a 3-letter ISO 4217 code`;
+      const problem = money(base)(amount);
+      if (problem) return `.${code} ${problem}`;
+    }
+    return undefined;
+  };
 const windowMinutes: Check = (v) =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= MAX_WINDOW_MINUTES
     ? undefined
@@ -126,7 +152,8 @@ export function parseRules(value: unknown, source = 'FRAUD_RULES'): FraudRules {
   const rules: FraudRules = {
     largePurchase: fields(source, 'largePurchase', value.largePurchase, DEFAULT_RULES.largePurchase, {
       enabled: boolean,
-      threshold: nonNegative,
+      threshold: money(nonNegative),
+      perCurrency: perCurrency(nonNegative),
     }),
     purchaseVelocity: fields(
       source,
@@ -141,8 +168,9 @@ export function parseRules(value: unknown, source = 'FRAUD_RULES'): FraudRules {
     ),
     spendVelocity: fields(source, 'spendVelocity', value.spendVelocity, DEFAULT_RULES.spendVelocity, {
       enabled: boolean,
-      amount: positive,
+      amount: money(positive),
       windowMinutes,
+      perCurrency: perCurrency(positive),
     }),
     countryHop: fields(source, 'countryHop', value.countryHop, DEFAULT_RULES.countryHop, {
       enabled: boolean,
@@ -167,7 +195,9 @@ export function parseRules(value: unknown, source = 'FRAUD_RULES'): FraudRules {
 export interface RecentPurchase {
   eventId: string;
   timestamp: number;
-  amount: number;
+  /** Exact amount in micro-units of `currency` (shared/money.ts). */
+  amountMicros: number;
+  currency: string;
   country?: string;
 }
 
@@ -225,9 +255,9 @@ export interface EvaluateResult {
 
 export const alertIdOf = (rule: RuleName, eventId: string): string => `${rule}#${eventId}`;
 
-const roundCents = (value: number): number => Math.round(value * 100) / 100;
-const money = (value: number): string =>
-  value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+/** A money setting for a currency, in micros (BigInt: totals compared with it can pass 2^53). */
+const limitMicros = (setting: { perCurrency: Record<string, number> }, base: number, currency: string) =>
+  BigInt(toMicros(setting.perCurrency[currency] ?? base));
 const minutes = (value: number): string => `${value} minute${value === 1 ? '' : 's'}`;
 
 interface Match {
@@ -236,14 +266,16 @@ interface Match {
   threshold: string;
 }
 
-function matches(state: FraudState, p: RecentPurchase, currency: string, rules: FraudRules): Match[] {
+function matches(state: FraudState, p: RecentPurchase, rules: FraudRules): Match[] {
   const out: Match[] = [];
   const { largePurchase, purchaseVelocity, spendVelocity, countryHop } = rules;
-  if (largePurchase.enabled && p.amount > largePurchase.threshold) {
+  const { currency } = p;
+  const large = limitMicros(largePurchase, largePurchase.threshold, currency);
+  if (largePurchase.enabled && BigInt(p.amountMicros) > large) {
     out.push({
       rule: 'largePurchase',
-      reason: `A purchase of ${money(p.amount)} ${currency} is above the large-purchase threshold of ${money(largePurchase.threshold)}.`,
-      threshold: `amount > ${money(largePurchase.threshold)}`,
+      reason: `A purchase of ${formatMicros(p.amountMicros)} ${currency} is above the large-purchase threshold of ${formatMicros(large)} ${currency}.`,
+      threshold: `amount > ${formatMicros(large)} ${currency}`,
     });
   }
   const within = (windowMin: number) =>
@@ -261,14 +293,16 @@ function matches(state: FraudState, p: RecentPurchase, currency: string, rules: 
     }
   }
   if (spendVelocity.enabled) {
-    const total = roundCents(
-      within(spendVelocity.windowMinutes).reduce((sum, q) => sum + q.amount, p.amount),
-    );
-    if (total >= spendVelocity.amount) {
+    // Only purchases in this purchase's currency count: amounts in two currencies never add up.
+    const total = within(spendVelocity.windowMinutes)
+      .filter((q) => q.currency === currency)
+      .reduce((sum, q) => sum + BigInt(q.amountMicros), BigInt(p.amountMicros));
+    const limit = limitMicros(spendVelocity, spendVelocity.amount, currency);
+    if (total >= limit) {
       out.push({
         rule: 'spendVelocity',
-        reason: `${money(total)} ${currency} spent within ${minutes(spendVelocity.windowMinutes)}.`,
-        threshold: `total >= ${money(spendVelocity.amount)} within ${minutes(spendVelocity.windowMinutes)}`,
+        reason: `${formatMicros(total)} ${currency} spent within ${minutes(spendVelocity.windowMinutes)}.`,
+        threshold: `total >= ${formatMicros(limit)} ${currency} within ${minutes(spendVelocity.windowMinutes)}`,
       });
     }
   }
@@ -327,11 +361,12 @@ export function evaluatePurchases(
     const purchase: RecentPurchase = {
       eventId: event.eventId,
       timestamp: event.timestamp,
-      amount: data.amount,
+      amountMicros: toMicros(data.amount),
+      currency: data.currency,
     };
     if (data.country !== undefined) purchase.country = data.country;
 
-    for (const match of matches(state, purchase, data.currency, rules)) {
+    for (const match of matches(state, purchase, rules)) {
       const last = state.lastAlertAt[match.rule];
       // A late purchase (event time before the latest alert) is damped too, whatever its age:
       // otherwise a replay of an old burst would alert once per purchase.

@@ -73,7 +73,11 @@ function fromItem(item: Record<string, unknown>): FraudState {
   return {
     ...state,
     recentEventIds: state.recentEventIds ?? [],
-    recentPurchases: state.recentPurchases ?? [],
+    // Purchases kept before exact money carry a bare `amount` and no currency: they still count
+    // for purchase velocity, and in no currency's spend.
+    recentPurchases: (state.recentPurchases ?? []).map((p) =>
+      p.amountMicros === undefined ? { ...p, amountMicros: 0, currency: '' } : p,
+    ),
     lastAlertAt: state.lastAlertAt ?? {},
   };
 }

@@ -10,6 +10,7 @@
 import type { Dimension, MetricDatum, StandardUnit } from '@aws-sdk/client-cloudwatch';
 import { isPurchase, KNOWN_EVENT_TYPES } from '../shared/event.js';
 import type { InvalidRecord, ValidRecord } from '../shared/kinesis.js';
+import { microsToNumber, toMicros } from '../shared/money.js';
 
 export const MINUTE_MS = 60_000;
 /** CloudWatch rejects datums older than two weeks ... */
@@ -39,6 +40,13 @@ export const METRICS = {
   invalidRecords: 'InvalidRecords',
   pipelineLag: 'PipelineLagMs',
 } as const;
+
+/**
+ * Money metrics: one series per currency (`Currency` dimension), because amounts in different
+ * currencies must never add up. Their cells sum exact micro-units and turn the sum into the one
+ * double CloudWatch gets at the end, so no rounding accumulates over a minute's purchases.
+ */
+const MONEY_METRICS: ReadonlySet<string> = new Set([METRICS.revenue, METRICS.orderValue]);
 
 export type BatchItem = ValidRecord | InvalidRecord;
 
@@ -128,9 +136,11 @@ interface Cell {
   minute: number;
   dimensions: Dimension[];
   count: number;
+  /** Plain metrics sum numbers; money metrics (MONEY_METRICS) sum integer micros exactly. */
   sum: number;
   min: number;
   max: number;
+  micros?: bigint;
 }
 
 /** Rough serialised size of a datum; the JSON protocol spends about this much per datum. */
@@ -203,8 +213,10 @@ class SegmentAggregate {
     if (isPurchase(event)) {
       add(METRICS.purchases, 'Count', minute, [env], 1);
       if (event.data.amount <= MAX_METRIC_AMOUNT) {
-        add(METRICS.revenue, 'None', minute, [env], event.data.amount);
-        add(METRICS.orderValue, 'None', minute, [env], event.data.amount);
+        const micros = toMicros(event.data.amount);
+        const dims = [env, { Name: 'Currency', Value: event.data.currency }];
+        add(METRICS.revenue, 'None', minute, dims, micros);
+        add(METRICS.orderValue, 'None', minute, dims, micros);
       }
     }
     return out;
@@ -234,7 +246,8 @@ class SegmentAggregate {
       const cell = this.cells.get(key);
       if (cell) {
         cell.count += 1;
-        cell.sum += value;
+        if (cell.micros !== undefined) cell.micros += BigInt(value);
+        else cell.sum += value;
         cell.min = Math.min(cell.min, value);
         cell.max = Math.max(cell.max, value);
       } else {
@@ -247,6 +260,7 @@ class SegmentAggregate {
           sum: value,
           min: value,
           max: value,
+          ...(MONEY_METRICS.has(metric) ? { micros: BigInt(value) } : {}),
         });
         this.bytes += estimateBytes(metric, dimensions);
       }
@@ -267,7 +281,15 @@ class SegmentAggregate {
         MetricName: c.metric,
         Dimensions: c.dimensions,
         Timestamp: new Date(c.minute),
-        StatisticValues: { SampleCount: c.count, Sum: c.sum, Minimum: c.min, Maximum: c.max },
+        StatisticValues:
+          c.micros === undefined
+            ? { SampleCount: c.count, Sum: c.sum, Minimum: c.min, Maximum: c.max }
+            : {
+                SampleCount: c.count,
+                Sum: microsToNumber(c.micros),
+                Minimum: microsToNumber(c.min),
+                Maximum: microsToNumber(c.max),
+              },
         Unit: c.unit,
         StorageResolution: 60,
       })),

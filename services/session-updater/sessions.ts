@@ -13,6 +13,7 @@
 import type { PulseEvent } from '../shared/event.js';
 import { firstDeliveries } from '../shared/idempotency.js';
 import type { ValidRecord } from '../shared/kinesis.js';
+import { addMicros, type MoneyTotals, toMicros } from '../shared/money.js';
 
 export interface Aggregates {
   eventCount: number;
@@ -20,8 +21,8 @@ export interface Aggregates {
   productViews: number;
   addToCarts: number;
   purchases: number;
-  /** Major currency units, rounded to cents after every addition so sums are reproducible. */
-  totalSpent: number;
+  /** Spend per currency in exact micro-units (decimal strings, see shared/money.ts); never mixed. */
+  spent: MoneyTotals;
 }
 
 export interface Session extends Aggregates {
@@ -63,7 +64,7 @@ export interface ApplyResult {
 }
 
 export function emptyAggregates(): Aggregates {
-  return { eventCount: 0, pageViews: 0, productViews: 0, addToCarts: 0, purchases: 0, totalSpent: 0 };
+  return { eventCount: 0, pageViews: 0, productViews: 0, addToCarts: 0, purchases: 0, spent: {} };
 }
 
 export function newUserState(userId: string): UserState {
@@ -76,8 +77,6 @@ export function newUserState(userId: string): UserState {
     totals: emptyAggregates(),
   };
 }
-
-const roundCents = (value: number): number => Math.round(value * 100) / 100;
 
 function count(aggregates: Aggregates, event: PulseEvent): void {
   aggregates.eventCount += 1;
@@ -93,7 +92,7 @@ function count(aggregates: Aggregates, event: PulseEvent): void {
       break;
     case 'purchase':
       aggregates.purchases += 1;
-      aggregates.totalSpent = roundCents(aggregates.totalSpent + (event.data.amount as number));
+      addMicros(aggregates.spent, event.data.currency as string, toMicros(event.data.amount as number));
       break;
     default:
       break;
@@ -120,9 +119,9 @@ function cloneState(state: UserState): UserState {
     ...state,
     recentEventIds: [...state.recentEventIds],
     recentProducts: [...state.recentProducts],
-    totals: { ...state.totals },
+    totals: { ...state.totals, spent: { ...state.totals.spent } },
   };
-  if (state.session) copy.session = { ...state.session };
+  if (state.session) copy.session = { ...state.session, spent: { ...state.session.spent } };
   return copy;
 }
 

@@ -85,5 +85,15 @@ export class SessionStore {
 
 function fromItem(item: Record<string, unknown>): UserState {
   const { sk: _sk, updatedAt: _updatedAt, ...rest } = item;
-  return rest as unknown as UserState;
+  const state = rest as unknown as UserState;
+  // Items written before per-currency totals carry a mixed-currency `totalSpent`: it cannot be
+  // split by currency, so it is dropped and spend counts from here on.
+  state.totals = withSpent(state.totals);
+  if (state.session) state.session = withSpent(state.session);
+  return state;
+}
+
+function withSpent<T extends { spent?: unknown; totalSpent?: unknown }>(aggregates: T): T {
+  const { totalSpent: _legacy, ...rest } = aggregates;
+  return { ...rest, spent: aggregates.spent ?? {} } as T;
 }

@@ -3,6 +3,8 @@
  * on the hot path of all three functions, and a direct check costs little more than JSON.parse.
  */
 
+import { hasMoneyScale, MONEY_SCALE } from './money.js';
+
 export const KNOWN_EVENT_TYPES = ['page_view', 'product_view', 'add_to_cart', 'purchase'] as const;
 export type KnownEventType = (typeof KNOWN_EVENT_TYPES)[number];
 
@@ -68,6 +70,8 @@ function checkData(eventType: string, data: Record<string, unknown>): string | u
       if (amount > MAX_AMOUNT || (amount > 0 && amount < MIN_NONZERO_AMOUNT)) {
         return `data.amount must be 0 or between ${MIN_NONZERO_AMOUNT} and ${MAX_AMOUNT}`;
       }
+      // Money is kept exact in micro-units (shared/money.ts): a 7th decimal would be silently lost.
+      if (!hasMoneyScale(amount)) return `data.amount must have at most ${MONEY_SCALE} decimal places`;
       if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) {
         return 'data.currency must be a 3-letter ISO 4217 code';
       }

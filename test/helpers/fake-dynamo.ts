@@ -1,14 +1,53 @@
 /**
- * An in-memory stand-in for the DynamoDB document client, for unit tests only (integration tests
- * use the real emulator). It honours the condition expressions Pulse writes use:
- * `attribute_not_exists(a)` and `a = :v`, optionally joined by OR. Faults can be injected per command.
+ * The one in-memory stand-in for the DynamoDB document client in unit tests (integration tests use
+ * the emulator). It evaluates the condition and update expressions Pulse writes with a small
+ * parser (comparisons, attribute_exists/attribute_not_exists, AND/OR/NOT, parentheses; SET and
+ * REMOVE), queries declared global secondary indexes (sparse, as DynamoDB keeps them), and
+ * marshals every written value the way the document client does, so a number above 2^53 fails
+ * here as it would in Lambda. Anything it does not know throws, so a new expression cannot be
+ * silently accepted.
+ *
+ * Faults: `log.fail(...)` makes matching calls throw before they take effect or after (the write
+ * landed but the response was lost: what an SDK retry or a crashed caller sees); `failNext` is the
+ * short form for one call of a command.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PublishCommand, type PublishCommandInput } from '@aws-sdk/client-sns';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 
 type Item = Record<string, unknown>;
-interface CommandLike {
-  constructor: { name: string };
+interface Input extends Record<string, unknown> {
+  ConditionExpression?: string;
+  UpdateExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}
+export type CallKind = 'BatchGet' | 'BatchWrite' | 'Get' | 'Put' | 'Update' | 'Query' | 'Publish';
+export interface Call {
+  kind: CallKind;
+  table?: string;
   input: Record<string, unknown>;
+}
+
+interface Fault {
+  when: 'before' | 'after';
+  match: (call: Call) => boolean;
+  error: () => Error;
+  remaining: number;
+}
+
+export function awsError(name: string, message = name): Error {
+  const err = new Error(message);
+  err.name = name;
+  return err;
 }
 
 export class ConditionalCheckFailed extends Error {
@@ -18,112 +57,365 @@ export class ConditionalCheckFailed extends Error {
   }
 }
 
-export class FakeDynamo {
-  readonly tables = new Map<string, Map<string, Item>>();
-  readonly calls: string[] = [];
-  private readonly faults: Array<{
-    command: string;
-    error: Error;
-    when?: (input: Record<string, unknown>) => boolean;
-  }> = [];
+/** One log shared by the fakes, so tests can assert the order of effects across services. */
+export class CallLog {
+  readonly calls: Call[] = [];
+  private readonly faults: Fault[] = [];
 
-  constructor(private readonly keys: Record<string, string[]>) {}
-
-  /** The next matching call of `command` throws `error` (once). */
-  failNext(command: string, error: Error, when?: (input: Record<string, unknown>) => boolean): void {
-    this.faults.push({ command, error, ...(when ? { when } : {}) });
+  /** Makes the next `times` matching calls throw `error` before (default) or after taking effect. */
+  fail(
+    match: (call: Call) => boolean,
+    error: () => Error,
+    options: { times?: number; when?: 'before' | 'after' } = {},
+  ) {
+    this.faults.push({ match, error, remaining: options.times ?? 1, when: options.when ?? 'before' });
   }
 
-  items(table: string): Item[] {
-    return [...(this.tables.get(table)?.values() ?? [])];
+  /** Drops every fault not yet fired (a dependency recovers). */
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  async run<T>(call: Call, effect: () => T): Promise<T> {
+    this.calls.push(call);
+    this.trip(call, 'before');
+    const result = effect();
+    this.trip(call, 'after');
+    return result;
+  }
+
+  count(kind: CallKind, table?: string): number {
+    return this.calls.filter((c) => c.kind === kind && (table === undefined || c.table === table)).length;
+  }
+
+  private trip(call: Call, when: 'before' | 'after'): void {
+    const fault = this.faults.find((f) => f.when === when && f.remaining > 0 && f.match(call));
+    if (!fault) return;
+    fault.remaining -= 1;
+    throw fault.error();
+  }
+}
+
+export interface IndexSpec {
+  name: string;
+  hashKey: string;
+  rangeKey?: string;
+}
+
+const KIND_OF_COMMAND: Record<string, CallKind> = {
+  BatchGetCommand: 'BatchGet',
+  BatchWriteCommand: 'BatchWrite',
+  GetCommand: 'Get',
+  PutCommand: 'Put',
+  UpdateCommand: 'Update',
+  QueryCommand: 'Query',
+};
+
+// Like the document client: refuses unsafe numbers, drops undefined (removeUndefinedValues).
+const marshalled = (value: Item): void => {
+  marshall(value, { removeUndefinedValues: true });
+};
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+export class FakeDynamo {
+  readonly tables = new Map<string, Map<string, Item>>();
+  /** Return at most this many keys per BatchGet; the rest come back as UnprocessedKeys. */
+  batchGetLimit = Number.POSITIVE_INFINITY;
+  private readonly keys: Record<string, string[]>;
+
+  constructor(
+    keys: Record<string, string | string[]>,
+    readonly log: CallLog = new CallLog(),
+    private readonly indexes: Record<string, IndexSpec[]> = {},
+  ) {
+    this.keys = Object.fromEntries(Object.entries(keys).map(([t, k]) => [t, Array.isArray(k) ? k : [k]]));
+    for (const table of Object.keys(keys)) this.tables.set(table, new Map());
+  }
+
+  /** The item under a key (the hash key value alone for single-key tables, or a key object). */
+  item(table: string, key: string | Item): Item | undefined {
+    const found = this.table(table).get(typeof key === 'string' ? key : this.keyOf(table, key));
+    return found === undefined ? undefined : clone(found);
   }
 
   get(table: string, key: Item): Item | undefined {
-    return this.tables.get(table)?.get(this.keyOf(table, key));
+    return this.item(table, key);
   }
 
-  count(command: string): number {
-    return this.calls.filter((c) => c === command).length;
+  items(table: string): Item[] {
+    return [...this.table(table).values()].map(clone);
+  }
+
+  put(table: string, item: Item): void {
+    this.table(table).set(this.keyOf(table, item), clone(item));
+  }
+
+  /** Calls made of a command, by SDK name (`PutCommand`) or short kind (`Put`). */
+  count(command: string, table?: string): number {
+    return this.log.count((KIND_OF_COMMAND[command] ?? command) as CallKind, table);
+  }
+
+  /** The next call of `command` (matching `when`, if given) throws `error` before taking effect. */
+  failNext(command: string, error: Error, when?: (input: Record<string, unknown>) => boolean): void {
+    const kind = KIND_OF_COMMAND[command] ?? command;
+    this.log.fail(
+      (call) => call.kind === kind && (!when || when(call.input)),
+      () => error,
+    );
   }
 
   asClient(): DynamoDBDocumentClient {
-    return { send: (command: CommandLike) => this.send(command) } as unknown as DynamoDBDocumentClient;
+    return { send: (command: unknown) => this.send(command) } as unknown as DynamoDBDocumentClient;
   }
 
-  async send(command: CommandLike): Promise<Record<string, unknown>> {
-    const name = command.constructor.name;
-    this.calls.push(name);
-    const input = command.input;
-    const fault = this.faults.findIndex((f) => f.command === name && (!f.when || f.when(input)));
-    if (fault >= 0) {
-      const { error } = this.faults.splice(fault, 1)[0]!;
-      throw error;
+  // biome-ignore lint/suspicious/noExplicitAny: stands in for the SDK's overloaded `send`.
+  async send(command: any): Promise<any> {
+    const input = command.input as Input;
+    if (command instanceof BatchGetCommand) return this.batchGet(input);
+    if (command instanceof BatchWriteCommand) return this.batchWrite(input);
+    const table = input.TableName as string;
+    if (command instanceof GetCommand) {
+      return this.log.run({ kind: 'Get', table, input }, () => ({
+        Item: this.item(table, input.Key as Item),
+      }));
     }
-    switch (name) {
-      case 'GetCommand': {
-        const item = this.get(input.TableName as string, input.Key as Item);
-        return item ? { Item: structuredClone(item) } : {};
-      }
-      case 'PutCommand': {
-        const table = input.TableName as string;
+    if (command instanceof PutCommand) {
+      return this.log.run({ kind: 'Put', table, input }, () => {
         const item = input.Item as Item;
-        this.check(table, item, input);
-        this.table(table).set(this.keyOf(table, item), structuredClone(item));
+        marshalled(item);
+        const key = this.keyOf(table, item);
+        this.check(this.table(table).get(key), input);
+        this.table(table).set(key, clone(item));
         return {};
-      }
-      case 'BatchGetCommand': {
-        const responses: Record<string, Item[]> = {};
-        for (const [table, request] of Object.entries(
-          input.RequestItems as Record<string, { Keys: Item[] }>,
-        )) {
-          responses[table] = request.Keys.map((key) => this.get(table, key))
-            .filter((item): item is Item => item !== undefined)
-            .map((item) => structuredClone(item));
-        }
-        return { Responses: responses, UnprocessedKeys: {} };
-      }
-      case 'BatchWriteCommand': {
-        for (const [table, requests] of Object.entries(
-          input.RequestItems as Record<string, Array<{ PutRequest: { Item: Item } }>>,
-        )) {
-          for (const { PutRequest } of requests)
-            this.table(table).set(this.keyOf(table, PutRequest.Item), structuredClone(PutRequest.Item));
-        }
-        return { UnprocessedItems: {} };
-      }
-      default:
-        throw new Error(`FakeDynamo does not implement ${name}`);
+      });
     }
+    if (command instanceof UpdateCommand) {
+      return this.log.run({ kind: 'Update', table, input }, () => {
+        marshalled(input.ExpressionAttributeValues ?? {});
+        const key = this.keyOf(table, input.Key as Item);
+        const existing = this.table(table).get(key);
+        this.check(existing, input);
+        const next = applyUpdate({ ...(existing ?? (input.Key as Item)) }, input);
+        this.table(table).set(key, clone(next));
+        return {};
+      });
+    }
+    if (command instanceof QueryCommand) {
+      return this.log.run({ kind: 'Query', table, input }, () => this.query(table, input));
+    }
+    throw new Error(`fake: unsupported command ${command?.constructor?.name}`);
+  }
+
+  private batchGet(input: Input) {
+    const [table, request] = Object.entries(input.RequestItems as Record<string, { Keys: Item[] }>)[0] ?? [];
+    if (!table || !request) throw new Error('fake: empty BatchGet');
+    return this.log.run({ kind: 'BatchGet', table, input }, () => {
+      const served = request.Keys.slice(0, this.batchGetLimit);
+      const rest = request.Keys.slice(served.length);
+      const found = served.flatMap((key) => {
+        const item = this.item(table, key);
+        return item ? [item] : [];
+      });
+      return {
+        Responses: { [table]: found },
+        UnprocessedKeys: rest.length > 0 ? { [table]: { Keys: rest } } : {},
+      };
+    });
+  }
+
+  private batchWrite(input: Input) {
+    const requests = input.RequestItems as Record<string, Array<{ PutRequest: { Item: Item } }>>;
+    const [table] = Object.keys(requests);
+    return this.log.run({ kind: 'BatchWrite', table, input }, () => {
+      for (const [name, puts] of Object.entries(requests)) {
+        for (const { PutRequest } of puts) {
+          marshalled(PutRequest.Item);
+          this.put(name, PutRequest.Item);
+        }
+      }
+      return { UnprocessedItems: {} };
+    });
+  }
+
+  /** Query on the table's key or a declared index: `#h = :h` optionally `AND #r <op> :r`. */
+  private query(table: string, input: Input) {
+    const index = input.IndexName
+      ? this.indexes[table]?.find((i) => i.name === input.IndexName)
+      : { name: '', hashKey: this.keys[table]?.[0] as string, rangeKey: this.keys[table]?.[1] };
+    if (!index) throw awsError('ValidationException', `no index ${String(input.IndexName)} on ${table}`);
+    const condition = parseCondition(String(input.KeyConditionExpression), input);
+    // Sparse: an item without the index's keys is not in the index.
+    const inIndex = [...this.table(table).values()].filter(
+      (item) => item[index.hashKey] !== undefined && (!index.rangeKey || item[index.rangeKey] !== undefined),
+    );
+    const matching = inIndex.filter((item) => condition(item));
+    if (index.rangeKey) {
+      const r = index.rangeKey;
+      matching.sort((a, b) => compare(a[r], b[r]) * (input.ScanIndexForward === false ? -1 : 1));
+    }
+    const limit = typeof input.Limit === 'number' ? input.Limit : matching.length;
+    return { Items: matching.slice(0, limit).map(clone), Count: Math.min(limit, matching.length) };
+  }
+
+  private check(existing: Item | undefined, input: Input): void {
+    if (input.ConditionExpression === undefined) return;
+    if (!parseCondition(input.ConditionExpression, input)(existing)) throw new ConditionalCheckFailed();
   }
 
   private table(name: string): Map<string, Item> {
-    let table = this.tables.get(name);
-    if (!table) {
-      table = new Map();
-      this.tables.set(name, table);
-    }
+    const table = this.tables.get(name);
+    if (!table) throw awsError('ResourceNotFoundException', `table ${name} not found`);
     return table;
   }
 
   private keyOf(table: string, item: Item): string {
     const names = this.keys[table];
-    if (!names) throw new Error(`FakeDynamo: unknown table ${table}`);
+    if (!names) throw awsError('ResourceNotFoundException', `table ${table} not found`);
     return names.map((k) => String(item[k])).join('|');
   }
+}
 
-  private check(table: string, item: Item, input: Record<string, unknown>): void {
-    const expression = input.ConditionExpression as string | undefined;
-    if (!expression) return;
-    const existing = this.get(table, item);
-    const values = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
-    const holds = expression.split(/\s+OR\s+/i).some((clause) => {
-      const notExists = /^attribute_not_exists\((\w+)\)$/.exec(clause.trim());
-      if (notExists) return existing === undefined || existing[notExists[1] as string] === undefined;
-      const equals = /^(\w+)\s*=\s*(:\w+)$/.exec(clause.trim());
-      if (equals)
-        return existing !== undefined && existing[equals[1] as string] === values[equals[2] as string];
-      throw new Error(`FakeDynamo: unsupported condition ${clause}`);
+function compare(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const [x, y] = [String(a), String(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function nameOf(token: string, input: Input): string {
+  if (!token.startsWith('#')) return token;
+  const name = input.ExpressionAttributeNames?.[token];
+  if (name === undefined) throw new Error(`fake: missing name ${token}`);
+  return name;
+}
+
+function valueFor(token: string, input: Input): unknown {
+  const values = input.ExpressionAttributeValues ?? {};
+  if (!(token in values)) throw new Error(`fake: missing value ${token}`);
+  return values[token];
+}
+
+/** SET a = :v, #b = :w (also `a = a + :n`) and REMOVE a, #b, in either order. */
+function applyUpdate(item: Item, input: Input): Item {
+  const expression = String(input.UpdateExpression);
+  const clauses = expression.split(/\b(SET|REMOVE)\s+/).slice(1);
+  if (clauses.length === 0) throw new Error(`fake: unsupported UpdateExpression ${expression}`);
+  for (let i = 0; i < clauses.length; i += 2) {
+    const action = clauses[i];
+    const body = String(clauses[i + 1]).trim();
+    for (const part of body.split(',').map((s) => s.trim())) {
+      if (action === 'REMOVE') {
+        delete item[nameOf(part, input)];
+        continue;
+      }
+      const [lhs, rhs] = part.split('=').map((s) => s.trim());
+      if (!lhs || !rhs) throw new Error(`fake: unsupported assignment ${part}`);
+      const plus = /^([#\w]+)\s*\+\s*(:\w+)$/.exec(rhs);
+      if (plus) {
+        item[nameOf(lhs, input)] =
+          Number(item[nameOf(plus[1] as string, input)] ?? 0) + Number(valueFor(plus[2] as string, input));
+      } else if (rhs.startsWith(':')) item[nameOf(lhs, input)] = valueFor(rhs, input);
+      else throw new Error(`fake: unsupported assignment ${part}`);
+    }
+  }
+  return item;
+}
+
+type Predicate = (item: Item | undefined) => boolean;
+
+/** A recursive-descent reading of DynamoDB's condition grammar, as far as Pulse uses it. */
+function parseCondition(expression: string, input: Input): Predicate {
+  const tokens = expression.match(/\(|\)|<>|<=|>=|=|<|>|[#:]?[\w.]+/g) ?? [];
+  let at = 0;
+  const peek = () => tokens[at];
+  const take = (expected?: string) => {
+    const token = tokens[at++];
+    if (token === undefined || (expected !== undefined && token.toUpperCase() !== expected))
+      throw new Error(`fake: cannot parse condition ${expression}`);
+    return token;
+  };
+  const operand = (token: string) => (item: Item | undefined) =>
+    token.startsWith(':') ? valueFor(token, input) : item?.[nameOf(token, input)];
+  const primary = (): Predicate => {
+    const token = take();
+    const upper = token.toUpperCase();
+    if (token === '(') {
+      const inner = or();
+      take(')');
+      return inner;
+    }
+    if (upper === 'NOT') {
+      const inner = primary();
+      return (item) => !inner(item);
+    }
+    if (token === 'attribute_exists' || token === 'attribute_not_exists') {
+      take('(');
+      const name = nameOf(take(), input);
+      take(')');
+      return token === 'attribute_exists'
+        ? (item) => item?.[name] !== undefined
+        : (item) => item?.[name] === undefined;
+    }
+    const left = operand(token);
+    const op = take();
+    const right = operand(take());
+    return (item) => {
+      const [a, b] = [left(item), right(item)];
+      if (a === undefined || b === undefined) return op === '<>' ? a !== b : false;
+      const c = compare(a, b);
+      switch (op) {
+        case '=':
+          return c === 0;
+        case '<>':
+          return c !== 0;
+        case '<':
+          return c < 0;
+        case '<=':
+          return c <= 0;
+        case '>':
+          return c > 0;
+        case '>=':
+          return c >= 0;
+        default:
+          throw new Error(`fake: unsupported operator ${op} in ${expression}`);
+      }
+    };
+  };
+  const and = (): Predicate => {
+    let left = primary();
+    while (peek()?.toUpperCase() === 'AND') {
+      take();
+      const [l, r] = [left, primary()];
+      left = (item) => l(item) && r(item);
+    }
+    return left;
+  };
+  const or = (): Predicate => {
+    let left = and();
+    while (peek()?.toUpperCase() === 'OR') {
+      take();
+      const [l, r] = [left, and()];
+      left = (item) => l(item) || r(item);
+    }
+    return left;
+  };
+  const predicate = or();
+  if (at !== tokens.length) throw new Error(`fake: cannot parse condition ${expression}`);
+  return predicate;
+}
+
+export class FakeSns {
+  readonly published: PublishCommandInput[] = [];
+
+  constructor(readonly log: CallLog = new CallLog()) {}
+
+  // biome-ignore lint/suspicious/noExplicitAny: stands in for the SDK's overloaded `send`.
+  async send(command: any): Promise<any> {
+    if (!(command instanceof PublishCommand))
+      throw new Error(`fake: unsupported command ${command?.constructor?.name}`);
+    const input = command.input;
+    return this.log.run({ kind: 'Publish', input: input as unknown as Record<string, unknown> }, () => {
+      this.published.push(input);
+      return { MessageId: `msg-${this.published.length}` };
     });
-    if (!holds) throw new ConditionalCheckFailed();
   }
 }

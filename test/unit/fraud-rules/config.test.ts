@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       environment: 'dev',
       alertTtlDays: 90,
       stateTtlDays: 7,
+      alertLeaseSeconds: 120,
       rules: DEFAULT_RULES,
     });
   });
@@ -42,9 +43,9 @@ describe('loadConfig', () => {
   it('parses the FRAUD_RULES shipped in function.json', () => {
     const config = loadConfig(env({ ...functionJson.environment }));
     expect(config.rules).toEqual({
-      largePurchase: { enabled: true, threshold: 1000 },
+      largePurchase: { enabled: true, threshold: 1000, perCurrency: {} },
       purchaseVelocity: { enabled: true, count: 5, windowMinutes: 10 },
-      spendVelocity: { enabled: true, amount: 3000, windowMinutes: 60 },
+      spendVelocity: { enabled: true, amount: 3000, windowMinutes: 60, perCurrency: {} },
       countryHop: { enabled: true, windowMinutes: 60 },
       cooldownMinutes: 15,
       maxRecentPurchases: 100,

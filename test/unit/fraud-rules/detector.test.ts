@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isRepublishRequest } from '../../../services/fraud-rules/outbox.js';
+import { awsError, type Call } from '../../helpers/fake-dynamo.js';
 import { anEvent, aPurchase, aRawRecord, aRecord, MINUTE, T0 } from '../../helpers/records.js';
-import { awsError, type Call } from './fakes.js';
-import { ALERTS_TABLE, harness, NOW, onlyRules, STATE_TABLE, TOPIC_ARN } from './support.js';
+import { ALERTS_TABLE, harness, LEASE_MS, NOW, onlyRules, STATE_TABLE, TOPIC_ARN } from './support.js';
 
 const rules = onlyRules({ largePurchase: { threshold: 1000 } });
 const big = (userId: string, overrides: Parameters<typeof aPurchase>[0] = {}) =>
@@ -8,7 +11,10 @@ const big = (userId: string, overrides: Parameters<typeof aPurchase>[0] = {}) =>
 const isPublish = (call: Call) => call.kind === 'Publish';
 const isStatePut = (call: Call) => call.kind === 'Put' && call.table === STATE_TABLE;
 const isAlertPut = (call: Call) => call.kind === 'Put' && call.table === ALERTS_TABLE;
-const isMark = (call: Call) => call.kind === 'Update' && call.table === ALERTS_TABLE;
+const isMark = (call: Call) =>
+  call.kind === 'Update' &&
+  call.table === ALERTS_TABLE &&
+  String(call.input.UpdateExpression).includes('#status = :sent');
 const throttled = () => awsError('ThrottlingException', 'Rate exceeded');
 const crashed = () => new Error('Task timed out');
 
@@ -41,7 +47,7 @@ describe('detectFraud: cheap skip', () => {
 });
 
 describe('detectFraud: alert lifecycle', () => {
-  it('records PENDING, publishes, marks SENT, then writes the state, in that order', async () => {
+  it('records PENDING, writes the state, then claims, publishes and marks SENT, in that order', async () => {
     const h = harness(rules);
     const p = big('u1');
     const record = aRecord(p);
@@ -50,9 +56,10 @@ describe('detectFraud: alert lifecycle', () => {
     expect(h.log.calls.map((c) => `${c.kind} ${c.table ?? ''}`.trim())).toEqual([
       `BatchGet ${STATE_TABLE}`,
       `Put ${ALERTS_TABLE}`,
+      `Put ${STATE_TABLE}`,
+      `Update ${ALERTS_TABLE}`,
       'Publish',
       `Update ${ALERTS_TABLE}`,
-      `Put ${STATE_TABLE}`,
     ]);
     const alertId = `largePurchase#${p.eventId}`;
     expect(h.log.calls[1]?.input).toMatchObject({
@@ -77,6 +84,7 @@ describe('detectFraud: alert lifecycle', () => {
       severity: { DataType: 'String', StringValue: 'high' },
       rule: { DataType: 'String', StringValue: 'largePurchase' },
       environment: { DataType: 'String', StringValue: 'test' },
+      alertId: { DataType: 'String', StringValue: alertId },
     });
     expect(h.stateItem('u1')).toMatchObject({
       userId: 'u1',
@@ -133,7 +141,7 @@ describe('detectFraud: idempotency', () => {
 });
 
 describe('detectFraud: partial failure', () => {
-  it('reports the earliest sequence number of the user whose publish failed; others succeed; the retry converges', async () => {
+  it('a publish failure fails nothing: every state is committed, the alert stays PENDING and the sweep delivers it once SNS is back', async () => {
     const h = harness(rules);
     const a1 = aRecord(big('a'));
     const b1 = aRecord(aPurchase({ userId: 'b', amount: 10 }));
@@ -144,26 +152,38 @@ describe('detectFraud: partial failure', () => {
     h.log.fail((c) => isPublish(c) && String(c.input.Subject).includes('user b'), throttled, { times: 1 });
 
     const first = await h.run(batch);
-    expect(first.response).toEqual({ batchItemFailures: [{ itemIdentifier: b1.kinesis.sequenceNumber }] });
-    expect(first.summary.failedUsers).toBe(1);
+    expect(first.response).toEqual({ batchItemFailures: [] });
+    expect(first.summary.failedUsers).toBe(0);
     expect(h.stateItem('a')?.lastSequenceNumber).toBe(a2.kinesis.sequenceNumber);
-    expect(h.stateItem('c')?.version).toBe(1);
-    expect(h.stateItem('b')).toBeUndefined();
-    const bAlert = `largePurchase#${JSON.parse(Buffer.from(b2.kinesis.data, 'base64').toString()).eventId}`;
-    expect(h.alertItem(bAlert)?.status).toBe('PENDING');
-
-    // Lambda re-delivers from the reported record onwards.
-    const retry = await h.run(batch.slice(batch.indexOf(b1)));
-    expect(retry.response).toEqual({ batchItemFailures: [] });
-    expect(h.alertItem(bAlert)?.status).toBe('SENT');
-    expect(h.publishedIds().sort()).toEqual(
-      [a1, c1, b2]
-        .map((r) => `largePurchase#${JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()).eventId}`)
-        .sort(),
-    );
-    expect(h.stateItem('a')?.version).toBe(1);
-    expect(h.stateItem('c')?.version).toBe(1);
     expect(h.stateItem('b')?.lastSequenceNumber).toBe(b2.kinesis.sequenceNumber);
+    expect(h.stateItem('c')?.version).toBe(1);
+    const idOf = (r: typeof a1) =>
+      `largePurchase#${JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()).eventId}`;
+    expect(h.alertItem(idOf(b2))).toMatchObject({ status: 'PENDING', outbox: 'PENDING' });
+    expect(first.summary.alertsPublished + first.summary.alertsPending).toBe(3);
+
+    // Lambda does not re-deliver (nothing failed); the sweep takes alerts older than the lease.
+    expect((await h.sweep()).found).toBe(0);
+    h.clock.now += LEASE_MS;
+    const swept = await h.sweep();
+    expect(swept).toMatchObject({ failed: 0, snsFailing: false });
+    expect(h.publishedIds().sort()).toEqual([a1, c1, b2].map(idOf).sort());
+    for (const r of [a1, c1, b2]) expect(h.alertItem(idOf(r))?.status).toBe('SENT');
+    expect(h.alertItem(idOf(b2))?.outbox).toBeUndefined();
+  });
+
+  it('stops calling SNS for the rest of the batch after the first publish failure', async () => {
+    const h = harness(rules);
+    h.log.fail(isPublish, throttled, { times: 100 });
+    const { response, summary } = await h.run([
+      aRecord(big('u1')),
+      aRecord(big('u1', { timestamp: T0 + MINUTE })),
+      aRecord(big('u1', { timestamp: T0 + 2 * MINUTE })),
+    ]);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(h.log.count('Publish')).toBe(1);
+    expect(summary).toMatchObject({ alertsPublished: 0, alertsPending: 3 });
+    expect(h.stateItem('u1')?.recentPurchases).toHaveLength(3);
   });
 
   it('reports every user by their first purchase when the state cannot be read', async () => {
@@ -197,7 +217,7 @@ describe('detectFraud: partial failure', () => {
 });
 
 describe('detectFraud: crash between steps', () => {
-  it('after the alert is recorded but before it is published: the retry publishes it once', async () => {
+  it('after the alert is recorded but before the state write: the retry publishes it once', async () => {
     const h = harness(rules);
     const p = big('u1');
     const batch = [aRecord(p)];
@@ -205,6 +225,7 @@ describe('detectFraud: crash between steps', () => {
     const first = await h.run(batch);
     expect(first.response.batchItemFailures).toHaveLength(1);
     expect(h.alertItem(`largePurchase#${p.eventId}`)?.status).toBe('PENDING');
+    expect(h.stateItem('u1')).toBeUndefined();
     expect(h.sns.published).toEqual([]);
 
     const retry = await h.run(batch);
@@ -214,52 +235,118 @@ describe('detectFraud: crash between steps', () => {
     expect(retry.summary.alertsPublished).toBe(1);
   });
 
-  it('after publish and mark but before the state write: the retry does not publish again', async () => {
+  it('a failed state write publishes nothing; the retry writes the state and publishes once', async () => {
     const h = harness(rules);
     const p = big('u1');
     const batch = [aRecord(p)];
-    h.log.fail(isStatePut, crashed);
+    h.log.fail(isStatePut, throttled);
     const first = await h.run(batch);
     expect(first.response.batchItemFailures).toHaveLength(1);
     expect(h.stateItem('u1')).toBeUndefined();
+    expect(h.sns.published).toEqual([]);
 
     const retry = await h.run(batch);
     expect(retry.response).toEqual({ batchItemFailures: [] });
-    expect(h.sns.published).toHaveLength(1);
-    expect(retry.summary).toMatchObject({ alertsPublished: 0, alertsAlreadySent: 1 });
+    expect(h.publishedIds()).toEqual([`largePurchase#${p.eventId}`]);
+    expect(retry.summary).toMatchObject({ alertsPublished: 1, alertsAlreadySent: 0 });
     expect(h.stateItem('u1')?.version).toBe(1);
   });
 
-  it('after publish but before the mark: the retry publishes again, exactly once more (the documented duplicate)', async () => {
+  it('after publish but before the mark: the sweep publishes again after the lease, exactly once more (the documented duplicate)', async () => {
     const h = harness(rules);
     const p = big('u1');
     const batch = [aRecord(p)];
     h.log.fail(isMark, crashed);
-    await h.run(batch);
-    await h.run(batch);
-    await h.run(batch);
+    const { response } = await h.run(batch);
+    expect(response).toEqual({ batchItemFailures: [] });
+    await h.run(batch); // a re-delivery changes nothing
+    expect(await h.sweep()).toMatchObject({ found: 0 });
+    h.clock.now += LEASE_MS + 1;
+    await h.sweep();
+    await h.sweep();
     expect(h.publishedIds()).toEqual([`largePurchase#${p.eventId}`, `largePurchase#${p.eventId}`]);
     expect(h.alertItem(`largePurchase#${p.eventId}`)?.status).toBe('SENT');
   });
 
-  it('a lost optimistic-lock race re-reads the state and does not re-publish', async () => {
+  it('an SDK retry of a state write that landed (condition now false) re-reads, finds its own write and still publishes once', async () => {
+    const h = harness(rules);
+    const p = big('u1');
+    h.log.fail(isStatePut, () => awsError('ConditionalCheckFailedException'), { when: 'after' });
+    const { response, summary } = await h.run([aRecord(p)]);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(h.publishedIds()).toEqual([`largePurchase#${p.eventId}`]);
+    expect(summary).toMatchObject({ alertsPublished: 1, duplicates: 1 });
+    expect(h.stateItem('u1')?.version).toBe(1);
+  });
+
+  it('a lost optimistic-lock race re-reads the state and publishes once', async () => {
     const h = harness(rules);
     const p = big('u1');
     h.log.fail(isStatePut, () => awsError('ConditionalCheckFailedException'));
     const { response, summary } = await h.run([aRecord(p)]);
     expect(response).toEqual({ batchItemFailures: [] });
     expect(h.sns.published).toHaveLength(1);
-    expect(summary).toMatchObject({ alertsPublished: 1, alertsAlreadySent: 1, evaluated: 1 });
+    expect(summary).toMatchObject({ alertsPublished: 1, evaluated: 1 });
     expect(h.log.count('BatchGet')).toBe(2);
     expect(h.stateItem('u1')?.version).toBe(1);
   });
 
-  it('gives up after repeated lost races and reports the user', async () => {
+  it('gives up after repeated lost races and reports the user; its alert waits PENDING', async () => {
     const h = harness(rules);
-    const r = aRecord(big('u1'));
+    const p = big('u1');
+    const r = aRecord(p);
     h.log.fail(isStatePut, () => awsError('ConditionalCheckFailedException'), { times: 3 });
     const { response } = await h.run([r]);
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: r.kinesis.sequenceNumber }] });
-    expect(h.sns.published).toHaveLength(1);
+    expect(h.sns.published).toHaveLength(0);
+    expect(h.alertItem(`largePurchase#${p.eventId}`)?.status).toBe('PENDING');
+  });
+});
+
+describe('outbox: claims and the sweep', () => {
+  it('a claim is exclusive while its lease runs, safe to repeat by its holder, and re-claimable once stale', async () => {
+    const h = harness(rules);
+    h.log.fail(isPublish, throttled, { times: 100 });
+    const p = big('u1');
+    await h.run([aRecord(p)]);
+    const id = `largePurchase#${p.eventId}`;
+    expect(await h.alerts.claim(id, 'sweeper-1')).toBe(true);
+    expect(await h.alerts.claim(id, 'sweeper-1')).toBe(true); // an SDK retry of a claim that landed
+    expect(await h.alerts.claim(id, 'sweeper-2')).toBe(false);
+    h.clock.now += LEASE_MS + 1;
+    expect(await h.alerts.claim(id, 'sweeper-2')).toBe(true);
+    await h.alerts.markSent(id, 'm');
+    expect(await h.alerts.claim(id, 'sweeper-3')).toBe(false);
+  });
+
+  it('two sweeps at once publish each pending alert once', async () => {
+    const h = harness(rules);
+    h.log.fail(isPublish, throttled, { times: 100 });
+    await h.run([aRecord(big('u1')), aRecord(big('u2')), aRecord(big('u3'))]);
+    h.log.clearFaults();
+    h.clock.now += LEASE_MS;
+    const [x, y] = await Promise.all([h.sweep(), h.sweep()]);
+    expect((x?.published ?? 0) + (y?.published ?? 0)).toBe(3);
+    expect(new Set(h.publishedIds()).size).toBe(3);
+    expect(h.publishedIds()).toHaveLength(3);
+  });
+
+  it('stops at the first publish failure and leaves the rest for the next run', async () => {
+    const h = harness(rules);
+    h.log.fail(isPublish, throttled, { times: 100 });
+    await h.run([aRecord(big('u1')), aRecord(big('u2'))]);
+    h.log.clearFaults();
+    h.log.fail(isPublish, throttled);
+    h.clock.now += LEASE_MS;
+    expect(await h.sweep()).toMatchObject({ found: 1, failed: 1, snsFailing: true });
+    expect(await h.sweep()).toMatchObject({ found: 2, published: 2, snsFailing: false });
+  });
+
+  it('recognises only the scheduled input declared in function.json', () => {
+    const path = join(__dirname, '../../../services/fraud-rules/function.json');
+    const { schedule } = JSON.parse(readFileSync(path, 'utf8')) as { schedule: { input: unknown } };
+    expect(isRepublishRequest(schedule.input)).toBe(true);
+    expect(isRepublishRequest({ Records: [] })).toBe(false);
+    expect(isRepublishRequest(null)).toBe(false);
   });
 });

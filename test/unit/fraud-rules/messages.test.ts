@@ -37,6 +37,7 @@ describe('alert messages', () => {
       severity: { DataType: 'String', StringValue: 'high' },
       rule: { DataType: 'String', StringValue: 'largePurchase' },
       environment: { DataType: 'String', StringValue: 'prod' },
+      alertId: { DataType: 'String', StringValue: 'largePurchase#evt-42' },
     });
   });
 

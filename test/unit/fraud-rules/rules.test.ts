@@ -28,8 +28,8 @@ describe('largePurchase', () => {
       amount: 1000.01,
       currency: 'USD',
       eventTime: T0,
-      threshold: 'amount > 1,000.00',
-      reason: 'A purchase of 1,000.01 USD is above the large-purchase threshold of 1,000.00.',
+      threshold: 'amount > 1,000.00 USD',
+      reason: 'A purchase of 1,000.01 USD is above the large-purchase threshold of 1,000.00 USD.',
     });
   });
 
@@ -108,7 +108,7 @@ describe('spendVelocity', () => {
       [`spendVelocity#${events[1]?.eventId}`, 'medium'],
     ]);
     expect(alerts[0]?.reason).toBe('1,000.00 USD spent within 60 minutes.');
-    expect(alerts[0]?.threshold).toBe('total >= 1,000.00 within 60 minutes');
+    expect(alerts[0]?.threshold).toBe('total >= 1,000.00 USD within 60 minutes');
   });
 
   it('does not alert a cent below the amount (sums are exact to the cent)', () => {

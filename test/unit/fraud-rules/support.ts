@@ -1,19 +1,22 @@
 /** Shared set-up for the fraud-rules tests: rules with only some enabled, records, a wired detector. */
 import type { KinesisStreamRecord } from 'aws-lambda';
+import { loadResources } from '../../../scripts/local/config.js';
 import { AlertLog } from '../../../services/fraud-rules/alerts.js';
 import { detectFraud } from '../../../services/fraud-rules/detector.js';
+import { republishPending } from '../../../services/fraud-rules/outbox.js';
 import { type FraudRules, parseRules, type RuleName } from '../../../services/fraud-rules/rules.js';
 import { FraudStateStore } from '../../../services/fraud-rules/store.js';
 import type { PulseEvent } from '../../../services/shared/event.js';
 import { decodeBatch, type ValidRecord } from '../../../services/shared/kinesis.js';
 import { silentLogger } from '../../../services/shared/logger.js';
+import { CallLog, FakeDynamo, FakeSns } from '../../helpers/fake-dynamo.js';
 import { aKinesisEvent, recordsFor } from '../../helpers/records.js';
-import { CallLog, FakeDynamo, FakeSns } from './fakes.js';
 
 export const STATE_TABLE = 'pulse-test-fraud-state';
 export const ALERTS_TABLE = 'pulse-test-alerts';
 export const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:pulse-test-alerts';
 export const NOW = Date.UTC(2026, 10, 25, 13, 0, 0);
+export const LEASE_MS = 120_000;
 
 /** Rules with every rule disabled except those given (merged over the defaults). */
 export function onlyRules(
@@ -35,13 +38,17 @@ export function validRecords(events: PulseEvent[]): ValidRecord[] {
 
 export function harness(rules: FraudRules) {
   const log = new CallLog();
-  const db = new FakeDynamo({ [STATE_TABLE]: 'userId', [ALERTS_TABLE]: 'alertId' }, log);
+  /** Wall clock of the functions (record/claim times, leases); tests move it forward. */
+  const clock = { now: NOW };
+  const db = new FakeDynamo({ [STATE_TABLE]: 'userId', [ALERTS_TABLE]: 'alertId' }, log, {
+    [ALERTS_TABLE]: loadResources().tables.alerts?.globalSecondaryIndexes ?? [],
+  });
   const sns = new FakeSns(log);
   const store = new FraudStateStore({
     db,
     tableName: STATE_TABLE,
     ttlDays: 7,
-    now: () => NOW,
+    now: () => clock.now,
     sleep: async () => {},
   });
   const alerts = new AlertLog({
@@ -52,14 +59,17 @@ export function harness(rules: FraudRules) {
     environment: 'test',
     ttlDays: 30,
     cooldownMinutes: rules.cooldownMinutes,
-    now: () => NOW,
+    leaseMs: LEASE_MS,
+    now: () => clock.now,
   });
   const run = (records: KinesisStreamRecord[]) =>
     detectFraud(aKinesisEvent(records), { store, alerts, rules, logger: silentLogger });
+  /** The scheduled sweep, as the handler runs it. */
+  const sweep = () => republishPending(alerts, { logger: silentLogger });
   const alertItem = (alertId: string) => db.item(ALERTS_TABLE, alertId);
   const stateItem = (userId: string) => db.item(STATE_TABLE, userId);
   /** alertIds in the order they were published. */
   const publishedIds = () =>
     sns.published.map((p) => (JSON.parse(JSON.parse(p.Message as string).default) as { id: string }).id);
-  return { log, db, sns, store, alerts, run, alertItem, stateItem, publishedIds };
+  return { log, db, sns, store, alerts, clock, run, sweep, alertItem, stateItem, publishedIds };
 }

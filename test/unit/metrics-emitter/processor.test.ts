@@ -57,7 +57,7 @@ describe('emitBatchMetrics', () => {
     expect(cloudwatch.total('Events', ENV)).toBe(4);
     expect(cloudwatch.total('Events', { ...ENV, EventType: 'video_play' })).toBe(1);
     expect(cloudwatch.total('Purchases', ENV)).toBe(2);
-    expect(cloudwatch.total('Revenue', ENV)).toBe(100);
+    expect(cloudwatch.total('Revenue', { ...ENV, Currency: 'USD' })).toBe(100);
     expect(cloudwatch.total('InvalidRecords', ENV)).toBe(1);
     expect(cloudwatch.total('PipelineLagMs', { ...ENV, Function: FN }, 'SampleCount')).toBe(5);
     expect(watermark()).toEqual({
@@ -115,7 +115,7 @@ describe('emitBatchMetrics', () => {
     const { summary } = await run([aRecord(purchase), aRecord({ ...purchase })]);
     expect(summary).toMatchObject({ emitted: 1, duplicates: 1 });
     expect(cloudwatch.total('Purchases', ENV)).toBe(1);
-    expect(cloudwatch.total('Revenue', ENV)).toBe(25);
+    expect(cloudwatch.total('Revenue', { ...ENV, Currency: 'USD' })).toBe(25);
   });
 
   it('does not count a producer duplicate that arrives in a later batch', async () => {
@@ -145,7 +145,7 @@ describe('emitBatchMetrics', () => {
     const retry = await run(records);
     expect(retry.response).toEqual({ batchItemFailures: [] });
     expect(cloudwatch.total('Events', ENV)).toBe(4);
-    expect(cloudwatch.total('Revenue', ENV)).toBe(100);
+    expect(cloudwatch.total('Revenue', { ...ENV, Currency: 'USD' })).toBe(100);
   });
 
   it('on a failure in a later segment, reports that segment and keeps the earlier one emitted exactly once', async () => {

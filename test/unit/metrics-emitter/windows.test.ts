@@ -202,26 +202,27 @@ describe('aggregateSegments', () => {
     ];
     const datums = aggregateSegments(records, context(records))[0]?.datums ?? [];
     const env = { Environment: 'test' };
+    const usd = { ...env, Currency: 'USD' };
     expect(only(datums, 'Purchases', T0, env).StatisticValues).toEqual({
       SampleCount: 3,
       Sum: 3,
       Minimum: 1,
       Maximum: 1,
     });
-    expect(only(datums, 'Revenue', T0, env).StatisticValues).toEqual({
+    expect(only(datums, 'Revenue', T0, usd).StatisticValues).toEqual({
       SampleCount: 3,
       Sum: 60,
       Minimum: 10,
       Maximum: 30.5,
     });
-    expect(only(datums, 'Revenue', T0, env).Unit).toBe('None');
-    expect(only(datums, 'OrderValue', T0, env).StatisticValues).toEqual({
+    expect(only(datums, 'Revenue', T0, usd).Unit).toBe('None');
+    expect(only(datums, 'OrderValue', T0, usd).StatisticValues).toEqual({
       SampleCount: 3,
       Sum: 60,
       Minimum: 10,
       Maximum: 30.5,
     });
-    expect(only(datums, 'Revenue', T0 + MINUTE, env).StatisticValues).toEqual({
+    expect(only(datums, 'Revenue', T0 + MINUTE, usd).StatisticValues).toEqual({
       SampleCount: 1,
       Sum: 7,
       Minimum: 7,
@@ -237,8 +238,9 @@ describe('aggregateSegments', () => {
     ];
     const [segment] = aggregateSegments(records, context(records));
     const env = { Environment: 'test' };
+    const usd = { ...env, Currency: 'USD' };
     expect(only(segment?.datums ?? [], 'Purchases', T0, env).StatisticValues?.Sum).toBe(2);
-    expect(only(segment?.datums ?? [], 'Revenue', T0, env).StatisticValues).toEqual({
+    expect(only(segment?.datums ?? [], 'Revenue', T0, usd).StatisticValues).toEqual({
       SampleCount: 1,
       Sum: 5,
       Minimum: 5,

@@ -26,7 +26,7 @@ describe('applyRecords', () => {
       productViews: 1,
       addToCarts: 1,
       purchases: 2,
-      totalSpent: 20,
+      spent: { USD: '20000000' },
       firstActivity: T0,
       lastActivity: T0 + 4 * MINUTE,
     });
@@ -109,7 +109,7 @@ describe('applyRecords', () => {
     const records = valid(event, { ...event });
     const { state, applied, duplicates, changed } = applyRecords(newUserState('user-1'), records, rules);
     expect({ applied, duplicates, changed }).toEqual({ applied: 1, duplicates: 1, changed: true });
-    expect(state.totals.totalSpent).toBe(10);
+    expect(state.totals.spent).toEqual({ USD: '10000000' });
     expect(state.lastSequenceNumber).toBe(records[1]?.sequenceNumber);
   });
 

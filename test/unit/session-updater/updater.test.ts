@@ -57,7 +57,7 @@ describe('updateSessions', () => {
     expect(dynamo.count('PutCommand')).toBe(2);
     expect(current('a')).toMatchObject({
       version: 1,
-      session: { eventCount: 2, purchases: 1, totalSpent: 5 },
+      session: { eventCount: 2, purchases: 1, spent: { USD: '5000000' } },
     });
     expect(current('b')).toMatchObject({ version: 1, recentProducts: ['p1'], session: { eventCount: 2 } });
   });
@@ -126,7 +126,7 @@ describe('updateSessions', () => {
     const retry = await run(records.slice(1));
     expect(retry.response.batchItemFailures).toEqual([]);
     expect(current('a')).toMatchObject({ session: { eventCount: 2 } });
-    expect(current('b')).toMatchObject({ session: { eventCount: 2, totalSpent: 3 } });
+    expect(current('b')).toMatchObject({ session: { eventCount: 2, spent: { USD: '3000000' } } });
   });
 
   it('re-reads and recomputes when another writer got there first', async () => {

@@ -1,0 +1,101 @@
+/**
+ * Automatic republishing of PENDING alerts: the scheduled sweep (function.json `schedule`, input
+ * `{ "pulse": "republish-pending" }`) and the operator's `pulse alerts republish` both call
+ * `republishPending`. It reads the sparse `pending` index oldest first and delivers each alert
+ * through the same claim the batch path uses (claim -> publish -> SENT), so it never races the
+ * batch that raised an alert or another sweep into a second Publish.
+ */
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Logger } from '../shared/logger.js';
+import {
+  type AlertLog,
+  OUTBOX_ATTRIBUTE,
+  OUTBOX_PENDING,
+  PENDING_INDEX,
+  PublishFailedError,
+} from './alerts.js';
+import type { Alert } from './rules.js';
+
+/** The scheduled event's input, as declared in function.json. */
+export const REPUBLISH_INPUT = { pulse: 'republish-pending' } as const;
+
+export function isRepublishRequest(event: unknown): boolean {
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    (event as { pulse?: unknown }).pulse === REPUBLISH_INPUT.pulse
+  );
+}
+
+export interface RepublishOptions {
+  logger: Logger;
+  /**
+   * Only alerts recorded at least this long ago: younger ones belong to the batch that raised
+   * them, which delivers them within its own run. Default: the claim lease.
+   */
+  minAgeMs?: number;
+  /** Stop after this many alerts (one run's work stays bounded). */
+  maxAlerts?: number;
+  /** Asked before each alert; true stops the run (Lambda's remaining time). */
+  shouldStop?: () => boolean;
+}
+
+export interface RepublishSummary {
+  found: number;
+  published: number;
+  /** Already SENT by now, or claimed by another deliverer. */
+  skipped: number;
+  failed: number;
+  /** True when SNS still failed: the rest waits for the next run. */
+  snsFailing: boolean;
+}
+
+const PAGE = 100;
+
+/** Delivers PENDING alerts, oldest first; see the module comment. */
+export async function republishPending(
+  alerts: AlertLog,
+  options: RepublishOptions,
+): Promise<RepublishSummary> {
+  const { db, tableName } = alerts.options;
+  const cutoff = new Date(alerts.now() - (options.minAgeMs ?? alerts.leaseMs)).toISOString();
+  const maxAlerts = options.maxAlerts ?? 1_000;
+  const summary: RepublishSummary = { found: 0, published: 0, skipped: 0, failed: 0, snsFailing: false };
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: PENDING_INDEX,
+        KeyConditionExpression: '#outbox = :pending AND createdAt <= :cutoff',
+        ExpressionAttributeNames: { '#outbox': OUTBOX_ATTRIBUTE },
+        ExpressionAttributeValues: { ':pending': OUTBOX_PENDING, ':cutoff': cutoff },
+        Limit: Math.min(PAGE, maxAlerts - summary.found),
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      if (options.shouldStop?.()) return summary;
+      summary.found += 1;
+      try {
+        // The index may lag the table; the claim reads the table, so a just-SENT alert is skipped.
+        const outcome = await alerts.deliver(alertOf(item));
+        summary[outcome === 'published' ? 'published' : 'skipped'] += 1;
+      } catch (err) {
+        summary.failed += 1;
+        options.logger.warn('pending alert not republished', { alertId: item.alertId, error: err });
+        if (err instanceof PublishFailedError) {
+          summary.snsFailing = true;
+          return summary;
+        }
+      }
+    }
+    start = page.LastEvaluatedKey;
+  } while (start && summary.found < maxAlerts);
+  return summary;
+}
+
+/** The alert as it was recorded (the item is the alert plus bookkeeping attributes). */
+function alertOf(item: Record<string, unknown>): Alert {
+  return item as unknown as Alert;
+}
