@@ -11,20 +11,10 @@ export interface CommandEntry {
   load: () => Promise<{ command: Command }>;
 }
 
+// biome-ignore format: one line per command, so adding one is a one-line change.
 export const COMMANDS: readonly CommandEntry[] = [
-  {
-    name: 'status',
-    summary: 'Per function: mapping state, lag, on-failure depth; invalid records; PENDING alerts',
-    load: () => import('./status.js'),
-  },
-  {
-    name: 'user',
-    summary: "One user's open and recent sessions, viewed products, fraud state and alerts",
-    load: () => import('./user.js'),
-  },
-  {
-    name: 'invalid',
-    summary: 'Read the invalid-records queue: reasons and decoded payloads (export, delete)',
-    load: () => import('./invalid.js'),
-  },
+  { name: 'status', summary: 'Per function: mapping state, lag, on-failure depth; invalid records; PENDING alerts', load: () => import('./status.js') },
+  { name: 'user', summary: "One user's open and recent sessions, viewed products, fraud state and alerts", load: () => import('./user.js') },
+  { name: 'invalid', summary: 'Read the invalid-records queue: reasons and decoded payloads (export, delete)', load: () => import('./invalid.js') },
+  { name: 'alerts', summary: 'PENDING fraud alerts: list them, republish them (each at most once)', load: () => import('./alerts.js') },
 ];
