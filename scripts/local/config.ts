@@ -42,6 +42,8 @@ export interface FunctionSpec {
   memorySize: number;
   timeout: number;
   eventSourceMapping: EventSourceMappingSpec;
+  /** An EventBridge schedule invoking the function with `input` (fraud-rules: the outbox sweep). */
+  schedule?: { expression: string; input: unknown };
   environment: Record<string, string>;
   resources: {
     tables: Record<string, { table: string; actions: string[] }>;

@@ -22,6 +22,8 @@ export interface FaultRule {
 export interface FaultProxy {
   url: string;
   addRule(rule: FaultRule): void;
+  /** Drops every rule: the service recovers. */
+  clearRules(): void;
   /** Requests failed so far. */
   injected(): number;
   close(): Promise<void>;
@@ -93,6 +95,9 @@ export function startFaultProxy(target: string): Promise<FaultProxy> {
       resolve({
         url: `http://127.0.0.1:${port}`,
         addRule: (rule) => rules.push({ ...rule, left: rule.times }),
+        clearRules: () => {
+          rules.length = 0;
+        },
         injected: () => injected,
         close: () =>
           new Promise<void>((done) => {

@@ -41,6 +41,8 @@ export interface MappingOptions {
   resubscribeMs: number;
   shardPollMs: number;
   proxy?: FaultProxy;
+  /** Variables set on top of function.json's (tests: shorter leases). */
+  environment?: Record<string, string>;
   backoffMs?: (attempt: number) => number;
   log: (message: string) => void;
 }
@@ -90,6 +92,8 @@ export class FunctionMapping {
   private behind = new Map<string, number>();
   private firstProcessedAt?: number;
   private lastProcessedAt?: number;
+  /** The environment scheduled invocations run in (its own, like a concurrent invocation). */
+  private scheduled?: Sandbox;
 
   constructor(private readonly o: MappingOptions) {
     const functionName = `pulse-${o.resources.environment}-${o.fn}`;
@@ -160,6 +164,7 @@ export class FunctionMapping {
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${this.identity.functionName}`,
       TZ: 'UTC',
+      ...this.o.environment,
     };
   }
 
@@ -196,6 +201,18 @@ export class FunctionMapping {
     this.shards.set(shardId, { shardId, subscription, processor, sandbox });
     processor.start();
     subscription.start();
+  }
+
+  /** Invokes the function with a non-stream event (the schedule's input). */
+  invokeScheduled(input: unknown) {
+    this.scheduled ??= new Sandbox({
+      name: `${this.o.fn}/scheduled`,
+      handlerPath: this.o.handlerPath,
+      env: this.sandboxEnv(),
+      logFile: join(this.o.logsDir, `${this.o.fn}.log`),
+      timeoutMs: this.o.spec.timeout * 1000,
+    });
+    return this.scheduled.invoke(input, invocationContext(this.identity));
   }
 
   private invoke(sandbox: Sandbox, records: StreamRecord[]) {
@@ -313,6 +330,7 @@ export class FunctionMapping {
     await Promise.all(runs.map((r) => r.subscription.stop()));
     await Promise.all(runs.map((r) => r.processor.stop()));
     await Promise.all(runs.map((r) => r.sandbox.close()));
+    await this.scheduled?.close();
   }
 
   /** Stops at once, killing environments mid-batch: like pulling the plug on the runner. */

@@ -21,6 +21,7 @@ import {
   loadResources,
   onFailureQueueName,
   physicalName,
+  type TableSpec,
 } from './config.js';
 import { sleep } from './processes.js';
 
@@ -62,20 +63,34 @@ async function createStream(clients: Clients, name: string, shards: number): Pro
   throw new Error(`stream ${name} did not become ACTIVE`);
 }
 
-async function createTable(
-  clients: Clients,
-  name: string,
-  spec: { hashKey: string; rangeKey?: string; ttlAttribute?: string },
-) {
-  const keys: KeySchemaElement[] = [{ AttributeName: spec.hashKey, KeyType: 'HASH' }];
-  if (spec.rangeKey) keys.push({ AttributeName: spec.rangeKey, KeyType: 'RANGE' });
+const keySchema = (hashKey: string, rangeKey?: string): KeySchemaElement[] => [
+  { AttributeName: hashKey, KeyType: 'HASH' },
+  ...(rangeKey ? [{ AttributeName: rangeKey, KeyType: 'RANGE' as const }] : []),
+];
+
+async function createTable(clients: Clients, name: string, spec: TableSpec) {
+  const keys = keySchema(spec.hashKey, spec.rangeKey);
+  const indexes = spec.globalSecondaryIndexes ?? [];
+  // Every key attribute is a string (resources.json promises it), declared once.
+  const attributes = new Set([
+    ...keys.map((k) => k.AttributeName as string),
+    ...indexes.flatMap((i) => [i.hashKey, ...(i.rangeKey ? [i.rangeKey] : [])]),
+  ]);
   try {
     await clients.dynamodb.send(
       new CreateTableCommand({
         TableName: name,
         BillingMode: 'PAY_PER_REQUEST',
         KeySchema: keys,
-        AttributeDefinitions: keys.map((k) => ({ AttributeName: k.AttributeName, AttributeType: 'S' })),
+        AttributeDefinitions: [...attributes].map((a) => ({ AttributeName: a, AttributeType: 'S' })),
+        GlobalSecondaryIndexes:
+          indexes.length === 0
+            ? undefined
+            : indexes.map((i) => ({
+                IndexName: i.name,
+                KeySchema: keySchema(i.hashKey, i.rangeKey),
+                Projection: { ProjectionType: 'ALL' },
+              })),
       }),
     );
   } catch (err) {

@@ -19,6 +19,7 @@ import { localPaths } from './paths.js';
 import { sleep } from './processes.js';
 import { createResources, type LocalResources } from './resources.js';
 import type { Fault } from './sandbox.js';
+import { Schedule } from './schedule.js';
 
 export interface RunnerOptions {
   endpoints: Endpoints;
@@ -34,6 +35,10 @@ export interface RunnerOptions {
   faultProxy?: boolean;
   /** Per-function overrides of the event source mapping (tests: shorter windows). */
   esm?: Partial<Record<FunctionName, Partial<EventSourceMappingSpec>>>;
+  /** Per-function environment variables on top of function.json's. */
+  environment?: Partial<Record<FunctionName, Record<string, string>>>;
+  /** Period of every function.json `schedule` (default: its rate expression, as in AWS). */
+  scheduleEveryMs?: number;
   backoffMs?: (attempt: number) => number;
   log?: (message: string) => void;
 }
@@ -41,6 +46,8 @@ export interface RunnerOptions {
 export interface Runner {
   startedAt: number;
   mappings: Map<FunctionName, FunctionMapping>;
+  /** The scheduled invocations (function.json `schedule`), per function. */
+  schedules: Map<FunctionName, Schedule>;
   stats(): MappingStats[];
   injectFault(fn: FunctionName, fault: Fault, times?: number): void;
   /** Kill the function's execution environments (mid-batch if busy); returns how many were busy. */
@@ -60,6 +67,7 @@ export async function startRunner(o: RunnerOptions): Promise<Runner> {
   const functions = o.functions ?? FUNCTIONS;
   const mappings = new Map<FunctionName, FunctionMapping>();
   const proxies = new Map<FunctionName, FaultProxy>();
+  const schedules = new Map<FunctionName, Schedule>();
   const startedAt = Date.now();
   for (const fn of functions) {
     const handlerPath = o.handlers?.[fn] ?? join(paths.root, 'dist', fn, 'index.mjs');
@@ -82,6 +90,7 @@ export async function startRunner(o: RunnerOptions): Promise<Runner> {
         resubscribeMs: o.resubscribeMs ?? 270_000,
         shardPollMs: o.shardPollMs ?? 5_000,
         proxy,
+        environment: o.environment?.[fn],
         backoffMs: o.backoffMs,
         log: (m) => log(`${fn}: ${m}`),
       }),
@@ -89,10 +98,23 @@ export async function startRunner(o: RunnerOptions): Promise<Runner> {
   }
   // Functions start independently: one failing to start does not stop the others.
   await Promise.all([...mappings.values()].map((m) => m.start()));
+  for (const [fn, mapping] of mappings) {
+    const spec = loadFunction(fn).schedule;
+    if (!spec) continue;
+    const schedule = new Schedule({
+      spec,
+      everyMs: o.scheduleEveryMs,
+      invoke: (input) => mapping.invokeScheduled(input),
+      log: (m) => log(`${fn}: ${m}`),
+    });
+    schedules.set(fn, schedule);
+    schedule.start();
+  }
   let closed = false;
   const close = async (how: 'stop' | 'crash') => {
     if (closed) return;
     closed = true;
+    await Promise.all([...schedules.values()].map((s) => s.stop()));
     await Promise.all([...mappings.values()].map((m) => (how === 'crash' ? m.crash() : m.stop())));
     await Promise.all([...proxies.values()].map((p) => p.close()));
     clients.destroy();
@@ -100,6 +122,7 @@ export async function startRunner(o: RunnerOptions): Promise<Runner> {
   return {
     startedAt,
     mappings,
+    schedules,
     stats: () => [...mappings.values()].map((m) => m.stats()),
     injectFault: (fn, fault, times) => mappings.get(fn)?.injectFault(fault, times),
     kill: (fn) => mappings.get(fn)?.killSandboxes() ?? 0,
