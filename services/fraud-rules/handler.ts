@@ -3,6 +3,7 @@ import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
 import { createDocumentClient } from '../shared/dynamo.js';
+import { ledgerFromEnv } from '../shared/failure-ledger.js';
 import { createLogger } from '../shared/logger.js';
 import { AlertLog } from './alerts.js';
 import { loadConfig } from './config.js';
@@ -25,6 +26,8 @@ const alerts = new AlertLog({
   leaseMs: config.alertLeaseSeconds * 1000,
 });
 
+const ledger = ledgerFromEnv(process.env, db, 'fraud-rules');
+
 /** Leave this much of the invocation unused by the sweep: one more delivery must fit. */
 const SWEEP_RESERVE_MS = 15_000;
 
@@ -44,6 +47,7 @@ export async function handler(event: unknown, context?: Context): Promise<BatchR
     alerts,
     rules: config.rules,
     logger,
+    ledger,
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;

@@ -3,6 +3,7 @@ import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
 import { createDocumentClient } from '../shared/dynamo.js';
+import { ledgerFromEnv } from '../shared/failure-ledger.js';
 import { createLogger } from '../shared/logger.js';
 import { loadConfig } from './config.js';
 import { emitBatchMetrics } from './processor.js';
@@ -13,6 +14,7 @@ const logger = createLogger('metrics-emitter');
 const cloudwatch = new CloudWatchClient(clientConfig);
 const db = createDocumentClient();
 const watermarks = new WatermarkStore({ db, tableName: config.watermarksTable });
+const ledger = ledgerFromEnv(process.env, db, 'metrics-emitter');
 
 export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
   const { response, summary } = await emitBatchMetrics(event, {
@@ -24,6 +26,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     maxEventTypes: config.maxEventTypes,
     recentEventIdsLimit: config.recentEventIdsLimit,
     logger,
+    ledger,
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;

@@ -13,6 +13,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { type BatchResponse, mapWithConcurrency } from '../shared/batch.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
+import { type BatchLedger, type FailureLedger, quietly } from '../shared/failure-ledger.js';
 import { decodeBatch } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
 import { compareSequence, isAfter } from '../shared/sequence.js';
@@ -33,6 +34,8 @@ export interface EmitterDeps {
   /** eventIds remembered per shard; a duplicate further back than this is counted again. */
   recentEventIdsLimit: number;
   logger: Logger;
+  /** What could not be emitted, for `pulse replay` (optional: absent in unit tests of other paths). */
+  ledger?: FailureLedger;
   now?: () => number;
 }
 
@@ -113,10 +116,14 @@ async function emitShard(
 ): Promise<string | undefined> {
   const pk = watermarkKey(deps.functionName, shardId);
   let watermark: Watermark | undefined;
+  let ledger: BatchLedger | undefined;
   try {
     watermark = await deps.watermarks.read(pk);
+    const [head, tail] = [items[0], items[items.length - 1]];
+    if (deps.ledger && head && tail)
+      ledger = await deps.ledger.forBatch(shardId, head.sequenceNumber, tail.sequenceNumber);
   } catch (err) {
-    deps.logger.error('watermark read failed', { shardId, error: err });
+    deps.logger.error('watermark or failure ledger read failed', { shardId, error: err });
     return items[0]?.sequenceNumber;
   }
 
@@ -165,6 +172,11 @@ async function emitShard(
         firstSequenceNumber: segment.firstSequenceNumber,
         error: err,
       });
+      // From here to the batch's end nothing is emitted: if Lambda gives up, replay emits it.
+      if (ledger)
+        await quietly(deps.logger, 'failure not recorded', () =>
+          ledger.segmentFailed(segment.firstSequenceNumber),
+        );
       return segment.firstSequenceNumber;
     }
     summary.emitted += segment.records;
@@ -177,6 +189,7 @@ async function emitShard(
   if (displaced > 0) {
     deps.logger.warn('event times CloudWatch would reject; counted at arrival time', { shardId, displaced });
   }
+  if (ledger) await quietly(deps.logger, 'entry not cleared', () => ledger.segmentsSucceeded());
   return undefined;
 }
 

@@ -3,6 +3,7 @@ import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
 import { createDocumentClient } from '../shared/dynamo.js';
+import { ledgerFromEnv } from '../shared/failure-ledger.js';
 import { createLogger } from '../shared/logger.js';
 import { loadConfig } from './config.js';
 import { SessionStore } from './store.js';
@@ -17,6 +18,7 @@ const store = new SessionStore({
   closedSessionTtlDays: config.closedSessionTtlDays,
 });
 const sqs = new SQSClient(clientConfig);
+const ledger = ledgerFromEnv(process.env, db, 'session-updater');
 
 export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
   const { response, summary } = await updateSessions(event, {
@@ -26,6 +28,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     functionName: context.functionName,
     rules: config.rules,
     logger,
+    ledger,
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;

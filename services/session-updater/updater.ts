@@ -7,9 +7,11 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { type BatchResponse, batchResponse, groupByUser, mapWithConcurrency } from '../shared/batch.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
+import { batchRange, type FailureLedger, gateUsers, INVALID_RECORDS_KEY } from '../shared/failure-ledger.js';
 import { sendInvalidRecords } from '../shared/invalid-records.js';
 import { decodeBatch, type ValidRecord } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
+import { compareSequence } from '../shared/sequence.js';
 import { type ApplyResult, applyRecords, type SessionRules, type UserState } from './sessions.js';
 import type { SessionStore } from './store.js';
 
@@ -24,12 +26,16 @@ export interface UpdaterDeps {
   functionName: string;
   rules: SessionRules;
   logger: Logger;
+  /** What could not be applied, for `pulse replay` (optional: absent in unit tests of other paths). */
+  ledger?: FailureLedger;
 }
 
 export interface BatchSummary {
   records: number;
   invalid: number;
   users: number;
+  /** Users whose records wait for `pulse replay` (Lambda gave up on an earlier batch of theirs). */
+  parkedUsers: number;
   applied: number;
   duplicates: number;
   sessionsClosed: number;
@@ -43,6 +49,8 @@ export async function updateSessions(
   const { valid, invalid } = decodeBatch(event.Records);
   const streamArn = event.Records[0]?.eventSourceARN ?? '';
   const failed: string[] = [];
+  const gate = await gateUsers(deps.ledger, batchRange(event.Records), groupByUser(valid), deps.logger);
+  failed.push(...gate.failed);
 
   if (invalid.length > 0) {
     const unsent = await sendInvalidRecords(invalid, {
@@ -52,6 +60,8 @@ export async function updateSessions(
       streamArn,
     });
     failed.push(...unsent);
+    if (unsent.length > 0) await gate.userFailed(INVALID_RECORDS_KEY, unsent.reduce(minSequence));
+    else await gate.userSucceeded(INVALID_RECORDS_KEY);
     for (const record of invalid) {
       deps.logger.warn('invalid record', {
         shardId: record.shardId,
@@ -61,12 +71,13 @@ export async function updateSessions(
     }
   }
 
-  const groups = groupByUser(valid);
+  const groups = gate.groups;
   const states = await deps.store.loadUsers([...groups.keys()]);
   const summary: BatchSummary = {
     records: event.Records.length,
     invalid: invalid.length,
     users: groups.size,
+    parkedUsers: gate.parkedUsers,
     applied: 0,
     duplicates: 0,
     sessionsClosed: 0,
@@ -94,11 +105,16 @@ export async function updateSessions(
       summary.failedUsers += 1;
       failed.push((records[0] as ValidRecord).sequenceNumber);
       deps.logger.error('user update failed', { userId, error: err });
+      await gate.userFailed(userId, (records[0] as ValidRecord).sequenceNumber);
+      return;
     }
+    await gate.userSucceeded(userId);
   });
 
   return { response: batchResponse(failed), summary };
 }
+
+const minSequence = (a: string, b: string) => (compareSequence(a, b) <= 0 ? a : b);
 
 function tally(summary: BatchSummary, result: ApplyResult): void {
   summary.applied += result.applied;
