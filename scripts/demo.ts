@@ -8,6 +8,7 @@
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatTotals } from '../services/shared/money.js';
 import { type Clients, makeClients } from './local/aws.js';
 import { FUNCTIONS } from './local/config.js';
 import { paint } from './local/demo-format.js';
@@ -162,7 +163,7 @@ async function main(): Promise<void> {
     });
     console.log(formatResult(numbers).replace(/^/gm, '  '));
     console.log(
-      `  (truth for the traffic: ${traffic.truth.events} events, ${traffic.truth.purchases} purchases, revenue ${traffic.truth.revenue.toFixed(2)} USD)`,
+      `  (truth for the traffic: ${traffic.truth.events} events, ${traffic.truth.purchases} purchases, revenue ${formatTotals(traffic.truth.revenue)})`,
     );
     if (keepRunning) {
       console.log(

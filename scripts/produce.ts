@@ -3,6 +3,8 @@
  *   npm run produce -- --rate 100 --duration 30 --users 50 --fraud large,burst,hop --seed 7
  * Endpoints from AWS_ENDPOINT_URL[_KINESIS], else the running local stack (.local/stack.json).
  */
+
+import { formatTotals } from '../services/shared/money.js';
 import { type Endpoints, endpointsFromEnv, makeClients } from './local/aws.js';
 import { loadResources, physicalName } from './local/config.js';
 import { LOCAL_ENVIRONMENT } from './local/resources.js';
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
       `mix       ${Object.entries(t.byType)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}`,
-      `purchases ${t.purchases}, revenue ${t.revenue.toFixed(2)} USD; expected alerts ${t.alerts.length}; sessions ${t.sessionsOpened} (${t.sessionsClosed} closed)`,
+      `purchases ${t.purchases}, revenue ${formatTotals(t.revenue)}; expected alerts ${t.alerts.length}; sessions ${t.sessionsOpened} (${t.sessionsClosed} closed)`,
     ].join('\n'),
   );
   if (result.failed.length > 0) process.exitCode = 1;

@@ -17,6 +17,11 @@ export interface FaultRule {
   errorType?: string;
   /** Hold the request this long before answering (a slow service). */
   delayMs?: number;
+  /**
+   * Let the service carry out the request, then cut the connection before the response reaches
+   * the caller: a lost response, which the SDK retries (the request is sent again).
+   */
+  dropResponse?: boolean;
 }
 
 export interface FaultProxy {
@@ -53,7 +58,7 @@ export function startFaultProxy(target: string): Promise<FaultProxy> {
           (!r.operation || op.includes(r.operation)) &&
           (!r.bodyIncludes || text.includes(r.bodyIncludes)),
       );
-      const forward = () => {
+      const forward = (drop = false) => {
         const up = request(
           {
             host: upstream.hostname,
@@ -63,6 +68,11 @@ export function startFaultProxy(target: string): Promise<FaultProxy> {
             headers: { ...req.headers, host: upstream.host },
           },
           (upRes) => {
+            if (drop) {
+              upRes.resume();
+              upRes.on('end', () => req.socket.destroy());
+              return;
+            }
             res.writeHead(upRes.statusCode ?? 502, upRes.headers);
             upRes.pipe(res);
           },
@@ -75,6 +85,10 @@ export function startFaultProxy(target: string): Promise<FaultProxy> {
       };
       if (!rule) return forward();
       rule.left -= 1;
+      if (rule.dropResponse) {
+        injected += 1;
+        return forward(true);
+      }
       const fail = () => {
         if (rule.status === undefined && rule.errorType === undefined && rule.delayMs !== undefined)
           return forward();

@@ -3,6 +3,7 @@ import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../services/shared/dynamo.js';
+import { microsToNumber, toMicros } from '../../services/shared/money.js';
 import type { Clients } from './aws.js';
 
 export async function scanTable(clients: Clients, table: string): Promise<Record<string, unknown>[]> {
@@ -74,7 +75,9 @@ export async function metricSum(
   clients: Clients,
   options: { namespace: string; metric: string; dimensions: Record<string, string>; start: Date; end: Date },
 ): Promise<{ sum: number; minutes: number }> {
-  let sum = 0;
+  // Each minute's value is an exact decimal of at most 6 places rounded once to a double: summed
+  // back as micros, the total is exact, not a float sum that drifts with the number of minutes.
+  let sum = 0n;
   let minutes = 0;
   let token: string | undefined;
   do {
@@ -101,13 +104,13 @@ export async function metricSum(
     );
     for (const r of out.MetricDataResults ?? []) {
       for (const v of r.Values ?? []) {
-        sum += v;
+        sum += BigInt(toMicros(v));
         minutes += 1;
       }
     }
     token = out.NextToken;
   } while (token);
-  return { sum: Math.round(sum * 100) / 100, minutes };
+  return { sum: microsToNumber(sum), minutes };
 }
 
 export interface SessionSummary {

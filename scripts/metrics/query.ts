@@ -2,9 +2,10 @@
 import {
   type CloudWatchClient,
   GetMetricDataCommand,
+  ListMetricsCommand,
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import { MINUTE_MS, type Window, type WindowNumbers, windowNumbers } from './window.js';
+import { MINUTE_MS, type Window, type WindowNumbers, type WindowSeries, windowNumbers } from './window.js';
 
 export interface SlidingWindowRequest {
   cloudwatch: Pick<CloudWatchClient, 'send'>;
@@ -25,24 +26,66 @@ export interface SlidingWindowResult extends WindowNumbers {
   windowMinutes: number;
 }
 
-const SERIES = { events: 'Events', purchases: 'Purchases', revenue: 'Revenue' } as const;
-type SeriesId = keyof typeof SERIES;
-
-/** One query per series: the Sum of the Environment-only metric (statistic sets: Sum is the total). */
-export function metricQueries(namespace: string, environment: string): MetricDataQuery[] {
-  return (Object.keys(SERIES) as SeriesId[]).map((id) => ({
-    Id: id,
-    MetricStat: {
-      Metric: {
+/** The currencies that have a Revenue series in this environment (ListMetrics, all pages). */
+export async function listCurrencies(
+  cloudwatch: Pick<CloudWatchClient, 'send'>,
+  namespace: string,
+  environment: string,
+): Promise<string[]> {
+  const currencies = new Set<string>();
+  let nextToken: string | undefined;
+  do {
+    const out = await cloudwatch.send(
+      new ListMetricsCommand({
         Namespace: namespace,
-        MetricName: SERIES[id],
+        MetricName: 'Revenue',
         Dimensions: [{ Name: 'Environment', Value: environment }],
-      },
-      Period: 60,
-      Stat: 'Sum',
+        NextToken: nextToken,
+      }),
+    );
+    for (const metric of out.Metrics ?? []) {
+      const currency = metric.Dimensions?.find((d) => d.Name === 'Currency')?.Value;
+      if (currency) currencies.add(currency);
+    }
+    nextToken = out.NextToken;
+  } while (nextToken);
+  return [...currencies].sort();
+}
+
+const query = (
+  id: string,
+  namespace: string,
+  metric: string,
+  dimensions: Record<string, string>,
+  stat: 'Sum' | 'SampleCount',
+): MetricDataQuery => ({
+  Id: id,
+  MetricStat: {
+    Metric: {
+      Namespace: namespace,
+      MetricName: metric,
+      Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })),
     },
-    ReturnData: true,
-  }));
+    Period: 60,
+    Stat: stat,
+  },
+  ReturnData: true,
+});
+
+/**
+ * Sums of Events and Purchases (Environment only); per currency the Revenue Sum and the
+ * OrderValue SampleCount (that currency's purchases, for its average order value).
+ */
+export function metricQueries(namespace: string, environment: string, currencies: readonly string[] = []) {
+  const env = { Environment: environment };
+  return [
+    query('events', namespace, 'Events', env, 'Sum'),
+    query('purchases', namespace, 'Purchases', env, 'Sum'),
+    ...currencies.flatMap((currency, i) => [
+      query(`revenue_${i}`, namespace, 'Revenue', { ...env, Currency: currency }, 'Sum'),
+      query(`orders_${i}`, namespace, 'OrderValue', { ...env, Currency: currency }, 'SampleCount'),
+    ]),
+  ];
 }
 
 export async function readSeries(
@@ -50,12 +93,18 @@ export async function readSeries(
   namespace: string,
   environment: string,
   window: Window,
-): Promise<Record<SeriesId, Map<number, number>>> {
-  const series: Record<SeriesId, Map<number, number>> = {
-    events: new Map(),
-    purchases: new Map(),
-    revenue: new Map(),
-  };
+): Promise<WindowSeries> {
+  const currencies = await listCurrencies(cloudwatch, namespace, environment);
+  const revenue = new Map(currencies.map((c) => [c, new Map<number, number>()]));
+  const orders = new Map(currencies.map((c) => [c, new Map<number, number>()]));
+  const targets = new Map<string, Map<number, number>>([
+    ['events', new Map()],
+    ['purchases', new Map()],
+  ]);
+  currencies.forEach((c, i) => {
+    targets.set(`revenue_${i}`, revenue.get(c) as Map<number, number>);
+    targets.set(`orders_${i}`, orders.get(c) as Map<number, number>);
+  });
   // Whole minutes around the window: the first and last may count only in part.
   const start = Math.floor(window.start.getTime() / MINUTE_MS) * MINUTE_MS;
   const end = Math.ceil(window.end.getTime() / MINUTE_MS) * MINUTE_MS;
@@ -63,7 +112,7 @@ export async function readSeries(
   do {
     const out = await cloudwatch.send(
       new GetMetricDataCommand({
-        MetricDataQueries: metricQueries(namespace, environment),
+        MetricDataQueries: metricQueries(namespace, environment, currencies),
         StartTime: new Date(start),
         EndTime: new Date(Math.max(end, start + MINUTE_MS)),
         ScanBy: 'TimestampAscending',
@@ -71,7 +120,7 @@ export async function readSeries(
       }),
     );
     for (const result of out.MetricDataResults ?? []) {
-      const target = series[result.Id as SeriesId];
+      const target = targets.get(result.Id ?? '');
       if (!target) continue;
       const timestamps = result.Timestamps ?? [];
       const values = result.Values ?? [];
@@ -82,7 +131,12 @@ export async function readSeries(
     }
     nextToken = out.NextToken;
   } while (nextToken);
-  return series;
+  return {
+    events: targets.get('events') as Map<number, number>,
+    purchases: targets.get('purchases') as Map<number, number>,
+    revenue,
+    orders,
+  };
 }
 
 /** The four sliding-window numbers for the window of `windowMinutes` ending at `end`. */
@@ -110,7 +164,10 @@ export function formatResult(result: SlidingWindowResult): string {
     `Pulse ${result.environment} (${result.namespace}): ${time(result.windowStart)} .. ${time(result.windowEnd)}  (${result.windowMinutes} min window, 30 s slide)`,
     `  events/min      ${fmt(result.eventsPerMinute, 1)}`,
     `  purchases/min   ${fmt(result.purchasesPerMinute, 2)}`,
-    `  revenue/min     ${fmt(result.revenuePerMinute, 2)}`,
-    `  avg order value ${fmt(result.averageOrderValue, 2)}`,
+    ...Object.entries(result.byCurrency).flatMap(([currency, n]) => [
+      `  revenue/min     ${fmt(n.revenuePerMinute, 2)} ${currency}`,
+      `  avg order value ${fmt(n.averageOrderValue, 2)} ${currency}`,
+    ]),
+    ...(Object.keys(result.byCurrency).length === 0 ? ['  revenue/min              n/a (no purchases)'] : []),
   ].join('\n');
 }

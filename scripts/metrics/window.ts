@@ -37,31 +37,40 @@ export function windowSum(series: ReadonlyMap<number, number>, window: Window, n
   return total;
 }
 
-export interface WindowNumbers {
-  eventsPerMinute: number;
-  purchasesPerMinute: number;
+/** Money numbers of one currency: revenue in two currencies never adds up. */
+export interface CurrencyNumbers {
   revenuePerMinute: number;
-  /** Revenue / purchases over the window; null when there were no purchases. */
+  /** Revenue / purchases in this currency over the window; null when there were none. */
   averageOrderValue: number | null;
 }
 
-export function windowNumbers(
-  series: {
-    events: ReadonlyMap<number, number>;
-    purchases: ReadonlyMap<number, number>;
-    revenue: ReadonlyMap<number, number>;
-  },
-  window: Window,
-  nowMs: number,
-): WindowNumbers {
+export interface WindowNumbers {
+  eventsPerMinute: number;
+  purchasesPerMinute: number;
+  /** ISO 4217 code -> its numbers, for every currency with purchases in the series. */
+  byCurrency: Record<string, CurrencyNumbers>;
+}
+
+/** Per-minute series; `revenue` and `orders` (purchases counted per currency) are by currency. */
+export interface WindowSeries {
+  events: ReadonlyMap<number, number>;
+  purchases: ReadonlyMap<number, number>;
+  revenue: ReadonlyMap<string, ReadonlyMap<number, number>>;
+  orders: ReadonlyMap<string, ReadonlyMap<number, number>>;
+}
+
+export function windowNumbers(series: WindowSeries, window: Window, nowMs: number): WindowNumbers {
   const minutes = (window.end.getTime() - window.start.getTime()) / MINUTE_MS;
   const events = windowSum(series.events, window, nowMs);
   const purchases = windowSum(series.purchases, window, nowMs);
-  const revenue = windowSum(series.revenue, window, nowMs);
-  return {
-    eventsPerMinute: events / minutes,
-    purchasesPerMinute: purchases / minutes,
-    revenuePerMinute: revenue / minutes,
-    averageOrderValue: purchases > 0 ? revenue / purchases : null,
-  };
+  const byCurrency: Record<string, CurrencyNumbers> = {};
+  for (const [currency, perMinute] of [...series.revenue].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const revenue = windowSum(perMinute, window, nowMs);
+    const orders = windowSum(series.orders.get(currency) ?? new Map(), window, nowMs);
+    byCurrency[currency] = {
+      revenuePerMinute: revenue / minutes,
+      averageOrderValue: orders > 0 ? revenue / orders : null,
+    };
+  }
+  return { eventsPerMinute: events / minutes, purchasesPerMinute: purchases / minutes, byCurrency };
 }

@@ -4,6 +4,7 @@
  * event time). Tests compare DynamoDB, SNS and CloudWatch against it exactly.
  */
 import type { PulseEvent } from '../../services/shared/event.js';
+import { addMicros, type MoneyTotals, toMicros } from '../../services/shared/money.js';
 
 export interface Counts {
   eventCount: number;
@@ -11,8 +12,8 @@ export interface Counts {
   productViews: number;
   addToCarts: number;
   purchases: number;
-  /** Major units, rounded to cents. */
-  totalSpent: number;
+  /** Per currency, exact micro-units as decimal strings (services/shared/money.ts). */
+  spent: MoneyTotals;
 }
 
 export interface UserTruth {
@@ -34,14 +35,15 @@ export interface AlertTruth {
 export interface MinuteTruth {
   events: number;
   purchases: number;
-  revenue: number;
+  revenue: MoneyTotals;
 }
 
 export interface Truth {
   events: number;
   byType: Record<string, number>;
   purchases: number;
-  revenue: number;
+  /** Per currency, exact micros. */
+  revenue: MoneyTotals;
   users: Map<string, UserTruth>;
   sessionsOpened: number;
   sessionsClosed: number;
@@ -52,15 +54,15 @@ export interface Truth {
   perMinute: Map<number, MinuteTruth>;
 }
 
-const cents = (x: number) => Math.round(x * 100) / 100;
 const empty = (): Counts => ({
   eventCount: 0,
   pageViews: 0,
   productViews: 0,
   addToCarts: 0,
   purchases: 0,
-  totalSpent: 0,
+  spent: {},
 });
+const micros = (e: PulseEvent) => toMicros(e.data.amount as number);
 
 function count(c: Counts, e: PulseEvent): void {
   c.eventCount += 1;
@@ -69,7 +71,7 @@ function count(c: Counts, e: PulseEvent): void {
   else if (e.eventType === 'add_to_cart') c.addToCarts += 1;
   else if (e.eventType === 'purchase') {
     c.purchases += 1;
-    c.totalSpent = cents(c.totalSpent + (e.data.amount as number));
+    addMicros(c.spent, e.data.currency as string, micros(e));
   }
 }
 
@@ -86,17 +88,17 @@ export function computeTruth(
   const products = new Map<string, number>();
   const perMinute = new Map<number, MinuteTruth>();
   let purchases = 0;
-  let revenue = 0;
+  const revenue: MoneyTotals = {};
   for (const e of events) {
     byType[e.eventType] = (byType[e.eventType] ?? 0) + 1;
     const minute = Math.floor(e.timestamp / 60_000) * 60_000;
-    const m = perMinute.get(minute) ?? { events: 0, purchases: 0, revenue: 0 };
+    const m = perMinute.get(minute) ?? { events: 0, purchases: 0, revenue: {} };
     m.events += 1;
     if (e.eventType === 'purchase') {
       purchases += 1;
-      revenue = cents(revenue + (e.data.amount as number));
+      addMicros(revenue, e.data.currency as string, micros(e));
       m.purchases += 1;
-      m.revenue = cents(m.revenue + (e.data.amount as number));
+      addMicros(m.revenue, e.data.currency as string, micros(e));
     }
     perMinute.set(minute, m);
     let u = users.get(e.userId);

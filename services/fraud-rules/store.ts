@@ -6,7 +6,7 @@ import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetItems } from '../shared/dynamo.js';
 import { ConcurrentUpdateError, isConditionalCheckFailed } from '../shared/errors.js';
 import type { Sleep } from '../shared/retry.js';
-import { type FraudState, newFraudState } from './rules.js';
+import { type FraudState, newFraudState, type RecentPurchase } from './rules.js';
 
 export interface FraudStateStoreOptions {
   db: Pick<DynamoDBDocumentClient, 'send'>;
@@ -75,9 +75,11 @@ function fromItem(item: Record<string, unknown>): FraudState {
     recentEventIds: state.recentEventIds ?? [],
     // Purchases kept before exact money carry a bare `amount` and no currency: they still count
     // for purchase velocity, and in no currency's spend.
-    recentPurchases: (state.recentPurchases ?? []).map((p) =>
-      p.amountMicros === undefined ? { ...p, amountMicros: 0, currency: '' } : p,
-    ),
+    recentPurchases: (state.recentPurchases ?? []).map((p) => {
+      if (p.amountMicros !== undefined) return p;
+      const { amount: _legacy, ...rest } = p as RecentPurchase & { amount?: number };
+      return { ...rest, amountMicros: 0, currency: '' };
+    }),
     lastAlertAt: state.lastAlertAt ?? {},
   };
 }

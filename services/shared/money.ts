@@ -55,6 +55,12 @@ export function microsToNumber(micros: number | bigint | string): number {
   return Number(microsToDecimal(micros));
 }
 
+/** For people: every currency's total, e.g. "1,234.50 EUR, 10.005 USD" ("none" when empty). */
+export function formatTotals(totals: MoneyTotals): string {
+  const entries = Object.entries(totals).sort(([a], [b]) => (a < b ? -1 : 1));
+  return entries.length === 0 ? 'none' : entries.map(([c, m]) => `${formatMicros(m)} ${c}`).join(', ');
+}
+
 /** For people: grouped, at least 2 decimals, every significant micro kept ("1,234.005", "4.00"). */
 export function formatMicros(micros: number | bigint | string): string {
   const [units = '0', fraction = ''] = microsToDecimal(micros).split('.');

@@ -1,16 +1,10 @@
 /** Assertions that the pipeline's stores hold exactly the generated traffic's truth. */
 import { metricSum, readSessions, scanTable } from '../../scripts/local/readback.js';
 import type { Truth } from '../../scripts/traffic/truth.js';
+import { microsToNumber } from '../../services/shared/money.js';
 import type { Pipeline } from './pipeline.js';
 
-const COUNT_FIELDS = [
-  'eventCount',
-  'pageViews',
-  'productViews',
-  'addToCarts',
-  'purchases',
-  'totalSpent',
-] as const;
+const COUNT_FIELDS = ['eventCount', 'pageViews', 'productViews', 'addToCarts', 'purchases', 'spent'] as const;
 
 function pick(
   source: Record<string, unknown> | undefined,
@@ -78,17 +72,22 @@ export async function expectMetricsMatch(
   const start = new Date(Math.min(...minutes) - 60_000);
   const end = new Date(Math.max(...minutes, Date.now()) + 120_000);
   const dims = { Environment: p.resources.environment };
-  const read = (metric: string) =>
-    metricSum(p.clients, { namespace: p.resources.metricsNamespace, metric, dimensions: dims, start, end });
-  const [events, purchases, revenue] = await Promise.all([
-    read('Events'),
-    read('Purchases'),
-    read('Revenue'),
-  ]);
-  expect({ events: events.sum, purchases: purchases.sum, revenue: revenue.sum }).toEqual({
+  const read = (metric: string, extra: Record<string, string> = {}) =>
+    metricSum(p.clients, {
+      namespace: p.resources.metricsNamespace,
+      metric,
+      dimensions: { ...dims, ...extra },
+      start,
+      end,
+    });
+  const [events, purchases] = await Promise.all([read('Events'), read('Purchases')]);
+  const revenue: Record<string, number> = {};
+  for (const currency of Object.keys(truth.revenue))
+    revenue[currency] = (await read('Revenue', { Currency: currency })).sum;
+  expect({ events: events.sum, purchases: purchases.sum, revenue }).toEqual({
     events: truth.events,
     purchases: truth.purchases,
-    revenue: truth.revenue,
+    revenue: Object.fromEntries(Object.entries(truth.revenue).map(([c, m]) => [c, microsToNumber(m)])),
   });
   if (extra.invalid !== undefined) expect((await read('InvalidRecords')).sum).toBe(extra.invalid);
 }

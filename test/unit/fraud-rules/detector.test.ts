@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_LEASE_MS } from '../../../services/fraud-rules/alerts.js';
 import { isRepublishRequest } from '../../../services/fraud-rules/outbox.js';
+import { createClientConfig } from '../../../services/shared/clients.js';
 import { awsError, type Call } from '../../helpers/fake-dynamo.js';
 import { anEvent, aPurchase, aRawRecord, aRecord, MINUTE, T0 } from '../../helpers/records.js';
 import { ALERTS_TABLE, harness, LEASE_MS, NOW, onlyRules, STATE_TABLE, TOPIC_ARN } from './support.js';
@@ -348,5 +350,41 @@ describe('outbox: claims and the sweep', () => {
     expect(isRepublishRequest(schedule.input)).toBe(true);
     expect(isRepublishRequest({ Records: [] })).toBe(false);
     expect(isRepublishRequest(null)).toBe(false);
+  });
+});
+
+describe('state written before exact money', () => {
+  it('keeps old purchases for velocity but in no currency’s spend', async () => {
+    const h = harness(onlyRules({ purchaseVelocity: { count: 2 }, spendVelocity: { amount: 1000 } }));
+    h.db.put(STATE_TABLE, {
+      userId: 'u1',
+      version: 1,
+      recentEventIds: ['old'],
+      recentPurchases: [{ eventId: 'old', timestamp: T0, amount: 900 }],
+      lastAlertAt: {},
+    });
+    const p = aPurchase({ userId: 'u1', amount: 200, timestamp: T0 + MINUTE });
+    await h.run([aRecord(p)]);
+    expect(h.publishedIds()).toEqual([`purchaseVelocity#${p.eventId}`]);
+    expect(h.stateItem('u1')?.recentPurchases).toEqual([
+      { eventId: 'old', timestamp: T0, amountMicros: 0, currency: '' },
+      { eventId: p.eventId, timestamp: T0 + MINUTE, amountMicros: 200_000_000, currency: 'USD' },
+    ]);
+  });
+});
+
+describe('the claim lease', () => {
+  it('outlasts anything a claim holder can still be doing: the function timeout and one Publish with every SDK retry', () => {
+    const path = join(__dirname, '../../../services/fraud-rules/function.json');
+    const fn = JSON.parse(readFileSync(path, 'utf8')) as {
+      timeout: number;
+      environment: Record<string, string>;
+    };
+    const leaseMs = Number(fn.environment.ALERT_LEASE_SECONDS) * 1000;
+    expect(leaseMs).toBe(DEFAULT_LEASE_MS);
+    expect(leaseMs).toBeGreaterThan(fn.timeout * 1000);
+    // 4 attempts of at most 10 s each, plus the SDK's back-off (at most 20 s between attempts).
+    const { maxAttempts } = createClientConfig();
+    expect(leaseMs).toBeGreaterThan(maxAttempts * 10_000 + (maxAttempts - 1) * 20_000);
   });
 });

@@ -3,11 +3,22 @@ import { formatResult, metricQueries, readSlidingWindow } from '../../../scripts
 import { MINUTE, T0 } from '../../helpers/records.js';
 
 /** A hand-written GetMetricData fake: answers from per-query series, two pages. */
-function fakeCloudWatch(series: Record<string, Array<[number, number]>>) {
+function fakeCloudWatch(series: Record<string, Array<[number, number]>>, currencies: string[] = []) {
   const inputs: GetMetricDataCommandInput[] = [];
   return {
     inputs,
     async send(command: { constructor: { name: string }; input: unknown }) {
+      if (command.constructor.name === 'ListMetricsCommand') {
+        return {
+          Metrics: currencies.map((c) => ({
+            MetricName: 'Revenue',
+            Dimensions: [
+              { Name: 'Environment', Value: 'dev' },
+              { Name: 'Currency', Value: c },
+            ],
+          })),
+        };
+      }
       if (command.constructor.name !== 'GetMetricDataCommand')
         throw new Error(`unexpected ${command.constructor.name}`);
       const input = command.input as GetMetricDataCommandInput;
@@ -25,18 +36,27 @@ function fakeCloudWatch(series: Record<string, Array<[number, number]>>) {
 }
 
 describe('readSlidingWindow', () => {
-  it('reads the Sum of Events, Purchases and Revenue and computes the window numbers', async () => {
-    const cloudwatch = fakeCloudWatch({
-      events: [0, 1, 2, 3, 4, 5].map((i) => [T0 + i * MINUTE, 60]),
-      purchases: [
-        [T0, 4],
-        [T0 + 2 * MINUTE, 2],
-      ],
-      revenue: [
-        [T0, 200],
-        [T0 + 2 * MINUTE, 100],
-      ],
-    });
+  it('reads the Sum of Events, Purchases and, per currency, Revenue and orders, and computes the window numbers', async () => {
+    const cloudwatch = fakeCloudWatch(
+      {
+        events: [0, 1, 2, 3, 4, 5].map((i) => [T0 + i * MINUTE, 60]),
+        purchases: [
+          [T0, 4],
+          [T0 + 2 * MINUTE, 2],
+        ],
+        revenue_0: [[T0 + 2 * MINUTE, 7]],
+        orders_0: [[T0 + 2 * MINUTE, 1]],
+        revenue_1: [
+          [T0, 200],
+          [T0 + 2 * MINUTE, 100],
+        ],
+        orders_1: [
+          [T0, 4],
+          [T0 + 2 * MINUTE, 1],
+        ],
+      },
+      ['USD', 'EUR'],
+    );
     const result = await readSlidingWindow({
       cloudwatch,
       environment: 'dev',
@@ -53,8 +73,10 @@ describe('readSlidingWindow', () => {
       windowMinutes: 5,
       eventsPerMinute: 60,
       purchasesPerMinute: 0.8,
-      revenuePerMinute: 40,
-      averageOrderValue: 50,
+      byCurrency: {
+        EUR: { revenuePerMinute: 1.4, averageOrderValue: 7 },
+        USD: { revenuePerMinute: 40, averageOrderValue: 100 / 1.5 },
+      },
     });
     expect(cloudwatch.inputs).toHaveLength(2);
     expect(cloudwatch.inputs[0]?.StartTime).toEqual(new Date(T0));
@@ -62,9 +84,9 @@ describe('readSlidingWindow', () => {
     expect(cloudwatch.inputs[1]?.NextToken).toBe('page-2');
   });
 
-  it('queries the Environment-only metrics with the Sum statistic per minute', () => {
+  it('queries the Environment-only counts and each currency’s Revenue Sum and OrderValue SampleCount per minute', () => {
     expect(
-      metricQueries('Pulse', 'prod').map((q) => [
+      metricQueries('Pulse', 'prod', ['USD']).map((q) => [
         q.Id,
         q.MetricStat?.Metric?.MetricName,
         q.MetricStat?.Stat,
@@ -73,7 +95,12 @@ describe('readSlidingWindow', () => {
     ).toEqual([
       ['events', 'Events', 'Sum', 60],
       ['purchases', 'Purchases', 'Sum', 60],
-      ['revenue', 'Revenue', 'Sum', 60],
+      ['revenue_0', 'Revenue', 'Sum', 60],
+      ['orders_0', 'OrderValue', 'SampleCount', 60],
+    ]);
+    expect(metricQueries('Pulse', 'prod', ['USD'])[2]?.MetricStat?.Metric?.Dimensions).toEqual([
+      { Name: 'Environment', Value: 'prod' },
+      { Name: 'Currency', Value: 'USD' },
     ]);
     expect(metricQueries('Pulse', 'prod')[0]?.MetricStat?.Metric?.Dimensions).toEqual([
       { Name: 'Environment', Value: 'prod' },
@@ -82,7 +109,34 @@ describe('readSlidingWindow', () => {
 });
 
 describe('formatResult', () => {
-  it('prints the four numbers, n/a without purchases', () => {
+  it('prints the rates, and revenue and average order value per currency', () => {
+    const text = formatResult({
+      environment: 'dev',
+      namespace: 'Pulse',
+      windowStart: '2026-11-25T12:00:00.000Z',
+      windowEnd: '2026-11-25T12:05:00.000Z',
+      windowMinutes: 5,
+      eventsPerMinute: 12.34,
+      purchasesPerMinute: 1,
+      byCurrency: {
+        EUR: { revenuePerMinute: 6, averageOrderValue: 30 },
+        USD: { revenuePerMinute: 1.005, averageOrderValue: null },
+      },
+    });
+    expect(
+      text
+        .split('\n')
+        .slice(3)
+        .map((l) => l.replace(/\s+/g, ' ').trim()),
+    ).toEqual([
+      'revenue/min 6.00 EUR',
+      'avg order value 30.00 EUR',
+      'revenue/min 1.00 USD',
+      'avg order value n/a USD',
+    ]);
+  });
+
+  it('prints the rates, n/a revenue without purchases', () => {
     const text = formatResult({
       environment: 'dev',
       namespace: 'Pulse',
@@ -91,15 +145,13 @@ describe('formatResult', () => {
       windowMinutes: 5,
       eventsPerMinute: 12.34,
       purchasesPerMinute: 0,
-      revenuePerMinute: 0,
-      averageOrderValue: null,
+      byCurrency: {},
     });
     expect(text.split('\n').map((l) => l.replace(/\s+/g, ' ').trim())).toEqual([
       'Pulse dev (Pulse): 2026-11-25T12:00:00Z .. 2026-11-25T12:05:00Z (5 min window, 30 s slide)',
       'events/min 12.3',
       'purchases/min 0.00',
-      'revenue/min 0.00',
-      'avg order value n/a',
+      'revenue/min n/a (no purchases)',
     ]);
   });
 });

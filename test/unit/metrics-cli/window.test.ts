@@ -46,18 +46,34 @@ describe('windowNumbers', () => {
   const window = { start: new Date(T0), end: new Date(T0 + FIVE) };
   const now = T0 + 60 * MINUTE;
 
-  it('gives per-minute rates and revenue / purchases as the average order value', () => {
+  it('gives per-minute rates and, per currency, revenue / that currency’s purchases as the average order value', () => {
     const minutes = [0, 1, 2, 3, 4].map((i) => T0 + i * MINUTE);
     const numbers = windowNumbers(
       {
         events: new Map(minutes.map((m, i) => [m, 100 + i * 10])), // 100..140 = 600
         purchases: new Map([
-          [T0, 2],
+          [T0, 3],
           [T0 + 3 * MINUTE, 3],
         ]),
         revenue: new Map([
-          [T0, 80],
-          [T0 + 3 * MINUTE, 170],
+          [
+            'USD',
+            new Map([
+              [T0, 80],
+              [T0 + 3 * MINUTE, 170],
+            ]),
+          ],
+          ['EUR', new Map([[T0, 30]])],
+        ]),
+        orders: new Map([
+          [
+            'USD',
+            new Map([
+              [T0, 2],
+              [T0 + 3 * MINUTE, 3],
+            ]),
+          ],
+          ['EUR', new Map([[T0, 1]])],
         ]),
       },
       window,
@@ -65,23 +81,29 @@ describe('windowNumbers', () => {
     );
     expect(numbers).toEqual({
       eventsPerMinute: 120,
-      purchasesPerMinute: 1,
-      revenuePerMinute: 50,
-      averageOrderValue: 50,
+      purchasesPerMinute: 1.2,
+      byCurrency: {
+        EUR: { revenuePerMinute: 6, averageOrderValue: 30 },
+        USD: { revenuePerMinute: 50, averageOrderValue: 50 },
+      },
     });
   });
 
   it('reports no average order value without purchases', () => {
     const numbers = windowNumbers(
-      { events: new Map([[T0, 10]]), purchases: new Map(), revenue: new Map() },
+      {
+        events: new Map([[T0, 10]]),
+        purchases: new Map(),
+        revenue: new Map([['USD', new Map()]]),
+        orders: new Map(),
+      },
       window,
       now,
     );
     expect(numbers).toEqual({
       eventsPerMinute: 2,
       purchasesPerMinute: 0,
-      revenuePerMinute: 0,
-      averageOrderValue: null,
+      byCurrency: { USD: { revenuePerMinute: 0, averageOrderValue: null } },
     });
   });
 

@@ -159,4 +159,36 @@ describe('updateSessions', () => {
     expect(item.recentEventIds).toHaveLength(100);
     expect(Buffer.byteLength(JSON.stringify(item))).toBeLessThan(16_000);
   });
+
+  it('drops the mixed-currency totalSpent of an item written before per-currency totals', async () => {
+    const { dynamo, run, current } = setup();
+    dynamo.put(TABLE, {
+      userId: 'a',
+      sk: CURRENT_SK,
+      version: 1,
+      recentEventIds: [],
+      recentProducts: [],
+      sessionCount: 1,
+      totals: { eventCount: 1, pageViews: 0, productViews: 0, addToCarts: 0, purchases: 1, totalSpent: 12.5 },
+      session: {
+        sessionId: 'old',
+        firstActivity: T0,
+        lastActivity: T0,
+        lateEvents: 0,
+        eventCount: 1,
+        pageViews: 0,
+        productViews: 0,
+        addToCarts: 0,
+        purchases: 1,
+        totalSpent: 12.5,
+      },
+    });
+    await run(recordsFor([aPurchase({ userId: 'a', amount: 1.005, timestamp: T0 + MINUTE })]));
+    const item = current('a');
+    expect(item).toMatchObject({
+      totals: { purchases: 2, spent: { USD: '1005000' } },
+      session: { spent: { USD: '1005000' } },
+    });
+    expect(item?.totals).not.toHaveProperty('totalSpent');
+  });
 });
