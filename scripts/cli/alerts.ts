@@ -4,12 +4,10 @@
  * so an alert is published at most once per id even if the sweep or a batch runs at the same time,
  * and marked SENT after.
  */
-import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { AlertLog } from '../../services/fraud-rules/alerts.js';
 import { loadConfig } from '../../services/fraud-rules/config.js';
 import { republishPending } from '../../services/fraud-rules/outbox.js';
 import type { Logger } from '../../services/shared/logger.js';
-import { loadFunction } from '../local/config.js';
 import {
   type CliIO,
   COMMON_OPTIONS,
@@ -27,6 +25,7 @@ import {
   WRITE_OPTIONS,
 } from './command.js';
 import { ago, table } from './format.js';
+import { functionEnvironment } from './function-env.js';
 import { listPending } from './pending.js';
 import type { Target } from './target.js';
 
@@ -48,27 +47,8 @@ Options:
   --json            print JSON (the list, or the republish summary)
   -h, --help        this help`;
 
-/**
- * fraud-rules' settings as the function has them: a deployed function's own environment (so a
- * Terraform override of the rules or lease applies), locally function.json plus the names.
- */
 async function fraudConfig(target: Target) {
-  let env: Record<string, string | undefined> = {};
-  if (target.env !== 'local') {
-    const out = await target.lambda.send(
-      new GetFunctionConfigurationCommand({ FunctionName: target.names.function('fraud-rules') }),
-    );
-    env = { ...(out.Environment?.Variables ?? {}) };
-  } else {
-    env = {
-      ...loadFunction('fraud-rules').environment,
-      FRAUD_STATE_TABLE: target.names.table('fraud-state'),
-      ALERTS_TABLE: target.names.table('alerts'),
-      ALERT_TOPIC_ARN: await target.topicArn('alerts'),
-      ENVIRONMENT: target.env,
-    };
-  }
-  return loadConfig(env);
+  return loadConfig(await functionEnvironment(target, 'fraud-rules'));
 }
 
 /** republishPending logs through the services' Logger; the CLI shows warnings on stderr. */

@@ -1,0 +1,228 @@
+/**
+ * `pulse replay` end to end, once per function, on one shard so each function's batches are easy
+ * to reason about. A failure for one user (one shard's metrics) outlasts the retries, so Lambda
+ * sends the batch to the on-failure queue and moves on; traffic keeps flowing past it. Then the
+ * fault is cleared and `pulse replay` (the real bin) applies exactly the skipped records: sessions,
+ * fraud state, alerts and metric sums equal the truth, the queue is empty, and a second replay
+ * changes nothing.
+ */
+import type { FunctionName } from '../../scripts/local/config.js';
+import { readSessions, scanTable } from '../../scripts/local/readback.js';
+import { generateTraffic, type Traffic } from '../../scripts/traffic/generator.js';
+import { sendTraffic } from '../../scripts/traffic/send.js';
+import { computeTruth } from '../../scripts/traffic/truth.js';
+import type { PulseEvent } from '../../services/shared/event.js';
+import { pulse } from '../helpers/cli.js';
+import { drain, type Pipeline, startPipeline } from '../helpers/pipeline.js';
+import { expectAlertsMatch, expectMetricsMatch, expectSessionsMatch } from '../helpers/pipeline-truth.js';
+
+jest.setTimeout(300_000);
+
+const RETRIES = 2;
+let p: Pipeline;
+beforeAll(async () => {
+  p = await startPipeline('cli-replay', {
+    shards: 1,
+    faultProxy: true,
+    backoffMs: () => 50,
+    esm: {
+      'session-updater': { maximumRetryAttempts: RETRIES },
+      'fraud-rules': { maximumRetryAttempts: RETRIES },
+      'metrics-emitter': { maximumRetryAttempts: RETRIES },
+    },
+  });
+});
+afterAll(async () => {
+  await p?.stop();
+});
+
+const sentSoFar: Traffic[] = [];
+let recordsSoFar = 0;
+
+async function send(events: PulseEvent[], schedule: number[]) {
+  const base = schedule[0] ?? 0;
+  const sent = await sendTraffic(
+    events,
+    schedule.map((s) => s - base),
+    { kinesis: p.clients.kinesis, stream: p.resources.streamName },
+  );
+  expect(sent.failed).toEqual([]);
+  recordsSoFar += events.length;
+  await p.runner.waitForProcessed(recordsSoFar, 120_000);
+}
+
+async function expectExact() {
+  const truth = computeTruth(
+    sentSoFar.flatMap((t) => t.events),
+    sentSoFar.flatMap((t) => t.truth.alerts),
+  );
+  await expectSessionsMatch(p, truth);
+  await expectAlertsMatch(p, truth);
+  await expectMetricsMatch(p, truth);
+  return truth;
+}
+
+async function replay(fn: FunctionName, ...flags: string[]) {
+  const run = await pulse(p, ['replay', '--function', fn, '--json', ...flags]);
+  if (run.code !== 0) throw new Error(`pulse replay exited ${run.code}: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
+
+function destinationCount(fn: FunctionName): number {
+  return p.runner.stats().find((s) => s.fn === fn)?.sentToDestination ?? 0;
+}
+
+/**
+ * Sends the traffic in two halves: the first with the fault on (Lambda gives up on the failing
+ * batch), the second after it is cleared (later records move the watermarks past the skipped ones).
+ */
+async function failThenMoveOn(
+  fn: FunctionName,
+  traffic: Traffic,
+  fault: Parameters<ReturnType<Pipeline['runner']['proxy']>['addRule']>[0],
+) {
+  sentSoFar.push(traffic);
+  const half = Math.floor(traffic.events.length / 2);
+  p.runner.proxy(fn).addRule(fault);
+  const before = destinationCount(fn);
+  await send(traffic.events.slice(0, half), traffic.schedule.slice(0, half));
+  expect(destinationCount(fn)).toBeGreaterThan(before);
+  p.runner.proxy(fn).clearRules();
+  await send(traffic.events.slice(half), traffic.schedule.slice(half));
+  return half;
+}
+
+/** The normal user with the most events in both halves: skipped records, then parked ones. */
+function victim(traffic: Traffic, half: number, only: (e: PulseEvent) => boolean = () => true): string {
+  const count = (events: PulseEvent[]) => {
+    const m = new Map<string, number>();
+    for (const e of events)
+      if (only(e) && e.userId.startsWith('user-')) m.set(e.userId, (m.get(e.userId) ?? 0) + 1);
+    return m;
+  };
+  const [a, b] = [count(traffic.events.slice(0, half)), count(traffic.events.slice(half))];
+  const both = [...a.keys()].filter((u) => b.has(u));
+  both.sort((x, y) => a.get(y)! + b.get(y)! - (a.get(x)! + b.get(x)!) || x.localeCompare(y));
+  return both[0]!;
+}
+
+const userItem = (userId: string) => `"userId":{"S":"${userId}"}`;
+
+test('session-updater: a user failing past the retries is parked, then replayed exactly once', async () => {
+  const traffic = generateTraffic({ seed: 1001, users: 6, events: 240, rate: 400 });
+  const half = Math.floor(traffic.events.length / 2);
+  const user = victim(traffic, half);
+  await failThenMoveOn('session-updater', traffic, {
+    operation: 'PutItem',
+    bodyIncludes: userItem(user),
+    times: 1_000_000,
+    status: 400,
+    errorType: 'ValidationException',
+  });
+
+  // Before replay the user's session is behind (the rest of the pipeline is exact).
+  const truth = computeTruth(
+    sentSoFar.flatMap((t) => t.events),
+    sentSoFar.flatMap((t) => t.truth.alerts),
+  );
+  const before = await readSessions(p.clients, p.resources.tables.sessions!);
+  expect(before.current.get(user)?.totals).not.toEqual(
+    expect.objectContaining({ eventCount: truth.users.get(user)!.totals.eventCount }),
+  );
+  const ledger = await scanTable(p.clients, p.resources.tables['replay-ledger']!);
+  expect(ledger.map((e) => [e.pk, e.sk])).toEqual([['session-updater#shardId-000000000000', user]]);
+
+  const userEvents = traffic.events.filter((e) => e.userId === user).length;
+  const dry = await replay('session-updater', '--dry-run');
+  expect(dry.totals).toMatchObject({ messages: 1, applied: 0, pastRetention: 0, unknown: 0, deleted: 0 });
+  expect(dry.messages[0].entries).toEqual([expect.objectContaining({ key: user, records: userEvents })]);
+
+  const first = await replay('session-updater', '--yes');
+  expect(first.totals).toMatchObject({
+    messages: 1,
+    applied: userEvents,
+    pastRetention: 0,
+    unknown: 0,
+    deleted: 1,
+    kept: 0,
+    failed: 0,
+  });
+  // Every other record of the given-up range took effect when the batch ran.
+  expect(first.messages[0].alreadyApplied).toBe(
+    first.messages[0].batchSize - first.messages[0].entries[0].inBatch,
+  );
+  await expectExact();
+  expect(await scanTable(p.clients, p.resources.tables['replay-ledger']!)).toEqual([]);
+  expect(await drain(p, p.resources.onFailureQueues['session-updater'])).toEqual([]);
+
+  const second = await replay('session-updater', '--yes');
+  expect(second.totals).toMatchObject({ messages: 0, applied: 0 });
+  await expectExact();
+});
+
+test('fraud-rules: a purchaser failing past the retries is parked, then replayed; alerts exactly once', async () => {
+  const traffic = generateTraffic({ seed: 1002, users: 6, events: 300, rate: 400, mix: { purchase: 40 } });
+  const half = Math.floor(traffic.events.length / 2);
+  const isPurchase = (e: PulseEvent) => e.eventType === 'purchase';
+  const user = victim(traffic, half, isPurchase);
+  await failThenMoveOn('fraud-rules', traffic, {
+    operation: 'PutItem',
+    bodyIncludes: userItem(user),
+    times: 1_000_000,
+    status: 400,
+    errorType: 'ValidationException',
+  });
+
+  const purchases = traffic.events.filter((e) => e.userId === user && isPurchase(e)).length;
+  const first = await replay('fraud-rules', '--yes');
+  expect(first.totals).toMatchObject({
+    messages: 1,
+    applied: purchases,
+    pastRetention: 0,
+    unknown: 0,
+    deleted: 1,
+    failed: 0,
+  });
+  await expectExact();
+  const state = (await scanTable(p.clients, p.resources.tables['fraud-state']!)).find(
+    (s) => s.userId === user,
+  );
+  expect(state).toBeDefined();
+  const alerts = await scanTable(p.clients, p.resources.tables.alerts!);
+  expect(alerts.filter((a) => a.status !== 'SENT')).toEqual([]);
+  expect(await drain(p, p.resources.onFailureQueues['fraud-rules'])).toEqual([]);
+
+  const second = await replay('fraud-rules', '--yes');
+  expect(second.totals).toMatchObject({ messages: 0, applied: 0 });
+  expect(await scanTable(p.clients, p.resources.tables.alerts!)).toHaveLength(alerts.length);
+  await expectExact();
+});
+
+test('metrics-emitter: a shard batch CloudWatch refused past the retries is emitted once by replay', async () => {
+  const traffic = generateTraffic({
+    seed: 1003,
+    users: 6,
+    events: 240,
+    rate: 400,
+    fraud: { largePurchase: 1 },
+  });
+  await failThenMoveOn('metrics-emitter', traffic, {
+    operation: 'PutMetricData',
+    times: 1_000_000,
+    status: 400,
+    errorType: 'InvalidParameterValue',
+  });
+  const [entry] = await scanTable(p.clients, p.resources.tables['replay-ledger']!);
+  expect(entry).toMatchObject({ pk: 'metrics-emitter#shardId-000000000000' });
+
+  const first = await replay('metrics-emitter', '--yes');
+  expect(first.totals).toMatchObject({ messages: 1, pastRetention: 0, unknown: 0, deleted: 1, failed: 0 });
+  // The whole given-up range was skipped (metrics fail a shard batch from the failed segment on).
+  expect(first.totals.applied).toBe(first.messages[0].batchSize);
+  expect(first.messages[0].alreadyApplied).toBe(0);
+  await expectExact();
+
+  const second = await replay('metrics-emitter', '--yes');
+  expect(second.totals).toMatchObject({ messages: 0, applied: 0 });
+  await expectExact();
+});
