@@ -90,7 +90,7 @@ export function parse<O extends Options>(
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (err) {
     const e = err as { code?: string; message: string };
-    const flag = /'(-[^']*)'/.exec(e.message)?.[1];
+    const flag = /'(-[^' ]*)/.exec(e.message)?.[1];
     if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
       throw new UsageError(
         `pulse ${command}: unknown option ${flag ?? e.message} (see pulse ${command} --help)`,

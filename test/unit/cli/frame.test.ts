@@ -33,7 +33,12 @@ test.each(COMMANDS.map((c) => c.name))('pulse %s rejects an unknown option and a
   const unknown = await run([name, '--frob']);
   expect(unknown.code).toBe(2);
   expect(unknown.stderr).toContain(`pulse ${name}: unknown option --frob`);
-  const env = await run([name, '--env', 'qa', ...(name === 'user' ? ['u1'] : [])]);
+  const required: Record<string, string[]> = {
+    user: ['u1'],
+    alerts: ['pending'],
+    replay: ['--function', 'fraud-rules'],
+  };
+  const env = await run([name, '--env', 'qa', ...(required[name] ?? [])]);
   expect(env.code).toBe(2);
   expect(env.stderr).toContain('--env must be one of local, dev, staging, prod, got "qa"');
 });
