@@ -63,7 +63,7 @@ test('a parked entry that moved meanwhile (a replay removed it) fails the user s
   const { db, ledger } = setup();
   await (await gateUsers(ledger, batch(1, 5), groups({ u1: [2] }), logger)).userFailed('u1', '102');
   const view = await ledger.forBatch(SHARD, '106', '109');
-  db.table(TABLE).clear(); // the replay finished and removed the entry
+  db.tables.get(TABLE)?.clear(); // the replay finished and removed the entry
   const gate = await gateUsers(ledger, batch(6, 9), groups({ u1: [7] }), logger);
   expect(gate.parkedUsers).toBe(0); // read after the removal: applied normally
   expect(view.isParked('u1')).toBe(true);
