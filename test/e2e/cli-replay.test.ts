@@ -7,7 +7,7 @@
  * changes nothing.
  */
 import type { FunctionName } from '../../scripts/local/config.js';
-import { readSessions, scanTable } from '../../scripts/local/readback.js';
+import { metricSum, readSessions, type SnsEnvelope, scanTable } from '../../scripts/local/readback.js';
 import { generateTraffic, type Traffic } from '../../scripts/traffic/generator.js';
 import { sendTraffic } from '../../scripts/traffic/send.js';
 import { computeTruth } from '../../scripts/traffic/truth.js';
@@ -138,6 +138,9 @@ test('session-updater: a user failing past the retries is parked, then replayed 
   expect(dry.messages[0].entries).toEqual([expect.objectContaining({ key: user, records: userEvents })]);
 
   const first = await replay('session-updater', '--yes');
+  console.log(
+    `replay session-updater: ${first.totals.applied} records of ${user} applied (${first.messages[0].entries[0].inBatch} in the given-up batch of ${first.messages[0].batchSize}, the rest parked), ${first.totals.alreadyApplied} already applied`,
+  );
   expect(first.totals).toMatchObject({
     messages: 1,
     applied: userEvents,
@@ -161,10 +164,20 @@ test('session-updater: a user failing past the retries is parked, then replayed 
 });
 
 test('fraud-rules: a purchaser failing past the retries is parked, then replayed; alerts exactly once', async () => {
-  const traffic = generateTraffic({ seed: 1002, users: 6, events: 300, rate: 400, mix: { purchase: 40 } });
-  const half = Math.floor(traffic.events.length / 2);
+  // The burst user buys once in the first half and five times in the second: the velocity alert
+  // comes from parked purchases, so only replay can raise it.
+  const traffic = generateTraffic({
+    seed: 1002,
+    users: 6,
+    events: 300,
+    rate: 400,
+    mix: { purchase: 40 },
+    fraud: { burst: 1 },
+  });
   const isPurchase = (e: PulseEvent) => e.eventType === 'purchase';
-  const user = victim(traffic, half, isPurchase);
+  const user = traffic.truth.alerts[0]!.userId;
+  expect(traffic.truth.alerts.map((a) => a.userId)).toEqual([user]);
+  await drain(p, p.resources.alertTapQueue);
   await failThenMoveOn('fraud-rules', traffic, {
     operation: 'PutItem',
     bodyIncludes: userItem(user),
@@ -172,9 +185,20 @@ test('fraud-rules: a purchaser failing past the retries is parked, then replayed
     status: 400,
     errorType: 'ValidationException',
   });
+  expect((await scanTable(p.clients, p.resources.tables.alerts!)).filter((a) => a.userId === user)).toEqual(
+    [],
+  );
 
   const purchases = traffic.events.filter((e) => e.userId === user && isPurchase(e)).length;
+  const dry = await replay('fraud-rules', '--dry-run');
+  expect(dry.messages[0].entries).toEqual([expect.objectContaining({ key: user, records: purchases })]);
+  // Nothing of the user's took effect yet: no rule state at all.
+  const stateBefore = await scanTable(p.clients, p.resources.tables['fraud-state']!);
+  expect(stateBefore.find((s) => s.userId === user)).toBeUndefined();
   const first = await replay('fraud-rules', '--yes');
+  console.log(
+    `replay fraud-rules: ${first.totals.applied} purchases of ${user} applied (${first.messages[0].entries[0].inBatch} in the given-up batch of ${first.messages[0].batchSize}, the rest parked), ${first.totals.alreadyApplied} already applied`,
+  );
   expect(first.totals).toMatchObject({
     messages: 1,
     applied: purchases,
@@ -190,11 +214,24 @@ test('fraud-rules: a purchaser failing past the retries is parked, then replayed
   expect(state).toBeDefined();
   const alerts = await scanTable(p.clients, p.resources.tables.alerts!);
   expect(alerts.filter((a) => a.status !== 'SENT')).toEqual([]);
+  const mine = alerts.filter((a) => a.userId === user).map((a) => a.alertId);
+  expect(mine).toHaveLength(1);
+  const published = async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const got = (await drain(p, p.resources.alertTapQueue, 1)).map((m) => m.json as SnsEnvelope);
+      ids.push(...got.map((m) => m.MessageAttributes?.alertId?.Value ?? ''));
+      if (got.length === 0) break;
+    }
+    return ids.filter((id) => mine.includes(id));
+  };
+  expect(await published()).toEqual(mine);
   expect(await drain(p, p.resources.onFailureQueues['fraud-rules'])).toEqual([]);
 
   const second = await replay('fraud-rules', '--yes');
   expect(second.totals).toMatchObject({ messages: 0, applied: 0 });
   expect(await scanTable(p.clients, p.resources.tables.alerts!)).toHaveLength(alerts.length);
+  expect(await published()).toEqual([]);
   await expectExact();
 });
 
@@ -214,8 +251,26 @@ test('metrics-emitter: a shard batch CloudWatch refused past the retries is emit
   });
   const [entry] = await scanTable(p.clients, p.resources.tables['replay-ledger']!);
   expect(entry).toMatchObject({ pk: 'metrics-emitter#shardId-000000000000' });
+  // Before replay the Events sum is short by exactly the given-up batch.
+  const dry = await replay('metrics-emitter', '--dry-run');
+  const truth = computeTruth(
+    sentSoFar.flatMap((t) => t.events),
+    sentSoFar.flatMap((t) => t.truth.alerts),
+  );
+  const minutes = [...truth.perMinute.keys()];
+  const events = await metricSum(p.clients, {
+    namespace: p.resources.metricsNamespace,
+    metric: 'Events',
+    dimensions: { Environment: p.resources.environment },
+    start: new Date(Math.min(...minutes) - 60_000),
+    end: new Date(Math.max(...minutes, Date.now()) + 120_000),
+  });
+  expect(events.sum).toBe(truth.events - dry.messages[0].batchSize);
 
   const first = await replay('metrics-emitter', '--yes');
+  console.log(
+    `replay metrics-emitter: ${first.totals.applied} records emitted (the given-up batch), Events short by ${dry.messages[0].batchSize} before`,
+  );
   expect(first.totals).toMatchObject({ messages: 1, pastRetention: 0, unknown: 0, deleted: 1, failed: 0 });
   // The whole given-up range was skipped (metrics fail a shard batch from the failed segment on).
   expect(first.totals.applied).toBe(first.messages[0].batchSize);
