@@ -8,10 +8,10 @@ PYTHON ?= python3
 MOTO_SPEC ?= moto[server]>=5.1.12,<6
 BOTOCORE_SPEC ?= botocore>=1.40
 
-.PHONY: help install build lint format typecheck test test-unit test-integration test-e2e demo local-up local-down produce metrics bench clean pulse
+.PHONY: help install browser build lint format typecheck test test-unit test-integration test-e2e test-browser demo local-up local-down produce metrics bench clean pulse
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -24,6 +24,16 @@ $(VENV)/.installed:
 	@touch $@
 
 install: node_modules/.installed $(VENV)/.installed ## Install npm packages and the moto virtualenv
+
+# The HTML report tests render pages in Debian's chromium (puppeteer-core never downloads one).
+# As root (CI) a missing browser is installed; otherwise the tests are skipped and say so loudly.
+browser: ## Headless Chromium for the HTML report tests (apt-get install when root and missing)
+	@if [ -n "$${PULSE_BROWSER:-}" ] || [ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium for the browser tests (apt-get)"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+	    || echo "*** chromium could not be installed: the browser tests will be SKIPPED ***"; \
+	else echo "*** no chromium and not root: the browser tests will be SKIPPED (apt-get install chromium, or PULSE_BROWSER=...) ***"; fi
 
 build: node_modules/.installed ## Bundle each function to dist/<fn>/index.mjs and dist/<fn>.zip
 	npx tsx scripts/build.ts
@@ -46,14 +56,17 @@ test-integration: install build ## Integration tests against the emulators
 test-e2e: install build ## End-to-end and fault tests on the local pipeline
 	npx jest --runInBand test/e2e
 
-test: install lint typecheck build ## Everything CI runs: lint, types, unit, integration, e2e, terraform checks
+test-browser: node_modules/.installed browser ## The demo and bench HTML pages in headless Chromium; screenshots in .local/screenshots
+	npx jest test/browser
+
+test: install browser lint typecheck build ## Everything CI runs: lint, types, unit, integration, e2e, terraform checks
 	@mkdir -p .local
 	@status=0; npx jest --runInBand --json --outputFile=.local/jest-results.json || status=$$?; \
-	  node -e "const r=require('./.local/jest-results.json'); console.log('jest: ' + r.numPassedTests + ' passed, ' + r.numFailedTests + ' failed')"; \
+	  node -e "const r=require('./.local/jest-results.json'); console.log('jest: ' + r.numPassedTests + ' passed, ' + r.numFailedTests + ' failed' + (r.numPendingTests ? ', ' + r.numPendingTests + ' skipped' : ''))"; \
 	  exit $$status
 	$(MAKE) tf-check
 
-demo: install build ## Run the whole pipeline locally and print a report
+demo: install build ## Run the whole pipeline locally; prints a report and writes .local/demo-report.html
 	npx tsx scripts/demo.ts $(DEMO_ARGS)
 
 local-up: install ## Start the local AWS stand-ins (kinesis-local + moto) in the background
@@ -71,7 +84,7 @@ metrics: install ## Print the sliding-window numbers from CloudWatch
 pulse: node_modules/.installed ## Operator CLI (replay, alerts, user, invalid, status): make pulse ARGS="status"; or npx pulse --help
 	npx --no-install pulse $(ARGS)
 
-bench: install build ## Benchmarks, ours vs the seed design (QUICK=1 for a short run)
+bench: install build ## Benchmarks, ours vs the seed design, to .bench/results.{json,md,html} (QUICK=1: short run)
 	npx tsx scripts/bench/run.ts $(if $(QUICK),--quick,)
 
 clean: ## Remove build output and local state

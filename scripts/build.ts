@@ -7,6 +7,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { zipSync } from 'fflate';
+import { flagMessage, parseFlags } from './cli.js';
 
 export const FUNCTIONS = ['session-updater', 'fraud-rules', 'metrics-emitter'] as const;
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -50,7 +51,15 @@ async function bundle(fn: string): Promise<{ fn: string; bundleBytes: number; zi
 }
 
 async function main(): Promise<void> {
-  const only = process.argv.slice(2);
+  // Positionals are function names; there are no flags, so any `--x` is an error naming it.
+  const only = parseFlags(
+    process.argv.slice(2),
+    {},
+    {
+      positionals: true,
+      fail: (problem) => new Error(`${flagMessage(problem)}; usage: build.ts [function...]`),
+    },
+  ).positionals;
   const unknown = only.filter((fn) => !(FUNCTIONS as readonly string[]).includes(fn));
   if (unknown.length > 0) {
     throw new Error(`unknown function(s): ${unknown.join(', ')}; expected one of ${FUNCTIONS.join(', ')}`);

@@ -1,67 +1,280 @@
 /**
  * `make demo`: the whole pipeline on this machine. Starts the local AWS (or reuses `make
  * local-up`'s), deploys the resources, runs the three bundled functions under the local event
- * source mapping runner, sends seeded traffic, and reports what happened. Then stops everything
- * it started, unless --keep-running.
+ * source mapping runner, sends seeded traffic, and reports what happened: as text, and as an HTML
+ * page under .local/ whose path is the last line printed. Then stops everything it started,
+ * unless --keep-running.
  *   make demo DEMO_ARGS="--duration 30 --rate 60 --users 40 --seed 7 --keep-running"
  */
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatTotals } from '../services/shared/money.js';
+import { DEMO_USAGE, type DemoOptions, parseDemoArgs } from './demo/args.js';
+import {
+  type DemoAlert,
+  type DemoReport,
+  type MinuteNumbers,
+  reportLines,
+  writeDemoHtml,
+} from './demo/report.js';
 import { type Clients, makeClients } from './local/aws.js';
-import { FUNCTIONS } from './local/config.js';
+import { FUNCTIONS, loadResources } from './local/config.js';
 import { paint } from './local/demo-format.js';
 import { localPaths } from './local/paths.js';
 import { drainQueue, readSessions, type SnsEnvelope } from './local/readback.js';
-import { createResources } from './local/resources.js';
-import { formatStats, startRunner } from './local/runner.js';
+import { createResources, type LocalResources } from './local/resources.js';
+import { formatStats, type Runner, startRunner } from './local/runner.js';
 import { readState, type StackState, startStack, stopStack } from './local/stack.js';
-import { formatResult, readSlidingWindow } from './metrics/query.js';
-import { slidingWindow } from './metrics/window.js';
-import { PRODUCE_USAGE, parseProduceArgs, progressBar, trafficFor, UsageError } from './traffic/args.js';
-import { sendTraffic } from './traffic/send.js';
+import { readSeries, readSlidingWindow } from './metrics/query.js';
+import { MINUTE_MS, slidingWindow } from './metrics/window.js';
+import { progress } from './progress.js';
+import { type ProduceArgs, trafficFor, UsageError } from './traffic/args.js';
+import type { Traffic } from './traffic/generator.js';
+import { type SendResult, sendTraffic } from './traffic/send.js';
 
 // Node 20 is supported by this project; the SDK's notice about its future minimum is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const DEMO_USAGE = `Usage: make demo DEMO_ARGS="[options]"   (or npx tsx scripts/demo.ts [options])
-  --keep-running    leave the local stack and data up afterwards (make local-down stops it)
-  --shards N        stream shards, 1 to 8 (default 2)
-  defaults differ from produce: --duration 60 --rate 40 --fraud large,burst,hop
-Traffic options (as npm run produce):
-${PRODUCE_USAGE.split('\n').slice(1).join('\n')}`;
+/** Where the HTML report goes: the git-ignored state folder, overwritten by the next run. */
+export const REPORT_FILE = 'demo-report.html';
+
+interface Pipeline {
+  clients: Clients;
+  resources: LocalResources;
+  runner: Runner;
+}
+
+/** Step 1: the local AWS stand-ins, started or reused. */
+async function startLocalAws(keepRunning: boolean): Promise<{ stack: StackState; reused: boolean }> {
+  const t0 = Date.now();
+  const reused = Boolean(readState());
+  console.log(paint.head('Pulse demo: local AWS'));
+  const stack = await startStack({ reuse: true, detach: keepRunning });
+  console.log(
+    `  kinesis ${stack.endpoints.kinesis}   other services ${stack.endpoints.default}   (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+  );
+  return { stack, reused };
+}
+
+/** Step 2: the stream, tables, queues and topic, and the three functions reading the stream. */
+async function deployPipeline(
+  stack: StackState,
+  clients: Clients,
+  shards: number,
+  reused: boolean,
+): Promise<Pipeline> {
+  const resources = await createResources(clients, { shards });
+  console.log(
+    `  deployed: stream ${resources.streamName} (${shards} shards), ${Object.keys(resources.tables).length} tables, topic, queues`,
+  );
+  if (!reused) rmSync(localPaths().checkpointsDir, { recursive: true, force: true });
+  await drainQueue(clients, resources.alertTapQueue);
+  const runner = await startRunner({ endpoints: stack.endpoints, resources, log: () => undefined });
+  console.log(`  runner: ${FUNCTIONS.join(', ')} as EFO consumers; logs in ${join(localPaths().logsDir)}`);
+  return { clients, resources, runner };
+}
+
+/** Prints fraud alerts as they arrive through the SNS → SQS tap, until stopped. */
+function watchAlerts(
+  pipeline: Pipeline,
+  beforePrint: () => void,
+): { alerts: DemoAlert[]; stop: () => Promise<void> } {
+  const alerts: DemoAlert[] = [];
+  let watching = true;
+  const loop = (async () => {
+    while (watching) {
+      const messages = await drainQueue(pipeline.clients, pipeline.resources.alertTapQueue, 1).catch(
+        () => [],
+      );
+      for (const m of messages) {
+        const env = m.json as SnsEnvelope;
+        const a = env.MessageAttributes ?? {};
+        const alert = {
+          at: Date.now(),
+          severity: a.severity?.Value ?? '?',
+          rule: a.rule?.Value ?? '?',
+          subject: env.Subject ?? '',
+        };
+        alerts.push(alert);
+        beforePrint();
+        console.log(paint.alert(`  ALERT ${alert.severity} ${alert.rule}: ${alert.subject}`));
+      }
+    }
+  })();
+  return {
+    alerts,
+    stop: async () => {
+      watching = false;
+      await loop;
+    },
+  };
+}
+
+interface RunTimes {
+  sendStartedAt: number;
+  caughtUpAt: number;
+}
+
+/** Step 3: the seeded traffic onto the stream, then wait until every function processed it. */
+async function sendAndProcess(
+  pipeline: Pipeline,
+  args: ProduceArgs,
+  traffic: Traffic,
+): Promise<{ sent: SendResult; alerts: DemoAlert[]; times: RunTimes; warnings: string[] }> {
+  console.log(
+    paint.head(
+      `Traffic: seed ${args.seed}, ${traffic.events.length} events, ${args.users} users, ${args.rate}/s for ${args.duration} s`,
+    ),
+  );
+  const bar = progress({ total: traffic.events.length, label: 'sent' });
+  const watcher = watchAlerts(pipeline, () => bar.clear());
+  const sendStartedAt = Date.now();
+  const sent = await sendTraffic(traffic.events, traffic.schedule, {
+    kinesis: pipeline.clients.kinesis,
+    stream: pipeline.resources.streamName,
+    onProgress: (s, f) => {
+      const processed = pipeline.runner
+        .stats()
+        .map((x) => `${x.fn.split('-')[0]} ${x.processed}`)
+        .join(' ');
+      bar.update(s + f, `processed: ${processed}`);
+    },
+  });
+  bar.finish();
+  const warnings: string[] = [];
+  try {
+    await pipeline.runner.waitForProcessed(sent.sent, 120_000);
+  } catch (err) {
+    warnings.push(`not everything was processed: ${(err as Error).message}`);
+    console.log(paint.warn(`  ${warnings.at(-1)}`));
+  }
+  const caughtUpAt = Date.now();
+  await new Promise((r) => setTimeout(r, 2_500)); // last alerts through SNS → SQS
+  await watcher.stop();
+  return { sent, alerts: watcher.alerts, times: { sendStartedAt, caughtUpAt }, warnings };
+}
+
+/** Currency -> the minute's value, for the currencies that have one. */
+function perCurrency(
+  byCurrency: ReadonlyMap<string, ReadonlyMap<number, number>>,
+  minute: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [currency, values] of byCurrency) {
+    const value = values.get(minute);
+    if (value !== undefined) out[currency] = value;
+  }
+  return out;
+}
+
+/** Per-minute events, purchases and revenue from CloudWatch, over the minutes the run covered. */
+async function perMinute(pipeline: Pipeline, from: number, to: number): Promise<MinuteNumbers[]> {
+  const start = Math.floor(from / MINUTE_MS) * MINUTE_MS;
+  const namespace = loadResources().metrics.namespace;
+  const series = await readSeries(pipeline.clients.cloudwatch, namespace, pipeline.resources.environment, {
+    start: new Date(start),
+    end: new Date(to),
+  });
+  const minutes: MinuteNumbers[] = [];
+  for (let minute = start; minute < to; minute += MINUTE_MS) {
+    minutes.push({
+      minute,
+      events: series.events.get(minute) ?? 0,
+      purchases: series.purchases.get(minute) ?? 0,
+      revenue: perCurrency(series.revenue, minute),
+      orders: perCurrency(series.orders, minute),
+    });
+  }
+  return minutes;
+}
+
+/** Step 4: read back what the pipeline wrote and compare it with the truth of the traffic. */
+async function collectReport(
+  pipeline: Pipeline,
+  options: DemoOptions,
+  traffic: Traffic,
+  run: Awaited<ReturnType<typeof sendAndProcess>>,
+): Promise<DemoReport> {
+  const { clients, resources, runner } = pipeline;
+  const sessions = await readSessions(clients, resources.tables.sessions!);
+  const now = Date.now();
+  const window = await readSlidingWindow({
+    cloudwatch: clients.cloudwatch,
+    environment: resources.environment,
+    end: slidingWindow(new Date(now), 5 * 60_000).end,
+    windowMinutes: 5,
+  });
+  const args = options.traffic;
+  return {
+    traffic: {
+      seed: args.seed,
+      events: traffic.events.length,
+      users: args.users,
+      rate: args.rate,
+      duration: args.duration,
+      shards: options.shards,
+    },
+    times: { runnerStartedAt: runner.startedAt, ...run.times, finishedAt: now },
+    sent: { sent: run.sent.sent, failed: run.sent.failed.length, rate: run.sent.rate },
+    functions: runner.stats(),
+    sessions: {
+      users: sessions.users,
+      opened: sessions.sessionsOpened,
+      closed: sessions.closedSessionItems,
+      expectedOpened: traffic.truth.sessionsOpened,
+      expectedClosed: traffic.truth.sessionsClosed,
+    },
+    topProducts: traffic.truth.topProducts.slice(0, 5),
+    alerts: run.alerts,
+    expectedAlertRules: traffic.truth.alerts.map((a) => a.rule),
+    window,
+    perMinute: await perMinute(pipeline, run.times.sendStartedAt, now),
+    truth: {
+      events: traffic.truth.events,
+      purchases: traffic.truth.purchases,
+      revenue: traffic.truth.revenue,
+    },
+    warnings: run.warnings,
+  };
+}
+
+/** Step 5: the text report, and the same report as a page. */
+function publishReport(report: DemoReport): string {
+  console.log(paint.head('Report'));
+  for (const line of reportLines(report)) console.log(line);
+  return writeDemoHtml(report, join(localPaths().stateDir, REPORT_FILE));
+}
+
+/** With --keep-running: the functions keep reading until Ctrl-C. */
+async function keepRunningUntilInterrupted(runner: Runner, onSignal: () => void): Promise<void> {
+  console.log(
+    paint.head(
+      'Still running (--keep-running): `make produce`, `make metrics`; stop with Ctrl-C, then `make local-down`',
+    ),
+  );
+  const timer = setInterval(() => console.log(formatStats(runner.stats(), runner.startedAt)), 15_000);
+  await new Promise<void>((resolve) =>
+    process.once('SIGINT', () => {
+      clearInterval(timer);
+      resolve();
+    }),
+  );
+  process.removeListener('SIGINT', onSignal);
+}
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
+  const options = parseDemoArgs(process.argv.slice(2));
+  if (options.help) {
     console.log(DEMO_USAGE);
     return;
   }
-  const keepRunning = argv.includes('--keep-running');
-  const shardsAt = argv.indexOf('--shards');
-  const shards = shardsAt >= 0 ? Number(argv[shardsAt + 1]) : 2;
-  if (!Number.isInteger(shards) || shards < 1 || shards > 8)
-    throw new UsageError('--shards needs an integer from 1 to 8');
-  const rest = argv.filter(
-    (a, i) => a !== '--keep-running' && (shardsAt < 0 || (i !== shardsAt && i !== shardsAt + 1)),
-  );
-  const args = parseProduceArgs(rest.length ? rest : [], Math.random);
-  if (!rest.includes('--duration')) args.duration = 60;
-  if (!rest.includes('--rate')) args.rate = 40;
-  if (!rest.includes('--fraud')) args.fraud = { largePurchase: 1, burst: 1, countryHop: 1 };
-
-  const t0 = Date.now();
-  const existing = readState();
-  const reused = Boolean(existing);
-  console.log(paint.head('Pulse demo: local AWS'));
-  const stack: StackState = await startStack({ reuse: true, detach: keepRunning });
+  const { stack, reused } = await startLocalAws(options.keepRunning);
   let clients: Clients | undefined;
-  let stopRunner: (() => Promise<void>) | undefined;
+  let pipeline: Pipeline | undefined;
   const cleanup = async () => {
-    await stopRunner?.();
+    await pipeline?.runner.stop();
     clients?.destroy();
-    if (!keepRunning && !reused) await stopStack(stack);
+    if (!options.keepRunning && !reused) await stopStack(stack);
   };
   const onSignal = () => {
     console.error('\ninterrupted: stopping');
@@ -69,125 +282,23 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let reportPath: string;
   try {
-    console.log(
-      `  kinesis ${stack.endpoints.kinesis}   other services ${stack.endpoints.default}   (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
-    );
     clients = makeClients(stack.endpoints);
-    const resources = await createResources(clients, { shards });
-    console.log(
-      `  deployed: stream ${resources.streamName} (${shards} shards), ${Object.keys(resources.tables).length} tables, topic, queues`,
-    );
-    if (!reused) rmSync(localPaths().checkpointsDir, { recursive: true, force: true });
-    await drainQueue(clients, resources.alertTapQueue);
-
-    const runner = await startRunner({ endpoints: stack.endpoints, resources, log: () => undefined });
-    stopRunner = () => runner.stop();
-    console.log(`  runner: ${FUNCTIONS.join(', ')} as EFO consumers; logs in ${join(localPaths().logsDir)}`);
-
-    const traffic = trafficFor(args);
-    console.log(
-      paint.head(
-        `Traffic: seed ${args.seed}, ${traffic.events.length} events, ${args.users} users, ${args.rate}/s for ${args.duration} s`,
-      ),
-    );
-
-    const alerts: SnsEnvelope[] = [];
-    let watching = true;
-    const watcher = (async () => {
-      while (watching) {
-        const messages = await drainQueue(clients!, resources.alertTapQueue, 1).catch(() => []);
-        for (const m of messages) {
-          const env = m.json as SnsEnvelope;
-          alerts.push(env);
-          const a = env.MessageAttributes ?? {};
-          process.stderr.write(`\r${' '.repeat(70)}\r`);
-          console.log(
-            paint.alert(`  ALERT ${a.severity?.Value ?? '?'} ${a.rule?.Value ?? '?'}: ${env.Subject ?? ''}`),
-          );
-        }
-      }
-    })();
-
-    const sendStarted = Date.now();
-    const sent = await sendTraffic(traffic.events, traffic.schedule, {
-      kinesis: clients.kinesis,
-      stream: resources.streamName,
-      onProgress: (s, f, total) => {
-        const st = runner.stats();
-        const processed = st.map((x) => `${x.fn.split('-')[0]} ${x.processed}`).join(' ');
-        process.stderr.write(`\r  ${progressBar(s + f, total, 20)} processed: ${processed}   `);
-      },
-    });
-    process.stderr.write('\n');
-    const total = sent.sent;
-    try {
-      await runner.waitForProcessed(total, 120_000);
-    } catch (err) {
-      console.log(paint.warn(`  not everything was processed: ${(err as Error).message}`));
-    }
-    const caughtUp = Date.now();
-    await new Promise((r) => setTimeout(r, 2_500)); // last alerts through SNS → SQS
-    watching = false;
-    await watcher;
-
-    const stats = runner.stats();
-    console.log(paint.head('Report'));
-    console.log(
-      `  sent ${sent.sent} events (${sent.failed.length} failed) at ${sent.rate.toFixed(1)} events/s; all processed ${((caughtUp - sendStarted) / 1000).toFixed(1)} s after the first was sent`,
-    );
-    console.log(formatStats(stats, runner.startedAt).replace(/^/gm, '  '));
-    const firstProcessed = Math.min(...stats.map((s) => s.firstProcessedAt ?? Number.POSITIVE_INFINITY));
-    console.log(
-      `  time to first processed event: ${((firstProcessed - sendStarted) / 1000).toFixed(1)} s after sending began`,
-    );
-    const sessions = await readSessions(clients, resources.tables.sessions!);
-    console.log(
-      `  sessions: ${sessions.users} users, ${sessions.sessionsOpened} opened, ${sessions.closedSessionItems} closed (expected ${traffic.truth.sessionsOpened} / ${traffic.truth.sessionsClosed})`,
-    );
-    console.log(
-      `  top products viewed: ${traffic.truth.topProducts
-        .slice(0, 5)
-        .map(([p, n]) => `${p} (${n})`)
-        .join(', ')}`,
-    );
-    console.log(
-      `  fraud alerts: ${alerts.length} received (expected ${traffic.truth.alerts.length}: ${traffic.truth.alerts.map((a) => a.rule).join(', ')})`,
-    );
-    const window = slidingWindow(new Date(), 5 * 60_000);
-    const numbers = await readSlidingWindow({
-      cloudwatch: clients.cloudwatch,
-      environment: resources.environment,
-      end: window.end,
-      windowMinutes: 5,
-    });
-    console.log(formatResult(numbers).replace(/^/gm, '  '));
-    console.log(
-      `  (truth for the traffic: ${traffic.truth.events} events, ${traffic.truth.purchases} purchases, revenue ${formatTotals(traffic.truth.revenue)})`,
-    );
-    if (keepRunning) {
-      console.log(
-        paint.head(
-          'Still running (--keep-running): `make produce`, `make metrics`; stop with Ctrl-C, then `make local-down`',
-        ),
-      );
-      const timer = setInterval(() => console.log(formatStats(runner.stats(), runner.startedAt)), 15_000);
-      await new Promise<void>((resolve) =>
-        process.once('SIGINT', () => {
-          clearInterval(timer);
-          resolve();
-        }),
-      );
-      process.removeListener('SIGINT', onSignal);
-    }
+    pipeline = await deployPipeline(stack, clients, options.shards, reused);
+    const traffic = trafficFor(options.traffic);
+    const run = await sendAndProcess(pipeline, options.traffic, traffic);
+    reportPath = publishReport(await collectReport(pipeline, options, traffic, run));
+    if (options.keepRunning) await keepRunningUntilInterrupted(pipeline.runner, onSignal);
   } finally {
     await cleanup();
   }
   console.log(
-    keepRunning
+    options.keepRunning
       ? 'runner stopped; the local stack keeps running (`make local-down`)'
       : 'stopped: nothing left running',
   );
+  console.log(`report: ${reportPath}`);
 }
 
 main().then(

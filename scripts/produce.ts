@@ -9,7 +9,8 @@ import { type Endpoints, endpointsFromEnv, makeClients } from './local/aws.js';
 import { loadResources, physicalName } from './local/config.js';
 import { LOCAL_ENVIRONMENT } from './local/resources.js';
 import { readState } from './local/stack.js';
-import { parseProduceArgs, progressBar, trafficFor, UsageError } from './traffic/args.js';
+import { progress } from './progress.js';
+import { parseProduceArgs, trafficFor, UsageError } from './traffic/args.js';
 import { sendTraffic } from './traffic/send.js';
 
 // Node 20 is supported by this project; the SDK's notice about its future minimum is noise here.
@@ -25,22 +26,15 @@ async function main(): Promise<void> {
     `seed ${args.seed}: ${traffic.events.length} events for ${args.users} users to ${stream} at ${args.rate}/s`,
   );
   const clients = makeClients(endpoints);
-  const tty = process.stderr.isTTY && !args.quiet;
-  let lastLine = 0;
+  const bar = progress({ total: traffic.events.length, label: 'sent' });
   const result = await sendTraffic(traffic.events, traffic.schedule, {
     kinesis: clients.kinesis,
     stream,
-    onProgress: (sent, failed, total) => {
-      if (args.quiet) return;
-      const line = `${progressBar(sent + failed, total)} sent ${sent} failed ${failed}`;
-      if (tty) process.stderr.write(`\r${line}`);
-      else if (Date.now() - lastLine > 5_000 || sent + failed === total) {
-        console.error(line);
-        lastLine = Date.now();
-      }
+    onProgress: (sent, failed) => {
+      if (!args.quiet) bar.update(sent + failed, `sent ${sent} failed ${failed}`);
     },
   });
-  if (tty) process.stderr.write('\n');
+  bar.finish();
   clients.destroy();
   const t = traffic.truth;
   console.log(

@@ -3,11 +3,13 @@
  *
  *   npx tsx scripts/bench/run.ts [--quick] [--out .bench] [--only sessions,fraud,...]
  *
- * Prints a table and writes <out>/results.json and <out>/results.md. Areas: compute (I/O stubbed),
+ * Prints a table and writes <out>/results.json, <out>/results.md and <out>/results.html (a chart
+ * per area). Areas: compute (I/O stubbed),
  * sessions, fraud, metrics, producer, coldstart, e2e; each in its own module.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { flagMessage, parseFlags, stringFlag } from '../cli.js';
 import { repoRoot } from '../local/paths.js';
 import { benchColdStart } from './coldstart.js';
 import { benchCompute } from './compute.js';
@@ -15,6 +17,7 @@ import type { BenchContext } from './context.js';
 import { benchEndToEnd } from './e2e.js';
 import { openBenchEnv } from './env.js';
 import { benchFraud } from './fraud.js';
+import { benchHtml } from './html.js';
 import { machineInfo } from './machine.js';
 import { benchMetrics } from './metrics.js';
 import { benchOptions, type Mode } from './options.js';
@@ -45,7 +48,7 @@ export interface RunOptions {
 
 export async function runBench(
   options: RunOptions,
-): Promise<BenchResults & { files: { json: string; md: string } }> {
+): Promise<BenchResults & { files: { json: string; md: string; html: string } }> {
   const started = Date.now();
   const log = options.log ?? ((m: string) => console.error(m));
   const outDir = resolve(options.outDir ?? join(repoRoot(), '.bench'));
@@ -84,34 +87,60 @@ export async function runBench(
     rows: rows.map((row) => ({ ...row, ratio: ratioOf(row) })),
     requestBreakdown: ctx.breakdown,
   };
-  const files = { json: join(outDir, 'results.json'), md: join(outDir, 'results.md') };
+  const files = {
+    json: join(outDir, 'results.json'),
+    md: join(outDir, 'results.md'),
+    html: join(outDir, 'results.html'),
+  };
   writeFileSync(files.json, toJson(results));
   writeFileSync(files.md, markdownTable(results));
+  writeFileSync(files.html, benchHtml(results));
   return { ...results, files };
 }
 
-function parseArgs(argv: readonly string[]): RunOptions {
-  const options: RunOptions = { mode: 'full' };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--quick') options.mode = 'quick';
-    else if (arg === '--tiny') options.mode = 'tiny';
-    else if (arg === '--out') options.outDir = argv[++i];
-    else if (arg === '--only') {
-      const areas = (argv[++i] ?? '').split(',').filter(Boolean);
-      const unknown = areas.filter((a) => !(a in AREAS));
-      if (unknown.length > 0)
-        throw new Error(`unknown area(s) ${unknown.join(', ')}: ${Object.keys(AREAS).join(', ')}`);
-      options.areas = areas as Area[];
-    } else throw new Error(`unknown argument ${arg}: expected --quick, --tiny, --out <dir>, --only <areas>`);
+const EXPECTED = 'expected --quick, --tiny, --out <dir>, --only <areas>';
+
+/** `make bench` flags; an unknown flag or a stray argument is an error that names it. */
+export function parseBenchArgs(argv: readonly string[]): RunOptions {
+  const flags = parseFlags(
+    argv,
+    {
+      quick: { type: 'boolean' },
+      tiny: { type: 'boolean' },
+      out: { type: 'string' },
+      only: { type: 'string' },
+    },
+    { fail: (problem) => new Error(`${flagMessage(problem)}: ${EXPECTED}`) },
+  );
+  const values = {
+    tiny: flags.values.tiny,
+    quick: flags.values.quick,
+    out: stringFlag(flags, 'out'),
+    only: stringFlag(flags, 'only'),
+  };
+  const options: RunOptions = { mode: values.tiny ? 'tiny' : values.quick ? 'quick' : 'full' };
+  if (values.out !== undefined) options.outDir = values.out;
+  if (values.only !== undefined) {
+    const areas = values.only.split(',').filter(Boolean);
+    const unknown = areas.filter((a) => !(a in AREAS));
+    if (unknown.length > 0)
+      throw new Error(`unknown area(s) ${unknown.join(', ')}: ${Object.keys(AREAS).join(', ')}`);
+    options.areas = areas as Area[];
   }
   return options;
 }
 
 async function main(): Promise<void> {
-  const results = await runBench(parseArgs(process.argv.slice(2)));
+  let options: RunOptions;
+  try {
+    options = parseBenchArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  const results = await runBench(options);
   console.log(terminalTable(results));
-  console.log(`\nwritten: ${results.files.json}, ${results.files.md}`);
+  console.log(`\nwritten: ${results.files.json}, ${results.files.md}, ${results.files.html}`);
   if (results.rows.some((r) => r.metric === 'failed')) process.exitCode = 1;
 }
 

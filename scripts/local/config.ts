@@ -21,7 +21,8 @@ export interface TableSpec {
 export interface ResourcesSpec {
   stream: { name: string; partitionKey: string };
   tables: Record<string, TableSpec>;
-  queues: Record<string, { description?: string }>;
+  /** maxMessageBytes: the queue's MaximumMessageSize; the sender sizes messages to it. */
+  queues: Record<string, { description?: string; maxMessageBytes?: number }>;
   topics: Record<string, { description?: string }>;
   metrics: { namespace: string };
 }

@@ -1,9 +1,9 @@
 /** Reads what the pipeline wrote, for the demo report and the end-to-end tests. */
-import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../services/shared/dynamo.js';
 import { microsToNumber, toMicros } from '../../services/shared/money.js';
+import { getMetricData } from '../metrics/get-metric-data.js';
 import type { Clients } from './aws.js';
 
 export async function scanTable(clients: Clients, table: string): Promise<Record<string, unknown>[]> {
@@ -75,42 +75,29 @@ export async function metricSum(
   clients: Clients,
   options: { namespace: string; metric: string; dimensions: Record<string, string>; start: Date; end: Date },
 ): Promise<{ sum: number; minutes: number }> {
+  const points = await getMetricData(clients.cloudwatch, {
+    StartTime: options.start,
+    EndTime: options.end,
+    MetricDataQueries: [
+      {
+        Id: 'm',
+        MetricStat: {
+          Metric: {
+            Namespace: options.namespace,
+            MetricName: options.metric,
+            Dimensions: Object.entries(options.dimensions).map(([Name, Value]) => ({ Name, Value })),
+          },
+          Period: 60,
+          Stat: 'Sum',
+        },
+      },
+    ],
+  });
+  const values = points.get('m') ?? [];
   // Each minute's value is an exact decimal of at most 6 places rounded once to a double: summed
   // back as micros, the total is exact, not a float sum that drifts with the number of minutes.
-  let sum = 0n;
-  let minutes = 0;
-  let token: string | undefined;
-  do {
-    const out = await clients.cloudwatch.send(
-      new GetMetricDataCommand({
-        StartTime: options.start,
-        EndTime: options.end,
-        NextToken: token,
-        MetricDataQueries: [
-          {
-            Id: 'm',
-            MetricStat: {
-              Metric: {
-                Namespace: options.namespace,
-                MetricName: options.metric,
-                Dimensions: Object.entries(options.dimensions).map(([Name, Value]) => ({ Name, Value })),
-              },
-              Period: 60,
-              Stat: 'Sum',
-            },
-          },
-        ],
-      }),
-    );
-    for (const r of out.MetricDataResults ?? []) {
-      for (const v of r.Values ?? []) {
-        sum += BigInt(toMicros(v));
-        minutes += 1;
-      }
-    }
-    token = out.NextToken;
-  } while (token);
-  return { sum: microsToNumber(sum), minutes };
+  const sum = values.reduce((total, point) => total + BigInt(toMicros(point.value)), 0n);
+  return { sum: microsToNumber(sum), minutes: values.length };
 }
 
 export interface SessionSummary {

@@ -116,8 +116,15 @@ async function createTable(clients: Clients, name: string, spec: TableSpec) {
   }
 }
 
-async function createQueue(clients: Clients, name: string): Promise<string> {
-  const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
+async function createQueue(
+  clients: Clients,
+  name: string,
+  spec: { maxMessageBytes?: number } = {},
+): Promise<string> {
+  // Without it SQS (and moto) default to 256 KiB, and the sender sizes messages to resources.json.
+  const Attributes =
+    spec.maxMessageBytes === undefined ? undefined : { MaximumMessageSize: String(spec.maxMessageBytes) };
+  const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes }));
   if (!QueueUrl) throw new Error(`no URL for queue ${name}`);
   return QueueUrl;
 }
@@ -135,7 +142,8 @@ export async function createResources(
     ...Object.entries(spec.tables).map(([key, t]) => createTable(clients, name(key), t)),
   ]);
   const queues: Record<string, string> = {};
-  for (const key of Object.keys(spec.queues)) queues[key] = await createQueue(clients, name(key));
+  for (const [key, queue] of Object.entries(spec.queues))
+    queues[key] = await createQueue(clients, name(key), queue);
   const onFailureQueues = {} as Record<FunctionName, string>;
   for (const fn of FUNCTIONS)
     onFailureQueues[fn] = await createQueue(clients, onFailureQueueName(environment, fn));

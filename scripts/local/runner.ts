@@ -11,6 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { flagMessage, parseFlags, stringFlag } from '../cli.js';
 import { type Clients, type Endpoints, makeClients } from './aws.js';
 import { type EventSourceMappingSpec, FUNCTIONS, type FunctionName, loadFunction } from './config.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
@@ -185,17 +186,36 @@ export function parseFaults(
   });
 }
 
+/** `runner.ts [--functions a,b] [--stats-every seconds]`. */
+export function parseRunnerArgs(argv: readonly string[]): {
+  functions?: FunctionName[];
+  statsEveryMs: number;
+} {
+  const flags = parseFlags(
+    argv,
+    { functions: { type: 'string' }, 'stats-every': { type: 'string' } },
+    {
+      fail: (problem) =>
+        new Error(`${flagMessage(problem)}; usage: runner.ts [--functions a,b] [--stats-every seconds]`),
+    },
+  );
+  const list = stringFlag(flags, 'functions')?.split(',');
+  const unknown = (list ?? []).filter((fn) => !(FUNCTIONS as readonly string[]).includes(fn));
+  if (unknown.length > 0)
+    throw new Error(`--functions: unknown ${unknown.join(', ')}; expected some of ${FUNCTIONS.join(', ')}`);
+  const seconds = Number(stringFlag(flags, 'stats-every') ?? 5);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new Error(
+      `--stats-every needs a positive number of seconds, got ${stringFlag(flags, 'stats-every')}`,
+    );
+  return { functions: list as FunctionName[] | undefined, statsEveryMs: seconds * 1000 };
+}
+
 async function main(): Promise<void> {
+  const { functions, statsEveryMs: every } = parseRunnerArgs(process.argv.slice(2));
   const { readState } = await import('./stack.js');
   const state = readState();
   if (!state) throw new Error('no local stack: run `make local-up` first');
-  const args = process.argv.slice(2);
-  const flag = (name: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const functions = flag('--functions')?.split(',') as FunctionName[] | undefined;
-  const every = Number(flag('--stats-every') ?? 5) * 1000;
   const clients = makeClients(state.endpoints);
   const resources = await createResources(clients);
   clients.destroy();

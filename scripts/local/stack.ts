@@ -14,6 +14,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import { flagMessage, parseFlags } from '../cli.js';
 import { type Endpoints, endpointEnv, makeClients } from './aws.js';
 import { localPaths } from './paths.js';
 import { freePort, isAlive, startProcess, stopProcess, waitHealthy } from './processes.js';
@@ -181,8 +182,25 @@ function printExports(state: StackState): void {
   for (const [k, v] of Object.entries(env)) console.log(`export ${k}=${v}`);
 }
 
+const STACK_USAGE = 'usage: npx tsx scripts/local/stack.ts [up|down|env|status] [--no-resources]';
+
+/** `stack.ts [command] [--no-resources]`: at most one command, default up. */
+export function parseStackArgs(argv: readonly string[]): { command: string; resources: boolean } {
+  const flags = parseFlags(
+    argv,
+    { 'no-resources': { type: 'boolean' } },
+    {
+      positionals: true,
+      fail: (problem) => new Error(`${flagMessage(problem)}; ${STACK_USAGE}`),
+    },
+  );
+  if (flags.positionals.length > 1)
+    throw new Error(`one command at a time, got ${flags.positionals.join(' ')}; ${STACK_USAGE}`);
+  return { command: flags.positionals[0] ?? 'up', resources: flags.values['no-resources'] !== true };
+}
+
 async function main(): Promise<void> {
-  const command = process.argv[2] ?? 'up';
+  const { command, resources } = parseStackArgs(process.argv.slice(2));
   if (command === 'up') {
     const state = await startStack({ reuse: true, detach: true });
     console.error(
@@ -190,7 +208,7 @@ async function main(): Promise<void> {
         ? `using external endpoint ${state.endpoints.default} (PULSE_ENDPOINT_URL)`
         : `kinesis-local  ${state.endpoints.kinesis}  (pid ${state.kinesis?.pid}; TLS on :${state.kinesis?.tlsPort})\nmoto_server    ${state.endpoints.default}  (pid ${state.moto?.pid})\nlogs           ${join(state.stateDir, 'logs')}\n# eval "$(npx tsx scripts/local/stack.ts env)" to use it from this shell:`,
     );
-    if (!process.argv.includes('--no-resources')) {
+    if (resources) {
       const clients = makeClients(state.endpoints);
       const res = await createResources(clients, { shards: Number(process.env.PULSE_SHARDS ?? 2) });
       clients.destroy();

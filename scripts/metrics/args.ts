@@ -1,4 +1,5 @@
 /** Flags of `npm run metrics`; a bad flag fails fast with a message naming it. */
+import { type FlagSpec, flagMessage, parseFlags, stringFlag } from '../cli.js';
 
 export const SLIDE_MS = 30_000;
 const MIN_WINDOW_MS = 60_000;
@@ -50,75 +51,44 @@ export function parseDuration(flag: string, raw: string): number {
   return ms;
 }
 
+const FLAGS: FlagSpec = {
+  window: { type: 'string' },
+  environment: { type: 'string' },
+  namespace: { type: 'string' },
+  at: { type: 'string' },
+  watch: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
 export function parseMetricsArgs(
   argv: readonly string[],
   env: Record<string, string | undefined> = {},
   defaults: { namespace: string } = { namespace: 'Pulse' },
 ): MetricsOptions {
-  const options: MetricsOptions = {
-    windowMs: 5 * 60_000,
-    environment: env.PULSE_ENVIRONMENT?.trim() || 'dev',
-    namespace: defaults.namespace,
-    at: undefined,
-    watch: false,
-    json: false,
-    help: false,
+  const flags = parseFlags(argv, FLAGS, { fail: (problem) => new UsageError(flagMessage(problem)) });
+  const value = (name: string): string | undefined => {
+    const v = stringFlag(flags, name);
+    if (v !== undefined && v.trim() === '') throw new UsageError(`--${name} must not be empty`);
+    return v;
   };
-  const args = [...argv];
-  while (args.length > 0) {
-    const arg = args.shift() as string;
-    if (arg === '--') continue;
-    if (!arg.startsWith('-')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
-    const eq = arg.indexOf('=');
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string => {
-      const v = inline ?? args.shift();
-      if (v === undefined || (inline === undefined && v.startsWith('--')))
-        throw new UsageError(`${flag} needs a value`);
-      if (v.trim() === '') throw new UsageError(`${flag} must not be empty`);
-      return v;
-    };
-    const noValue = () => {
-      if (inline !== undefined) throw new UsageError(`${flag} takes no value`);
-    };
-    switch (flag) {
-      case '--window':
-        options.windowMs = parseDuration(flag, value());
-        break;
-      case '--environment':
-        options.environment = value();
-        break;
-      case '--namespace':
-        options.namespace = value();
-        break;
-      case '--at': {
-        const raw = value();
-        const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(raw)
-          ? Date.parse(raw)
-          : Number.NaN;
-        if (Number.isNaN(ms))
-          throw new UsageError(`--at must be an ISO 8601 time, got ${JSON.stringify(raw)}`);
-        options.at = new Date(ms);
-        break;
-      }
-      case '--watch':
-        noValue();
-        options.watch = true;
-        break;
-      case '--json':
-        noValue();
-        options.json = true;
-        break;
-      case '-h':
-      case '--help':
-        noValue();
-        options.help = true;
-        break;
-      default:
-        throw new UsageError(`unknown flag ${flag}`);
-    }
-  }
+  const window = value('window');
+  const at = value('at');
+  const options: MetricsOptions = {
+    windowMs: window === undefined ? 5 * 60_000 : parseDuration('--window', window),
+    environment: value('environment') ?? (env.PULSE_ENVIRONMENT?.trim() || 'dev'),
+    namespace: value('namespace') ?? defaults.namespace,
+    at: at === undefined ? undefined : parseAt(at),
+    watch: flags.values.watch === true,
+    json: flags.values.json === true,
+    help: flags.values.help === true,
+  };
   if (options.watch && options.at) throw new UsageError('--at and --watch cannot be combined');
   return options;
+}
+
+function parseAt(raw: string): Date {
+  const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(raw) ? Date.parse(raw) : Number.NaN;
+  if (Number.isNaN(ms)) throw new UsageError(`--at must be an ISO 8601 time, got ${JSON.stringify(raw)}`);
+  return new Date(ms);
 }

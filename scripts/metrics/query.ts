@@ -1,10 +1,6 @@
 /** Reads the per-minute series behind the sliding window from CloudWatch (GetMetricData). */
-import {
-  type CloudWatchClient,
-  GetMetricDataCommand,
-  ListMetricsCommand,
-  type MetricDataQuery,
-} from '@aws-sdk/client-cloudwatch';
+import { type CloudWatchClient, ListMetricsCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { getMetricData } from './get-metric-data.js';
 import { MINUTE_MS, type Window, type WindowNumbers, type WindowSeries, windowNumbers } from './window.js';
 
 export interface SlidingWindowRequest {
@@ -108,29 +104,17 @@ export async function readSeries(
   // Whole minutes around the window: the first and last may count only in part.
   const start = Math.floor(window.start.getTime() / MINUTE_MS) * MINUTE_MS;
   const end = Math.ceil(window.end.getTime() / MINUTE_MS) * MINUTE_MS;
-  let nextToken: string | undefined;
-  do {
-    const out = await cloudwatch.send(
-      new GetMetricDataCommand({
-        MetricDataQueries: metricQueries(namespace, environment, currencies),
-        StartTime: new Date(start),
-        EndTime: new Date(Math.max(end, start + MINUTE_MS)),
-        ScanBy: 'TimestampAscending',
-        NextToken: nextToken,
-      }),
-    );
-    for (const result of out.MetricDataResults ?? []) {
-      const target = targets.get(result.Id ?? '');
-      if (!target) continue;
-      const timestamps = result.Timestamps ?? [];
-      const values = result.Values ?? [];
-      timestamps.forEach((t, i) => {
-        const minute = new Date(t).getTime();
-        target.set(minute, (target.get(minute) ?? 0) + (values[i] ?? 0));
-      });
-    }
-    nextToken = out.NextToken;
-  } while (nextToken);
+  const points = await getMetricData(cloudwatch, {
+    MetricDataQueries: metricQueries(namespace, environment, currencies),
+    StartTime: new Date(start),
+    EndTime: new Date(Math.max(end, start + MINUTE_MS)),
+    ScanBy: 'TimestampAscending',
+  });
+  for (const [id, list] of points) {
+    const target = targets.get(id);
+    if (!target) continue;
+    for (const { timestamp, value } of list) target.set(timestamp, (target.get(timestamp) ?? 0) + value);
+  }
   return {
     events: targets.get('events') as Map<number, number>,
     purchases: targets.get('purchases') as Map<number, number>,

@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { convertFiles } from '@cdktf/hcl2json';
+import { flagMessage, parseFlags } from '../cli.js';
 
 const BEGIN = '<!-- BEGIN_TF_DOCS -->';
 const END = '<!-- END_TF_DOCS -->';
@@ -52,7 +53,14 @@ export function splice(readme: string, docs: string): string {
 }
 
 async function main() {
-  const check = process.argv.includes('--check');
+  const check =
+    parseFlags(
+      process.argv.slice(2),
+      { check: { type: 'boolean' } },
+      {
+        fail: (problem) => new Error(`${flagMessage(problem)}; usage: module-docs.ts [--check]`),
+      },
+    ).values.check === true;
   let stale = 0;
   for (const m of readdirSync(modulesDir)) {
     const dir = join(modulesDir, m);
@@ -68,4 +76,8 @@ async function main() {
   if (check && stale) process.exit(1);
 }
 
-if (process.argv[1]?.endsWith('module-docs.ts')) void main();
+if (process.argv[1]?.endsWith('module-docs.ts'))
+  main().catch((err: Error) => {
+    console.error(err.message);
+    process.exit(1);
+  });

@@ -1,4 +1,5 @@
 /** Command-line flags of the load generator, validated with messages that say what to type instead. */
+import { type FlagSpec, flagMessage, type ParsedFlags, parseFlags } from '../cli.js';
 import type { FraudPatterns, Mix } from './generator.js';
 import { generateTraffic, type Traffic } from './generator.js';
 
@@ -84,77 +85,77 @@ function keyed<T extends string>(
   return out;
 }
 
-export function parseProduceArgs(argv: readonly string[], random: () => number = Math.random): ProduceArgs {
+/** The produce flags; the demo accepts them too, beside its own. */
+export const PRODUCE_FLAGS: FlagSpec = {
+  rate: { type: 'string' },
+  users: { type: 'string' },
+  duration: { type: 'string' },
+  seed: { type: 'string' },
+  fraud: { type: 'string' },
+  mix: { type: 'string' },
+  returning: { type: 'string' },
+  stream: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/** Parses flags with the produce wording: validators say what a missing or bad value should be. */
+export function parseTrafficFlags(argv: readonly string[], spec: FlagSpec = PRODUCE_FLAGS): ParsedFlags {
+  return parseFlags(argv, spec, {
+    values: 'raw',
+    fail: (problem) =>
+      new UsageError(
+        problem.kind === 'unknown'
+          ? `unknown flag ${JSON.stringify(problem.flag)}\n${PRODUCE_USAGE}`
+          : problem.kind === 'positional'
+            ? `unexpected argument ${JSON.stringify(problem.value)}\n${PRODUCE_USAGE}`
+            : flagMessage(problem),
+      ),
+  });
+}
+
+/** Produce options from parsed flags; absent flags keep the produce defaults. */
+export function produceArgsFrom(flags: ParsedFlags, random: () => number = Math.random): ProduceArgs {
+  if (flags.values.help) throw new UsageError(PRODUCE_USAGE);
+  const raw = (name: string): string | undefined => flags.values[name] as string | undefined;
+  const has = (name: string) => flags.given.has(name);
   const args: ProduceArgs = {
-    rate: 50,
-    users: 20,
-    duration: 30,
-    seed: Math.floor(random() * 1_000_000),
-    fraud: {},
-    mix: {},
-    returning: 0.2,
-    quiet: false,
+    rate: has('rate') ? positiveNumber('--rate', raw('rate'), false) : 50,
+    users: has('users') ? positiveNumber('--users', raw('users'), true) : 20,
+    duration: has('duration') ? positiveNumber('--duration', raw('duration'), false) : 30,
+    seed: has('seed') ? parseSeed(raw('seed')) : Math.floor(random() * 1_000_000),
+    fraud: has('fraud') ? keyed('--fraud', raw('fraud'), FRAUD_KEYS, 1) : {},
+    mix: has('mix') ? keyed('--mix', raw('mix'), MIX_KEYS) : {},
+    returning: has('returning') ? parseReturning(raw('returning')) : 0.2,
+    quiet: flags.values.quiet === true,
   };
-  for (let i = 0; i < argv.length; i += 1) {
-    const flag = argv[i]!;
-    const value = argv[i + 1];
-    switch (flag) {
-      case '--rate':
-        args.rate = positiveNumber(flag, value, false);
-        i += 1;
-        break;
-      case '--users':
-        args.users = positiveNumber(flag, value, true);
-        i += 1;
-        break;
-      case '--duration':
-        args.duration = positiveNumber(flag, value, false);
-        i += 1;
-        break;
-      case '--seed': {
-        const seed = Number(value);
-        if (value === undefined || !Number.isInteger(seed) || seed < 0)
-          throw new UsageError(`--seed needs a non-negative integer, got ${JSON.stringify(value ?? null)}`);
-        args.seed = seed;
-        i += 1;
-        break;
-      }
-      case '--fraud':
-        args.fraud = keyed(flag, value, FRAUD_KEYS, 1);
-        i += 1;
-        break;
-      case '--mix': {
-        args.mix = keyed(flag, value, MIX_KEYS);
-        i += 1;
-        break;
-      }
-      case '--returning': {
-        const f = Number(value);
-        if (value === undefined || !Number.isFinite(f) || f < 0 || f > 1)
-          throw new UsageError(
-            `--returning needs a fraction between 0 and 1, got ${JSON.stringify(value ?? null)}`,
-          );
-        args.returning = f;
-        i += 1;
-        break;
-      }
-      case '--stream':
-        if (!value || value.startsWith('--')) throw new UsageError('--stream needs a stream name or ARN');
-        args.stream = value;
-        i += 1;
-        break;
-      case '--quiet':
-        args.quiet = true;
-        break;
-      case '--help':
-      case '-h':
-        throw new UsageError(PRODUCE_USAGE);
-      default:
-        throw new UsageError(`unknown flag ${JSON.stringify(flag)}\n${PRODUCE_USAGE}`);
-    }
+  if (has('stream')) {
+    const stream = raw('stream');
+    if (!stream || stream.startsWith('--')) throw new UsageError('--stream needs a stream name or ARN');
+    args.stream = stream;
   }
   if (args.rate * args.duration < 1) throw new UsageError('--rate × --duration must be at least one event');
   return args;
+}
+
+export function parseProduceArgs(argv: readonly string[], random: () => number = Math.random): ProduceArgs {
+  return produceArgsFrom(parseTrafficFlags(argv), random);
+}
+
+function parseSeed(value: string | undefined): number {
+  const seed = Number(value);
+  if (value === undefined || value.trim() === '' || !Number.isInteger(seed) || seed < 0)
+    throw new UsageError(`--seed needs a non-negative integer, got ${JSON.stringify(value ?? null)}`);
+  return seed;
+}
+
+function parseReturning(value: string | undefined): number {
+  const f = Number(value);
+  if (value === undefined || value.trim() === '' || !Number.isFinite(f) || f < 0 || f > 1)
+    throw new UsageError(
+      `--returning needs a fraction between 0 and 1, got ${JSON.stringify(value ?? null)}`,
+    );
+  return f;
 }
 
 /** A one-line progress bar for a terminal. */

@@ -1,5 +1,6 @@
 /** fraud-rules settings, read once per cold start. */
-import { type Env, jsonValue, positiveInt, requireString } from '../shared/config.js';
+import { decodeOptions, type Env, jsonValue, positiveInt, requireString } from '../shared/config.js';
+import type { DecodeOptions } from '../shared/kinesis.js';
 import { type FraudRules, parseRules } from './rules.js';
 
 export interface FraudRulesConfig {
@@ -13,6 +14,7 @@ export interface FraudRulesConfig {
   /** How long a deliverer's claim on an alert lasts; must exceed the function timeout. */
   alertLeaseSeconds: number;
   rules: FraudRules;
+  decode: DecodeOptions;
 }
 
 export function loadConfig(env: Env): FraudRulesConfig {
@@ -25,5 +27,6 @@ export function loadConfig(env: Env): FraudRulesConfig {
     stateTtlDays: positiveInt(env, 'STATE_TTL_DAYS', 7),
     alertLeaseSeconds: positiveInt(env, 'ALERT_LEASE_SECONDS', 120),
     rules: parseRules(jsonValue(env, 'FRAUD_RULES'), 'FRAUD_RULES'),
+    decode: decodeOptions(env),
   };
 }

@@ -17,7 +17,7 @@ import { type BatchResponse, batchResponse, groupByUser, mapWithConcurrency } fr
 import { ConcurrentUpdateError } from '../shared/errors.js';
 import { isPurchase } from '../shared/event.js';
 import { batchRange, type FailureLedger, gateUsers } from '../shared/failure-ledger.js';
-import { decodeBatch, type ValidRecord } from '../shared/kinesis.js';
+import { type DecodeOptions, decodeBatch, type ValidRecord } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
 import { type AlertLog, PublishFailedError } from './alerts.js';
 import {
@@ -39,6 +39,8 @@ export interface DetectorDeps {
   logger: Logger;
   /** What could not be applied, for `pulse replay` (optional: absent in unit tests of other paths). */
   ledger?: FailureLedger;
+  /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
+  decode?: DecodeOptions;
 }
 
 export interface BatchSummary {
@@ -63,7 +65,7 @@ export async function detectFraud(
   event: KinesisStreamEvent,
   deps: DetectorDeps,
 ): Promise<{ response: BatchResponse; summary: BatchSummary }> {
-  const { valid, invalid } = decodeBatch(event.Records);
+  const { valid, invalid } = decodeBatch(event.Records, deps.decode);
   const purchases = valid.filter((record) => isPurchase(record.event));
   const gate = await gateUsers(
     purchases.length > 0 ? deps.ledger : undefined,

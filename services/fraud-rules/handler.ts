@@ -48,6 +48,7 @@ export async function handler(event: unknown, context?: Context): Promise<BatchR
     rules: config.rules,
     logger,
     ledger,
+    decode: config.decode,
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;

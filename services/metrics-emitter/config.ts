@@ -1,5 +1,6 @@
 /** metrics-emitter settings, read once per cold start. */
-import { type Env, positiveInt, requireString } from '../shared/config.js';
+import { decodeOptions, type Env, positiveInt, requireString } from '../shared/config.js';
+import type { DecodeOptions } from '../shared/kinesis.js';
 
 export interface MetricsEmitterConfig {
   watermarksTable: string;
@@ -9,6 +10,7 @@ export interface MetricsEmitterConfig {
   maxEventTypes: number;
   /** eventIds remembered per shard to drop producer duplicates. */
   recentEventIdsLimit: number;
+  decode: DecodeOptions;
 }
 
 export function loadConfig(env: Env): MetricsEmitterConfig {
@@ -19,5 +21,6 @@ export function loadConfig(env: Env): MetricsEmitterConfig {
     maxEventTypes: positiveInt(env, 'MAX_EVENT_TYPES', 50),
     // 11-character hashes: 20,000 of them stay near 260 KB, under DynamoDB's 400 KB item limit.
     recentEventIdsLimit: positiveInt(env, 'RECENT_EVENT_IDS_LIMIT', 5000, 20_000),
+    decode: decodeOptions(env),
   };
 }

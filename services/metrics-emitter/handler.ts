@@ -27,6 +27,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     recentEventIdsLimit: config.recentEventIdsLimit,
     logger,
     ledger,
+    decode: config.decode,
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;

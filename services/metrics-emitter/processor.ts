@@ -14,10 +14,10 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import { type BatchResponse, mapWithConcurrency } from '../shared/batch.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
 import { type BatchLedger, type FailureLedger, quietly } from '../shared/failure-ledger.js';
-import { decodeBatch } from '../shared/kinesis.js';
+import { type DecodeOptions, decodeBatch } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
 import { compareSequence, isAfter } from '../shared/sequence.js';
-import { putMetricData } from './emitter.js';
+import { MetricEmissionError, putMetricData } from './emitter.js';
 import { eventIdHash, type Watermark, type WatermarkStore, watermarkKey } from './watermarks.js';
 import { aggregateSegments, type BatchItem, eventTypeLabels, type WindowContext } from './windows.js';
 
@@ -37,6 +37,8 @@ export interface EmitterDeps {
   /** What could not be emitted, for `pulse replay` (optional: absent in unit tests of other paths). */
   ledger?: FailureLedger;
   now?: () => number;
+  /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
+  decode?: DecodeOptions;
 }
 
 export interface EmitSummary {
@@ -63,7 +65,7 @@ export async function emitBatchMetrics(
   deps: EmitterDeps,
 ): Promise<{ response: BatchResponse; summary: EmitSummary }> {
   const nowMs = (deps.now ?? Date.now)();
-  const { valid, invalid } = decodeBatch(event.Records);
+  const { valid, invalid } = decodeBatch(event.Records, deps.decode);
   const { labelOf, folded } = eventTypeLabels(valid, deps.maxEventTypes);
   const ctx: WindowContext = {
     environment: deps.environment,
@@ -165,11 +167,13 @@ async function emitShard(
     try {
       summary.requests += await putMetricData(deps.cloudwatch, deps.namespace, segment.datums);
     } catch (err) {
-      // Nothing of this segment went out (it is one request); earlier segments did and are covered
-      // by the watermark. Lambda re-delivers from this record.
+      // A segment is sized to one request, so nothing of it went out (sentDatums 0); earlier
+      // segments did and are covered by the watermark. Lambda re-delivers from this record. A
+      // non-zero sentDatums would be datums that the retry counts twice, so the log says how many.
       deps.logger.error('PutMetricData failed', {
         shardId,
         firstSequenceNumber: segment.firstSequenceNumber,
+        sentDatums: err instanceof MetricEmissionError ? err.sentDatums : 0,
         error: err,
       });
       // From here to the batch's end nothing is emitted: if Lambda gives up, replay emits it.

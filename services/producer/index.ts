@@ -56,7 +56,7 @@ export class RecordTooLargeError extends Error {
 }
 
 export interface ProducerOptions {
-  kinesis: KinesisClient;
+  kinesis: Pick<KinesisClient, 'send'>;
   /** The stream's name or ARN. */
   stream: string;
   /** Attempts per record, the first included. */

@@ -1,5 +1,6 @@
 /** session-updater settings, read once per cold start. */
-import { type Env, positiveInt, requireString } from '../shared/config.js';
+import { decodeOptions, type Env, positiveInt, requireString } from '../shared/config.js';
+import type { DecodeOptions } from '../shared/kinesis.js';
 import type { SessionRules } from './sessions.js';
 
 export interface SessionUpdaterConfig {
@@ -7,6 +8,7 @@ export interface SessionUpdaterConfig {
   invalidRecordsQueueUrl: string;
   closedSessionTtlDays: number;
   rules: SessionRules;
+  decode: DecodeOptions;
 }
 
 export function loadConfig(env: Env): SessionUpdaterConfig {
@@ -20,5 +22,6 @@ export function loadConfig(env: Env): SessionUpdaterConfig {
       recentProductsLimit: positiveInt(env, 'RECENT_PRODUCTS_LIMIT', 20, 100),
       recentEventIdsLimit: positiveInt(env, 'RECENT_EVENT_IDS_LIMIT', 200, 1_000),
     },
+    decode: decodeOptions(env),
   };
 }

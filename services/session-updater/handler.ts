@@ -29,6 +29,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     rules: config.rules,
     logger,
     ledger,
+    decode: config.decode,
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;

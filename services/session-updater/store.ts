@@ -13,15 +13,26 @@ import { newUserState, type Session, type UserState } from './sessions.js';
 export const CURRENT_SK = 'CURRENT';
 
 export interface SessionStoreOptions {
-  db: DynamoDBDocumentClient;
+  db: Pick<DynamoDBDocumentClient, 'send'>;
   tableName: string;
   closedSessionTtlDays: number;
+  /** Processing time, the TTL's earliest start; injectable so tests fix it. */
+  now?: () => number;
   /** Back-off between attempts at unprocessed keys/items; injectable so tests run fast. */
   sleep?: Sleep;
 }
 
 export function closedSessionKey(session: Session): string {
   return `SESSION#${new Date(session.firstActivity).toISOString()}#${session.sessionId}`;
+}
+
+/**
+ * Epoch seconds at which DynamoDB may delete a closed session: TTL days after its last activity,
+ * but never before TTL days after it was written. Counting from event time alone would write a
+ * back-filled history (events days or months old) already expired, and it would vanish at once.
+ */
+export function closedSessionExpiry(session: Session, nowMs: number, ttlDays: number): number {
+  return Math.floor(Math.max(session.lastActivity, nowMs) / 1000) + ttlDays * 86_400;
 }
 
 export class SessionStore {
@@ -51,7 +62,7 @@ export class SessionStore {
       userId,
       sk: closedSessionKey(session),
       ...session,
-      expiresAt: Math.floor(session.lastActivity / 1000) + closedSessionTtlDays * 86_400,
+      expiresAt: closedSessionExpiry(session, (this.options.now ?? Date.now)(), closedSessionTtlDays),
     }));
     const unwritten = await batchPutItems(db, tableName, items, this.options.sleep);
     return new Set(unwritten.map((item) => item.userId as string));

@@ -9,7 +9,7 @@ import { type BatchResponse, batchResponse, groupByUser, mapWithConcurrency } fr
 import { ConcurrentUpdateError } from '../shared/errors.js';
 import { batchRange, type FailureLedger, gateUsers, INVALID_RECORDS_KEY } from '../shared/failure-ledger.js';
 import { sendInvalidRecords } from '../shared/invalid-records.js';
-import { decodeBatch, type ValidRecord } from '../shared/kinesis.js';
+import { type DecodeOptions, decodeBatch, type ValidRecord } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
 import { compareSequence } from '../shared/sequence.js';
 import { type ApplyResult, applyRecords, type SessionRules, type UserState } from './sessions.js';
@@ -21,13 +21,15 @@ const USER_CONCURRENCY = 16;
 
 export interface UpdaterDeps {
   store: SessionStore;
-  sqs: SQSClient;
+  sqs: Pick<SQSClient, 'send'>;
   invalidRecordsQueueUrl: string;
   functionName: string;
   rules: SessionRules;
   logger: Logger;
   /** What could not be applied, for `pulse replay` (optional: absent in unit tests of other paths). */
   ledger?: FailureLedger;
+  /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
+  decode?: DecodeOptions;
 }
 
 export interface BatchSummary {
@@ -46,7 +48,7 @@ export async function updateSessions(
   event: KinesisStreamEvent,
   deps: UpdaterDeps,
 ): Promise<{ response: BatchResponse; summary: BatchSummary }> {
-  const { valid, invalid } = decodeBatch(event.Records);
+  const { valid, invalid } = decodeBatch(event.Records, deps.decode);
   const streamArn = event.Records[0]?.eventSourceARN ?? '';
   const failed: string[] = [];
   const gate = await gateUsers(deps.ledger, batchRange(event.Records), groupByUser(valid), deps.logger);
@@ -58,6 +60,7 @@ export async function updateSessions(
       queueUrl: deps.invalidRecordsQueueUrl,
       functionName: deps.functionName,
       streamArn,
+      logger: deps.logger,
     });
     failed.push(...unsent);
     if (unsent.length > 0) await gate.userFailed(INVALID_RECORDS_KEY, unsent.reduce(minSequence));

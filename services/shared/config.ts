@@ -1,5 +1,6 @@
 /** Configuration read once from the environment; a missing or malformed value names itself. */
 import { ConfigError } from './errors.js';
+import { DEFAULT_MAX_EVENT_AHEAD_SECONDS, type DecodeOptions } from './kinesis.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -32,4 +33,29 @@ export function jsonValue(env: Env, name: string): unknown {
   } catch (err) {
     throw new ConfigError(`environment variable ${name} is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+/** Upper bound for MAX_EVENT_AHEAD_SECONDS: a day ahead is a broken clock, not drift. */
+export const MAX_EVENT_AHEAD_SECONDS_LIMIT = 86_400;
+
+/**
+ * MAX_EVENT_AHEAD_SECONDS: how far an event's time may be ahead of its record's arrival time.
+ * Every function reads it, so all three judge the same record the same way.
+ */
+export function maxEventAheadSeconds(env: Env): number {
+  const name = 'MAX_EVENT_AHEAD_SECONDS';
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return DEFAULT_MAX_EVENT_AHEAD_SECONDS;
+  const value = Number(raw);
+  if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(value) || value > MAX_EVENT_AHEAD_SECONDS_LIMIT) {
+    throw new ConfigError(
+      `environment variable ${name} must be an integer from 0 to ${MAX_EVENT_AHEAD_SECONDS_LIMIT} (seconds), got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
+/** The shared decoder's settings, from the environment. */
+export function decodeOptions(env: Env): DecodeOptions {
+  return { maxEventAheadMs: maxEventAheadSeconds(env) * 1000 };
 }

@@ -34,7 +34,11 @@ export type PulseEvent = BaseEvent;
 
 export type Validation = { ok: true; event: PulseEvent } | { ok: false; reason: string };
 
-const MAX_ID_LENGTH = 256;
+/**
+ * Ids are bounded in UTF-8 bytes, the unit DynamoDB sizes items in, so the worst-case item can be
+ * computed from the configured limits whatever script an id is written in.
+ */
+export const MAX_ID_BYTES = 128;
 /**
  * Amounts DynamoDB and CloudWatch can store exactly and sum without leaving the safe-integer range
  * (the document client refuses larger numbers); anything outside is a producer bug, not a sale.
@@ -49,10 +53,18 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// A lone surrogate (half of a pair, e.g. an emoji cut in two) has no UTF-8 form: DynamoDB and SQS
+// refuse it, so an id carrying one would fail every write for that user.
+const LONE_SURROGATE = /\p{Cs}/u;
+
 function idProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'must be a string';
   if (value.length === 0) return 'must not be empty';
-  if (value.length > MAX_ID_LENGTH) return `must be at most ${MAX_ID_LENGTH} characters`;
+  // Cheap pre-check: a UTF-16 unit is at most 3 UTF-8 bytes, so short strings need no count.
+  if (value.length * 3 > MAX_ID_BYTES && Buffer.byteLength(value, 'utf8') > MAX_ID_BYTES) {
+    return `must be at most ${MAX_ID_BYTES} bytes (UTF-8)`;
+  }
+  if (LONE_SURROGATE.test(value)) return 'must be well-formed Unicode (no lone surrogates)';
   return undefined;
 }
 

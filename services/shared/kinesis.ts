@@ -1,6 +1,26 @@
-/** Turns Lambda's Kinesis records into validated events or invalid records with a reason. */
+/**
+ * Turns Lambda's Kinesis records into validated events or invalid records with a reason. All three
+ * functions decode through here, so they agree on what is valid.
+ *
+ * Event time is judged against the record's arrival time on the stream, not the function's clock:
+ * a retried or backlogged batch is judged the same way on every delivery. An event more than
+ * `maxEventAheadMs` ahead of its arrival is invalid (a wrong device clock or a forged time would
+ * otherwise become a user's "newest" event and freeze their sessions and fraud rules). An event
+ * behind its arrival time is always accepted, however old (down to the schema's year-2000 floor):
+ * offline clients upload hours or days late, and the functions' late-event rules handle them.
+ */
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { type PulseEvent, validateEvent } from './event.js';
+
+/** Default for MAX_EVENT_AHEAD_SECONDS: device clocks drift by seconds, rarely by minutes. */
+export const DEFAULT_MAX_EVENT_AHEAD_SECONDS = 300;
+
+export interface DecodeOptions {
+  /** How far an event's time may be ahead of its record's arrival time, in milliseconds. */
+  maxEventAheadMs: number;
+}
+
+const DEFAULT_DECODE_OPTIONS: DecodeOptions = { maxEventAheadMs: DEFAULT_MAX_EVENT_AHEAD_SECONDS * 1000 };
 
 export interface RecordPosition {
   shardId: string;
@@ -55,7 +75,32 @@ function decodeText(data: string): string | undefined {
   }
 }
 
-export function decodeRecord(record: KinesisStreamRecord): Decoded {
+/**
+ * V8's JSON error quotes the input ("Unexpected token '\u0001', "\u0001..." is not valid JSON"),
+ * and the input is exactly what cannot be trusted to reach SQS or a log: the reason is a fixed
+ * text plus the position V8 reports, if it reports one.
+ */
+export function jsonErrorReason(err: unknown): string {
+  if (!(err instanceof SyntaxError)) return 'data could not be parsed as JSON';
+  const message = err.message;
+  if (/Unexpected end of JSON input/.test(message)) return 'data is not valid JSON: it ends early';
+  const position = /at position (\d+)/.exec(message)?.[1];
+  return position === undefined
+    ? 'data is not valid JSON'
+    : `data is not valid JSON: error at character ${position}`;
+}
+
+function aheadReason(aheadMs: number, maxEventAheadMs: number): string {
+  return (
+    `timestamp is ${Math.ceil(aheadMs / 1000)} s ahead of the record's arrival time; ` +
+    `the tolerance is ${maxEventAheadMs / 1000} s`
+  );
+}
+
+export function decodeRecord(
+  record: KinesisStreamRecord,
+  options: DecodeOptions = DEFAULT_DECODE_OPTIONS,
+): Decoded {
   const position = positionOf(record);
   const invalid = (reason: string): Decoded => ({
     ok: false,
@@ -67,7 +112,7 @@ export function decodeRecord(record: KinesisStreamRecord): Decoded {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    return invalid(`data is not valid JSON: ${(err as Error).message}`);
+    return invalid(jsonErrorReason(err));
   }
   const result = validateEvent(parsed);
   if (!result.ok) return invalid(`schema: ${result.reason}`);
@@ -75,14 +120,19 @@ export function decodeRecord(record: KinesisStreamRecord): Decoded {
     // Per-user ordering rests on partitioning by userId; anything else could be applied out of order.
     return invalid('schema: userId does not match the record partition key');
   }
+  const aheadMs = result.event.timestamp - position.arrivalMs;
+  if (aheadMs > options.maxEventAheadMs) return invalid(aheadReason(aheadMs, options.maxEventAheadMs));
   return { ok: true, record: { ...position, event: result.event } };
 }
 
-export function decodeBatch(records: readonly KinesisStreamRecord[]): DecodedBatch {
+export function decodeBatch(
+  records: readonly KinesisStreamRecord[],
+  options: DecodeOptions = DEFAULT_DECODE_OPTIONS,
+): DecodedBatch {
   const valid: ValidRecord[] = [];
   const invalid: InvalidRecord[] = [];
   for (const record of records) {
-    const decoded = decodeRecord(record);
+    const decoded = decodeRecord(record, options);
     if (decoded.ok) valid.push(decoded.record);
     else invalid.push(decoded.record);
   }

@@ -101,4 +101,11 @@ describe('make bench (tiny mode)', () => {
     expect(table).toContain('ours/baseline');
     expect(existsSync(join(outDir, 'stack', 'stack.json'))).toBe(false); // emulators stopped
   });
+
+  it('writes the HTML page next to them, one chart per area, every chart drawn', () => {
+    const html = readFileSync(results.files.html, 'utf8');
+    const charts = [...html.matchAll(/data-chart="bench-([^"]+)" data-marks="(\d+)"/g)];
+    expect(charts.map((m) => m[1])).toEqual([...new Set(results.rows.map((r) => r.area))]);
+    for (const [, , marks] of charts) expect(Number(marks)).toBeGreaterThan(0);
+  });
 });

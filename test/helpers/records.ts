@@ -71,9 +71,13 @@ export function aRawRecord(data: Buffer | string, options: RecordOptions = {}): 
   };
 }
 
-/** A Kinesis record carrying an event, keyed by its userId as the producer does. */
+/**
+ * A Kinesis record carrying an event, keyed by its userId as the producer does. It arrives a second
+ * after its event time unless the test says otherwise, as a live event would.
+ */
 export function aRecord(event: PulseEvent, options: RecordOptions = {}): KinesisStreamRecord {
-  return aRawRecord(JSON.stringify(event), { partitionKey: event.userId, ...options });
+  const arrivalMs = Number.isFinite(event.timestamp) ? event.timestamp + 1_000 : undefined;
+  return aRawRecord(JSON.stringify(event), { partitionKey: event.userId, arrivalMs, ...options });
 }
 
 export function aKinesisEvent(records: KinesisStreamRecord[]): KinesisStreamEvent {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { ListShardsCommand, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { makeClients } from '../../scripts/local/aws.js';
 import {
   FUNCTIONS,
@@ -56,6 +57,15 @@ test('starts healthy emulators, creates the resources as Terraform names them, a
       for (const fn of FUNCTIONS)
         expect(res.onFailureQueues[fn]).toMatch(new RegExp(`/${onFailureQueueName('local', fn)}$`));
       expect(res.queues['invalid-records']).toMatch(/\/pulse-local-invalid-records$/);
+      // The size the sender fits messages to (issue 8, item 4); SQS's default would be 256 KiB.
+      const { Attributes } = await clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: res.queues['invalid-records'],
+          AttributeNames: ['MaximumMessageSize'],
+        }),
+      );
+      expect(Number(Attributes?.MaximumMessageSize)).toBe(spec.queues['invalid-records']?.maxMessageBytes);
+      expect(Number(Attributes?.MaximumMessageSize)).toBe(1_048_576);
       const subs = await clients.sns.send(
         new ListSubscriptionsByTopicCommand({ TopicArn: res.topics.alerts }),
       );

@@ -26,13 +26,14 @@ import {
 import { loadConfig as sessionConfig } from '../../../services/session-updater/config.js';
 import { SessionStore } from '../../../services/session-updater/store.js';
 import { updateSessions } from '../../../services/session-updater/updater.js';
+import { decodeOptions } from '../../../services/shared/config.js';
 import { isPurchase } from '../../../services/shared/event.js';
 import {
   INVALID_RECORDS_KEY,
   type LedgerEntry,
   SEGMENT_PREFIX,
 } from '../../../services/shared/failure-ledger.js';
-import { decodeBatch } from '../../../services/shared/kinesis.js';
+import { type DecodeOptions, decodeBatch } from '../../../services/shared/kinesis.js';
 import type { Logger } from '../../../services/shared/logger.js';
 import { compareSequence } from '../../../services/shared/sequence.js';
 import type { FunctionName } from '../../local/config.js';
@@ -63,8 +64,12 @@ export interface Applier {
 const inRange = (r: StreamRecord, e: LedgerEntry) =>
   compareSequence(r.sequenceNumber, e.first) >= 0 && compareSequence(r.sequenceNumber, e.last) <= 0;
 
-function decodeOne(record: StreamRecord, event: (rs: StreamRecord[]) => KinesisStreamEvent) {
-  const { valid, invalid } = decodeBatch(event([record]).Records);
+function decodeOne(
+  record: StreamRecord,
+  event: (rs: StreamRecord[]) => KinesisStreamEvent,
+  decode: DecodeOptions,
+) {
+  const { valid, invalid } = decodeBatch(event([record]).Records, decode);
   return { valid: valid[0], invalid: invalid[0] };
 }
 
@@ -85,7 +90,9 @@ export async function makeApplier(
     roleArn: 'pulse-replay',
   };
   const event = (rs: StreamRecord[]) => kinesisEvent(rs, streamArn, identity);
-  const userOf = (r: StreamRecord) => decodeOne(r, event).valid?.event.userId;
+  // The function's own event-time tolerance, so a record is valid here exactly when it was there.
+  const decode = decodeOptions(env);
+  const userOf = (r: StreamRecord) => decodeOne(r, event, decode).valid?.event.userId;
   const failIf = (failures: number, what: string) => {
     if (failures > 0)
       throw new Error(`${fn} reported ${failures} failure(s) ${what}; the entry stays for the next replay`);
@@ -104,7 +111,7 @@ export async function makeApplier(
           (r) =>
             inRange(r, entry) &&
             (entry.sk === INVALID_RECORDS_KEY
-              ? decodeOne(r, event).invalid !== undefined
+              ? decodeOne(r, event, decode).invalid !== undefined
               : userOf(r) === entry.sk),
         ),
       concerns: () => true,
@@ -116,6 +123,7 @@ export async function makeApplier(
           functionName,
           rules: config.rules,
           logger,
+          decode,
         });
         failIf(response.batchItemFailures.length, 'applying the records');
         return {
@@ -145,7 +153,7 @@ export async function makeApplier(
       now,
     });
     const purchaseOf = (r: StreamRecord) => {
-      const v = decodeOne(r, event).valid;
+      const v = decodeOne(r, event, decode).valid;
       return v && isPurchase(v.event) ? v.event : undefined;
     };
     return {
@@ -157,6 +165,7 @@ export async function makeApplier(
           alerts,
           rules: config.rules,
           logger,
+          decode,
         });
         failIf(response.batchItemFailures.length, 'evaluating the purchases');
         return { applied: summary.evaluated, unchanged: records.length - summary.evaluated };
@@ -171,7 +180,7 @@ export async function makeApplier(
       entry.sk.startsWith(SEGMENT_PREFIX) ? range.filter((r) => inRange(r, entry)) : [],
     concerns: () => true,
     async apply(entry, records, onSegment) {
-      const { valid, invalid } = decodeBatch(event(records).Records);
+      const { valid, invalid } = decodeBatch(event(records).Records, decode);
       const items: BatchItem[] = [...valid, ...invalid].sort((a, b) =>
         compareSequence(a.sequenceNumber, b.sequenceNumber),
       );

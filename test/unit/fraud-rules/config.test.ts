@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       stateTtlDays: 7,
       alertLeaseSeconds: 120,
       rules: DEFAULT_RULES,
+      decode: { maxEventAheadMs: 300_000 },
     });
   });
 

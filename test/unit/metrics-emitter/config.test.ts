@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       environment: 'dev',
       maxEventTypes: 20,
       recentEventIdsLimit: 5000,
+      decode: { maxEventAheadMs: 300_000 },
     });
   });
 
@@ -28,6 +29,7 @@ describe('loadConfig', () => {
       environment: 'dev',
       maxEventTypes: 50,
       recentEventIdsLimit: 5000,
+      decode: { maxEventAheadMs: 300_000 },
     });
   });
 

@@ -135,12 +135,14 @@ describe('emitBatchMetrics', () => {
   });
 
   it('reports the first record as failed when PutMetricData fails, and emits once on retry', async () => {
-    const { cloudwatch, run, watermark } = setup();
+    const { cloudwatch, run, watermark, logs } = setup();
     const records = mixedBatch();
     cloudwatch.failCall(1);
     const first = await run(records);
     expect(first.response).toEqual({ batchItemFailures: [{ itemIdentifier: seqOf(records[0]) }] });
     expect(first.summary.failedShards).toBe(1);
+    // The log says how many datums of the failed segment were already in CloudWatch: none.
+    expect(logs.find((l) => l.message === 'PutMetricData failed')).toMatchObject({ sentDatums: 0 });
     expect(watermark()).toBeUndefined();
     const retry = await run(records);
     expect(retry.response).toEqual({ batchItemFailures: [] });

@@ -57,6 +57,12 @@ describe('prepareEvent', () => {
       new InvalidEventError('data.amount must be a finite number >= 0'),
     );
   });
+
+  it('bounds ids by UTF-8 bytes through the shared schema, as the consumers do', () => {
+    expect(() => prepareEvent({ userId: 'ü'.repeat(65), eventType: 'page_view' })).toThrow(
+      new InvalidEventError('userId must be at most 128 bytes (UTF-8)'),
+    );
+  });
 });
 
 describe('chunkEntries', () => {

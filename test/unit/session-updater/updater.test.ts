@@ -26,6 +26,7 @@ function setup() {
     db: dynamo.asClient(),
     tableName: TABLE,
     closedSessionTtlDays: 90,
+    now: () => T0,
     sleep: async () => {},
   });
   const run = (records: KinesisStreamRecord[]) =>

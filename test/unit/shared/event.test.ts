@@ -1,4 +1,4 @@
-import { validateEvent } from '../../../services/shared/event.js';
+import { MAX_ID_BYTES, validateEvent } from '../../../services/shared/event.js';
 import { anEvent, aPurchase } from '../../helpers/records.js';
 
 describe('validateEvent', () => {
@@ -77,5 +77,50 @@ describe('validateEvent', () => {
 
   it('accepts a free purchase', () => {
     expect(validateEvent(aPurchase({ amount: 0 })).ok).toBe(true);
+  });
+
+  describe('ids are bounded in UTF-8 bytes', () => {
+    const withId = (field: string, id: string) => {
+      const purchase = aPurchase();
+      if (field === 'orderId') return { ...purchase, data: { ...purchase.data, orderId: id } };
+      if (field === 'productId') return anEvent({ eventType: 'product_view', data: { productId: id } });
+      return { ...purchase, [field]: id };
+    };
+    const label = (field: string) => (['orderId', 'productId'].includes(field) ? `data.${field}` : field);
+
+    const FIELDS = ['eventId', 'userId', 'eventType', 'orderId', 'productId'];
+
+    it.each(FIELDS)('accepts a %s of exactly 128 bytes (44 characters)', (field) => {
+      const id = `${'€'.repeat(42)}ab`;
+      expect(Buffer.byteLength(id)).toBe(MAX_ID_BYTES);
+      expect(validateEvent(withId(field, id)).ok).toBe(true);
+    });
+
+    it.each(FIELDS)('rejects a %s of 129 bytes, though it is only 43 characters', (field) => {
+      const id = '€'.repeat(43);
+      expect(Buffer.byteLength(id)).toBe(MAX_ID_BYTES + 1);
+      expect(validateEvent(withId(field, id))).toEqual({
+        ok: false,
+        reason: `${label(field)} must be at most 128 bytes (UTF-8)`,
+      });
+    });
+
+    it('rejects a 129-byte ASCII id', () => {
+      expect(validateEvent(withId('eventId', 'e'.repeat(129)))).toEqual({
+        ok: false,
+        reason: 'eventId must be at most 128 bytes (UTF-8)',
+      });
+    });
+
+    it.each(['eventId', 'userId', 'orderId', 'productId'])('rejects a %s with a lone surrogate', (field) => {
+      expect(validateEvent(withId(field, 'emoji-\ud83d'))).toEqual({
+        ok: false,
+        reason: `${label(field)} must be well-formed Unicode (no lone surrogates)`,
+      });
+    });
+
+    it('accepts a full emoji (a surrogate pair) in an id', () => {
+      expect(validateEvent(withId('userId', 'user-\u{1F600}')).ok).toBe(true);
+    });
   });
 });
