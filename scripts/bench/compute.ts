@@ -113,6 +113,7 @@ function domainTasks(
           functionName: 'bench',
           maxEventTypes: 50,
           recentEventIdsLimit: 5000,
+          duplicateWindowSeconds: 120,
           logger: silentLogger,
         }),
       baseline: () =>

@@ -25,6 +25,7 @@ export function metricsDeps(ctx: BenchContext, functionName: string): EmitterDep
     functionName,
     maxEventTypes: config.maxEventTypes,
     recentEventIdsLimit: 5000,
+    duplicateWindowSeconds: 120,
     logger: silentLogger,
   };
 }

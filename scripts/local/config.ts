@@ -50,6 +50,8 @@ export interface FunctionSpec {
     tables: Record<string, { table: string; actions: string[] }>;
     queues: Record<string, { queue: string; actions: string[] }>;
     topics: Record<string, { topic: string; actions: string[] }>;
+    /** Calls on the function's own source stream (metrics-emitter: ListShards for shard lineage). */
+    stream?: { actions: string[] };
     putMetricData: boolean;
   };
 }

@@ -6,9 +6,12 @@
 import { join } from 'node:path';
 import {
   DescribeStreamConsumerCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
   ListShardsCommand,
   ListStreamConsumersCommand,
   RegisterStreamConsumerCommand,
+  type Shard,
 } from '@aws-sdk/client-kinesis';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type Clients, type Endpoints, endpointEnv } from './aws.js';
@@ -80,6 +83,9 @@ export class FunctionMapping {
   readonly identity: FunctionIdentity;
   private readonly checkpoints: Checkpoints;
   private readonly shards = new Map<string, ShardRun>();
+  /** Closed shards read and processed to their end: their children may start. */
+  private readonly finished = new Set<string>();
+  private polling = false;
   private readonly faults: Fault[] = [];
   private consumerArn = '';
   private stopped = false;
@@ -138,19 +144,82 @@ export class FunctionMapping {
     throw new Error(`consumer ${name} did not become ACTIVE`);
   }
 
+  /**
+   * Starts new shards, the way Lambda does after a reshard: a child shard is read only once every
+   * parent (ParentShardId, and AdjacentParentShardId after a merge) has been read and processed to
+   * its end, so a user's records are still handled in order; each shard keeps its own checkpoint.
+   * A parent no longer listed (trimmed past retention) does not hold its children back.
+   */
   private async discoverShards(): Promise<void> {
-    if (this.stopped) return;
-    const { Shards } = await this.o.clients.kinesis.send(
-      new ListShardsCommand({ StreamARN: this.o.resources.streamArn }),
-    );
-    for (const shard of Shards ?? []) {
-      const id = shard.ShardId!;
-      if (this.shards.has(id) || this.stopped) continue;
-      // A child shard waits until its parent has been read to the end (order per user holds across a reshard).
-      const parent = shard.ParentShardId ? this.shards.get(shard.ParentShardId) : undefined;
-      if (parent && !(parent.subscription.ended && parent.processor.buffered === 0)) continue;
-      this.startShard(id);
+    if (this.stopped || this.polling) return;
+    this.polling = true;
+    try {
+      const shards = await this.listShards();
+      const listed = new Set(shards.map((s) => s.ShardId!));
+      for (const shard of shards) {
+        const id = shard.ShardId!;
+        const run = this.shards.get(id);
+        if (!run || this.finished.has(id) || this.stopped) continue;
+        // kinesis-local reports a closed shard's EndingSequenceNumber as Long.MAX_VALUE: only its presence counts.
+        if (shard.SequenceNumberRange?.EndingSequenceNumber === undefined) continue;
+        if (!(await this.readToEnd(run))) continue;
+        this.finished.add(id);
+        this.o.log(`${id} closed and read to its end; its children may start`);
+        await run.subscription.stop();
+        await run.processor.stop();
+        await run.sandbox.close();
+      }
+      for (const shard of shards) {
+        const id = shard.ShardId!;
+        if (this.shards.has(id) || this.stopped) continue;
+        const parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter(
+          (p): p is string => p !== undefined && listed.has(p),
+        );
+        if (parents.every((p) => this.finished.has(p))) this.startShard(id, parents.length > 0);
+      }
+    } finally {
+      this.polling = false;
     }
+  }
+
+  private async listShards(): Promise<Shard[]> {
+    const shards: Shard[] = [];
+    let NextToken: string | undefined;
+    do {
+      const out = await this.o.clients.kinesis.send(
+        new ListShardsCommand(NextToken ? { NextToken } : { StreamARN: this.o.resources.streamArn }),
+      );
+      shards.push(...(out.Shards ?? []));
+      NextToken = out.NextToken;
+    } while (NextToken);
+    return shards;
+  }
+
+  /**
+   * True when a closed shard has nothing left: every record was handed over and processed (or
+   * sent to the destination), and GetRecords after the last one returns no record and no next
+   * iterator. SubscribeToShard on kinesis-local keeps sending empty events with a continuation
+   * sequence number after a shard closes and never sends ChildShards, so it cannot tell us.
+   */
+  private async readToEnd(run: ShardRun): Promise<boolean> {
+    if (run.processor.buffered > 0) return false;
+    if (run.subscription.ended) return true;
+    const { kinesis } = this.o.clients;
+    const after = run.subscription.lastDelivered;
+    const { ShardIterator } = await kinesis.send(
+      new GetShardIteratorCommand({
+        StreamARN: this.o.resources.streamArn,
+        ShardId: run.shardId,
+        ...(after
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }
+          : { ShardIteratorType: 'TRIM_HORIZON' }),
+      }),
+    );
+    if (!ShardIterator) return true;
+    const out = await kinesis.send(
+      new GetRecordsCommand({ StreamARN: this.o.resources.streamArn, ShardIterator, Limit: 1 }),
+    );
+    return (out.Records?.length ?? 0) === 0 && !out.NextShardIterator && run.processor.buffered === 0;
   }
 
   private sandboxEnv(): Record<string, string> {
@@ -168,7 +237,8 @@ export class FunctionMapping {
     };
   }
 
-  private startShard(shardId: string): void {
+  /** `child`: created by a reshard, so read from its start whatever the mapping's starting position. */
+  private startShard(shardId: string, child: boolean): void {
     const sandbox = new Sandbox({
       name: `${this.o.fn}/${shardId}`,
       handlerPath: this.o.handlerPath,
@@ -188,7 +258,7 @@ export class FunctionMapping {
       kinesis: this.o.clients.kinesis,
       consumerArn: this.consumerArn,
       shardId,
-      startingPosition: this.o.esm.startingPosition,
+      startingPosition: child ? 'TRIM_HORIZON' : this.o.esm.startingPosition,
       after: this.checkpoints.get(shardId),
       resubscribeMs: this.o.resubscribeMs,
       onRecords: async (records) => {

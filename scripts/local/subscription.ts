@@ -27,7 +27,11 @@ export class Subscription {
   private abort?: AbortController;
   private position: StartingPosition;
   private lastSeq?: bigint;
-  /** Set when the shard is closed (resharded) and fully read. */
+  /**
+   * Set when SubscribeToShard itself says the shard is closed and fully read (ChildShards without
+   * a continuation, as AWS sends). kinesis-local never sends that, so the mapping also checks a
+   * closed shard's end with GetRecords (see FunctionMapping.readToEnd).
+   */
   ended = false;
   subscribeCount = 0;
   private done?: Promise<void>;
@@ -39,6 +43,11 @@ export class Subscription {
         ? { Type: 'AT_TIMESTAMP', Timestamp: new Date() } // LATEST as of the mapping's creation, stable across re-subscribes
         : { Type: 'TRIM_HORIZON' };
     if (o.after) this.lastSeq = BigInt(o.after);
+  }
+
+  /** The last sequence number handed to `onRecords` (or the checkpoint it resumed after). */
+  get lastDelivered(): string | undefined {
+    return this.lastSeq?.toString();
   }
 
   start(): void {

@@ -1,7 +1,10 @@
 /** fraud-rules settings, read once per cold start. */
 import { decodeOptions, type Env, jsonValue, positiveInt, requireString } from '../shared/config.js';
+import { itemBytes } from '../shared/item-size.js';
 import type { DecodeOptions } from '../shared/kinesis.js';
 import { type FraudRules, parseRules } from './rules.js';
+import { checkStateBudget } from './state-size.js';
+import { stateItem } from './store.js';
 
 export interface FraudRulesConfig {
   stateTableName: string;
@@ -18,7 +21,7 @@ export interface FraudRulesConfig {
 }
 
 export function loadConfig(env: Env): FraudRulesConfig {
-  return {
+  const config = {
     stateTableName: requireString(env, 'FRAUD_STATE_TABLE'),
     alertsTableName: requireString(env, 'ALERTS_TABLE'),
     alertTopicArn: requireString(env, 'ALERT_TOPIC_ARN'),
@@ -29,4 +32,7 @@ export function loadConfig(env: Env): FraudRulesConfig {
     rules: parseRules(jsonValue(env, 'FRAUD_RULES'), 'FRAUD_RULES'),
     decode: decodeOptions(env),
   };
+  // The widest timestamp: a far-future write time has the same ISO length and number width.
+  checkStateBudget(config.rules, (s) => itemBytes(stateItem(s, Date.UTC(2999, 0), config.stateTtlDays)));
+  return config;
 }

@@ -14,6 +14,7 @@
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { type BatchResponse, batchResponse, groupByUser, mapWithConcurrency } from '../shared/batch.js';
+import { type Deadline, timeIsShort } from '../shared/deadline.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
 import { isPurchase } from '../shared/event.js';
 import { batchRange, type FailureLedger, gateUsers } from '../shared/failure-ledger.js';
@@ -41,6 +42,8 @@ export interface DetectorDeps {
   ledger?: FailureLedger;
   /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
   decode?: DecodeOptions;
+  /** When set, no user starts with less than its margin left (see shared/deadline.ts). */
+  deadline?: Deadline;
 }
 
 export interface BatchSummary {
@@ -103,8 +106,15 @@ export async function detectFraud(
   }
 
   const failed: string[] = [...gate.failed];
+  let deferred = 0;
   const sns: SnsBreaker = { failing: false };
   await mapWithConcurrency([...groups], USER_CONCURRENCY, async ([userId, records]) => {
+    if (timeIsShort(deps.deadline)) {
+      // Lambda retries from the earliest reported record; users finished meanwhile are skipped there.
+      deferred += 1;
+      failed.push(firstSequenceOf(records));
+      return;
+    }
     try {
       await processUser(states.get(userId) as FraudState, records, deps, summary, sns);
     } catch (err) {
@@ -116,6 +126,7 @@ export async function detectFraud(
     }
     await gate.userSucceeded(userId);
   });
+  if (deferred > 0) deps.logger.warn('running out of time: users left for the retry', { deferred });
   return { response: batchResponse(failed), summary };
 }
 

@@ -2,6 +2,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
+import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { ledgerFromEnv } from '../shared/failure-ledger.js';
 import { createLogger } from '../shared/logger.js';
@@ -49,6 +50,7 @@ export async function handler(event: unknown, context?: Context): Promise<BatchR
     logger,
     ledger,
     decode: config.decode,
+    deadline: context ? lambdaDeadline(context) : undefined,
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;

@@ -10,7 +10,7 @@
 
 import { ConfigError } from '../shared/errors.js';
 import type { PurchaseData } from '../shared/event.js';
-import { firstDeliveries } from '../shared/idempotency.js';
+import { emptyIdempotency, firstDeliveries, type IdempotencyState } from '../shared/idempotency.js';
 import type { ValidRecord } from '../shared/kinesis.js';
 import { formatMicros, hasMoneyScale, toMicros } from '../shared/money.js';
 
@@ -201,14 +201,11 @@ export interface RecentPurchase {
   country?: string;
 }
 
-export interface FraudState {
+/** Idempotency: per-shard watermarks and the hashed eventIds of the latest purchases, bounded. */
+export interface FraudState extends IdempotencyState {
   userId: string;
   /** Optimistic-lock version; 0 means the item does not exist yet. */
   version: number;
-  /** Highest sequence number applied; anything at or below it is a re-delivery. */
-  lastSequenceNumber?: string;
-  /** EventIds of the latest purchases (producer retries reuse them), most recent last, bounded. */
-  recentEventIds: string[];
   /** Purchases inside the largest velocity window, oldest first by event time, bounded. */
   recentPurchases: RecentPurchase[];
   /** The country of the latest (by event time) purchase that carried one. */
@@ -218,7 +215,7 @@ export interface FraudState {
 }
 
 export function newFraudState(userId: string): FraudState {
-  return { userId, version: 0, recentEventIds: [], recentPurchases: [], lastAlertAt: {} };
+  return { userId, version: 0, ...emptyIdempotency(), recentPurchases: [], lastAlertAt: {} };
 }
 
 export interface Alert {
@@ -351,7 +348,7 @@ export function evaluatePurchases(
   rules: FraudRules,
 ): EvaluateResult {
   const state: FraudState = structuredClone(current);
-  const { fresh, duplicates } = firstDeliveries(state, records, rules.maxRecentEventIds);
+  const { fresh, duplicates, changed } = firstDeliveries(state, records, rules.maxRecentEventIds);
   const alerts: Alert[] = [];
   const cooldownMs = rules.cooldownMinutes * 60_000;
   let suppressed = 0;
@@ -396,6 +393,5 @@ export function evaluatePurchases(
     remember(state, purchase, rules);
   }
 
-  const changed = state.lastSequenceNumber !== current.lastSequenceNumber;
   return { state, alerts, evaluated: fresh.length, duplicates, suppressed, changed };
 }

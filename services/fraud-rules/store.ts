@@ -5,8 +5,11 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetItems } from '../shared/dynamo.js';
 import { ConcurrentUpdateError, isConditionalCheckFailed } from '../shared/errors.js';
+import { idempotencyFromItem } from '../shared/idempotency.js';
+import { itemBytes } from '../shared/item-size.js';
 import type { Sleep } from '../shared/retry.js';
 import { type FraudState, newFraudState, type RecentPurchase } from './rules.js';
+import { trimStateToBudget } from './state-size.js';
 
 export interface FraudStateStoreOptions {
   db: Pick<DynamoDBDocumentClient, 'send'>;
@@ -41,20 +44,23 @@ export class FraudStateStore {
     return (await this.loadUsers([userId])).get(userId) as FraudState;
   }
 
-  /** Writes a user's state if nobody else wrote it since `state.version` was read. */
+  /**
+   * Writes a user's state if nobody else wrote it since `state.version` was read, trimmed to the
+   * item byte budget first so a write can never fail for size.
+   */
   async saveUser(state: FraudState): Promise<void> {
     const { db, tableName, ttlDays } = this.options;
     const now = this.now();
+    const item = stateItem(
+      trimStateToBudget(state, (s) => itemBytes(stateItem(s, now, ttlDays))),
+      now,
+      ttlDays,
+    );
     try {
       await db.send(
         new PutCommand({
           TableName: tableName,
-          Item: {
-            ...state,
-            version: state.version + 1,
-            updatedAt: new Date(now).toISOString(),
-            expiresAt: Math.floor(now / 1000) + ttlDays * 86_400,
-          },
+          Item: item,
           ConditionExpression: state.version === 0 ? 'attribute_not_exists(userId)' : 'version = :expected',
           ExpressionAttributeValues: state.version === 0 ? undefined : { ':expected': state.version },
         }),
@@ -67,12 +73,22 @@ export class FraudStateStore {
   }
 }
 
+/** The item `saveUser` writes for `state` (its size is what the byte budget bounds). */
+export function stateItem(state: FraudState, now: number, ttlDays: number): Record<string, unknown> {
+  return {
+    ...state,
+    version: state.version + 1,
+    updatedAt: new Date(now).toISOString(),
+    expiresAt: Math.floor(now / 1000) + ttlDays * 86_400,
+  };
+}
+
 function fromItem(item: Record<string, unknown>): FraudState {
-  const { updatedAt: _updatedAt, expiresAt: _expiresAt, ...rest } = item;
+  const { updatedAt: _updatedAt, expiresAt: _expiresAt, recentEventIds: _ids, ...rest } = item;
   const state = rest as unknown as FraudState;
   return {
     ...state,
-    recentEventIds: state.recentEventIds ?? [],
+    ...idempotencyFromItem(item),
     // Purchases kept before exact money carry a bare `amount` and no currency: they still count
     // for purchase velocity, and in no currency's spend.
     recentPurchases: (state.recentPurchases ?? []).map((p) => {

@@ -10,6 +10,8 @@ export interface MetricsEmitterConfig {
   maxEventTypes: number;
   /** eventIds remembered per shard to drop producer duplicates. */
   recentEventIdsLimit: number;
+  /** How long after its first copy a producer retry is still recognised. */
+  duplicateWindowSeconds: number;
   decode: DecodeOptions;
 }
 
@@ -19,8 +21,11 @@ export function loadConfig(env: Env): MetricsEmitterConfig {
     namespace: env.METRICS_NAMESPACE?.trim() || 'Pulse',
     environment: requireString(env, 'ENVIRONMENT'),
     maxEventTypes: positiveInt(env, 'MAX_EVENT_TYPES', 50),
-    // 11-character hashes: 20,000 of them stay near 260 KB, under DynamoDB's 400 KB item limit.
+    // 8-byte hashes: 20,000 of them are 160 KB, inside the 300 KB item budget (item-size.ts).
     recentEventIdsLimit: positiveInt(env, 'RECENT_EVENT_IDS_LIMIT', 5000, 20_000),
+    // The producer's retries span seconds (back-off up to 5 s, SDK timeouts of 10 s): two minutes
+    // covers them, and keeps the watermark item to the last two minutes of a shard's traffic.
+    duplicateWindowSeconds: positiveInt(env, 'DUPLICATE_WINDOW_SECONDS', 120, 3_600),
     decode: decodeOptions(env),
   };
 }

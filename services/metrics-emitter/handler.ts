@@ -1,11 +1,14 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
+import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { ledgerFromEnv } from '../shared/failure-ledger.js';
 import { createLogger } from '../shared/logger.js';
 import { loadConfig } from './config.js';
+import { shardLineage } from './lineage.js';
 import { emitBatchMetrics } from './processor.js';
 import { WatermarkStore } from './watermarks.js';
 
@@ -15,6 +18,7 @@ const cloudwatch = new CloudWatchClient(clientConfig);
 const db = createDocumentClient();
 const watermarks = new WatermarkStore({ db, tableName: config.watermarksTable });
 const ledger = ledgerFromEnv(process.env, db, 'metrics-emitter');
+const parentShards = shardLineage(new KinesisClient(clientConfig));
 
 export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
   const { response, summary } = await emitBatchMetrics(event, {
@@ -25,9 +29,12 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     functionName: context.functionName,
     maxEventTypes: config.maxEventTypes,
     recentEventIdsLimit: config.recentEventIdsLimit,
+    duplicateWindowSeconds: config.duplicateWindowSeconds,
+    parentShards,
     logger,
     ledger,
     decode: config.decode,
+    deadline: lambdaDeadline(context),
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;

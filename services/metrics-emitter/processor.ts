@@ -12,13 +12,23 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { type BatchResponse, mapWithConcurrency } from '../shared/batch.js';
+import { type Deadline, timeIsShort } from '../shared/deadline.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
 import { type BatchLedger, type FailureLedger, quietly } from '../shared/failure-ledger.js';
+import { hashKeys } from '../shared/idempotency.js';
 import { type DecodeOptions, decodeBatch } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
 import { compareSequence, isAfter } from '../shared/sequence.js';
 import { MetricEmissionError, putMetricData } from './emitter.js';
-import { eventIdHash, type Watermark, type WatermarkStore, watermarkKey } from './watermarks.js';
+import type { ParentShards } from './lineage.js';
+import {
+  eventIdHash,
+  type HashBlock,
+  trimBlocks,
+  type Watermark,
+  type WatermarkStore,
+  watermarkKey,
+} from './watermarks.js';
 import { aggregateSegments, type BatchItem, eventTypeLabels, type WindowContext } from './windows.js';
 
 const MAX_WATERMARK_ATTEMPTS = 3;
@@ -33,6 +43,14 @@ export interface EmitterDeps {
   maxEventTypes: number;
   /** eventIds remembered per shard; a duplicate further back than this is counted again. */
   recentEventIdsLimit: number;
+  /** ... or arriving longer than this after the first copy (the producer's retry span). */
+  duplicateWindowSeconds: number;
+  /** A new shard's parents, whose recent hashes its first watermark starts from (see lineage.ts). */
+  parentShards?: ParentShards;
+  /** PutMetricData request limits per segment; tests make them small to get many segments. */
+  segmentLimits?: { maxDatums: number; maxBytes: number };
+  /** When set, no shard or segment starts with less than its margin left (see shared/deadline.ts). */
+  deadline?: Deadline;
   logger: Logger;
   /** What could not be emitted, for `pulse replay` (optional: absent in unit tests of other paths). */
   ledger?: FailureLedger;
@@ -58,6 +76,8 @@ export interface EmitSummary {
   /** Events whose EventType folded into `other` (cap per batch, or unusable value). */
   foldedEventTypes: number;
   failedShards: number;
+  /** Segments left for Lambda's retry because the invocation was running out of time. */
+  deferredSegments: number;
 }
 
 export async function emitBatchMetrics(
@@ -85,6 +105,7 @@ export async function emitBatchMetrics(
     unrepresentable: 0,
     foldedEventTypes: folded,
     failedShards: 0,
+    deferredSegments: 0,
   };
 
   const shards = new Map<string, BatchItem[]>();
@@ -94,8 +115,10 @@ export async function emitBatchMetrics(
     else shards.set(item.shardId, [item]);
   }
 
+  const streamArn = event.Records[0]?.eventSourceARN ?? '';
   const failures = await mapWithConcurrency([...shards], SHARD_CONCURRENCY, ([shardId, items]) =>
     emitShard(
+      streamArn,
       shardId,
       items.sort((a, b) => compareSequence(a.sequenceNumber, b.sequenceNumber)),
       ctx,
@@ -110,6 +133,7 @@ export async function emitBatchMetrics(
 
 /** Emits one shard's records; returns the sequence number to report as failed, if any. */
 async function emitShard(
+  streamArn: string,
   shardId: string,
   items: BatchItem[],
   ctx: WindowContext,
@@ -117,10 +141,17 @@ async function emitShard(
   summary: EmitSummary,
 ): Promise<string | undefined> {
   const pk = watermarkKey(deps.functionName, shardId);
+  if (timeIsShort(deps.deadline)) {
+    summary.deferredSegments += 1;
+    deps.logger.warn('running out of time: shard left for the retry', { shardId });
+    return items[0]?.sequenceNumber;
+  }
   let watermark: Watermark | undefined;
   let ledger: BatchLedger | undefined;
   try {
     watermark = await deps.watermarks.read(pk);
+    if (watermark.version === 0)
+      watermark = { ...watermark, recent: await inherited(streamArn, shardId, deps) };
     const [head, tail] = [items[0], items[items.length - 1]];
     if (deps.ledger && head && tail)
       ledger = await deps.ledger.forBatch(shardId, head.sequenceNumber, tail.sequenceNumber);
@@ -129,9 +160,10 @@ async function emitShard(
     return items[0]?.sequenceNumber;
   }
 
-  const seen = new Set(watermark.recentEventIds);
+  const seen = new Set<string>();
+  for (const block of watermark.recent) for (const key of hashKeys(block.h)) seen.add(key);
   const fresh: BatchItem[] = [];
-  const hashes: Array<string | undefined> = [];
+  const hashes: Array<Buffer | undefined> = [];
   let redelivered = 0;
   for (const item of items) {
     if (watermark.version > 0 && !isAfter(item.sequenceNumber, watermark.lastSequenceNumber)) {
@@ -140,11 +172,12 @@ async function emitShard(
     }
     const hash = 'event' in item ? eventIdHash(item.event.eventId) : undefined;
     if (hash !== undefined) {
-      if (seen.has(hash)) {
+      const key = hash.toString('latin1');
+      if (seen.has(key)) {
         summary.duplicates += 1;
         continue;
       }
-      seen.add(hash);
+      seen.add(key);
     }
     fresh.push(item);
     hashes.push(hash);
@@ -161,9 +194,30 @@ async function emitShard(
   let known: Watermark | undefined = watermark;
   let displaced = 0;
   let offset = 0;
-  for (const segment of aggregateSegments(fresh, ctx)) {
-    const segmentHashes = hashes.slice(offset, offset + segment.records).filter((h) => h !== undefined);
+  for (const segment of aggregateSegments(fresh, ctx, deps.segmentLimits)) {
+    const block: HashBlock = {
+      at: Math.floor(
+        Math.max(...fresh.slice(offset, offset + segment.records).map((i) => i.arrivalMs)) / 1000,
+      ),
+      h: new Uint8Array(
+        Buffer.concat(hashes.slice(offset, offset + segment.records).filter((h) => h !== undefined)),
+      ),
+    };
     offset += segment.records;
+    if (timeIsShort(deps.deadline)) {
+      // Nothing of this segment went out; earlier ones are emitted and under the watermark.
+      summary.deferredSegments += 1;
+      deps.logger.warn('running out of time: segment left for the retry', {
+        shardId,
+        firstSequenceNumber: segment.firstSequenceNumber,
+      });
+      // One small write: if the retries never find time either, replay knows what was not emitted.
+      if (ledger)
+        await quietly(deps.logger, 'deferral not recorded', () =>
+          ledger.segmentFailed(segment.firstSequenceNumber),
+        );
+      return segment.firstSequenceNumber;
+    }
     try {
       summary.requests += await putMetricData(deps.cloudwatch, deps.namespace, segment.datums);
     } catch (err) {
@@ -188,7 +242,7 @@ async function emitShard(
     summary.displaced += segment.displaced;
     summary.unrepresentable += segment.unrepresentable;
     displaced += segment.displaced;
-    known = await advanceWatermark(deps, pk, segment.lastSequenceNumber, segmentHashes, known);
+    known = await advanceWatermark(deps, pk, segment.lastSequenceNumber, block, known);
   }
   if (displaced > 0) {
     deps.logger.warn('event times CloudWatch would reject; counted at arrival time', { shardId, displaced });
@@ -206,7 +260,7 @@ async function advanceWatermark(
   deps: EmitterDeps,
   pk: string,
   sequenceNumber: string,
-  emittedHashes: string[],
+  emitted: HashBlock,
   known: Watermark | undefined,
 ): Promise<Watermark | undefined> {
   try {
@@ -214,7 +268,11 @@ async function advanceWatermark(
     for (let attempt = 1; ; attempt++) {
       if (current.version > 0 && !isAfter(sequenceNumber, current.lastSequenceNumber)) return current;
       try {
-        const recent = [...current.recentEventIds, ...emittedHashes].slice(-deps.recentEventIdsLimit);
+        const recent = trimBlocks(
+          [...current.recent, emitted],
+          deps.recentEventIdsLimit,
+          deps.duplicateWindowSeconds,
+        );
         return await deps.watermarks.advance(pk, sequenceNumber, current, recent);
       } catch (err) {
         if (!(err instanceof ConcurrentUpdateError) || attempt >= MAX_WATERMARK_ATTEMPTS) throw err;
@@ -230,4 +288,25 @@ async function advanceWatermark(
     });
     return undefined;
   }
+}
+
+/**
+ * The recent hashes a shard without a watermark starts from: its parents' (none for a shard the
+ * stream was created with). Lambda reads a child only after its parents are finished, so their
+ * watermarks are final.
+ */
+async function inherited(streamArn: string, shardId: string, deps: EmitterDeps): Promise<HashBlock[]> {
+  if (!deps.parentShards) return [];
+  const parents = await deps.parentShards(streamArn, shardId);
+  const blocks: HashBlock[] = [];
+  for (const parent of parents) {
+    blocks.push(...(await deps.watermarks.read(watermarkKey(deps.functionName, parent))).recent);
+  }
+  if (parents.length > 0)
+    deps.logger.info("new shard starts from its parents' recent eventIds", { shardId, parents });
+  return trimBlocks(
+    blocks.sort((a, b) => a.at - b.at),
+    deps.recentEventIdsLimit,
+    deps.duplicateWindowSeconds,
+  );
 }

@@ -1,33 +1,78 @@
 /**
  * Per-shard sequence watermarks (pk = `<functionName>#<shardId>`): the last sequence number whose
- * metrics are in CloudWatch, and short hashes of the most recent eventIds emitted from the shard,
- * so a producer retry (same eventId, new record) is not counted twice. Writes carry an
+ * metrics are in CloudWatch, and 64-bit hashes of the eventIds emitted from the shard lately, so
+ * a producer retry (same eventId, new record) is not counted twice. Writes carry an
  * optimistic-lock condition on `version`, so a writer that read a stale watermark cannot move it.
+ *
+ * The hashes are kept in blocks, one per watermark write, each stamped with the newest arrival
+ * time among its records: a block older than the duplicate window (a producer's retry span) is
+ * dropped, so the item grows with the traffic of the last window only, never past
+ * `RECENT_EVENT_IDS_LIMIT` hashes (8 bytes each).
  */
-import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError, isConditionalCheckFailed } from '../shared/errors.js';
+import { EVENT_HASH_BYTES } from '../shared/idempotency.js';
+
+/** Hashes of one watermark write: `at` is the newest arrival among them (epoch seconds). */
+export interface HashBlock {
+  at: number;
+  /** EVENT_HASH_BYTES per eventId, concatenated. */
+  h: Uint8Array;
+}
 
 export interface Watermark {
   lastSequenceNumber: string;
   /** 0 when no watermark exists yet. */
   version: number;
-  /** eventIdHash of the most recently emitted events, oldest first. */
-  recentEventIds: string[];
+  /** Oldest block first. */
+  recent: HashBlock[];
 }
 
-export const NO_WATERMARK: Watermark = { lastSequenceNumber: '', version: 0, recentEventIds: [] };
+export const NO_WATERMARK: Watermark = { lastSequenceNumber: '', version: 0, recent: [] };
 
-/**
- * 66 bits of SHA-1 in 11 base64url characters: a third of a UUID's size in the item, and a false
- * match among 5,000 recent ids is about one in 10^16.
- */
-export function eventIdHash(eventId: string): string {
-  return createHash('sha1').update(eventId).digest('base64url').slice(0, 11);
-}
+export { eventIdHash } from '../shared/idempotency.js';
 
 export function watermarkKey(functionName: string, shardId: string): string {
   return `${functionName}#${shardId}`;
+}
+
+/**
+ * Blocks kept at most: small batches write a block each, and each block costs ~15 bytes besides
+ * its hashes, so the oldest blocks are merged (keeping the newer stamp: a merged block stays a
+ * little longer, never shorter) to bound that overhead at about 1 KB.
+ */
+export const MAX_HASH_BLOCKS = 64;
+
+/**
+ * `blocks` without what falls outside the window (older than `windowSeconds` before the newest
+ * block) or beyond the newest `limit` hashes (the oldest block is cut on a hash boundary), with
+ * at most MAX_HASH_BLOCKS blocks.
+ */
+export function trimBlocks(blocks: readonly HashBlock[], limit: number, windowSeconds: number): HashBlock[] {
+  const newest = Math.max(0, ...blocks.map((b) => b.at));
+  const kept: HashBlock[] = [];
+  let room = limit * EVENT_HASH_BYTES;
+  for (let i = blocks.length - 1; i >= 0 && room > 0; i--) {
+    const block = blocks[i] as HashBlock;
+    if (block.at < newest - windowSeconds) break;
+    if (block.h.length === 0) continue;
+    const h = block.h.length <= room ? block.h : block.h.subarray(block.h.length - room);
+    room -= h.length;
+    kept.push({ at: block.at, h });
+  }
+  kept.reverse();
+  while (kept.length > MAX_HASH_BLOCKS) {
+    const [first, second] = kept.splice(0, 2) as [HashBlock, HashBlock];
+    kept.unshift({ at: second.at, h: new Uint8Array(Buffer.concat([first.h, second.h])) });
+  }
+  return kept;
+}
+
+function blocksOf(value: unknown): HashBlock[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (b): b is HashBlock => typeof b === 'object' && b !== null && b.h instanceof Uint8Array,
+  );
 }
 
 export class WatermarkStore {
@@ -46,20 +91,22 @@ export class WatermarkStore {
     return {
       lastSequenceNumber: String(out.Item.lastSequenceNumber),
       version: Number(out.Item.version),
-      recentEventIds: Array.isArray(out.Item.recentEventIds) ? (out.Item.recentEventIds as string[]) : [],
+      // Items written before the hashes were binary have `recentEventIds`: those are dropped; the
+      // sequence watermark alone still stops re-deliveries.
+      recent: blocksOf(out.Item.recentEventHashes),
     };
   }
 
   /**
    * Moves the watermark to `sequenceNumber` if it is still at `expected.version`, remembering
-   * `recentEventIds` (already trimmed by the caller); returns the new watermark. Throws
+   * `recent` (already trimmed by the caller); returns the new watermark. Throws
    * ConcurrentUpdateError when another writer moved it first.
    */
   async advance(
     pk: string,
     sequenceNumber: string,
     expected: Watermark,
-    recentEventIds: string[] = expected.recentEventIds,
+    recent: HashBlock[] = expected.recent,
   ): Promise<Watermark> {
     const { db, tableName } = this.options;
     const version = expected.version + 1;
@@ -71,7 +118,7 @@ export class WatermarkStore {
             pk,
             lastSequenceNumber: sequenceNumber,
             version,
-            recentEventIds,
+            recentEventHashes: recent,
             updatedAt: (this.options.now ?? Date.now)(),
           },
           ConditionExpression: expected.version === 0 ? 'attribute_not_exists(pk)' : 'version = :expected',
@@ -83,6 +130,6 @@ export class WatermarkStore {
         throw new ConcurrentUpdateError(`${tableName}/${pk}`, { cause: err });
       throw err;
     }
-    return { lastSequenceNumber: sequenceNumber, version, recentEventIds };
+    return { lastSequenceNumber: sequenceNumber, version, recent };
   }
 }

@@ -1,7 +1,19 @@
 /** session-updater settings, read once per cold start. */
 import { decodeOptions, type Env, positiveInt, requireString } from '../shared/config.js';
+import { ConfigError } from '../shared/errors.js';
+import { MAX_ID_BYTES } from '../shared/event.js';
+import { EVENT_HASH_BYTES, MAX_SHARD_WATERMARKS } from '../shared/idempotency.js';
+import {
+  ITEM_BYTE_BUDGET,
+  itemBytes,
+  MAX_SEQUENCE_NUMBER,
+  MAX_SHARD_ID,
+  widestId,
+  widestNumbers,
+} from '../shared/item-size.js';
 import type { DecodeOptions } from '../shared/kinesis.js';
-import type { SessionRules } from './sessions.js';
+import { emptyAggregates, newUserState, type SessionRules, type UserState } from './sessions.js';
+import { currentItem } from './store.js';
 
 export interface SessionUpdaterConfig {
   tableName: string;
@@ -12,16 +24,44 @@ export interface SessionUpdaterConfig {
 }
 
 export function loadConfig(env: Env): SessionUpdaterConfig {
-  return {
+  const config = {
     tableName: requireString(env, 'SESSIONS_TABLE'),
     invalidRecordsQueueUrl: requireString(env, 'INVALID_RECORDS_QUEUE_URL'),
     closedSessionTtlDays: positiveInt(env, 'CLOSED_SESSION_TTL_DAYS', 90),
     rules: {
       timeoutMs: positiveInt(env, 'SESSION_TIMEOUT_MINUTES', 30) * 60_000,
-      // Bounds keep the CURRENT item far below 400 KB even with 256-character ids.
       recentProductsLimit: positiveInt(env, 'RECENT_PRODUCTS_LIMIT', 20, 100),
       recentEventIdsLimit: positiveInt(env, 'RECENT_EVENT_IDS_LIMIT', 200, 1_000),
     },
     decode: decodeOptions(env),
   };
+  checkItemBudget(config.rules);
+  return config;
+}
+
+/**
+ * The largest CURRENT item the settings allow: every id MAX_ID_BYTES long in 4-byte characters,
+ * every list full, every number at its widest, the longest shard ids and sequence numbers.
+ */
+export function worstCaseItemBytes(rules: SessionRules): number {
+  const id = widestId(MAX_ID_BYTES);
+  const session = { ...emptyAggregates(), sessionId: id, firstActivity: 0, lastActivity: 0, lateEvents: 0 };
+  const state: UserState = {
+    ...newUserState(id),
+    watermarks: Array.from({ length: MAX_SHARD_WATERMARKS }, () => [MAX_SHARD_ID, MAX_SEQUENCE_NUMBER]),
+    recentEventHashes: new Uint8Array(rules.recentEventIdsLimit * EVENT_HASH_BYTES),
+    recentProducts: Array.from({ length: rules.recentProductsLimit }, () => id),
+    session,
+  };
+  return itemBytes(widestNumbers(currentItem(state, 0)));
+}
+
+/** Fails the cold start, naming the settings, when they allow an item above the byte budget. */
+export function checkItemBudget(rules: SessionRules, budget = ITEM_BYTE_BUDGET): void {
+  const worst = worstCaseItemBytes(rules);
+  if (worst > budget) {
+    throw new ConfigError(
+      `RECENT_PRODUCTS_LIMIT=${rules.recentProductsLimit} and RECENT_EVENT_IDS_LIMIT=${rules.recentEventIdsLimit} allow a session item of ${worst} bytes with ${MAX_ID_BYTES}-byte ids, above the ${budget}-byte budget: lower them`,
+    );
+  }
 }

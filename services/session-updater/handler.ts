@@ -2,6 +2,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
+import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { ledgerFromEnv } from '../shared/failure-ledger.js';
 import { createLogger } from '../shared/logger.js';
@@ -30,6 +31,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     logger,
     ledger,
     decode: config.decode,
+    deadline: lambdaDeadline(context),
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;

@@ -11,7 +11,13 @@
  *   which widens first/last activity and counts it in `lateEvents`. Aggregates stay exact.
  */
 import type { PulseEvent } from '../shared/event.js';
-import { firstDeliveries } from '../shared/idempotency.js';
+import {
+  dropOldestHashes,
+  EVENT_HASH_BYTES,
+  emptyIdempotency,
+  firstDeliveries,
+  type IdempotencyState,
+} from '../shared/idempotency.js';
 import type { ValidRecord } from '../shared/kinesis.js';
 import { addMicros, type MoneyTotals, toMicros } from '../shared/money.js';
 
@@ -33,13 +39,11 @@ export interface Session extends Aggregates {
   lateEvents: number;
 }
 
-export interface UserState {
+/** Idempotency: per-shard watermarks and at most `recentEventIdsLimit` eventId hashes. */
+export interface UserState extends IdempotencyState {
   userId: string;
   /** Optimistic-lock version; 0 means the item does not exist yet. */
   version: number;
-  lastSequenceNumber?: string;
-  /** Most recent last, at most `recentEventIdsLimit`. */
-  recentEventIds: string[];
   /** Most recent first, distinct, at most `recentProductsLimit`. */
   recentProducts: string[];
   session?: Session;
@@ -71,7 +75,7 @@ export function newUserState(userId: string): UserState {
   return {
     userId,
     version: 0,
-    recentEventIds: [],
+    ...emptyIdempotency(),
     recentProducts: [],
     sessionCount: 0,
     totals: emptyAggregates(),
@@ -117,7 +121,7 @@ function rememberProduct(recent: string[], productId: string, limit: number): st
 function cloneState(state: UserState): UserState {
   const copy: UserState = {
     ...state,
-    recentEventIds: [...state.recentEventIds],
+    watermarks: [...state.watermarks],
     recentProducts: [...state.recentProducts],
     totals: { ...state.totals, spent: { ...state.totals.spent } },
   };
@@ -132,7 +136,7 @@ export function applyRecords(
   rules: SessionRules,
 ): ApplyResult {
   const state = cloneState(current);
-  const { fresh, duplicates } = firstDeliveries(state, records, rules.recentEventIdsLimit);
+  const { fresh, duplicates, changed } = firstDeliveries(state, records, rules.recentEventIdsLimit);
   const closed: Session[] = [];
 
   for (const { event } of fresh) {
@@ -159,6 +163,31 @@ export function applyRecords(
     }
   }
 
-  const changed = state.lastSequenceNumber !== current.lastSequenceNumber;
   return { state, closed, applied: fresh.length, duplicates, changed };
+}
+
+/**
+ * The state trimmed until `sizeOf` (its item's size) is at most `budget`: first the oldest
+ * eventId hashes (a producer duplicate older than the rest is the least likely), then the oldest
+ * recently viewed products. Aggregates and sessions are never trimmed. The cold-start check
+ * (config.ts) makes this a safety net: at the configured limits the item already fits.
+ */
+export function trimToBudget(
+  state: UserState,
+  sizeOf: (state: UserState) => number,
+  budget: number,
+): UserState {
+  let excess = sizeOf(state) - budget;
+  if (excess <= 0) return state;
+  const trimmed: UserState = { ...state, recentProducts: [...state.recentProducts] };
+  const hashes = Math.min(
+    trimmed.recentEventHashes.length / EVENT_HASH_BYTES,
+    Math.ceil(excess / EVENT_HASH_BYTES),
+  );
+  trimmed.recentEventHashes = dropOldestHashes(trimmed.recentEventHashes, hashes);
+  excess -= hashes * EVENT_HASH_BYTES;
+  while (excess > 0 && trimmed.recentProducts.length > 0) {
+    excess -= Buffer.byteLength(trimmed.recentProducts.pop() as string, 'utf8') + 1;
+  }
+  return trimmed;
 }

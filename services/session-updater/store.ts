@@ -7,8 +7,10 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetItems, batchPutItems } from '../shared/dynamo.js';
 import { ConcurrentUpdateError, isConditionalCheckFailed } from '../shared/errors.js';
+import { idempotencyFromItem } from '../shared/idempotency.js';
+import { ITEM_BYTE_BUDGET, itemBytes } from '../shared/item-size.js';
 import type { Sleep } from '../shared/retry.js';
-import { newUserState, type Session, type UserState } from './sessions.js';
+import { newUserState, type Session, trimToBudget, type UserState } from './sessions.js';
 
 export const CURRENT_SK = 'CURRENT';
 
@@ -68,15 +70,23 @@ export class SessionStore {
     return new Set(unwritten.map((item) => item.userId as string));
   }
 
-  /** Writes a user's CURRENT item if nobody else wrote it since `state.version` was read. */
+  /**
+   * Writes a user's CURRENT item if nobody else wrote it since `state.version` was read, trimmed
+   * to ITEM_BYTE_BUDGET first so a write can never fail for size.
+   */
   async saveUser(state: UserState): Promise<void> {
     const { db, tableName } = this.options;
-    const { version, ...rest } = state;
+    const { version } = state;
+    const now = Date.now();
+    const item = currentItem(
+      trimToBudget(state, (s) => itemBytes(currentItem(s, now)), ITEM_BYTE_BUDGET),
+      now,
+    );
     try {
       await db.send(
         new PutCommand({
           TableName: tableName,
-          Item: { ...rest, sk: CURRENT_SK, version: version + 1, updatedAt: Date.now() },
+          Item: item,
           ConditionExpression: version === 0 ? 'attribute_not_exists(userId)' : 'version = :expected',
           ExpressionAttributeValues: version === 0 ? undefined : { ':expected': version },
         }),
@@ -94,9 +104,15 @@ export class SessionStore {
   }
 }
 
+/** The CURRENT item as written: the state at its next version. */
+export function currentItem(state: UserState, now: number): Record<string, unknown> {
+  const { version, lastSequenceNumber: _legacy, ...rest } = state;
+  return { ...rest, sk: CURRENT_SK, version: version + 1, updatedAt: now };
+}
+
 function fromItem(item: Record<string, unknown>): UserState {
-  const { sk: _sk, updatedAt: _updatedAt, ...rest } = item;
-  const state = rest as unknown as UserState;
+  const { sk: _sk, updatedAt: _updatedAt, recentEventIds: _ids, ...rest } = item;
+  const state = { ...(rest as unknown as UserState), ...idempotencyFromItem(item) };
   // Items written before per-currency totals carry a mixed-currency `totalSpent`: it cannot be
   // split by currency, so it is dropped and spend counts from here on.
   state.totals = withSpent(state.totals);

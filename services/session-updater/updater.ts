@@ -6,6 +6,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { type BatchResponse, batchResponse, groupByUser, mapWithConcurrency } from '../shared/batch.js';
+import { type Deadline, timeIsShort } from '../shared/deadline.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
 import { batchRange, type FailureLedger, gateUsers, INVALID_RECORDS_KEY } from '../shared/failure-ledger.js';
 import { sendInvalidRecords } from '../shared/invalid-records.js';
@@ -30,6 +31,8 @@ export interface UpdaterDeps {
   ledger?: FailureLedger;
   /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
   decode?: DecodeOptions;
+  /** When set, no user starts with less than its margin left (see shared/deadline.ts). */
+  deadline?: Deadline;
 }
 
 export interface BatchSummary {
@@ -42,6 +45,8 @@ export interface BatchSummary {
   duplicates: number;
   sessionsClosed: number;
   failedUsers: number;
+  /** Users left for Lambda's retry because the invocation was running out of time. */
+  deferredUsers: number;
 }
 
 export async function updateSessions(
@@ -75,7 +80,6 @@ export async function updateSessions(
   }
 
   const groups = gate.groups;
-  const states = await deps.store.loadUsers([...groups.keys()]);
   const summary: BatchSummary = {
     records: event.Records.length,
     invalid: invalid.length,
@@ -85,7 +89,22 @@ export async function updateSessions(
     duplicates: 0,
     sessionsClosed: 0,
     failedUsers: 0,
+    deferredUsers: 0,
   };
+  // A user not started for lack of time is reported by their first record: Lambda retries from
+  // the earliest one, and users finished meanwhile are skipped there by their watermarks.
+  const defer = (records: readonly ValidRecord[]) => {
+    summary.deferredUsers += 1;
+    failed.push((records[0] as ValidRecord).sequenceNumber);
+  };
+  if (timeIsShort(deps.deadline)) {
+    for (const records of groups.values()) defer(records);
+    deps.logger.warn('too little time left to start; the batch is left for the retry', {
+      users: groups.size,
+    });
+    return { response: batchResponse(failed), summary };
+  }
+  const states = await deps.store.loadUsers([...groups.keys()]);
 
   // Compute every user's new state first, so the closed sessions of the whole batch go out in
   // shared BatchWriteItem requests before the per-user conditional writes.
@@ -101,6 +120,10 @@ export async function updateSessions(
 
   await mapWithConcurrency(planned, USER_CONCURRENCY, async ({ records, result }) => {
     const userId = result.state.userId;
+    if (timeIsShort(deps.deadline)) {
+      defer(records);
+      return;
+    }
     try {
       if (unsavedClosed.has(userId)) throw new Error('closed sessions could not be written');
       await saveUser(result, records, deps, summary);
@@ -114,6 +137,9 @@ export async function updateSessions(
     await gate.userSucceeded(userId);
   });
 
+  if (summary.deferredUsers > 0) {
+    deps.logger.warn('running out of time: users left for the retry', { deferred: summary.deferredUsers });
+  }
   return { response: batchResponse(failed), summary };
 }
 

@@ -117,7 +117,17 @@ const KIND_OF_COMMAND: Record<string, CallKind> = {
 const marshalled = (value: Item): void => {
   marshall(value, { removeUndefinedValues: true });
 };
-const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+/** A deep copy that drops undefined (like removeUndefinedValues) and keeps binary values binary. */
+const clone = <T>(value: T): T => {
+  if (value instanceof Uint8Array) return new Uint8Array(value) as T;
+  if (Array.isArray(value)) return value.map(clone) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, clone(v)]),
+  ) as T;
+};
 
 export class FakeDynamo {
   readonly tables = new Map<string, Map<string, Item>>();

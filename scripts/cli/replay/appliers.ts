@@ -33,6 +33,7 @@ import {
   type LedgerEntry,
   SEGMENT_PREFIX,
 } from '../../../services/shared/failure-ledger.js';
+import { hashKeys } from '../../../services/shared/idempotency.js';
 import { type DecodeOptions, decodeBatch } from '../../../services/shared/kinesis.js';
 import type { Logger } from '../../../services/shared/logger.js';
 import { compareSequence } from '../../../services/shared/sequence.js';
@@ -185,12 +186,14 @@ export async function makeApplier(
         compareSequence(a.sequenceNumber, b.sequenceNumber),
       );
       const mark = await watermarks.read(watermarkKey(functionName, entry.shardId));
-      const seen = new Set(mark.recentEventIds);
+      // The shard's recently emitted eventIds, read the way the function reads them.
+      const seen = new Set<string>();
+      for (const block of mark.recent) for (const key of hashKeys(block.h)) seen.add(key);
       const fresh = items.filter((item) => {
         if (!('event' in item)) return true;
-        const hash = eventIdHash(item.event.eventId);
-        if (seen.has(hash)) return false;
-        seen.add(hash);
+        const key = eventIdHash(item.event.eventId).toString('latin1');
+        if (seen.has(key)) return false;
+        seen.add(key);
         return true;
       });
       const { labelOf } = eventTypeLabels(valid, config.maxEventTypes);

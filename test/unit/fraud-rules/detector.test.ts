@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_LEASE_MS } from '../../../services/fraud-rules/alerts.js';
+import { detectFraud } from '../../../services/fraud-rules/detector.js';
 import { isRepublishRequest } from '../../../services/fraud-rules/outbox.js';
 import { createClientConfig } from '../../../services/shared/clients.js';
+import { marginFor } from '../../../services/shared/deadline.js';
+import { eventIdHash } from '../../../services/shared/idempotency.js';
+import { silentLogger } from '../../../services/shared/logger.js';
 import { awsError, type Call } from '../../helpers/fake-dynamo.js';
-import { anEvent, aPurchase, aRawRecord, aRecord, MINUTE, T0 } from '../../helpers/records.js';
+import { aKinesisEvent, anEvent, aPurchase, aRawRecord, aRecord, MINUTE, T0 } from '../../helpers/records.js';
 import { ALERTS_TABLE, harness, LEASE_MS, NOW, onlyRules, STATE_TABLE, TOPIC_ARN } from './support.js';
 
 const rules = onlyRules({ largePurchase: { threshold: 1000 } });
@@ -91,8 +95,8 @@ describe('detectFraud: alert lifecycle', () => {
     expect(h.stateItem('u1')).toMatchObject({
       userId: 'u1',
       version: 1,
-      lastSequenceNumber: record.kinesis.sequenceNumber,
-      recentEventIds: [p.eventId],
+      watermarks: [['shardId-000000000000', record.kinesis.sequenceNumber]],
+      recentEventHashes: new Uint8Array(eventIdHash(p.eventId)),
       lastAlertAt: { largePurchase: T0 },
       expiresAt: Math.floor(NOW / 1000) + 7 * 86_400,
     });
@@ -138,7 +142,7 @@ describe('detectFraud: idempotency', () => {
     // ...also when the copy arrives in a later batch.
     await h.run([aRecord(p)]);
     expect(h.sns.published).toHaveLength(1);
-    expect(h.stateItem('u1')?.recentEventIds).toEqual([p.eventId]);
+    expect(h.stateItem('u1')?.recentEventHashes).toEqual(new Uint8Array(eventIdHash(p.eventId)));
   });
 });
 
@@ -156,8 +160,8 @@ describe('detectFraud: partial failure', () => {
     const first = await h.run(batch);
     expect(first.response).toEqual({ batchItemFailures: [] });
     expect(first.summary.failedUsers).toBe(0);
-    expect(h.stateItem('a')?.lastSequenceNumber).toBe(a2.kinesis.sequenceNumber);
-    expect(h.stateItem('b')?.lastSequenceNumber).toBe(b2.kinesis.sequenceNumber);
+    expect(h.stateItem('a')?.watermarks).toEqual([['shardId-000000000000', a2.kinesis.sequenceNumber]]);
+    expect(h.stateItem('b')?.watermarks).toEqual([['shardId-000000000000', b2.kinesis.sequenceNumber]]);
     expect(h.stateItem('c')?.version).toBe(1);
     const idOf = (r: typeof a1) =>
       `largePurchase#${JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()).eventId}`;
@@ -386,5 +390,41 @@ describe('the claim lease', () => {
     // 4 attempts of at most 10 s each, plus the SDK's back-off (at most 20 s between attempts).
     const { maxAttempts } = createClientConfig();
     expect(leaseMs).toBeGreaterThan(maxAttempts * 10_000 + (maxAttempts - 1) * 20_000);
+  });
+});
+
+describe('detectFraud: remaining time', () => {
+  it('with a slow store, stops starting users near the deadline and reports the first unstarted one; the retry completes once', async () => {
+    const h = harness(rules);
+    // A fake clock a slow DynamoDB moves on: each rule-state write takes 5 s of a 60 s invocation.
+    const deadline = {
+      remainingMs: () => 60_000 - 5_000 * h.log.calls.filter(isStatePut).length,
+      marginMs: marginFor(60_000),
+    };
+    const users = Array.from({ length: 30 }, (_, i) => `u${String(i).padStart(2, '0')}`);
+    const records = users.map((u, i) => aRecord(big(u, { timestamp: T0 + i })));
+    const run = (batch: typeof records) =>
+      detectFraud(aKinesisEvent(batch), {
+        store: h.store,
+        alerts: h.alerts,
+        rules,
+        logger: silentLogger,
+        deadline,
+      });
+
+    const first = await run(records);
+    const reported = first.response.batchItemFailures[0]?.itemIdentifier;
+    const at = records.findIndex((r) => r.kinesis.sequenceNumber === reported);
+    expect(at).toBeGreaterThan(0);
+    expect(users.map((u) => h.stateItem(u) !== undefined)).toEqual(users.map((_, i) => i < at));
+
+    h.log.calls.length = 0; // a new invocation, a new clock
+    const retry = await run(records.slice(at));
+    expect(retry.response).toEqual({ batchItemFailures: [] });
+    expect(h.publishedIds().sort()).toEqual(
+      records
+        .map((r) => `largePurchase#${JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()).eventId}`)
+        .sort(),
+    );
   });
 });

@@ -1,7 +1,7 @@
-import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { aKinesisEvent, anEvent, aRawRecord, aRecord } from '../../helpers/records.js';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { aKinesisEvent, aLambdaContext, anEvent, aRawRecord, aRecord } from '../../helpers/records.js';
 
-type Handler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
+type Handler = (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse>;
 
 const ENV = {
   FRAUD_STATE_TABLE: 'pulse-test-fraud-state',
@@ -28,7 +28,7 @@ function loadHandler(env: Record<string, string>): Handler {
 describe('fraud-rules handler', () => {
   it('loads its configuration at cold start and answers a batch without purchases without calling AWS', async () => {
     const handler = loadHandler(ENV);
-    const response = await handler(aKinesisEvent([aRecord(anEvent()), aRawRecord('{')]));
+    const response = await handler(aKinesisEvent([aRecord(anEvent()), aRawRecord('{')]), aLambdaContext());
     expect(response).toEqual({ batchItemFailures: [] });
   });
 

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       environment: 'dev',
       maxEventTypes: 20,
       recentEventIdsLimit: 5000,
+      duplicateWindowSeconds: 120,
       decode: { maxEventAheadMs: 300_000 },
     });
   });
@@ -29,6 +30,7 @@ describe('loadConfig', () => {
       environment: 'dev',
       maxEventTypes: 50,
       recentEventIdsLimit: 5000,
+      duplicateWindowSeconds: 120,
       decode: { maxEventAheadMs: 300_000 },
     });
   });

@@ -1,6 +1,15 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { type EmitterDeps, emitBatchMetrics } from '../../../services/metrics-emitter/processor.js';
-import { eventIdHash, WatermarkStore } from '../../../services/metrics-emitter/watermarks.js';
+import {
+  eventIdHash,
+  type HashBlock,
+  MAX_HASH_BLOCKS,
+  WatermarkStore,
+} from '../../../services/metrics-emitter/watermarks.js';
+import { marginFor } from '../../../services/shared/deadline.js';
+import { MAX_ID_BYTES } from '../../../services/shared/event.js';
+import { EVENT_HASH_BYTES } from '../../../services/shared/idempotency.js';
+import { ITEM_BYTE_BUDGET, itemBytes, widestId } from '../../../services/shared/item-size.js';
 import { createLogger } from '../../../services/shared/logger.js';
 import { ConditionalCheckFailed, FakeDynamo } from '../../helpers/fake-dynamo.js';
 import { aKinesisEvent, anEvent, aPurchase, aRawRecord, aRecord, MINUTE, T0 } from '../../helpers/records.js';
@@ -24,12 +33,13 @@ function setup() {
     functionName: FN,
     maxEventTypes: 50,
     recentEventIdsLimit: 5000,
+    duplicateWindowSeconds: 120,
     logger: createLogger('test', 'DEBUG', (line) => logs.push(JSON.parse(line))),
     now: () => NOW,
   };
   const run = (records: KinesisStreamRecord[]) => emitBatchMetrics(aKinesisEvent(records), deps);
   const watermark = (shardId = SHARD) => dynamo.get(TABLE, { pk: `${FN}#${shardId}` });
-  return { dynamo, cloudwatch, logs, run, watermark };
+  return { deps, dynamo, cloudwatch, logs, run, watermark };
 }
 
 function seqOf(record: KinesisStreamRecord | undefined): string {
@@ -64,9 +74,21 @@ describe('emitBatchMetrics', () => {
       pk: `${FN}#${SHARD}`,
       lastSequenceNumber: seqOf(records[4]),
       version: 1,
-      recentEventIds: [0, 1, 3, 4].map((i) =>
-        eventIdHash(JSON.parse(Buffer.from(records[i]?.kinesis.data ?? '', 'base64').toString()).eventId),
-      ),
+      recentEventHashes: [
+        {
+          // The newest arrival among the block's records.
+          at: Math.floor(Math.max(...records.map((r) => r.kinesis.approximateArrivalTimestamp))),
+          h: new Uint8Array(
+            Buffer.concat(
+              [0, 1, 3, 4].map((i) =>
+                eventIdHash(
+                  JSON.parse(Buffer.from(records[i]?.kinesis.data ?? '', 'base64').toString()).eventId,
+                ),
+              ),
+            ),
+          ),
+        },
+      ],
       updatedAt: NOW,
     });
     expect(summary).toEqual({
@@ -81,6 +103,7 @@ describe('emitBatchMetrics', () => {
       unrepresentable: 0,
       foldedEventTypes: 0,
       failedShards: 0,
+      deferredSegments: 0,
     });
   });
 
@@ -131,7 +154,8 @@ describe('emitBatchMetrics', () => {
   it('remembers only the configured number of recent eventIds per shard', async () => {
     const { run, watermark } = setup();
     await run(Array.from({ length: 5_010 }, (_, i) => aRecord(anEvent({ timestamp: T0 + i }))));
-    expect(watermark()?.recentEventIds).toHaveLength(5_000);
+    const blocks = watermark()?.recentEventHashes as HashBlock[];
+    expect(blocks.reduce((n, b) => n + b.h.length, 0)).toBe(5_000 * EVENT_HASH_BYTES);
   });
 
   it('reports the first record as failed when PutMetricData fails, and emits once on retry', async () => {
@@ -250,5 +274,129 @@ describe('emitBatchMetrics', () => {
     expect(summary.displaced).toBe(1);
     expect(cloudwatch.matching('Events', ENV).map((d) => d.Timestamp?.getTime())).toEqual([T0]);
     expect(logs.some((l) => l.level === 'WARN' && l.message.includes('counted at arrival time'))).toBe(true);
+  });
+});
+
+describe('emitBatchMetrics across a reshard', () => {
+  const PARENT = 'shardId-000000000000';
+  const CHILD = 'shardId-000000000002';
+
+  it('starts a child shard from its parents’ recent eventIds: a producer retry across the reshard counts once', async () => {
+    const { cloudwatch, deps, run, watermark } = setup();
+    const asked: string[] = [];
+    deps.parentShards = async (_arn, shardId) => {
+      asked.push(shardId);
+      return shardId === CHILD ? [PARENT, 'shardId-000000000001'] : [];
+    };
+    const purchase = aPurchase({ amount: 25, timestamp: T0 + 1_000 });
+    await run([aRecord(purchase, { shardId: PARENT }), aRecord(anEvent(), { shardId: PARENT })]);
+    const { summary } = await run([
+      aRecord({ ...purchase }, { shardId: CHILD }),
+      aRecord(anEvent(), { shardId: CHILD }),
+    ]);
+    expect(summary).toMatchObject({ emitted: 1, duplicates: 1 });
+    expect(cloudwatch.total('Purchases', ENV)).toBe(1);
+    expect(cloudwatch.total('Events', ENV)).toBe(3);
+    // The child's watermark carries the inherited hashes on, and lineage is asked once per new shard.
+    expect(watermark(CHILD)?.recentEventHashes as HashBlock[]).toHaveLength(2);
+    await run([aRecord(anEvent(), { shardId: CHILD })]);
+    expect(asked).toEqual([PARENT, CHILD]);
+  });
+
+  it('reports the child’s first record when its lineage cannot be read, and emits nothing', async () => {
+    const { cloudwatch, deps, run } = setup();
+    deps.parentShards = async () => {
+      throw new Error('ListShards throttled');
+    };
+    const record = aRecord(anEvent(), { shardId: CHILD });
+    expect((await run([record])).response).toEqual({
+      batchItemFailures: [{ itemIdentifier: seqOf(record) }],
+    });
+    expect(cloudwatch.requests).toHaveLength(0);
+  });
+});
+
+describe('watermark item size', () => {
+  it('keeps hashes for the duplicate window only: 100 records/s over 10 minutes stays a few KB', async () => {
+    const { deps, run, watermark } = setup();
+    deps.duplicateWindowSeconds = 5;
+    for (let second = 0; second < 600; second += 5) {
+      const arrivalMs = T0 + second * 1000;
+      await run(
+        Array.from({ length: 500 }, () => aRecord(anEvent({ timestamp: T0 }), { arrivalMs, shardId: SHARD })),
+      );
+    }
+    const item = watermark() as Record<string, unknown>;
+    // Two blocks of 500 (the newest and the one 5 s before it), 8 bytes a hash.
+    expect((item.recentEventHashes as HashBlock[]).map((b) => b.h.length)).toEqual([4000, 4000]);
+    expect(itemBytes(item)).toBeLessThan(8_300);
+  });
+
+  it('stays under the item budget at the largest allowed RECENT_EVENT_IDS_LIMIT', async () => {
+    const { deps, run, watermark } = setup();
+    deps.recentEventIdsLimit = 20_000;
+    deps.duplicateWindowSeconds = 3_600;
+    await run(
+      Array.from({ length: 20_500 }, (_, i) =>
+        aRecord(anEvent({ eventId: widestId(MAX_ID_BYTES - 8) + String(i).padStart(8, '0') })),
+      ),
+    );
+    const item = watermark() as Record<string, unknown>;
+    expect(itemBytes(item)).toBeGreaterThan(160_000);
+    expect(itemBytes(item)).toBeLessThan(ITEM_BYTE_BUDGET);
+  });
+});
+
+describe('emitBatchMetrics: remaining time', () => {
+  it('with a slow CloudWatch, leaves the next segment for the retry near the deadline; totals stay exact', async () => {
+    const { cloudwatch, deps, run, watermark } = setup();
+    // A fake clock a slow CloudWatch moves on: each PutMetricData takes 55 s of a 60 s invocation.
+    let elapsed = 0;
+    const send = cloudwatch.send.bind(cloudwatch);
+    deps.cloudwatch = {
+      send: async (command: Parameters<typeof send>[0]) => {
+        elapsed += 55_000;
+        return send(command);
+      },
+    } as EmitterDeps['cloudwatch'];
+    deps.deadline = { remainingMs: () => 60_000 - elapsed, marginMs: marginFor(60_000) };
+    // One event per minute: two PutMetricData segments (the first ends at record 498).
+    const records = Array.from({ length: 600 }, (_, i) => aRecord(anEvent({ timestamp: T0 - i * MINUTE })));
+
+    const first = await run(records);
+    expect(first.response).toEqual({ batchItemFailures: [{ itemIdentifier: seqOf(records[499]) }] });
+    expect(first.summary).toMatchObject({ deferredSegments: 1, emitted: 499 });
+    expect(watermark()).toMatchObject({ lastSequenceNumber: seqOf(records[498]) });
+
+    elapsed = 0;
+    const retry = await run(records.slice(499));
+    expect(retry.response).toEqual({ batchItemFailures: [] });
+    expect(cloudwatch.total('Events', ENV)).toBe(600);
+  });
+
+  it('starts no shard when the invocation begins with too little time', async () => {
+    const { cloudwatch, deps, run } = setup();
+    deps.deadline = { remainingMs: () => 1_000, marginMs: 5_000 };
+    const records = [aRecord(anEvent())];
+    expect((await run(records)).response).toEqual({
+      batchItemFailures: [{ itemIdentifier: seqOf(records[0]) }],
+    });
+    expect(cloudwatch.requests).toHaveLength(0);
+  });
+});
+
+describe('watermark hash blocks', () => {
+  it('merges the oldest blocks so that many small batches keep at most MAX_HASH_BLOCKS blocks', async () => {
+    const { run, watermark } = setup();
+    const ids: string[] = [];
+    for (let i = 0; i < MAX_HASH_BLOCKS + 20; i++) {
+      const event = anEvent({ timestamp: T0 });
+      ids.push(event.eventId);
+      await run([aRecord(event, { arrivalMs: T0 + i * 1000 })]);
+    }
+    const blocks = watermark()?.recentEventHashes as HashBlock[];
+    expect(blocks).toHaveLength(MAX_HASH_BLOCKS);
+    expect(Buffer.concat(blocks.map((b) => b.h))).toEqual(Buffer.concat(ids.map(eventIdHash)));
+    expect(blocks.map((b) => b.at)).toEqual([...blocks.map((b) => b.at)].sort((a, b) => a - b));
   });
 });

@@ -1,4 +1,5 @@
 import { applyRecords, newUserState, type SessionRules } from '../../../services/session-updater/sessions.js';
+import { EVENT_HASH_BYTES } from '../../../services/shared/idempotency.js';
 import { decodeBatch } from '../../../services/shared/kinesis.js';
 import { anEvent, aProductView, aPurchase, MINUTE, recordsFor, T0 } from '../../helpers/records.js';
 
@@ -110,7 +111,7 @@ describe('applyRecords', () => {
     const { state, applied, duplicates, changed } = applyRecords(newUserState('user-1'), records, rules);
     expect({ applied, duplicates, changed }).toEqual({ applied: 1, duplicates: 1, changed: true });
     expect(state.totals.spent).toEqual({ USD: '10000000' });
-    expect(state.lastSequenceNumber).toBe(records[1]?.sequenceNumber);
+    expect(state.watermarks).toEqual([[records[1]?.shardId, records[1]?.sequenceNumber]]);
   });
 
   it('keeps the recent eventIds bounded', () => {
@@ -119,7 +120,7 @@ describe('applyRecords', () => {
       valid(...Array.from({ length: 12 }, () => anEvent())),
       rules,
     );
-    expect(state.recentEventIds).toHaveLength(5);
+    expect(state.recentEventHashes).toHaveLength(5 * EVENT_HASH_BYTES);
   });
 
   it('keeps recently viewed products distinct, newest first and bounded', () => {

@@ -2,6 +2,9 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import type { SessionRules } from '../../../services/session-updater/sessions.js';
 import { CURRENT_SK, SessionStore } from '../../../services/session-updater/store.js';
 import { updateSessions } from '../../../services/session-updater/updater.js';
+import { type Deadline, marginFor } from '../../../services/shared/deadline.js';
+import { EVENT_HASH_BYTES } from '../../../services/shared/idempotency.js';
+import { itemBytes } from '../../../services/shared/item-size.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { ConditionalCheckFailed, FakeDynamo } from '../../helpers/fake-dynamo.js';
 import { FakeSqs } from '../../helpers/fake-sqs.js';
@@ -29,8 +32,9 @@ function setup() {
     now: () => T0,
     sleep: async () => {},
   });
-  const run = (records: KinesisStreamRecord[]) =>
+  const run = (records: KinesisStreamRecord[], deadline?: Deadline) =>
     updateSessions(aKinesisEvent(records), {
+      deadline,
       store,
       sqs: sqs.asClient(),
       invalidRecordsQueueUrl: 'invalid-q',
@@ -155,10 +159,57 @@ describe('updateSessions', () => {
       aProductView(`p${i}`, { userId: 'a', timestamp: T0 + i * 1000 }),
     );
     await run(recordsFor(events));
-    const item = current('a') as { recentProducts: string[]; recentEventIds: string[] };
+    const item = current('a') as { recentProducts: string[]; recentEventHashes: Uint8Array };
     expect(item.recentProducts).toHaveLength(20);
-    expect(item.recentEventIds).toHaveLength(100);
-    expect(Buffer.byteLength(JSON.stringify(item))).toBeLessThan(16_000);
+    expect(item.recentEventHashes).toHaveLength(100 * EVENT_HASH_BYTES);
+    expect(itemBytes(item)).toBeLessThan(2_000);
+  });
+});
+
+describe('updateSessions: remaining time', () => {
+  it('with a slow store, stops starting users near the deadline and reports the first unstarted one; the retry completes once', async () => {
+    const { dynamo, run, current } = setup();
+    // A fake clock that a slow DynamoDB moves on: every conditional write takes 3 s of a 60 s invocation.
+    let elapsed = 0;
+    const send = dynamo.send.bind(dynamo);
+    dynamo.send = async (command) => {
+      if (command.constructor.name === 'PutCommand') elapsed += 3_000;
+      return send(command);
+    };
+    const deadline = { remainingMs: () => 60_000 - elapsed, marginMs: marginFor(60_000) };
+    const users = Array.from({ length: 40 }, (_, i) => `u${String(i).padStart(2, '0')}`);
+    const records = recordsFor(users.map((userId, i) => aPurchase({ userId, amount: 1, timestamp: T0 + i })));
+
+    const first = await run(records, deadline);
+    const reported = first.response.batchItemFailures[0]?.itemIdentifier;
+    const at = records.findIndex((r) => r.kinesis.sequenceNumber === reported);
+    expect(at).toBeGreaterThan(0);
+    expect(first.summary.deferredUsers).toBe(users.length - at);
+    // Every user before the reported record is written; none after it was started.
+    expect(users.map((u) => current(u) !== undefined)).toEqual(users.map((_, i) => i < at));
+
+    // Lambda retries from the reported record, each time with a new invocation's time.
+    let from = at;
+    let invocations = 1;
+    while (from < records.length) {
+      elapsed = 0;
+      invocations += 1;
+      const retry = await run(records.slice(from), deadline);
+      const next = retry.response.batchItemFailures[0]?.itemIdentifier;
+      from =
+        next === undefined ? records.length : records.findIndex((r) => r.kinesis.sequenceNumber === next);
+      expect(invocations).toBeLessThan(5);
+    }
+    for (const u of users) expect(current(u)).toMatchObject({ totals: { eventCount: 1, purchases: 1 } });
+  });
+
+  it('starts nothing when the invocation begins with too little time, reporting the first valid record', async () => {
+    const { dynamo, run } = setup();
+    const records = recordsFor([anEvent({ userId: 'a' }), anEvent({ userId: 'b' })]);
+    const { response, summary } = await run(records, { remainingMs: () => 4_000, marginMs: 5_000 });
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: records[0]?.kinesis.sequenceNumber }] });
+    expect(summary.deferredUsers).toBe(2);
+    expect(dynamo.log.calls).toEqual([]);
   });
 
   it('drops the mixed-currency totalSpent of an item written before per-currency totals', async () => {

@@ -122,6 +122,7 @@ describe('the three functions agree on a record', () => {
       functionName: 'metrics-emitter',
       maxEventTypes: 50,
       recentEventIdsLimit: 5000,
+      duplicateWindowSeconds: 120,
       logger: silentLogger,
       now: () => T0 + 2 * MINUTE,
       decode,

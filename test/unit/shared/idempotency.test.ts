@@ -1,22 +1,38 @@
-import { firstDeliveries, type IdempotencyState } from '../../../services/shared/idempotency.js';
+import {
+  EVENT_HASH_BYTES,
+  emptyIdempotency,
+  eventIdHash,
+  firstDeliveries,
+  hashKeys,
+  type IdempotencyState,
+  idempotencyFromItem,
+  MAX_SHARD_WATERMARKS,
+  watermarkOf,
+} from '../../../services/shared/idempotency.js';
 import { decodeBatch } from '../../../services/shared/kinesis.js';
 import { anEvent, recordsFor } from '../../helpers/records.js';
 
-const fresh = (): IdempotencyState => ({ recentEventIds: [] });
+const fresh = (): IdempotencyState => emptyIdempotency();
+const hashesOf = (ids: string[]) => new Uint8Array(Buffer.concat(ids.map(eventIdHash)));
 
 describe('firstDeliveries', () => {
-  it('passes every record the first time and moves the watermark to the last', () => {
+  it('passes every record the first time and moves the shard watermark to the last', () => {
     const { valid } = decodeBatch(recordsFor([anEvent(), anEvent()]));
     const state = fresh();
-    expect(firstDeliveries(state, valid, 10)).toEqual({ fresh: valid, duplicates: 0 });
-    expect(state.lastSequenceNumber).toBe(valid[1]?.sequenceNumber);
+    expect(firstDeliveries(state, valid, 10)).toEqual({ fresh: valid, duplicates: 0, changed: true });
+    expect(state.watermarks).toEqual([['shardId-000000000000', valid[1]?.sequenceNumber]]);
   });
 
-  it('drops records at or below the watermark', () => {
+  it('drops records at or below the watermark; nothing changes when all were applied', () => {
     const { valid } = decodeBatch(recordsFor([anEvent(), anEvent()]));
     const state = fresh();
     firstDeliveries(state, valid.slice(0, 1), 10);
-    expect(firstDeliveries(state, valid, 10)).toEqual({ fresh: valid.slice(1), duplicates: 1 });
+    expect(firstDeliveries(state, valid, 10)).toEqual({
+      fresh: valid.slice(1),
+      duplicates: 1,
+      changed: true,
+    });
+    expect(firstDeliveries(state, valid, 10)).toEqual({ fresh: [], duplicates: 2, changed: false });
   });
 
   it('drops a repeated eventId in a later record but still moves the watermark past it', () => {
@@ -24,13 +40,71 @@ describe('firstDeliveries', () => {
     const { valid } = decodeBatch(recordsFor([event, { ...event }]));
     const state = fresh();
     expect(firstDeliveries(state, valid, 10).duplicates).toBe(1);
-    expect(state.lastSequenceNumber).toBe(valid[1]?.sequenceNumber);
+    expect(watermarkOf(state, 'shardId-000000000000')).toBe(valid[1]?.sequenceNumber);
   });
 
-  it('keeps at most the limit of recent eventIds, newest last', () => {
+  it('keeps at most the limit of recent eventId hashes, 8 bytes each, newest last', () => {
     const events = Array.from({ length: 5 }, () => anEvent());
     const state = fresh();
     firstDeliveries(state, decodeBatch(recordsFor(events)).valid, 3);
-    expect(state.recentEventIds).toEqual(events.slice(2).map((e) => e.eventId));
+    expect(EVENT_HASH_BYTES).toBeGreaterThanOrEqual(8);
+    expect(Buffer.from(state.recentEventHashes)).toEqual(
+      Buffer.from(hashesOf(events.slice(2).map((e) => e.eventId))),
+    );
+  });
+
+  it('compares sequence numbers only within a shard: a child shard with lower numbers is not a re-delivery', () => {
+    const parent = decodeBatch(
+      recordsFor([anEvent()], { shardId: 'shardId-000000000000', sequenceNumber: '900' }),
+    ).valid;
+    const child = decodeBatch(
+      recordsFor([anEvent(), anEvent()], { shardId: 'shardId-000000000002', sequenceNumber: '100' }),
+    ).valid.map((r, i) => ({ ...r, sequenceNumber: String(100 + i) }));
+    const state = fresh();
+    firstDeliveries(state, parent, 10);
+    expect(firstDeliveries(state, child, 10)).toMatchObject({ fresh: child, duplicates: 0 });
+    expect(state.watermarks).toEqual([
+      ['shardId-000000000000', '900'],
+      ['shardId-000000000002', '101'],
+    ]);
+    // A re-delivery of the child's records is still recognised.
+    expect(firstDeliveries(state, child, 10)).toMatchObject({ fresh: [], duplicates: 2 });
+  });
+
+  it('catches a producer retry whose copy lands in a child shard after a reshard', () => {
+    const event = anEvent();
+    const state = fresh();
+    firstDeliveries(state, decodeBatch(recordsFor([event], { shardId: 'shardId-000000000000' })).valid, 10);
+    const copy = decodeBatch(recordsFor([{ ...event }], { shardId: 'shardId-000000000003' })).valid;
+    expect(firstDeliveries(state, copy, 10)).toMatchObject({ fresh: [], duplicates: 1, changed: true });
+  });
+
+  it('keeps the watermarks of the most recently advanced shards only', () => {
+    const state = fresh();
+    for (let i = 0; i < MAX_SHARD_WATERMARKS + 2; i++) {
+      firstDeliveries(state, decodeBatch(recordsFor([anEvent()], { shardId: `shard-${i}` })).valid, 10);
+    }
+    expect(state.watermarks.map(([id]) => id)).toEqual(
+      Array.from({ length: MAX_SHARD_WATERMARKS }, (_, i) => `shard-${i + 2}`),
+    );
+  });
+});
+
+describe('idempotencyFromItem', () => {
+  it('reads an item written before per-shard watermarks: the old watermark stands in until the next write', () => {
+    const event = anEvent();
+    const { valid } = decodeBatch(recordsFor([event, anEvent()]));
+    const state = idempotencyFromItem({
+      lastSequenceNumber: valid[0]?.sequenceNumber,
+      recentEventIds: [event.eventId],
+    });
+    expect(hashKeys(state.recentEventHashes)).toEqual(hashKeys(hashesOf([event.eventId])));
+    expect(firstDeliveries(state, valid, 10)).toMatchObject({ fresh: valid.slice(1), duplicates: 1 });
+    expect(state.lastSequenceNumber).toBeUndefined();
+  });
+
+  it('reads the current shape as written', () => {
+    const item = { watermarks: [['s', '5']], recentEventHashes: hashesOf(['a']) };
+    expect(idempotencyFromItem(item)).toEqual(item);
   });
 });
