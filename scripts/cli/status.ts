@@ -9,6 +9,7 @@ import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { FUNCTIONS, type FunctionName } from '../local/config.js';
 import {
   COMMON_OPTIONS,
@@ -26,8 +27,9 @@ import { stateFile, type Target } from './target.js';
 
 const USAGE = `Usage: pulse status [--env E] [--json]
 
-One screen: per function the event source mapping's state, how far behind it is and its
-on-failure queue depth; the invalid-records queue and PENDING alerts. Reads only.
+One screen: per function the event source mapping's state, how far behind it is, its on-failure
+queue depth and its failure-ledger entries (users parked until pulse replay); the invalid-records
+queue and PENDING alerts. Reads only.
 
   AWS (dev/staging/prod): mapping state from Lambda ListEventSourceMappings, lag = the maximum
   IteratorAge of the last 5 minutes (CloudWatch AWS/Lambda).
@@ -53,6 +55,8 @@ export interface FunctionStatus {
   /** Local: records after the checkpoint (capped) and the oldest one's age. */
   behind?: { records: number; capped: boolean; oldestAgeMs?: number };
   onFailureDepth?: number;
+  /** Failure-ledger entries: users (or metrics segments) waiting for `pulse replay`. */
+  ledgerEntries?: number;
   error?: string;
 }
 
@@ -162,12 +166,37 @@ async function localBehind(target: Target, checkpoints: Record<string, string>, 
   return { records, capped, oldestAgeMs: oldest === undefined ? undefined : now - oldest };
 }
 
+/** Entries per function in the failure ledger (normally none, so the Scan is one small page). */
+async function ledgerCounts(target: Target): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await target.db.send(
+      new ScanCommand({
+        TableName: target.names.table('replay-ledger'),
+        ProjectionExpression: 'pk',
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const fn = String(item.pk).split('#')[0]!;
+      counts.set(fn, (counts.get(fn) ?? 0) + 1);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return counts;
+}
+
 export async function readStatus(
   target: Target,
   now: number,
   onProgress?: (text: string) => void,
 ): Promise<StatusReport> {
   const report: StatusReport = { env: target.env, functions: [], attention: [] };
+  const ledger = await ledgerCounts(target).catch((err: Error) => {
+    report.attention.push(`replay-ledger table: ${err.message}`);
+    return new Map<string, number>();
+  });
   for (const fn of FUNCTIONS) {
     onProgress?.(`${fn}…`);
     const s: FunctionStatus = { function: fn, mapping: { state: 'unknown' } };
@@ -188,10 +217,15 @@ export async function readStatus(
         s.iteratorAgeMs = await iteratorAge(target, fn, now);
       }
       s.onFailureDepth = await queueDepth(target, target.names.onFailureQueue(fn));
+      s.ledgerEntries = ledger.get(fn) ?? 0;
     } catch (err) {
       s.error = (err as Error).message;
       report.attention.push(`${fn}: ${s.error}`);
     }
+    if (s.ledgerEntries)
+      report.attention.push(
+        `${fn}: ${s.ledgerEntries} failure-ledger entr${s.ledgerEntries === 1 ? 'y' : 'ies'} (parked users or skipped metrics)`,
+      );
     if (s.onFailureDepth)
       report.attention.push(
         `${fn}: ${s.onFailureDepth} batch(es) in the on-failure queue (pulse replay --function ${fn})`,
@@ -230,12 +264,13 @@ export function renderStatus(r: StatusReport): string[] {
   const out = [`Pulse ${r.env}`, ''];
   out.push(
     ...table([
-      ['function', 'mapping', 'behind', 'on-failure', 'detail'],
+      ['function', 'mapping', 'behind', 'on-failure', 'ledger', 'detail'],
       ...r.functions.map((s) => [
         s.function,
         s.mapping.state,
         lag(s),
         s.onFailureDepth === undefined ? '?' : String(s.onFailureDepth),
+        s.ledgerEntries === undefined ? '?' : String(s.ledgerEntries),
         s.error ?? s.mapping.detail ?? '',
       ]),
     ]),

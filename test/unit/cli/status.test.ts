@@ -52,17 +52,22 @@ test('AWS: mapping state, iterator age, on-failure depth; a queue with messages 
         ],
       }),
       GetMetricDataCommand: () => ({ MetricDataResults: [{ Values: [1_000, 95_000, 3_000] }] }),
+      ScanCommand: (input) => ({
+        Items:
+          input.TableName === 'pulse-dev-replay-ledger' ? [{ pk: 'fraud-rules#shardId-000000000000' }] : [],
+      }),
     },
   );
   const r = await status([], h, 'dev');
   expect(r.code).toBe(4);
-  expect(r.stdout).toMatch(/fraud-rules\s+Enabled\s+iterator age 95s\s+2\s+OK/);
+  expect(r.stdout).toMatch(/fraud-rules\s+Enabled\s+iterator age 95s\s+2\s+1\s+OK/);
   expect(r.stdout).toMatch(/metrics-emitter\s+Disabled/);
   expect(r.stdout).toContain('invalid records waiting: 5    PENDING alerts: 0');
   expect(r.stdout).toContain(
     'fraud-rules: 2 batch(es) in the on-failure queue (pulse replay --function fraud-rules)',
   );
   expect(r.stdout).toContain('metrics-emitter: mapping is Disabled');
+  expect(r.stdout).toContain('fraud-rules: 1 failure-ledger entry (parked users or skipped metrics)');
 });
 
 test('local: checkpoints and records behind them; --json; all quiet is exit 0', async () => {
@@ -92,6 +97,7 @@ test('local: checkpoints and records behind them; --json; all quiet is exit 0', 
     mapping: { state: 'local runner' },
     behind: { records: 3, capped: false, oldestAgeMs: 60_000 },
     onFailureDepth: 0,
+    ledgerEntries: 0,
   });
   expect(doc.functions[1]).toMatchObject({
     function: 'fraud-rules',
