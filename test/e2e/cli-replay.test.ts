@@ -6,6 +6,7 @@
  * fraud state, alerts and metric sums equal the truth, the queue is empty, and a second replay
  * changes nothing.
  */
+import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import type { FunctionName } from '../../scripts/local/config.js';
 import { metricSum, readSessions, type SnsEnvelope, scanTable } from '../../scripts/local/readback.js';
 import { generateTraffic, type Traffic } from '../../scripts/traffic/generator.js';
@@ -52,6 +53,7 @@ async function send(events: PulseEvent[], schedule: number[]) {
 }
 
 async function expectExact() {
+  // The truth of everything sent so far, checked against all three functions' stores.
   const truth = computeTruth(
     sentSoFar.flatMap((t) => t.events),
     sentSoFar.flatMap((t) => t.truth.alerts),
@@ -133,6 +135,19 @@ test('session-updater: a user failing past the retries is parked, then replayed 
   expect(ledger.map((e) => [e.pk, e.sk])).toEqual([['session-updater#shardId-000000000000', user]]);
 
   const userEvents = traffic.events.filter((e) => e.userId === user).length;
+  // pulse status sees the given-up batch and the parked user.
+  const status = await pulse(p, ['status', '--json']);
+  expect(status.code).toBe(4);
+  const fnStatus = JSON.parse(status.stdout).functions.find(
+    (f: { function: string }) => f.function === 'session-updater',
+  );
+  expect(fnStatus).toMatchObject({
+    mapping: { state: 'local runner' },
+    onFailureDepth: 1,
+    ledgerEntries: 1,
+    behind: { records: 0 },
+  });
+
   const dry = await replay('session-updater', '--dry-run');
   expect(dry.totals).toMatchObject({ messages: 1, applied: 0, pastRetention: 0, unknown: 0, deleted: 0 });
   expect(dry.messages[0].entries).toEqual([expect.objectContaining({ key: user, records: userEvents })]);
@@ -154,8 +169,23 @@ test('session-updater: a user failing past the retries is parked, then replayed 
   expect(first.messages[0].alreadyApplied).toBe(
     first.messages[0].batchSize - first.messages[0].entries[0].inBatch,
   );
-  await expectExact();
+  const exact = await expectExact();
   expect(await scanTable(p.clients, p.resources.tables['replay-ledger']!)).toEqual([]);
+  const after = JSON.parse((await pulse(p, ['status', '--json'])).stdout);
+  expect(
+    after.functions.map((f: { onFailureDepth: number; ledgerEntries: number }) => [
+      f.onFailureDepth,
+      f.ledgerEntries,
+    ]),
+  ).toEqual([
+    [0, 0],
+    [0, 0],
+    [0, 0],
+  ]);
+  // pulse user shows the replayed user as the truth has it.
+  const shown = JSON.parse((await pulse(p, ['user', user, '--json'])).stdout);
+  expect(shown.current.totals.eventCount).toBe(exact.users.get(user)!.totals.eventCount);
+  expect(shown.current.sessionCount).toBe(exact.users.get(user)!.sessionCount);
   expect(await drain(p, p.resources.onFailureQueues['session-updater'])).toEqual([]);
 
   const second = await replay('session-updater', '--yes');
@@ -280,4 +310,48 @@ test('metrics-emitter: a shard batch CloudWatch refused past the retries is emit
   const second = await replay('metrics-emitter', '--yes');
   expect(second.totals).toMatchObject({ messages: 0, applied: 0 });
   await expectExact();
+});
+
+test('pulse invalid: reasons and decoded payloads, nothing consumed by reading, --delete --yes clears', async () => {
+  const bad = [
+    { key: 'bad-json', data: '{"userId": "bad-json", ' },
+    {
+      key: 'bad-schema',
+      data: JSON.stringify({ eventId: 'x1', userId: 'bad-schema', eventType: 'page_view' }),
+    },
+  ];
+  for (const b of bad)
+    await p.clients.kinesis.send(
+      new PutRecordCommand({
+        StreamName: p.resources.streamName,
+        PartitionKey: b.key,
+        Data: new TextEncoder().encode(b.data),
+      }),
+    );
+  recordsSoFar += bad.length;
+  await p.runner.waitForProcessed(recordsSoFar, 120_000);
+
+  const read = async () => {
+    const run = await pulse(p, ['invalid', '--json']);
+    expect(run.code).toBe(0);
+    return JSON.parse(run.stdout) as Array<{
+      partitionKey: string;
+      reason: string;
+      payload: { stage: string; text?: string; json?: unknown };
+    }>;
+  };
+  const first = await read();
+  const byKey = Object.fromEntries(first.map((e) => [e.partitionKey, e]));
+  expect(Object.keys(byKey).sort()).toEqual(['bad-json', 'bad-schema']);
+  expect(byKey['bad-json']!.payload).toMatchObject({ stage: 'text', text: bad[0]!.data });
+  expect(byKey['bad-schema']!.payload).toEqual({ stage: 'json', json: JSON.parse(bad[1]!.data) });
+  expect(byKey['bad-schema']!.reason).not.toBe('');
+  expect(await read()).toHaveLength(2); // reading gave them back at once
+
+  const refused = await pulse(p, ['invalid', '--delete']);
+  expect(refused.code).toBe(3);
+  const deleted = await pulse(p, ['invalid', '--delete', '--yes']);
+  expect(deleted.code).toBe(0);
+  expect(deleted.stderr).toContain('deleted 2 message(s)');
+  expect(await read()).toEqual([]);
 });
