@@ -7,10 +7,10 @@
  * and deletes the message only when all of its entries are done. Records of the range that no
  * entry covers took effect when the batch ran and are left alone.
  *
- * What replay cannot do, it reports and keeps the message for: records past the stream's
- * retention (count and range), and a range with no ledger entry at all — the function crashed or
- * timed out instead of reporting a failure (or the ledger write failed with it), so whether those
- * records took effect is unknown.
+ * What replay cannot do, it reports: records past the stream's retention (count and range; the
+ * rest is applied), and a range with no ledger entry at all — the function crashed or timed out
+ * instead of reporting a failure (or the ledger write failed with it), so whether those records
+ * took effect is unknown; that message is kept until a person deletes it (--drop-unresolved).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -45,7 +45,7 @@ import { type Applier, makeApplier } from './replay/appliers.js';
 import { type FailureMessage, parseFailureMessage, readRange } from './replay/stream.js';
 import { isFunctionName, type Target } from './target.js';
 
-const USAGE = `Usage: pulse replay --function <${FUNCTIONS.join('|')}> [--dry-run] [--yes] [--limit N] [--env E] [--json]
+const USAGE = `Usage: pulse replay --function <${FUNCTIONS.join('|')}> [--dry-run] [--yes] [--drop-unresolved] [--limit N] [--env E] [--json]
 
 Applies exactly once the records a function skipped when Lambda gave up on a batch (retries or
 record age exhausted). For each message in the function's on-failure queue it reads the batch's
@@ -54,15 +54,18 @@ applies the records the function's failure ledger marks as not applied, through 
 code; the message is deleted only after that succeeded. Records that already took effect are left
 alone; a second replay changes nothing.
 
-Kept, reported, exit code 4:
-  - records past the stream's retention (count and range);
+Reported, exit code 4:
+  - records past the stream's retention (count and range); the rest of the range is applied;
   - a range with no ledger entry (the function crashed or timed out rather than reporting a
-    failure): whether those records took effect is unknown — look at the function's logs.
+    failure): whether those records took effect is unknown, so nothing is applied and the message
+    is kept — look at the function's log for the range; --drop-unresolved then deletes such
+    messages (and unreadable ones) after printing them.
 
 Options:
   --function <name>   ${FUNCTIONS.join(', ')}
   --dry-run           show what would be applied; change nothing
-  -y, --yes           do not ask before applying
+  -y, --yes           do not ask before applying (or dropping)
+  --drop-unresolved   delete the messages that cannot be resolved, after reporting them
   --limit N           at most N on-failure messages this run (default 100, at most 10000)
   --env <name>        local | dev | staging | prod (default $PULSE_ENV, else local)
   --json              print the report as JSON
@@ -98,7 +101,7 @@ export interface MessageReport {
   pastRetention: number;
   /** Records of the range with no ledger entry at all: effect unknown. */
   unknown: number;
-  outcome: 'replayed' | 'would replay' | 'kept' | 'failed' | 'unreadable';
+  outcome: 'replayed' | 'would replay' | 'kept' | 'failed' | 'unreadable' | 'dropped';
   note?: string;
 }
 
@@ -116,6 +119,8 @@ export interface ReplayReport {
     deleted: number;
     kept: number;
     failed: number;
+    /** Unresolved messages deleted on request (--drop-unresolved), after being reported. */
+    dropped: number;
   };
 }
 
@@ -201,8 +206,9 @@ async function plan(
       'no ledger entry for this range: the function crashed or timed out instead of reporting a failure, so whether these records took effect is unknown';
   } else report.alreadyApplied = concerned.filter((r) => !covered.has(r.sequenceNumber)).length;
   if (report.pastRetention > 0) {
-    report.outcome = 'kept';
-    report.note = `${report.pastRetention} of ${message.batchSize} record(s) in ${message.start}..${message.end} are past the stream's retention`;
+    // Applied as far as the records still exist; the loss is reported, never silent.
+    const lost = `${report.pastRetention} of ${message.batchSize} record(s) in ${message.start}..${message.end} are past the stream's retention`;
+    report.note = report.note ? `${report.note}; ${lost}` : lost;
   }
   return { message, report, entries, range: records };
 }
@@ -352,6 +358,7 @@ export const command: Command = {
       ...WRITE_OPTIONS,
       function: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      'drop-unresolved': { type: 'boolean' },
       limit: { type: 'string' },
     });
     if (values.help) {
@@ -364,6 +371,8 @@ export const command: Command = {
       throw new UsageError(
         `--function must be one of ${FUNCTIONS.join(', ')}, got ${JSON.stringify(values.function)}`,
       );
+    if (values['dry-run'] && values['drop-unresolved'])
+      throw new UsageError('--dry-run changes nothing; --drop-unresolved does not go with it');
     if (values['dry-run'] && values.yes)
       throw new UsageError('--dry-run changes nothing; --yes does not go with it');
     const fn = values.function;
@@ -398,6 +407,7 @@ export const command: Command = {
           deleted: 0,
           kept: 0,
           failed: 0,
+          dropped: 0,
         },
       };
       const plans: Plan[] = [];
@@ -465,19 +475,39 @@ export const command: Command = {
         }
       }
       bar.done();
+      const unresolved = report.messages.filter((m) => m.outcome === 'kept' || m.outcome === 'unreadable');
+      if (values['drop-unresolved'] && unresolved.length > 0) {
+        for (const line of render(report)) io.stderr.write(`${line}\n`);
+        await confirm(
+          io,
+          values.yes,
+          `Delete the ${unresolved.length} unresolved message(s) above from ${target.names.onFailureQueue(fn)}?`,
+        );
+        for (const m of unresolved) {
+          const message = received.find((r) => r.MessageId === m.messageId);
+          if (!message?.ReceiptHandle) continue;
+          await target.sqs.send(
+            new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+          );
+          done.add(m.messageId);
+          m.outcome = 'dropped';
+        }
+      }
       for (const m of report.messages) {
         report.totals.applied += m.entries.reduce((n, e) => n + (e.applied ?? 0), 0);
         report.totals.alreadyApplied += m.alreadyApplied;
         report.totals.pastRetention += m.pastRetention;
         report.totals.unknown += m.unknown;
         if (m.outcome === 'replayed') report.totals.deleted += 1;
+        else if (m.outcome === 'dropped') report.totals.dropped += 1;
         else if (m.outcome === 'failed') report.totals.failed += 1;
         else if (m.outcome !== 'would replay') report.totals.kept += 1;
       }
       if (values.json) printJson(io, report);
       else for (const line of render(report)) println(io, line);
       if (report.totals.failed > 0) return EXIT.failed;
-      return report.totals.kept > 0 ? EXIT.incomplete : EXIT.ok;
+      const lost = report.totals.pastRetention + report.totals.unknown;
+      return report.totals.kept > 0 || lost > 0 ? EXIT.incomplete : EXIT.ok;
     } finally {
       // What was not deleted goes back to the queue at once, for the next replay or a person.
       for (const m of received) {

@@ -132,9 +132,34 @@ test.each([
   ],
   [['--function', 'fraud-rules', '--limit', '0'], '--limit must be a whole number from 1 to 10000, got "0"'],
   [['--function'], '--function needs a value'],
+  [['--function', 'fraud-rules', '--dry-run', '--drop-unresolved'], '--drop-unresolved does not go with it'],
 ])('argument error %p', async (args, message) => {
   const r = await run(['replay', ...args]);
   expect(r.code).toBe(2);
   expect(r.stderr).toContain(message);
   expect(r.calls).toEqual([]);
+});
+
+test('--drop-unresolved deletes the messages it cannot resolve, after printing them, only when confirmed', async () => {
+  const messages = [
+    failureMessage('m1', 2, 4, 3),
+    { MessageId: 'm3', ReceiptHandle: 'rh-m3', Body: 'garbage' },
+  ];
+  const refused = await run(['replay', '--function', 'session-updater', '--drop-unresolved'], {
+    handlers: world(messages, []),
+  });
+  expect(refused.code).toBe(3);
+  expect(refused.stderr).toContain('no ledger entry for this range');
+  expect(refused.calls.filter((c) => c.command === 'DeleteMessageCommand')).toEqual([]);
+
+  const r = await run(['replay', '--function', 'session-updater', '--drop-unresolved', '--yes', '--json'], {
+    handlers: { ...world(messages, []), DeleteMessageCommand: () => ({}) },
+  });
+  expect(r.code).toBe(4); // the unknown records are still reported
+  const doc = JSON.parse(r.stdout);
+  expect(doc.messages.map((m: { outcome: string }) => m.outcome)).toEqual(['dropped', 'dropped']);
+  expect(doc.totals).toMatchObject({ dropped: 2, kept: 0, unknown: 3 });
+  expect(
+    r.calls.filter((c) => c.command === 'DeleteMessageCommand').map((c) => c.input.ReceiptHandle),
+  ).toEqual(['rh-m1', 'rh-m3']);
 });
