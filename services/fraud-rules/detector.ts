@@ -124,7 +124,7 @@ export async function detectFraud(
       await gate.userFailed(userId, firstSequenceOf(records));
       return;
     }
-    await gate.userSucceeded(userId);
+    if (!(await gate.userSucceeded(userId))) failed.push(firstSequenceOf(records));
   });
   if (deferred > 0) deps.logger.warn('running out of time: users left for the retry', { deferred });
   return { response: batchResponse(failed), summary };

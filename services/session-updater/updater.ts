@@ -69,7 +69,8 @@ export async function updateSessions(
     });
     failed.push(...unsent);
     if (unsent.length > 0) await gate.userFailed(INVALID_RECORDS_KEY, unsent.reduce(minSequence));
-    else await gate.userSucceeded(INVALID_RECORDS_KEY);
+    else if (!(await gate.userSucceeded(INVALID_RECORDS_KEY)))
+      failed.push(invalid.map((r) => r.sequenceNumber).reduce(minSequence));
     for (const record of invalid) {
       deps.logger.warn('invalid record', {
         shardId: record.shardId,
@@ -134,7 +135,7 @@ export async function updateSessions(
       await gate.userFailed(userId, (records[0] as ValidRecord).sequenceNumber);
       return;
     }
-    await gate.userSucceeded(userId);
+    if (!(await gate.userSucceeded(userId))) failed.push((records[0] as ValidRecord).sequenceNumber);
   });
 
   if (summary.deferredUsers > 0) {

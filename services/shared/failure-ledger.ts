@@ -262,8 +262,14 @@ export interface UserGate<R> {
   parkedUsers: number;
   /** After a user's records failed (reported as a batch item failure). */
   userFailed(userId: string, firstSequenceNumber: string): Promise<void>;
-  /** After a user's records were applied. */
-  userSucceeded(userId: string): Promise<void>;
+  /**
+   * After a user's records were applied. False when the user's retrying entry could not be
+   * deleted: the caller reports the user as failed, because a stale entry would park the user on
+   * the next batch with no on-failure message to replay it. Lambda's retry then finds the records
+   * at the watermark (nothing applied twice) and deletes the entry; if Lambda gives up instead,
+   * the range is in the on-failure queue and replay resolves it.
+   */
+  userSucceeded(userId: string): Promise<boolean>;
 }
 
 export async function gateUsers<R extends { sequenceNumber: string }>(
@@ -277,7 +283,7 @@ export async function gateUsers<R extends { sequenceNumber: string }>(
     failed: [],
     parkedUsers: 0,
     userFailed: async () => undefined,
-    userSucceeded: async () => undefined,
+    userSucceeded: async () => true,
   };
   if (!ledger || !batch) return open;
   let view: BatchLedger;
@@ -312,7 +318,18 @@ export async function gateUsers<R extends { sequenceNumber: string }>(
     failed,
     parkedUsers,
     userFailed: (userId, first) => quietly(logger, 'failure not recorded', () => view.failed(userId, first)),
-    userSucceeded: (userId) => quietly(logger, 'entry not cleared', () => view.succeeded(userId)),
+    userSucceeded: async (userId) => {
+      try {
+        await view.succeeded(userId);
+        return true;
+      } catch (err) {
+        logger.warn('failure-ledger entry not cleared; reporting the user for a retry', {
+          userId,
+          error: err,
+        });
+        return false;
+      }
+    },
   };
 }
 

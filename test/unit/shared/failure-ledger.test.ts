@@ -44,6 +44,20 @@ test('a failure is recorded from the first failed record to the batch end; a suc
   expect(db.items(TABLE)).toEqual([]);
 });
 
+test('an entry that cannot be cleared after success makes the user fail, so no stale entry can park them', async () => {
+  const { db, ledger } = setup();
+  await (await gateUsers(ledger, batch(1, 5), groups({ u1: [2] }), logger)).userFailed('u1', '102');
+  const retry = await gateUsers(ledger, batch(2, 5), groups({ u1: [2] }), logger);
+  db.failNext('DeleteCommand', awsError('InternalServerError'));
+  expect(await retry.userSucceeded('u1')).toBe(false);
+  expect(entry(db, 'u1')).toMatchObject({ first: '102' });
+  // Lambda's retry of the same range clears it.
+  expect(await (await gateUsers(ledger, batch(2, 5), groups({ u1: [2] }), logger)).userSucceeded('u1')).toBe(
+    true,
+  );
+  expect(db.items(TABLE)).toEqual([]);
+});
+
 test('once Lambda moved past the first failed record, the user is parked: later records join the entry, unapplied', async () => {
   const { db, ledger } = setup();
   const failing = await gateUsers(ledger, batch(1, 5), groups({ u1: [2, 4] }), logger);
