@@ -29,16 +29,26 @@ test.each(COMMANDS.map((c) => c.name))(
   },
 );
 
-test.each(COMMANDS.map((c) => c.name))('pulse %s rejects an unknown option and a bad --env', async (name) => {
+test.each(COMMANDS.map((c) => c.name))('pulse %s rejects an unknown option, naming it', async (name) => {
   const unknown = await run([name, '--frob']);
   expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toContain('--frob');
+  expect(unknown.calls).toEqual([]);
+});
+
+// The commands that talk to an environment (a command like `plan` needs none).
+const AWS_COMMANDS: Record<string, string[]> = {
+  status: [],
+  user: ['u1'],
+  invalid: [],
+  alerts: ['pending'],
+  replay: ['--function', 'fraud-rules'],
+};
+test.each(Object.keys(AWS_COMMANDS))('pulse %s names a bad --env and what is allowed', async (name) => {
+  expect(COMMANDS.map((c) => c.name)).toContain(name);
+  const unknown = await run([name, '--frob']);
   expect(unknown.stderr).toContain(`pulse ${name}: unknown option --frob`);
-  const required: Record<string, string[]> = {
-    user: ['u1'],
-    alerts: ['pending'],
-    replay: ['--function', 'fraud-rules'],
-  };
-  const env = await run([name, '--env', 'qa', ...(required[name] ?? [])]);
+  const env = await run([name, '--env', 'qa', ...(AWS_COMMANDS[name] ?? [])]);
   expect(env.code).toBe(2);
   expect(env.stderr).toContain('--env must be one of local, dev, staging, prod, got "qa"');
 });
