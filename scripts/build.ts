@@ -1,11 +1,12 @@
 /**
  * Bundles each function on its own with esbuild and zips it deterministically:
- * dist/<fn>/index.mjs (+ .map) and dist/<fn>.zip. Same input gives the same zip bytes (fixed
+ * dist/<fn>/index.mjs (+ .map), dist/<fn>/tracer.mjs (+ .map: the X-Ray tracer, which index.mjs
+ * imports only when tracing is active) and dist/<fn>.zip with all four. Same input gives the same zip bytes (fixed
  * mtimes, sorted entries), so Terraform's source_code_hash changes only when the code does.
  */
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { zipSync } from 'fflate';
 import { flagMessage, parseFlags } from './cli.js';
 
@@ -15,37 +16,66 @@ const DIST = join(ROOT, 'dist');
 // 1980-01-01 is the earliest time a zip entry can carry; any fixed value makes the bytes stable.
 const ZIP_MTIME = new Date('1980-01-01T00:00:00Z');
 
+const TRACER_PACKAGE = '@aws-lambda-powertools/tracer';
+
+/**
+ * Leaves the tracer out of index.mjs: its dynamic import() points at ./tracer.mjs, bundled on its
+ * own. Inlined, it would add ~124 KiB that every cold start parses, tracing or not.
+ */
+const tracerOnItsOwn: Plugin = {
+  name: 'tracer-on-its-own',
+  setup(b) {
+    b.onResolve({ filter: /^@aws-lambda-powertools\/tracer$/ }, () => ({
+      path: './tracer.mjs',
+      external: true,
+    }));
+  },
+};
+
+const COMMON: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  // Prefer the SDK's ES module builds: esbuild can only tree-shake ESM.
+  mainFields: ['module', 'main'],
+  // What Lambda runs (runtime nodejs22.x in Terraform), not what the local tools need.
+  target: 'node22',
+  format: 'esm',
+  minify: true,
+  treeShaking: true,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // The SDK bundles some CommonJS; give it a real `require` inside an ES module.
+  banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+};
+
+const FILES = ['index.mjs', 'index.mjs.map', 'tracer.mjs', 'tracer.mjs.map'];
+
 async function bundle(fn: string): Promise<{ fn: string; bundleBytes: number; zipBytes: number }> {
   const outdir = join(DIST, fn);
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
-  await build({
-    entryPoints: [join(ROOT, 'services', fn, 'handler.ts')],
-    outfile: join(outdir, 'index.mjs'),
-    bundle: true,
-    platform: 'node',
-    // Prefer the SDK's ES module builds: esbuild can only tree-shake ESM.
-    mainFields: ['module', 'main'],
-    target: 'node20',
-    format: 'esm',
-    minify: true,
-    treeShaking: true,
-    sourcemap: 'linked',
-    sourcesContent: false,
-    legalComments: 'none',
-    logLevel: 'warning',
-    // The SDK bundles some CommonJS; give it a real `require` inside an ES module.
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-  });
-  const code = await readFile(join(outdir, 'index.mjs'));
-  const map = await readFile(join(outdir, 'index.mjs.map'));
-  const zip = zipSync(
-    {
-      'index.mjs': [code, { mtime: ZIP_MTIME }],
-      'index.mjs.map': [map, { mtime: ZIP_MTIME }],
-    },
-    { level: 9 },
-  );
+  await Promise.all([
+    build({
+      ...COMMON,
+      entryPoints: [join(ROOT, 'services', fn, 'handler.ts')],
+      outfile: join(outdir, 'index.mjs'),
+      plugins: [tracerOnItsOwn],
+    }),
+    build({
+      ...COMMON,
+      stdin: {
+        contents: `export { Tracer } from '${TRACER_PACKAGE}';`,
+        resolveDir: ROOT,
+        sourcefile: 'tracer.ts',
+      },
+      outfile: join(outdir, 'tracer.mjs'),
+    }),
+  ]);
+  const entries: Record<string, [Uint8Array, { mtime: Date }]> = {};
+  for (const file of FILES) entries[file] = [await readFile(join(outdir, file)), { mtime: ZIP_MTIME }];
+  const zip = zipSync(entries, { level: 9 });
   await writeFile(join(DIST, `${fn}.zip`), zip);
   return { fn, bundleBytes: (await stat(join(outdir, 'index.mjs'))).size, zipBytes: zip.byteLength };
 }

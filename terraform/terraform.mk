@@ -2,12 +2,12 @@
 # The main Makefile defines `build` (dist/<fn>.zip); plan and deploy depend on it.
 TF_ENVS := dev staging prod
 
-.PHONY: tf-tools tf-check tf-env plan deploy destroy
+.PHONY: tf-tools tf-check tf-env plan deploy destroy smoke
 
-tf-tools: ## Build/reuse terraform, tflint and the hashicorp/aws provider (Go proxy; cached in ~/.cache/pulse/tf)
+tf-tools: ## Offline checks only: build/reuse terraform, tflint and the hashicorp/aws provider (Go; cached in ~/.cache/pulse/tf)
 	scripts/tf/tools.sh install
 
-tf-check: node_modules/.installed ## Terraform checks: fmt, validate (real provider when built), tflint, checkov, wiring tests
+tf-check: node_modules/.installed ## Terraform checks: fmt, validate (official provider; offline: PULSE_TF_PROVIDER_ARCHIVE or tf-tools mirror), tflint, checkov, wiring tests
 	scripts/tf/check.sh
 
 tf-env:
@@ -24,3 +24,6 @@ deploy: tf-env build ## Bundle, then terraform apply of one environment (ENV=dev
 
 destroy: tf-env ## Destroy one environment after typing its name (ENV=dev|staging|prod)
 	scripts/tf/run.sh destroy $(ENV)
+
+smoke: tf-env node_modules/.installed ## After make deploy: seeded events through the deployed pipeline, PASS/FAIL per function with lag (ENV=...)
+	npx tsx scripts/smoke.ts --env $(ENV) $(SMOKE_ARGS)

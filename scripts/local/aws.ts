@@ -1,11 +1,11 @@
 /**
  * SDK clients for scripts and tests. Endpoints come from the standard AWS_ENDPOINT_URL[_<SERVICE>]
- * variables (set by the local stack, or by the user for LocalStack). Kinesis always goes through
- * the HTTP/1.1 handler: the client's default HTTP/2 handler fails against kinesis-local, and
- * HTTP/1.1 also carries SubscribeToShard's event stream.
+ * variables (set by the local stack, or by the user for LocalStack). Request handlers are the
+ * SDK's own options objects, except for Kinesis: its default handler is HTTP/2, built from the
+ * same options too, and SubscribeToShard over HTTP/2 receives no events from kinesis-local (the
+ * runner integration test times out). Kinesis therefore gets the HTTP/1.1 handler by class, the
+ * only reason for the @smithy/node-http-handler devDependency.
  */
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -40,15 +40,15 @@ export function endpointEnv(endpoints: Endpoints): Record<string, string> {
   };
 }
 
-function handler(requestTimeout = 30_000): NodeHttpHandler {
+function handler(requestTimeout = 30_000) {
   const agent = { keepAlive: true, maxSockets: 64 };
-  return new NodeHttpHandler({
+  return {
     connectionTimeout: 3_000,
     requestTimeout,
-    httpAgent: new HttpAgent(agent),
+    httpAgent: agent,
     // kinesis-local's TLS port uses a self-signed certificate; only local endpoints are ever https here.
-    httpsAgent: new HttpsAgent({ ...agent, rejectUnauthorized: false }),
-  });
+    httpsAgent: { ...agent, rejectUnauthorized: false },
+  };
 }
 
 export interface Clients {
@@ -71,7 +71,11 @@ export function makeClients(endpoints: Endpoints, options: { maxAttempts?: numbe
   };
   const clients = {
     // No request timeout on Kinesis: SubscribeToShard responses stay open for minutes.
-    kinesis: new KinesisClient({ ...base, endpoint: endpoints.kinesis, requestHandler: handler(0) }),
+    kinesis: new KinesisClient({
+      ...base,
+      endpoint: endpoints.kinesis,
+      requestHandler: new NodeHttpHandler(handler(0)),
+    }),
     dynamodb: new DynamoDBClient({ ...base, endpoint: endpoints.default, requestHandler: handler() }),
     sqs: new SQSClient({ ...base, endpoint: endpoints.default, requestHandler: handler() }),
     sns: new SNSClient({ ...base, endpoint: endpoints.default, requestHandler: handler() }),

@@ -230,7 +230,9 @@ export class FunctionMapping {
       AWS_LAMBDA_FUNCTION_NAME: this.identity.functionName,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.o.spec.memorySize),
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+      // Lambda sets it in every on-demand environment; Powertools' cold_start counts only there.
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${this.identity.functionName}`,
       TZ: 'UTC',
       ...this.o.environment,

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# `make tf-check`: every offline Terraform check, with a summary of what ran and what was skipped.
+# `make tf-check`: every Terraform check, with a summary of what ran and what was skipped.
 #
 #   fmt       terraform fmt -check -recursive terraform
 #   validate  terraform init -backend=false + validate of every env root with the REAL hashicorp/aws
-#             provider (built from the Go module proxy by scripts/tf/tools.sh, served from a filesystem
-#             mirror). Skipped, loudly, when that provider is not built yet, unless
-#             PULSE_TF_BUILD_PROVIDER=1 (build it now: cold ~50 min, ~9.5 GiB RAM) or
-#             PULSE_TF_REQUIRE_VALIDATE=1 (treat the skip as a failure).
+#             provider, then a canary: a misspelled argument must make validate fail.
+#             - registry reachable (every normal machine): the official provider, a plain
+#               `terraform init`; nothing is built or unpacked.
+#             - no registry (answers within PULSE_TF_REGISTRY_TIMEOUT s, default 5): the local
+#               filesystem mirror, from PULSE_TF_PROVIDER_ARCHIVE (a prebuilt .zst, unpacked and
+#               sha256-checked) or from an earlier `make tf-tools` build.
+#             - neither: SKIPPED, loudly; a failure with PULSE_TF_REQUIRE_VALIDATE=1.
+#             PULSE_TF_BUILD_PROVIDER=1 builds the provider first (cold ~50 min, ~9.5 GiB RAM).
 #   tflint    bundled terraform ruleset (recommended + naming/doc rules) on every module and root
-#   checkov   from PyPI in the project virtualenv (.venv), zero unexplained failures
+#   checkov   from PyPI in its own virtualenv, zero unexplained failures
 #   wiring    jest tests in test/terraform (HCL parsed with @cdktf/hcl2json)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,7 +34,10 @@ record() { # name status detail
 
 # --- tools ----------------------------------------------------------------------------------------
 note "tools"
-$TOOLS install --no-provider || { record tools FAIL "could not install terraform/tflint (see above)"; }
+# tflint is built here (Go module proxy) when missing; a machine without Go skips it, loudly.
+if command -v go >/dev/null 2>&1 || [[ -x "$($TOOLS env | sed -n "s/^export TFLINT='\(.*\)'$/\1/p")" ]]; then
+  $TOOLS install --no-provider || { record tools FAIL "could not install terraform/tflint (see above)"; }
+fi
 if [[ "${PULSE_TF_BUILD_PROVIDER:-0}" == 1 ]]; then
   $TOOLS install || record provider FAIL "provider build failed"
 fi
@@ -47,43 +54,88 @@ fi
 
 # --- validate -------------------------------------------------------------------------------------
 note "terraform validate (real hashicorp/aws provider)"
-if [[ "$PULSE_TF_PROVIDER_READY" == 1 ]]; then
+source_kind=""
+if [[ "${PULSE_TF_USE_MIRROR:-0}" != 1 ]] && $TOOLS registry-reachable; then
+  source_kind=registry
+  echo "registry.terraform.io answers: validating with the official provider (plain terraform init)"
+else
+  echo "registry.terraform.io does not answer within ${PULSE_TF_REGISTRY_TIMEOUT:-5} s (or PULSE_TF_USE_MIRROR=1): using the local mirror"
+  if [[ -n "${PULSE_TF_PROVIDER_ARCHIVE:-}" ]]; then
+    $TOOLS provider-from-archive || record provider FAIL "PULSE_TF_PROVIDER_ARCHIVE=$PULSE_TF_PROVIDER_ARCHIVE could not be unpacked/verified"
+  fi
+  eval "$($TOOLS env)"
+  [[ "$PULSE_TF_PROVIDER_READY" == 1 ]] && source_kind=mirror
+fi
+
+if [[ -n "$source_kind" ]]; then
   # Validate a scratch copy: no .terraform/ or lock file churn in the repository, and a user's own
-  # .terraform.lock.hcl (official provider hashes) never meets the locally built provider.
+  # .terraform.lock.hcl (official provider hashes) never meets a locally built provider.
   scratch="$(mktemp -d)"
   trap 'rm -rf "$scratch"' EXIT
   tar -C . --exclude='.terraform' --exclude='.terraform.lock.hcl' --exclude='*.tfstate*' -cf - terraform services | tar -C "$scratch" -xf -
+  tfenv=(env TF_IN_AUTOMATION=1)
+  if [[ $source_kind == mirror ]]; then
+    tfenv+=(TF_CLI_CONFIG_FILE="$PULSE_TF_MIRROR_CONFIG")
+    provider_note="hashicorp/aws $PULSE_AWS_PROVIDER_VERSION from the local mirror ($([[ -n "${PULSE_TF_PROVIDER_ARCHIVE:-}" ]] && echo "prebuilt archive, sha256 verified" || echo "built from source"))"
+  else
+    # One download for every root and Terraform version.
+    mkdir -p "${PULSE_TF_CACHE:-$HOME/.cache/pulse/tf}/plugin-cache"
+    tfenv+=(TF_PLUGIN_CACHE_DIR="${PULSE_TF_CACHE:-$HOME/.cache/pulse/tf}/plugin-cache")
+    provider_note="official hashicorp/aws from the registry"
+  fi
   # The oldest supported Terraform too, when it is cached (scripts/tf/tools.sh builds it when not on PATH).
   binaries=("$TERRAFORM")
   tf157="${PULSE_TF_CACHE:-$HOME/.cache/pulse/tf}/terraform-v1.5.7/bin/terraform"
   [[ -x "$tf157" && "$(realpath "$tf157")" != "$(realpath "$TERRAFORM")" ]] && binaries+=("$tf157")
   ok=1
   versions=()
+  init_validate() { # tfbin dir -> 0 iff init and validate pass
+    rm -rf "$2/.terraform" "$2/.terraform.lock.hcl"
+    if ! "${tfenv[@]}" "$1" -chdir="$2" init -backend=false -input=false -no-color >"$scratch/init.log" 2>&1; then
+      cat "$scratch/init.log"
+      return 1
+    fi
+    grep -E 'Installed hashicorp/aws|Using hashicorp/aws|Reusing previous version of hashicorp/aws' "$scratch/init.log" | tail -1 || true
+    "${tfenv[@]}" "$1" -chdir="$2" validate -no-color
+  }
   for tfbin in "${binaries[@]}"; do
-    ver="$("$tfbin" version | head -1 | awk '{print $2}')"
+    ver="$("$tfbin" version 2>/dev/null | head -1 | awk '{print $2}')"
     versions+=("$ver")
     for env in "${ENVS[@]}"; do
-      dir="$scratch/terraform/envs/$env"
       echo "-- terraform $ver: envs/$env"
-      rm -rf "$dir/.terraform" "$dir/.terraform.lock.hcl"
-      if ! TF_IN_AUTOMATION=1 "$tfbin" -chdir="$dir" init -backend=false -input=false -no-color >"$scratch/init.log" 2>&1; then
-        cat "$scratch/init.log"
-        ok=0
-        continue
-      fi
-      grep -E 'Installed hashicorp/aws' "$scratch/init.log" || true
-      "$tfbin" -chdir="$dir" validate -no-color || ok=0
+      init_validate "$tfbin" "$scratch/terraform/envs/$env" || ok=0
     done
   done
-  if [[ $ok == 1 ]]; then
-    record validate PASS "dev staging prod; terraform ${versions[*]}; hashicorp/aws $PULSE_AWS_PROVIDER_VERSION built from source"
+  # Canary: validation that cannot tell a misspelled argument from a real one proves nothing.
+  canary=terraform/modules/consumer-function/main.tf
+  sed -i -E 's/^([[:space:]]*)memory_size([[:space:]]*)= var\.memory_size$/\1memory_sise\2= var.memory_size/' "$scratch/$canary"
+  canary_result="canary NOT RUN (pattern not found in $canary)"
+  if grep -q 'memory_sise' "$scratch/$canary"; then
+    echo "-- canary: envs/dev with aws_lambda_function.memory_size misspelled (must fail)"
+    if init_validate "$TERRAFORM" "$scratch/terraform/envs/dev" >"$scratch/canary.log" 2>&1; then
+      cat "$scratch/canary.log"
+      canary_result="canary FAILED: a misspelled argument passed validate"
+      ok=0
+    elif grep -q 'Unsupported argument' "$scratch/canary.log"; then
+      grep -m1 -A2 'Unsupported argument' "$scratch/canary.log" || true
+      canary_result="misspelled argument rejected"
+    else
+      cat "$scratch/canary.log"
+      canary_result="canary failed for another reason (see above)"
+      ok=0
+    fi
   else
-    record validate FAIL "see output above"
+    ok=0
+  fi
+  if [[ $ok == 1 ]]; then
+    record validate PASS "dev staging prod; terraform ${versions[*]}; $provider_note; $canary_result"
+  else
+    record validate FAIL "see output above ($canary_result)"
   fi
 else
-  why="provider not built (run: make tf-tools — cold build ~50 min and ~9.5 GiB RAM on 2 cores; or PULSE_TF_BUILD_PROVIDER=1 make tf-check)"
+  why="no registry access and no provider mirror (offline: set PULSE_TF_PROVIDER_ARCHIVE=<terraform-provider-aws_${PULSE_AWS_PROVIDER_VERSION}_linux_amd64.zst>, or make tf-tools to build it — cold ~50 min, ~9.5 GiB RAM)"
   $TOOLS provider-building && why="provider build in progress (log ~/.cache/pulse/tf/aws-build.log); re-run when it finishes"
-  echo "SKIPPED terraform validate: $why"
+  printf '\n\033[1;31m!! SKIPPED terraform validate: %s\033[0m\n\n' "$why"
   if [[ "${PULSE_TF_REQUIRE_VALIDATE:-0}" == 1 ]]; then
     record validate FAIL "required (PULSE_TF_REQUIRE_VALIDATE=1) but $why"
   else
@@ -101,6 +153,9 @@ if [[ -x "$TFLINT" ]]; then
     (cd "$dir" && "$TFLINT" --config="$config" --format=compact --no-color) || ok=0
   done
   if [[ $ok == 1 ]]; then record tflint PASS "$("$TFLINT" --version | head -1), 0 issues in 6 modules + 3 roots"; else record tflint FAIL "see output above"; fi
+elif ! command -v go >/dev/null 2>&1; then
+  printf '\n\033[1;31m!! SKIPPED tflint: not cached and no Go toolchain to build it (go install from the Go module proxy)\033[0m\n\n'
+  record tflint SKIPPED "no Go toolchain to build tflint $TFLINT"
 else
   record tflint FAIL "tflint not installed ($TFLINT)"
 fi

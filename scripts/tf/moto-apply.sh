@@ -6,6 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 eval "$(scripts/tf/tools.sh env)"
 [[ "$PULSE_TF_PROVIDER_READY" == 1 ]] || { echo "SKIPPED moto apply: provider not built (make tf-tools)"; exit 0; }
+export TF_CLI_CONFIG_FILE="$PULSE_TF_MIRROR_CONFIG"
 [[ -x .venv/bin/moto_server ]] || { echo "SKIPPED moto apply: .venv/bin/moto_server missing (make install)"; exit 0; }
 
 work="$(mktemp -d)"

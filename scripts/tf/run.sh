@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # scripts/tf/run.sh plan|apply|destroy <env>: what `make plan|deploy|destroy ENV=<env>` runs.
-# Needs AWS credentials and terraform/envs/<env>/backend.hcl (copy backend.hcl.example).
-# The provider comes from the Terraform registry as usual; PULSE_TF_USE_MIRROR=1 uses the locally
-# built one from scripts/tf/tools.sh instead (offline).
+# Needs only Terraform (>= 1.5.7) on PATH, AWS credentials and terraform/envs/<env>/backend.hcl
+# (copy backend.hcl.example). No Go, no tflint, no provider build: the provider comes from the
+# Terraform registry as usual. PULSE_TF_USE_MIRROR=1 uses the offline mirror that `make tf-tools`
+# (or PULSE_TF_PROVIDER_ARCHIVE) prepared instead.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+MIN_TERRAFORM=1.5.7
+TERRAFORM="${TERRAFORM:-terraform}"
 
 action="${1:-}"
 env="${2:-}"
@@ -27,10 +31,31 @@ MSG
   exit 2
 fi
 
-scripts/tf/tools.sh install --no-provider >/dev/null
-eval "$(scripts/tf/tools.sh env)"
-if [[ "${PULSE_TF_USE_MIRROR:-0}" != 1 ]]; then
-  unset TF_CLI_CONFIG_FILE # use the user's normal CLI config and the public registry
+if ! command -v "$TERRAFORM" >/dev/null 2>&1; then
+  cat >&2 <<MSG
+error: Terraform is not on PATH (looked for '$TERRAFORM').
+  make plan|deploy|destroy need Terraform >= $MIN_TERRAFORM: install it from HashiCorp's packages
+  or your package manager, or point TERRAFORM=/path/to/terraform at one.
+MSG
+  exit 2
+fi
+have="$("$TERRAFORM" version 2>/dev/null | sed -n 's/^Terraform v\([0-9][0-9.]*\).*/\1/p' | head -1)"
+if [[ -z "$have" || "$(printf '%s\n%s\n' "$MIN_TERRAFORM" "$have" | sort -V | head -1)" != "$MIN_TERRAFORM" ]]; then
+  echo "error: $TERRAFORM is version '${have:-unknown}'; Pulse needs Terraform >= $MIN_TERRAFORM (< 2.0). Upgrade it first." >&2
+  exit 2
+fi
+if [[ "${PULSE_TF_USE_MIRROR:-0}" == 1 ]]; then
+  eval "$(scripts/tf/tools.sh env 2>/dev/null)"
+  [[ "${PULSE_TF_PROVIDER_READY:-0}" == 1 ]] || { echo "error: PULSE_TF_USE_MIRROR=1 but no provider mirror (make tf-tools)" >&2; exit 2; }
+  export TF_CLI_CONFIG_FILE="$PULSE_TF_MIRROR_CONFIG"
+fi
+
+# plan and apply deploy the bundles; destroy never reads them (it works from a fresh clone).
+if [[ "$action" != destroy ]]; then
+  for spec in services/*/function.json; do
+    fn="$(basename "$(dirname "$spec")")"
+    [[ -f "dist/$fn.zip" ]] || { echo "error: dist/$fn.zip missing; run make build (make plan/deploy do)" >&2; exit 2; }
+  done
 fi
 
 tf() { "$TERRAFORM" -chdir="$dir" "$@"; }
@@ -41,9 +66,6 @@ case "$action" in
     tf plan -input=false
     ;;
   apply)
-    for fn in session-updater fraud-rules metrics-emitter; do
-      [[ -f "dist/$fn.zip" ]] || { echo "error: dist/$fn.zip missing; run make build" >&2; exit 2; }
-    done
     if [[ "${AUTO_APPROVE:-0}" == 1 ]]; then tf apply -input=false -auto-approve; else tf apply -input=false; fi
     echo
     tf output

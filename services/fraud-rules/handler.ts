@@ -6,6 +6,7 @@ import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { ledgerFromEnv } from '../shared/failure-ledger.js';
 import { createLogger } from '../shared/logger.js';
+import { traceClients } from '../shared/tracing.js';
 import { AlertLog } from './alerts.js';
 import { loadConfig } from './config.js';
 import { detectFraud } from './detector.js';
@@ -16,9 +17,10 @@ const config = loadConfig(process.env);
 const logger = createLogger('fraud-rules');
 const db = createDocumentClient();
 const store = new FraudStateStore({ db, tableName: config.stateTableName, ttlDays: config.stateTtlDays });
+const sns = new SNSClient(clientConfig);
 const alerts = new AlertLog({
   db,
-  sns: new SNSClient(clientConfig),
+  sns,
   tableName: config.alertsTableName,
   topicArn: config.alertTopicArn,
   environment: config.environment,
@@ -26,19 +28,22 @@ const alerts = new AlertLog({
   cooldownMinutes: config.rules.cooldownMinutes,
   leaseMs: config.alertLeaseSeconds * 1000,
 });
+const tracing = traceClients('fraud-rules', [db, sns], logger);
 
 const ledger = ledgerFromEnv(process.env, db, 'fraud-rules');
 
 /** Leave this much of the invocation unused by the sweep: one more delivery must fit. */
 const SWEEP_RESERVE_MS = 15_000;
 
-export async function handler(event: KinesisStreamEvent, context?: Context): Promise<BatchResponse>;
-export async function handler(event: unknown, context?: Context): Promise<BatchResponse | RepublishSummary>;
-export async function handler(event: unknown, context?: Context): Promise<BatchResponse | RepublishSummary> {
+export async function handler(event: KinesisStreamEvent, context: Context): Promise<BatchResponse>;
+export async function handler(event: unknown, context: Context): Promise<BatchResponse | RepublishSummary>;
+export async function handler(event: unknown, context: Context): Promise<BatchResponse | RepublishSummary> {
+  logger.addContext(context);
+  await tracing;
   if (isRepublishRequest(event)) {
     const summary = await republishPending(alerts, {
       logger,
-      shouldStop: () => (context ? context.getRemainingTimeInMillis() < SWEEP_RESERVE_MS : false),
+      shouldStop: () => context.getRemainingTimeInMillis() < SWEEP_RESERVE_MS,
     });
     logger.info('pending alerts swept', { ...summary });
     return summary;

@@ -7,6 +7,7 @@ import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { ledgerFromEnv } from '../shared/failure-ledger.js';
 import { createLogger } from '../shared/logger.js';
+import { traceClients } from '../shared/tracing.js';
 import { loadConfig } from './config.js';
 import { shardLineage } from './lineage.js';
 import { emitBatchMetrics } from './processor.js';
@@ -18,9 +19,13 @@ const cloudwatch = new CloudWatchClient(clientConfig);
 const db = createDocumentClient();
 const watermarks = new WatermarkStore({ db, tableName: config.watermarksTable });
 const ledger = ledgerFromEnv(process.env, db, 'metrics-emitter');
-const parentShards = shardLineage(new KinesisClient(clientConfig));
+const kinesis = new KinesisClient(clientConfig);
+const parentShards = shardLineage(kinesis);
+const tracing = traceClients('metrics-emitter', [db, cloudwatch, kinesis], logger);
 
 export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
+  logger.addContext(context);
+  await tracing;
   const { response, summary } = await emitBatchMetrics(event, {
     cloudwatch,
     watermarks,

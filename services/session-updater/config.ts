@@ -1,5 +1,7 @@
 /** session-updater settings, read once per cold start. */
+
 import { decodeOptions, type Env, positiveInt, requireString } from '../shared/config.js';
+import { ISO_4217_CODES } from '../shared/currencies.js';
 import { ConfigError } from '../shared/errors.js';
 import { MAX_ID_BYTES } from '../shared/event.js';
 import { EVENT_HASH_BYTES, MAX_SHARD_WATERMARKS } from '../shared/idempotency.js';
@@ -40,14 +42,26 @@ export function loadConfig(env: Env): SessionUpdaterConfig {
 }
 
 /**
- * The largest CURRENT item the settings allow: every id MAX_ID_BYTES long in 4-byte characters,
- * every list full, every number at its widest, the longest shard ids and sequence numbers.
+ * The largest CURRENT item the settings allow: a user who paid in every ISO 4217 currency, every id
+ * MAX_ID_BYTES long in 4-byte characters, every list full, every number at its widest, the
+ * longest shard ids and sequence numbers.
  */
 export function worstCaseItemBytes(rules: SessionRules): number {
   const id = widestId(MAX_ID_BYTES);
-  const session = { ...emptyAggregates(), sessionId: id, firstActivity: 0, lastActivity: 0, lateEvents: 0 };
+  // Money is never trimmed, so the worst case holds a 40-digit micro-unit total for every currency
+  // the schema accepts (a closed list, which is what keeps the maps bounded).
+  const spent = Object.fromEntries([...ISO_4217_CODES].map((code) => [code, '9'.repeat(40)]));
+  const session = {
+    ...emptyAggregates(),
+    spent,
+    sessionId: id,
+    firstActivity: 0,
+    lastActivity: 0,
+    lateEvents: 0,
+  };
   const state: UserState = {
     ...newUserState(id),
+    totals: { ...emptyAggregates(), spent },
     watermarks: Array.from({ length: MAX_SHARD_WATERMARKS }, () => [MAX_SHARD_ID, MAX_SEQUENCE_NUMBER]),
     recentEventHashes: new Uint8Array(rules.recentEventIdsLimit * EVENT_HASH_BYTES),
     recentProducts: Array.from({ length: rules.recentProductsLimit }, () => id),

@@ -6,6 +6,7 @@ import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { ledgerFromEnv } from '../shared/failure-ledger.js';
 import { createLogger } from '../shared/logger.js';
+import { traceClients } from '../shared/tracing.js';
 import { loadConfig } from './config.js';
 import { SessionStore } from './store.js';
 import { updateSessions } from './updater.js';
@@ -20,8 +21,11 @@ const store = new SessionStore({
 });
 const sqs = new SQSClient(clientConfig);
 const ledger = ledgerFromEnv(process.env, db, 'session-updater');
+const tracing = traceClients('session-updater', [db, sqs], logger);
 
 export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
+  logger.addContext(context);
+  await tracing;
   const { response, summary } = await updateSessions(event, {
     store,
     sqs,

@@ -3,6 +3,7 @@
  * on the hot path of all three functions, and a direct check costs little more than JSON.parse.
  */
 
+import { isCurrencyCode } from './currencies.js';
 import { hasMoneyScale, MONEY_SCALE } from './money.js';
 
 export const KNOWN_EVENT_TYPES = ['page_view', 'product_view', 'add_to_cart', 'purchase'] as const;
@@ -84,9 +85,7 @@ function checkData(eventType: string, data: Record<string, unknown>): string | u
       }
       // Money is kept exact in micro-units (shared/money.ts): a 7th decimal would be silently lost.
       if (!hasMoneyScale(amount)) return `data.amount must have at most ${MONEY_SCALE} decimal places`;
-      if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) {
-        return 'data.currency must be a 3-letter ISO 4217 code';
-      }
+      if (!isCurrencyCode(currency)) return 'data.currency must be an ISO 4217 currency code';
       const orderProblem = idProblem(orderId);
       if (orderProblem) return `data.orderId ${orderProblem}`;
       if (country !== undefined && (typeof country !== 'string' || !/^[A-Z]{2}$/.test(country))) {

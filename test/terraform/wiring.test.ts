@@ -5,10 +5,22 @@
  * (@cdktf/hcl2json) against the single sources of truth: services/resources.json and
  * services/<fn>/function.json. No provider, no network.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { convertFiles } from '@cdktf/hcl2json';
 import { moduleDocs, splice } from '../../scripts/tf/module-docs.js';
+import { parseRules } from '../../services/fraud-rules/rules.js';
 
 type Json = any;
 
@@ -57,7 +69,19 @@ describe('functions: the source of truth', () => {
 
   test.each(FUNCTIONS)('%s: function.json names only resources that resources.json declares', (fn) => {
     const r = fnConfig[fn].resources;
-    for (const t of Object.values<Json>(r.tables)) expect(Object.keys(resources.tables)).toContain(t.table);
+    for (const t of Object.values<Json>(r.tables)) {
+      expect(Object.keys(resources.tables)).toContain(t.table);
+      // an index grant names an index the table declares, with explicit actions
+      const declared = (resources.tables[t.table]?.globalSecondaryIndexes ?? []).map((i: Json) => i.name);
+      for (const [index, actions] of Object.entries<Json>(t.indexes ?? {})) {
+        expect({ table: t.table, index, declared: declared.includes(index) }).toEqual({
+          table: t.table,
+          index,
+          declared: true,
+        });
+        for (const a of actions) expect(a).toMatch(/^dynamodb:[A-Za-z]+$/);
+      }
+    }
     for (const q of Object.values<Json>(r.queues)) expect(Object.keys(resources.queues)).toContain(q.queue);
     for (const t of Object.values<Json>(r.topics)) expect(Object.keys(resources.topics)).toContain(t.topic);
     for (const group of ['tables', 'queues', 'topics']) {
@@ -105,7 +129,9 @@ describe('modules/pulse: everything is read from services/', () => {
   test('every eventSourceMapping setting of function.json reaches the mapping, unchanged', () => {
     const esm = call.event_source_mapping;
     const keys = new Set(FUNCTIONS.flatMap((fn) => Object.keys(fnConfig[fn].eventSourceMapping)));
-    expect(Object.keys(esm).sort()).toEqual([...keys].map(camelToSnake).sort());
+    // per_shard_state is derived (the function keeps per-shard watermarks), not a mapping setting
+    expect(Object.keys(esm).sort()).toEqual([...[...keys].map(camelToSnake), 'per_shard_state'].sort());
+    expect(esm.per_shard_state).toBe(ref('each.value.per_shard_state'));
     for (const k of keys) expect(esm[camelToSnake(k)]).toBe(ref(`each.value.event_source_mapping.${k}`));
     expect(locals().fn).toContain('event_source_mapping = c.eventSourceMapping');
   });
@@ -125,11 +151,13 @@ describe('modules/pulse: everything is read from services/', () => {
     expect(fn).toMatch(/put_metric_data\s*=\s*c\.resources\.putMetricData/);
   });
 
-  test('environment = function.json environment + ENVIRONMENT + one variable per resource + METRICS_NAMESPACE + FRAUD_RULES', () => {
+  test('environment = function.json environment + ENVIRONMENT + MAX_EVENT_AHEAD_SECONDS + TRACING_MODE + one variable per resource + METRICS_NAMESPACE + FRAUD_RULES', () => {
     const env = call.environment_variables as string;
     expect(env.startsWith('${merge(')).toBe(true);
     expect(env).toContain('each.value.environment,');
     expect(env).toContain('{ ENVIRONMENT = var.environment }');
+    expect(env).toContain('{ MAX_EVENT_AHEAD_SECONDS = tostring(var.max_event_ahead_seconds) }');
+    expect(env).toContain('{ TRACING_MODE = var.tracing_mode }');
     expect(env).toContain('{ for env, r in each.value.tables : env => module.tables.names[r.key] }');
     expect(env).toContain('{ for env, r in each.value.queues : env => local.queue_urls[r.key] }');
     expect(env).toContain('{ for env, r in each.value.topics : env => local.topic_arns[r.key] }');
@@ -143,6 +171,13 @@ describe('modules/pulse: everything is read from services/', () => {
     const access = call.resource_access as string;
     expect(access).toContain(
       '{ for env, r in each.value.tables : env => { arns = [module.tables.arns[r.key]], actions = r.actions } }',
+    );
+    // index reads: exactly the actions function.json lists per index, on that index's ARN only
+    expect(access).toContain(
+      '{ for k, g in each.value.index_grants : k => { arns = [module.tables.index_arns[g.key][g.index]], actions = g.actions } }',
+    );
+    expect(locals().fn).toContain(
+      'for idx, actions in try(r.indexes, {}) : "${env}_INDEX_${idx}" => { key = r.table, index = idx, actions = tolist(actions) }',
     );
     expect(access).toContain(
       '{ for env, r in each.value.queues : env => { arns = [local.queue_arns[r.key]], actions = r.actions } }',
@@ -217,13 +252,45 @@ describe('modules/consumer-function: EFO, least privilege, bundle', () => {
     expect(one(m.resource.aws_cloudwatch_log_group.this, 'logs').kms_key_id).toBe(ref('var.kms_key_arn'));
   });
 
-  test('Lambda: nodejs22.x on arm64, index.handler, zip from make build with filebase64sha256', () => {
+  test('Lambda: runtime, architecture, handler and log format are variables defaulting to nodejs22.x, arm64, index.handler, Text', () => {
     const fn = one(m.resource.aws_lambda_function.this, 'lambda');
-    expect(fn.runtime).toBe('nodejs22.x');
-    expect(fn.architectures).toEqual(['arm64']);
-    expect(fn.handler).toBe('index.handler');
+    expect(fn.runtime).toBe(ref('var.runtime'));
+    expect(fn.architectures).toEqual([ref('var.architecture')]);
+    expect(fn.handler).toBe(ref('var.handler'));
+    expect(fn.logging_config[0].log_format).toBe(ref('var.log_format'));
+    const defaults = Object.fromEntries(
+      ['runtime', 'architecture', 'handler', 'log_format'].map((v) => [v, one(m.variable[v], v).default]),
+    );
+    expect(defaults).toEqual({
+      runtime: 'nodejs22.x',
+      architecture: 'arm64',
+      handler: 'index.handler',
+      log_format: 'Text',
+    });
+    expect(fn.reserved_concurrent_executions).toBe(ref('var.reserved_concurrent_executions'));
+    expect(one(m.variable.reserved_concurrent_executions, 'rce').default).toBeNull();
+  });
+
+  test('the bundle is hashed only when present (destroy from a fresh clone) and required to create or update', () => {
+    const fn = one(m.resource.aws_lambda_function.this, 'lambda');
     expect(fn.filename).toBe(ref('var.package_path'));
-    expect(fn.source_code_hash).toBe(ref('filebase64sha256(var.package_path)'));
+    expect(fn.source_code_hash).toBe(
+      ref('fileexists(var.package_path) ? filebase64sha256(var.package_path) : null'),
+    );
+    const pre = fn.lifecycle[0].precondition[0];
+    expect(pre.condition).toBe(ref('fileexists(var.package_path)'));
+    expect(pre.error_message).toContain('make build');
+    // nothing else in the modules reads the bundle unguarded
+    for (const f of walkFiles(join(tf, 'modules'), /\.tf$/)) {
+      const src = readFileSync(f, 'utf8').replace(
+        /fileexists\(var\.package_path\) \? filebase64sha256\(var\.package_path\)/g,
+        '',
+      );
+      expect({ f: relative(root, f), unguarded: /filebase64sha256|filesha256|filemd5/.test(src) }).toEqual({
+        f: relative(root, f),
+        unguarded: false,
+      });
+    }
     expect(fn.memory_size).toBe(ref('var.memory_size'));
     expect(fn.timeout).toBe(ref('var.timeout'));
     expect(fn.environment[0].variables).toBe(ref('var.environment_variables'));
@@ -294,9 +361,10 @@ describe('modules/tables and the code', () => {
     expect(t.dynamic.ttl[0].for_each).toBe(
       ref('each.value.ttl_attribute == null ? [] : [each.value.ttl_attribute]'),
     );
-    expect(t.dynamic.attribute[0].for_each).toBe(
-      ref('each.value.range_key == null ? [] : [each.value.range_key]'),
-    );
+    expect(t.dynamic.attribute[0].for_each).toBe(ref('local.attributes[each.key]'));
+    const attrs = Object.assign({}, ...m.locals).attributes as string;
+    expect(attrs).toContain('[t.hash_key, t.range_key]');
+    expect(attrs).toContain('flatten([for i in t.global_secondary_indexes : [i.hash_key, i.range_key]])');
   });
 
   // Names the code reads from its environment: requireString(env, 'X'), positiveInt(env, 'X', ..), env.X, env['X'].
@@ -375,6 +443,7 @@ describe('modules/alerts and modules/observability', () => {
     const alarm = one(m.resource.aws_cloudwatch_metric_alarm.this, 'alarm');
     expect(alarm.for_each).toBe(ref('merge(local.function_alarms, local.pipeline_alarms)'));
     expect(alarm.alarm_actions).toBe(ref('local.alarm_common.alarm_actions'));
+    expect(alarm.treat_missing_data).toBe(ref('each.value.missing'));
     const locals = Object.assign({}, ...(m.locals as Json[]));
     const perFunction = String(locals.function_alarms);
     // Every function gets each per-function alarm; the pipeline alarms read what the code emits.
@@ -398,7 +467,16 @@ describe('modules/alerts and modules/observability', () => {
     ]) {
       expect(body).toContain(metric);
     }
-    expect(body).toContain('rev / pur'); // average order value as metric math
+    // Money is per currency: Revenue and OrderValue are read through SEARCH over the Currency
+    // dimension, never as one Environment-only series that would add currencies together.
+    const search = Object.assign({}, ...(m.locals as Json[])).search as Record<string, string>;
+    for (const metric of ['Revenue', 'OrderValue']) {
+      const exprs = Object.values(search).filter((e) => e.includes(`MetricName="${metric}"`));
+      expect({ metric, searches: exprs.length > 0 }).toEqual({ metric, searches: true });
+      for (const e of exprs) expect(e).toContain('{${local.ns},Currency,Environment}');
+    }
+    expect(body).not.toMatch(/"Revenue",\s*"Environment"/);
+    expect(body).not.toMatch(/"OrderValue",\s*"Environment"/);
     const vars = one(m.variable.thresholds, 'thresholds');
     expect(vars.type).toContain('events_per_minute      = optional(number, 1000)');
   });
@@ -418,7 +496,15 @@ describe('environment roots', () => {
       const l = one(r.locals, 'locals');
       expect(l.environment).toBe(env);
       expect(Object.keys(l.settings).sort()).toEqual(
-        ['alarm_thresholds', 'fraud_rules', 'log_retention_days', 'stream', 'tables', 'tracing_mode'].sort(),
+        [
+          'alarm_thresholds',
+          'fraud_rules',
+          'log_retention_days',
+          'reserved_concurrency',
+          'stream',
+          'tables',
+          'tracing_mode',
+        ].sort(),
       );
       // main.tf holds data only: no resources, modules or providers of its own
       const main = await convertFiles(join(tf, 'envs', env)).then(() =>
@@ -491,4 +577,551 @@ describe('module READMEs', () => {
       expect(splice(readme, await moduleDocs(join(tf, 'modules', m)))).toBe(readme);
     },
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Validations are evaluated by Terraform itself, not read as text: the variable block is copied
+// into an empty configuration (no provider, no network) and planned with a value.
+// ---------------------------------------------------------------------------------------------
+
+const TERRAFORM = process.env.TERRAFORM ?? 'terraform';
+
+/** The source text of one top-level `variable "<name>"` block of a .tf file. */
+function variableBlock(file: string, name: string): string {
+  const src = readFileSync(join(tf, file), 'utf8');
+  const start = src.indexOf(`variable "${name}" {`);
+  if (start < 0) throw new Error(`${file}: no variable ${name}`);
+  const end = src.indexOf('\n}\n', start);
+  return src.slice(start, end + 3);
+}
+
+/** Plans an empty configuration holding only that variable: undefined when the value is accepted, else the error. */
+function validate(file: string, name: string, value: unknown): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-var-'));
+  try {
+    writeFileSync(join(dir, 'main.tf'), variableBlock(file, name));
+    writeFileSync(join(dir, 'test.auto.tfvars.json'), JSON.stringify({ [name]: value }));
+    const r = spawnSync(TERRAFORM, ['plan', '-input=false', '-no-color', '-lock=false'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        TF_CLI_CONFIG_FILE: '/dev/null',
+        TF_IN_AUTOMATION: '1',
+        CHECKPOINT_DISABLE: '1',
+      },
+    });
+    if (r.error) throw r.error;
+    if (r.status === 0) return undefined;
+    const message = `${r.stdout}\n${r.stderr}`;
+    if (!/Invalid value for variable|Invalid value for input variable/.test(message))
+      throw new Error(message);
+    return message;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const accepts = (file: string, name: string, value: unknown) => validate(file, name, value) === undefined;
+
+describe('validations (evaluated by terraform)', () => {
+  const PULSE = 'modules/pulse/variables.tf';
+  const ROOT = 'envs/_shared/variables.tf';
+
+  // Each Terraform setting and the FRAUD_RULES path the function's own parser checks.
+  const fraudCases: Array<[string, number, Json]> = [
+    ['large_purchase_threshold', 0, { largePurchase: { threshold: 0 } }],
+    ['large_purchase_threshold', -1, { largePurchase: { threshold: -1 } }],
+    ['cooldown_minutes', 0, { cooldownMinutes: 0 }],
+    ['cooldown_minutes', -5, { cooldownMinutes: -5 }],
+    ['spend_velocity_amount', 0, { spendVelocity: { amount: 0 } }],
+    ['spend_velocity_amount', 10, { spendVelocity: { amount: 10 } }],
+    ['purchase_velocity_count', 1, { purchaseVelocity: { count: 1 } }],
+    ['purchase_velocity_count', 2, { purchaseVelocity: { count: 2 } }],
+    ['purchase_velocity_count', 2.5, { purchaseVelocity: { count: 2.5 } }],
+    ['country_hop_window_minutes', 0, { countryHop: { windowMinutes: 0 } }],
+    ['country_hop_window_minutes', 10080, { countryHop: { windowMinutes: 10080 } }],
+    ['spend_velocity_window_minutes', 10081, { spendVelocity: { windowMinutes: 10081 } }],
+  ];
+  test.each(fraudCases)(
+    'fraud_rules.%s = %p: Terraform accepts it exactly when the function does',
+    (setting, value, json) => {
+      let functionAccepts = true;
+      try {
+        parseRules(json);
+      } catch {
+        functionAccepts = false;
+      }
+      expect({ setting, value, terraform: accepts(PULSE, 'fraud_rules', { [setting]: value }) }).toEqual({
+        setting,
+        value,
+        terraform: functionAccepts,
+      });
+    },
+  );
+
+  test('fraud_rules: zero threshold and zero cool-down are valid (the function accepts them)', () => {
+    expect(accepts(PULSE, 'fraud_rules', { large_purchase_threshold: 0, cooldown_minutes: 0 })).toBe(true);
+    expect(() => parseRules({ largePurchase: { threshold: 0 }, cooldownMinutes: 0 })).not.toThrow();
+  });
+
+  test('max_event_ahead_seconds: whole seconds 0..86400, default 300, in the roots and modules/pulse', () => {
+    for (const file of [PULSE, ROOT]) {
+      for (const ok of [0, 300, 86400])
+        expect({ file, ok, accepted: accepts(file, 'max_event_ahead_seconds', ok) }).toEqual({
+          file,
+          ok,
+          accepted: true,
+        });
+      for (const bad of [-1, 86401, 1.5])
+        expect({ file, bad, accepted: accepts(file, 'max_event_ahead_seconds', bad) }).toEqual({
+          file,
+          bad,
+          accepted: false,
+        });
+    }
+  });
+
+  test('tracing_mode: PassThrough or Active only', () => {
+    expect(accepts(PULSE, 'tracing_mode', 'Active')).toBe(true);
+    expect(accepts(PULSE, 'tracing_mode', 'PassThrough')).toBe(true);
+    expect(accepts(PULSE, 'tracing_mode', 'active')).toBe(false);
+    expect(accepts(ROOT, 'tracing_mode', null)).toBe(true);
+    expect(accepts(ROOT, 'tracing_mode', 'Off')).toBe(false);
+  });
+
+  test('allowed_account_ids: optional, else a non-empty list of 12-digit ids', () => {
+    expect(accepts(ROOT, 'allowed_account_ids', null)).toBe(true);
+    expect(accepts(ROOT, 'allowed_account_ids', ['0'.repeat(12)])).toBe(true);
+    expect(accepts(ROOT, 'allowed_account_ids', [])).toBe(false);
+    expect(accepts(ROOT, 'allowed_account_ids', ['12345'])).toBe(false);
+  });
+
+  test('Slack guardrail: omitted or a real policy; never an empty list (= AdministratorAccess) or a broad AWS managed policy', () => {
+    const slack = { team_id: 'T07EA123LEP', channel_id: 'C07EZ1ABC23' };
+    const file = 'modules/alerts/variables.tf';
+    expect(accepts(file, 'slack', null)).toBe(true);
+    expect(accepts(file, 'slack', slack)).toBe(true);
+    expect(
+      accepts(file, 'slack', { ...slack, guardrail_policy_arns: ['arn:aws:iam::111111111111:policy/mine'] }),
+    ).toBe(true);
+    expect(accepts(file, 'slack', { ...slack, guardrail_policy_arns: [] })).toBe(false);
+    for (const broad of [
+      'AdministratorAccess',
+      'ReadOnlyAccess',
+      'CloudWatchReadOnlyAccess',
+      'AmazonS3FullAccess',
+    ])
+      expect({
+        broad,
+        accepted: accepts(file, 'slack', {
+          ...slack,
+          guardrail_policy_arns: [`arn:aws:iam::aws:policy/${broad}`],
+        }),
+      }).toEqual({
+        broad,
+        accepted: false,
+      });
+  });
+
+  test('per-shard state keeps the parallelization factor at 1', () => {
+    const file = 'modules/consumer-function/variables.tf';
+    const esm = {
+      batch_size: 100,
+      maximum_batching_window_in_seconds: 1,
+      parallelization_factor: 2,
+      starting_position: 'TRIM_HORIZON',
+      maximum_retry_attempts: 10,
+      bisect_batch_on_function_error: true,
+      maximum_record_age_in_seconds: 3600,
+    };
+    expect(accepts(file, 'event_source_mapping', esm)).toBe(true);
+    expect(accepts(file, 'event_source_mapping', { ...esm, per_shard_state: true })).toBe(false);
+    expect(
+      accepts(file, 'event_source_mapping', { ...esm, per_shard_state: true, parallelization_factor: 1 }),
+    ).toBe(true);
+  });
+
+  test('metrics-emitter is the function with per-shard state, and its function.json keeps factor 1', () => {
+    const perShard = FUNCTIONS.filter((fn) =>
+      Object.values<Json>(fnConfig[fn].resources.tables).some((t) => t.table === 'watermarks'),
+    );
+    expect(perShard).toEqual(['metrics-emitter']);
+    expect(fnConfig['metrics-emitter'].eventSourceMapping.parallelizationFactor).toBe(1);
+  });
+
+  test('reserved concurrency: whole numbers >= 0 per function, unreserved by default', () => {
+    expect(accepts(PULSE, 'reserved_concurrency', {})).toBe(true);
+    expect(accepts(PULSE, 'reserved_concurrency', { 'fraud-rules': 50 })).toBe(true);
+    expect(accepts(PULSE, 'reserved_concurrency', { 'fraud-rules': -1 })).toBe(false);
+  });
+
+  test('schedule: rate/cron/at expression and a JSON input', () => {
+    const file = 'modules/consumer-function/variables.tf';
+    expect(accepts(file, 'schedule', null)).toBe(true);
+    expect(
+      accepts(file, 'schedule', { expression: 'rate(5 minutes)', input: '{"pulse":"republish-pending"}' }),
+    ).toBe(true);
+    expect(accepts(file, 'schedule', { expression: 'every 5 minutes', input: '{}' })).toBe(false);
+  });
+
+  test('the stalled alarm looks at 10-15 minutes', () => {
+    const file = 'modules/observability/variables.tf';
+    expect(accepts(file, 'thresholds', {})).toBe(true);
+    expect(accepts(file, 'thresholds', { stalled_period_s: 60, stalled_periods: 5 })).toBe(false);
+    expect(accepts(file, 'thresholds', { stalled_period_s: 300, stalled_periods: 4 })).toBe(false);
+    expect(accepts(file, 'thresholds', { stalled_period_s: 300, stalled_periods: 2 })).toBe(true);
+  });
+});
+
+describe('alarms: loud when stalled', () => {
+  let m: Json;
+  beforeAll(async () => {
+    m = await mod('modules/observability');
+  });
+  const locals = () => Object.assign({}, ...(m.locals as Json[]));
+
+  test('every alarm of the table states its own missing-data choice', () => {
+    const src = readFileSync(join(tf, 'modules/observability/main.tf'), 'utf8');
+    const perFunction = String(locals().function_alarms);
+    const kinds = [...perFunction.matchAll(/"\$\{key\}\/([a-z-]+)"/g)].map((x) => x[1]);
+    expect(kinds.sort()).toEqual(['errors', 'iterator-age', 'on-failure-depth', 'throttles']);
+    expect(
+      (perFunction.match(/\bmissing\s+=\s+"(notBreaching|breaching|ignore|missing)"/g) ?? []).length,
+    ).toBe(kinds.length);
+    for (const [key, a] of Object.entries<Json>(locals().pipeline_alarms))
+      expect({
+        key,
+        missing: ['notBreaching', 'breaching', 'ignore', 'missing'].includes(a.missing),
+      }).toEqual({ key, missing: true });
+    // and each choice says why, on its line
+    for (const line of src.split('\n').filter((l) => /^\s+missing\s+=/.test(l)))
+      expect(line).toMatch(/#\s*\S.{8,}/);
+  });
+
+  test('one stalled alarm per function: records in on the stream while that function has no invocations, 15 minutes', () => {
+    const alarm = one(m.resource.aws_cloudwatch_metric_alarm.stalled, 'stalled');
+    expect(alarm.for_each).toBe(ref('local.stalled_alarms'));
+    expect(locals().stalled_alarms).toContain('for key, fn in var.functions');
+    expect(alarm.comparison_operator).toBe('GreaterThanOrEqualToThreshold');
+    expect(alarm.threshold).toBe(1);
+    expect(alarm.alarm_actions).toBe(ref('local.alarm_common.alarm_actions'));
+    const q = Object.fromEntries(alarm.metric_query.map((x: Json) => [x.id, x]));
+    expect(q.stalled.expression).toBe('IF(FILL(records, 0) > 0, IF(FILL(invocations, 0) == 0, 1, 0), 0)');
+    expect(q.stalled.return_data).toBe(true);
+    expect(q.records.metric[0]).toMatchObject({
+      namespace: 'AWS/Kinesis',
+      metric_name: 'IncomingRecords',
+      dimensions: { StreamName: ref('var.stream_name') },
+      stat: 'Sum',
+    });
+    expect(q.invocations.metric[0]).toMatchObject({
+      namespace: 'AWS/Lambda',
+      metric_name: 'Invocations',
+      dimensions: { FunctionName: ref('var.functions[each.key].function_name') },
+      stat: 'Sum',
+    });
+    // window = period x periods, all periods breaching
+    const t = one(m.variable.thresholds, 'thresholds').type as string;
+    const period = Number(t.match(/stalled_period_s\s+= optional\(number, (\d+)\)/)?.[1]);
+    const periods = Number(t.match(/stalled_periods\s+= optional\(number, (\d+)\)/)?.[1]);
+    expect(period * periods).toBeGreaterThanOrEqual(600);
+    expect(period * periods).toBeLessThanOrEqual(900);
+    expect(alarm.evaluation_periods).toBe(ref('local.t.stalled_periods'));
+    expect(alarm.datapoints_to_alarm).toBe(ref('local.t.stalled_periods'));
+    expect(q.records.metric[0].period).toBe(ref('local.t.stalled_period_s'));
+  });
+
+  test('saved Logs Insights queries: files in the repository, read by Terraform, only fields the services log', () => {
+    const qd = one(m.resource.aws_cloudwatch_query_definition.this, 'queries');
+    expect(qd.query_string).toBe(ref('file("${path.module}/queries/${each.key}.logsinsights")'));
+    expect(qd.log_group_names).toBe(ref('[for f in values(var.functions) : f.log_group_name]'));
+    const names = Object.keys(locals().queries).sort();
+    expect(names).toEqual(['batch-lifecycle', 'errors-by-function', 'user-events']);
+    const dir = join(tf, 'modules/observability/queries');
+    expect(readdirSync(dir).sort()).toEqual(names.map((n) => `${n}.logsinsights`));
+    // Powertools Logger's fields + the context keys the services pass to their logger today.
+    const logged = new Set([
+      'level',
+      'message',
+      'timestamp',
+      'service',
+      'function_request_id',
+      'xray_trace_id',
+      'cold_start',
+      'function_name',
+      'error',
+    ]);
+    for (const file of walkFiles(services, /\.ts$/)) {
+      const src = readFileSync(file, 'utf8');
+      for (const call of src.matchAll(/logger\.(?:debug|info|warn|error)\(\s*'[^']*',\s*\{([^}]*)\}/g)) {
+        for (const k of (call[1] as string).matchAll(/(?:^|,)\s*(?:\.\.\.\w+|(\w+))(?=\s*[:,]|\s*$)/g))
+          if (k[1]) logged.add(k[1]);
+      }
+    }
+    expect(logged).toContain('userId');
+    expect(logged).toContain('shardId');
+    for (const n of names) {
+      const text = readFileSync(join(dir, `${n}.logsinsights`), 'utf8');
+      const body = text
+        .split('\n')
+        .filter((l) => !l.startsWith('#'))
+        .join('\n');
+      const fieldsLine = body.match(/^fields (.+)$/m)?.[1] ?? '';
+      for (const f of fieldsLine.split(',').map((x) => x.trim())) {
+        if (f.startsWith('@')) continue;
+        const top = f.split('.')[0] as string;
+        // summary fields of "batch processed" come from a spread; failures is named explicitly
+        expect({ n, field: f, known: logged.has(top) || top === 'failures' }).toEqual({
+          n,
+          field: f,
+          known: true,
+        });
+      }
+    }
+    expect(readFileSync(join(dir, 'user-events.logsinsights'), 'utf8')).toMatch(/filter userId = "USER_ID"/);
+    expect(readFileSync(join(dir, 'batch-lifecycle.logsinsights'), 'utf8')).toMatch(
+      /function_request_id = "REQUEST_ID"/,
+    );
+    expect(readFileSync(join(dir, 'errors-by-function.logsinsights'), 'utf8')).toMatch(
+      /stats count\(\*\).* by service/,
+    );
+  });
+});
+
+describe('least privilege', () => {
+  const allTf = () =>
+    walkFiles(tf, /\.tf$/).map((f) => ({ f: relative(root, f), src: readFileSync(f, 'utf8') }));
+
+  test('no role attaches an AWS managed policy with "*" read access (nor any AWS managed policy)', async () => {
+    const broad =
+      /:iam::aws:policy\/(AdministratorAccess|PowerUserAccess|ReadOnlyAccess|ViewOnlyAccess|SecurityAudit|[A-Za-z0-9]*ReadOnly[A-Za-z0-9]*|[A-Za-z0-9]*FullAccess)\b/;
+    const found: string[] = [];
+    for (const dir of [
+      ...readdirSync(join(tf, 'modules')).map((x) => `modules/${x}`),
+      ...ENVS.map((e) => `envs/${e}`),
+    ]) {
+      const h = await mod(dir);
+      const attachments = [
+        ...Object.values<Json[]>(h.resource?.aws_iam_role_policy_attachment ?? {}).flat(),
+        ...Object.values<Json[]>(h.resource?.aws_iam_policy_attachment ?? {}).flat(),
+        ...Object.values<Json[]>(h.resource?.aws_iam_role_policy_attachments_exclusive ?? {}).flat(),
+      ].map((a) => JSON.stringify(a.policy_arn ?? a.policy_arns));
+      const roles = Object.values<Json[]>(h.resource?.aws_iam_role ?? {})
+        .flat()
+        .map((r) => JSON.stringify(r.managed_policy_arns ?? []));
+      const guardrails = Object.values<Json[]>(h.resource?.aws_chatbot_slack_channel_configuration ?? {})
+        .flat()
+        .map((c) => JSON.stringify(c.guardrail_policy_arns));
+      for (const text of [...attachments, ...roles, ...guardrails])
+        if (/iam::aws:policy\//.test(text) || broad.test(text)) found.push(`${dir}: ${text}`);
+    }
+    for (const { f, src } of allTf())
+      if (broad.test(src)) found.push(`${f}: names a broad AWS managed policy`);
+    expect(found).toEqual([]);
+  });
+
+  test('Slack channel: a role without any policy, a deny-all guardrail by default, its log group managed', async () => {
+    const m = await mod('modules/alerts');
+    expect(m.resource.aws_iam_role_policy_attachment).toBeUndefined();
+    expect(m.resource.aws_iam_role_policy).toBeUndefined();
+    const guard = one(m.data.aws_iam_policy_document.chatbot_guardrail, 'guardrail').statement;
+    expect(guard).toEqual([{ sid: 'NotificationsOnly', effect: 'Deny', actions: ['*'], resources: ['*'] }]);
+    const chat = one(m.resource.aws_chatbot_slack_channel_configuration.this, 'chatbot');
+    expect(chat.guardrail_policy_arns).toBe(
+      ref('coalesce(var.slack.guardrail_policy_arns, [aws_iam_policy.chatbot_guardrail[0].arn])'),
+    );
+    const logs = one(m.resource.aws_cloudwatch_log_group.chatbot, 'chatbot logs');
+    expect(logs.region).toBe('us-east-1');
+    expect(logs.name).toBe('/aws/chatbot/${var.name}');
+    expect(logs.retention_in_days).toBe(ref('var.slack.log_retention_days'));
+    expect(chat.depends_on).toEqual(['${aws_cloudwatch_log_group.chatbot}']);
+  });
+
+  test("KMS key policy: CloudWatch and SNS may use the key only for this environment's alarms and topics", async () => {
+    const m = await mod('modules/pulse');
+    const doc = one(m.data.aws_iam_policy_document.kms, 'kms');
+    const service = doc.statement.filter((s: Json) => s.principals?.[0]?.type === 'Service');
+    const byPrincipal = Object.fromEntries(
+      service.map((s: Json) => [s.principals[0].identifiers.join(','), s]),
+    );
+    for (const [principal, arn] of [
+      ['cloudwatch.amazonaws.com', ':alarm:${local.prefix}-*'],
+      ['sns.amazonaws.com', ':${local.prefix}-*'],
+    ]) {
+      const st = byPrincipal[principal as string];
+      expect({ principal, alone: st !== undefined }).toEqual({ principal, alone: true });
+      const cond = Object.fromEntries(st.condition.map((c: Json) => [c.variable, c]));
+      expect(cond['aws:SourceAccount'].values).toEqual([ref('data.aws_caller_identity.current.account_id')]);
+      expect(cond['aws:SourceArn'].test).toBe('ArnLike');
+      expect(cond['aws:SourceArn'].values[0]).toMatch(
+        new RegExp(`${(arn as string).replace(/[$.*{}]/g, (c) => `\\${c}`)}$`),
+      );
+    }
+  });
+
+  test('X-Ray: tracing_mode Active adds exactly the two X-Ray write actions', async () => {
+    const m = await mod('modules/consumer-function');
+    const doc = one(m.data.aws_iam_policy_document.this, 'policy');
+    const xray = doc.dynamic.statement.find((d: Json) => d.content[0].sid === 'XRayWriteTraces');
+    expect(xray.for_each).toBe(ref('var.tracing_mode == "Active" ? [1] : []'));
+    expect(xray.content[0].actions.sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    const fn = one(m.resource.aws_lambda_function.this, 'fn');
+    expect(fn.tracing_config[0].mode).toBe(ref('var.tracing_mode'));
+    for (const env of ENVS) {
+      const r = await mod(`envs/${env}`);
+      expect(one(r.module.pulse, 'pulse').tracing_mode).toBe(
+        ref('coalesce(var.tracing_mode, local.settings.tracing_mode)'),
+      );
+    }
+  });
+});
+
+describe('the cross-helper contract: resources.json and function.json drive GSIs, schedules, queue size', () => {
+  test('every queue with maxMessageBytes gets it as max_message_size (1 KiB .. 1 MiB)', async () => {
+    const m = await mod('modules/pulse');
+    const q = one(m.resource.aws_sqs_queue.resource, 'queues');
+    expect(q.max_message_size).toBe(ref('try(each.value.maxMessageBytes, null)'));
+    expect(resources.queues['invalid-records'].maxMessageBytes).toBe(1048576);
+    for (const [k, v] of Object.entries<Json>(resources.queues))
+      if (v.maxMessageBytes !== undefined)
+        expect({ k, ok: v.maxMessageBytes >= 1024 && v.maxMessageBytes <= 1048576 }).toEqual({ k, ok: true });
+  });
+
+  test('globalSecondaryIndexes of resources.json become sparse string-keyed GSIs with projection ALL', async () => {
+    const p = await mod('modules/pulse');
+    const tables = one(p.module.tables, 'module.tables').tables as string;
+    expect(tables).toContain(
+      'for i in try(t.globalSecondaryIndexes, []) : { name = i.name, hash_key = i.hashKey, range_key = try(i.rangeKey, null) }',
+    );
+    const t = await mod('modules/tables');
+    const table = one(t.resource.aws_dynamodb_table.this, 'table');
+    const gsi = table.dynamic.global_secondary_index[0];
+    expect(gsi.for_each).toBe(ref('each.value.global_secondary_indexes'));
+    const c = gsi.content[0];
+    expect(c.projection_type).toBe('ALL');
+    expect(c.key_schema[0]).toEqual({ attribute_name: ref('gsi.value.hash_key'), key_type: 'HASH' });
+    expect(c.dynamic.key_schema[0].content[0].key_type).toBe('RANGE');
+    for (const [name, spec] of Object.entries<Json>(resources.tables)) {
+      for (const i of spec.globalSecondaryIndexes ?? []) {
+        expect({
+          name,
+          index: i.name,
+          keys: typeof i.hashKey === 'string' && (i.rangeKey === undefined || typeof i.rangeKey === 'string'),
+        }).toEqual({ name, index: i.name, keys: true });
+      }
+    }
+  });
+
+  test('index ARNs are <table>/index/<name>; fraud-rules may Query the pending index and nothing more on it', async () => {
+    expect(fnConfig['fraud-rules'].resources.tables.ALERTS_TABLE.indexes).toEqual({
+      pending: ['dynamodb:Query'],
+    });
+    const t = await mod('modules/tables');
+    expect(t.output.index_arns[0].value).toBe(
+      ref(
+        '{ for k, t in aws_dynamodb_table.this : k => { for i in var.tables[k].global_secondary_indexes : i.name => "${t.arn}/index/${i.name}" } }',
+      ),
+    );
+  });
+
+  test('a function.json schedule becomes an EventBridge Scheduler schedule with a role that may invoke only that function', async () => {
+    const p = await mod('modules/pulse');
+    expect(Object.assign({}, ...p.locals).fn).toContain(
+      'schedule = try({ expression = c.schedule.expression, input = jsonencode(c.schedule.input) }, null)',
+    );
+    expect(one(p.module.functions, 'functions').schedule).toBe(ref('each.value.schedule'));
+    const m = await mod('modules/consumer-function');
+    const sch = one(m.resource.aws_scheduler_schedule.this, 'schedule');
+    expect(sch.count).toBe(ref('var.schedule == null ? 0 : 1'));
+    expect(sch.schedule_expression).toBe(ref('var.schedule.expression'));
+    expect(sch.target[0]).toMatchObject({
+      arn: ref('aws_lambda_function.this.arn'),
+      role_arn: ref('aws_iam_role.scheduler[0].arn'),
+      input: ref('var.schedule.input'),
+    });
+    const invoke = one(m.data.aws_iam_policy_document.scheduler, 'scheduler policy').statement;
+    expect(invoke).toEqual([
+      {
+        sid: 'InvokeOwnFunction',
+        actions: ['lambda:InvokeFunction'],
+        resources: [ref('aws_lambda_function.this.arn')],
+      },
+    ]);
+    const assume = one(m.data.aws_iam_policy_document.scheduler_assume, 'assume').statement[0];
+    expect(assume.principals[0].identifiers).toEqual(['scheduler.amazonaws.com']);
+    expect(assume.condition[0].variable).toBe('aws:SourceAccount');
+    for (const fn of FUNCTIONS) {
+      const s = fnConfig[fn].schedule;
+      if (s === undefined) continue;
+      expect(s.expression).toMatch(/^(rate|cron|at)\(.+\)$/);
+      expect(typeof s.input).toBe('object');
+    }
+  });
+
+  test('MAX_EVENT_AHEAD_SECONDS reaches every function from the roots', async () => {
+    for (const env of ENVS) {
+      const r = await mod(`envs/${env}`);
+      expect(one(r.module.pulse, 'pulse').max_event_ahead_seconds).toBe(ref('var.max_event_ahead_seconds'));
+      expect(one(r.variable.max_event_ahead_seconds, 'v').default).toBe(300);
+    }
+  });
+});
+
+describe('deploy path and outputs', () => {
+  test('the roots output every name users and make smoke need', async () => {
+    const pulse = await mod('modules/pulse');
+    const needed = [
+      'stream_name',
+      'alerts_topic_arn',
+      'alerts_sqs_queue_url',
+      'invalid_records_queue_url',
+      'table_names',
+      'on_failure_queue_arns',
+      'function_names',
+      'environment',
+      'metrics_namespace',
+      'log_group_names',
+    ];
+    for (const env of ENVS) {
+      const r = await mod(`envs/${env}`);
+      for (const o of needed) {
+        expect({ env, o, root: r.output[o]?.[0]?.value }).toEqual({ env, o, root: ref(`module.pulse.${o}`) });
+        expect({ o, inModule: pulse.output[o] !== undefined }).toEqual({ o, inModule: true });
+      }
+      expect(r.output.aws_region[0].value).toBe(ref('var.aws_region'));
+    }
+  });
+
+  test('allowed_account_ids guards the provider in every root', async () => {
+    for (const env of ENVS) {
+      const r = await mod(`envs/${env}`);
+      expect(one(r.provider.aws, 'provider').allowed_account_ids).toBe(ref('var.allowed_account_ids'));
+      expect(one(r.variable.allowed_account_ids, 'v').default).toBeNull();
+    }
+  });
+
+  test('make plan/deploy/destroy need Terraform only: no Go, no tflint, no provider build; destroy without dist/', () => {
+    const run = readFileSync(join(root, 'scripts/tf/run.sh'), 'utf8');
+    const code = run
+      .split('\n')
+      .filter((l) => !l.trimStart().startsWith('#'))
+      .join('\n');
+    expect(code).not.toMatch(/tools\.sh install|go install|\btflint\b|\bgo\b /);
+    expect(run).toMatch(/MIN_TERRAFORM=1\.5\.7/);
+    const mk = readFileSync(join(tf, 'terraform.mk'), 'utf8');
+    expect(mk).toMatch(/^destroy: tf-env ##/m); // no build prerequisite
+    expect(mk).toMatch(/^deploy: tf-env build ##/m);
+  });
+
+  test('only .ci/run names the shared folder, and it sets the provider archive and requires validate', () => {
+    const ci = readFileSync(join(root, '.ci/run'), 'utf8');
+    expect(ci).toContain('PULSE_TF_PROVIDER_ARCHIVE=');
+    expect(ci).toContain('PULSE_TF_REQUIRE_VALIDATE=1');
+    const offenders = walkFiles(root, /\.(ts|sh|tf|md|mk|json|hcl)$|^Makefile$/)
+      .filter(
+        (f) => !f.includes(`${join(root, '.ci')}`) && !f.includes('node_modules') && !f.includes('/.venv'),
+      )
+      .filter((f) => /shared\/terraform-provider-aws|\/work\/shared/.test(readFileSync(f, 'utf8')));
+    expect(offenders.map((f) => relative(root, f))).toEqual([]);
+  });
 });

@@ -34,3 +34,43 @@ output "kms_key_arn" {
   description = "KMS key of the environment (producers need kms:GenerateDataKey on it)."
   value       = module.pulse.kms_key_arn
 }
+
+output "environment" {
+  description = "Environment name: the `Environment` dimension of the Pulse metrics (make smoke reads it)."
+  value       = module.pulse.environment
+}
+
+output "aws_region" {
+  description = "Region of this environment."
+  value       = var.aws_region
+}
+
+output "metrics_namespace" {
+  description = "CloudWatch namespace of the Pulse metrics."
+  value       = module.pulse.metrics_namespace
+}
+
+output "table_names" {
+  description = "DynamoDB table names keyed by resources.json key (sessions, fraud-state, alerts, watermarks)."
+  value       = module.pulse.table_names
+}
+
+output "invalid_records_queue_url" {
+  description = "SQS queue of records that failed JSON/schema validation, with the reason."
+  value       = module.pulse.invalid_records_queue_url
+}
+
+output "alerts_sqs_queue_url" {
+  description = "SQS queue subscribed to fraud alerts (alert_sqs_subscription); null when disabled."
+  value       = module.pulse.alerts_sqs_queue_url
+}
+
+output "on_failure_queue_arns" {
+  description = "On-failure destination queue of each function (batches it gave up on), keyed by service."
+  value       = module.pulse.on_failure_queue_arns
+}
+
+output "log_group_names" {
+  description = "CloudWatch log group of each function, keyed by service."
+  value       = module.pulse.log_group_names
+}

@@ -9,8 +9,11 @@ module "pulse" {
   stream             = local.settings.stream
   tables             = local.settings.tables
   log_retention_days = local.settings.log_retention_days
-  tracing_mode       = local.settings.tracing_mode
-  alarm_thresholds   = local.settings.alarm_thresholds
+  tracing_mode       = coalesce(var.tracing_mode, local.settings.tracing_mode)
+  # Unreserved unless the environment reserves concurrency per function (main.tf).
+  reserved_concurrency    = local.settings.reserved_concurrency
+  max_event_ahead_seconds = var.max_event_ahead_seconds
+  alarm_thresholds        = local.settings.alarm_thresholds
   # the environment's thresholds, overridden attribute by attribute by var.fraud_rules
   fraud_rules = merge(local.settings.fraud_rules, { for k, v in var.fraud_rules : k => v if v != null })
 

@@ -11,6 +11,39 @@ variable "aws_region" {
   }
 }
 
+variable "allowed_account_ids" {
+  description = "AWS account ids this environment may be deployed to, e.g. [\"<12-digit id>\"]; Terraform stops before any change when the credentials belong to another account. null = no check."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.allowed_account_ids == null || try(length(var.allowed_account_ids) > 0 && alltrue([for a in var.allowed_account_ids : can(regex("^[0-9]{12}$", a))]), false)
+    error_message = "allowed_account_ids must be null or a non-empty list of 12-digit AWS account ids."
+  }
+}
+
+variable "max_event_ahead_seconds" {
+  description = "How far (seconds) an event's timestamp may be ahead of its arrival before it is rejected as invalid; MAX_EVENT_AHEAD_SECONDS of every function. Late events are always accepted."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.max_event_ahead_seconds >= 0 && var.max_event_ahead_seconds <= 86400 && floor(var.max_event_ahead_seconds) == var.max_event_ahead_seconds
+    error_message = "max_event_ahead_seconds must be a whole number between 0 and 86400."
+  }
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing of the functions, PassThrough or Active; null = this environment's choice in main.tf."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.tracing_mode == null || contains(["PassThrough", "Active"], coalesce(var.tracing_mode, "PassThrough"))
+    error_message = "tracing_mode must be PassThrough or Active."
+  }
+}
+
 variable "package_dir" {
   description = "Directory of the bundles (<function>.zip) built by `make build`; null = the repository's dist/."
   type        = string
@@ -27,12 +60,13 @@ variable "alert_email_subscriptions" {
 }
 
 variable "alert_slack" {
-  description = "Slack channel for fraud alerts through AWS Chatbot: { team_id = \"T...\", channel_id = \"C...\" }. Authorise the Slack workspace in the AWS Chatbot console once first. null = no Slack."
+  description = "Slack channel for fraud alerts through AWS Chatbot: { team_id = \"T...\", channel_id = \"C...\" }. Authorise the Slack workspace in the AWS Chatbot console once first. The channel role has no permissions and the default guardrail denies everything (notifications only). null = no Slack."
   type = object({
     team_id               = string
     channel_id            = string
     guardrail_policy_arns = optional(list(string))
     logging_level         = optional(string, "ERROR")
+    log_retention_days    = optional(number, 30)
     region                = optional(string)
   })
   default = null

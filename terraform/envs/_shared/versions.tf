@@ -16,6 +16,8 @@ terraform {
 
 provider "aws" {
   region = var.aws_region
+  # Optional guard against deploying an environment with another account's credentials.
+  allowed_account_ids = var.allowed_account_ids
 
   default_tags {
     tags = {

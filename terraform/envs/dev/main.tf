@@ -9,7 +9,9 @@ locals {
     tables             = { point_in_time_recovery = true, deletion_protection = false }
     log_retention_days = 14
     tracing_mode       = "PassThrough"
-    alarm_thresholds   = { events_per_minute = 1000, iterator_age_ms = 300000 }
+    # Reserved concurrency per function, e.g. { fraud-rules = 50 }; {} = unreserved (see terraform/README.md).
+    reserved_concurrency = {}
+    alarm_thresholds     = { events_per_minute = 1000, iterator_age_ms = 300000 }
     # Fraud-rule thresholds (unset = seed in services/fraud-rules/function.json); var.fraud_rules overrides them.
     fraud_rules = { large_purchase_threshold = 500, cooldown_minutes = 5 }
   }

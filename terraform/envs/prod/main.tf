@@ -9,7 +9,9 @@ locals {
     tables             = { point_in_time_recovery = true, deletion_protection = true }
     log_retention_days = 90
     tracing_mode       = "Active"
-    alarm_thresholds   = { events_per_minute = 60000, iterator_age_ms = 60000 }
+    # Reserved concurrency per function, e.g. { fraud-rules = 50 }; {} = unreserved (see terraform/README.md).
+    reserved_concurrency = {}
+    alarm_thresholds     = { events_per_minute = 60000, iterator_age_ms = 60000 }
     # Fraud-rule thresholds (unset = seed in services/fraud-rules/function.json); var.fraud_rules overrides them.
     fraud_rules = { large_purchase_threshold = 2000 }
   }

@@ -1,5 +1,3 @@
-data "aws_partition" "current" {}
-
 locals {
   # Alerts carry the message attribute `severity` (low|medium|high); a subscription with
   # min_severity = "medium" receives medium and high.
@@ -79,6 +77,11 @@ resource "aws_sns_topic_subscription" "sqs" {
 # --- optional Slack channel through AWS Chatbot ----------------------------------------------
 # AWS Chatbot subscribes itself (HTTPS) to the topic; that subscription has no filter policy, so
 # Slack receives every severity.
+#
+# Delivering notifications needs no AWS permissions, so the channel role has no policy at all and
+# the guardrail (the most any channel member's command could ever do) denies everything. Without
+# an explicit guardrail AWS applies AdministratorAccess, hence the validation on
+# slack.guardrail_policy_arns.
 
 data "aws_iam_policy_document" "chatbot_assume" {
   count = var.slack == null ? 0 : 1
@@ -101,26 +104,52 @@ resource "aws_iam_role" "chatbot" {
   tags               = var.tags
 }
 
-resource "aws_iam_role_policy_attachment" "chatbot" {
+data "aws_iam_policy_document" "chatbot_guardrail" {
   count = var.slack == null ? 0 : 1
 
-  role       = aws_iam_role.chatbot[0].name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/CloudWatchReadOnlyAccess"
+  statement {
+    sid       = "NotificationsOnly"
+    effect    = "Deny"
+    actions   = ["*"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_policy" "chatbot_guardrail" {
+  count = var.slack == null ? 0 : 1
+
+  name        = "${var.name}-chatbot-guardrail"
+  description = "Guardrail of the ${var.name} Slack channel: notifications only, no command may call AWS."
+  policy      = data.aws_iam_policy_document.chatbot_guardrail[0].json
+  tags        = var.tags
+}
+
+# Chatbot writes its delivery log to /aws/chatbot/<configuration> in us-east-1 and, left to itself,
+# creates that group with no expiry. Terraform owns it instead (retention, tags, removed on
+# destroy); with logging_level = NONE there is nothing to keep.
+resource "aws_cloudwatch_log_group" "chatbot" {
+  #checkov:skip=CKV_AWS_158:Chatbot logs live in us-east-1, where the environment's regional KMS key cannot be used; they hold delivery status, not alert content.
+  #checkov:skip=CKV_AWS_338:Delivery-status logs are kept slack.log_retention_days (default 30); they are not an audit record.
+  count = var.slack == null ? 0 : (var.slack.logging_level == "NONE" ? 0 : 1)
+
+  region            = "us-east-1"
+  name              = "/aws/chatbot/${var.name}"
+  retention_in_days = var.slack.log_retention_days
+  tags              = var.tags
 }
 
 resource "aws_chatbot_slack_channel_configuration" "this" {
   count = var.slack == null ? 0 : 1
 
-  region             = var.slack.region
-  configuration_name = var.name
-  iam_role_arn       = aws_iam_role.chatbot[0].arn
-  slack_team_id      = var.slack.team_id
-  slack_channel_id   = var.slack.channel_id
-  sns_topic_arns     = [aws_sns_topic.this.arn]
-  logging_level      = var.slack.logging_level
-  guardrail_policy_arns = coalesce(
-    var.slack.guardrail_policy_arns,
-    ["arn:${data.aws_partition.current.partition}:iam::aws:policy/CloudWatchReadOnlyAccess"],
-  )
-  tags = var.tags
+  region                = var.slack.region
+  configuration_name    = var.name
+  iam_role_arn          = aws_iam_role.chatbot[0].arn
+  slack_team_id         = var.slack.team_id
+  slack_channel_id      = var.slack.channel_id
+  sns_topic_arns        = [aws_sns_topic.this.arn]
+  logging_level         = var.slack.logging_level
+  guardrail_policy_arns = coalesce(var.slack.guardrail_policy_arns, [aws_iam_policy.chatbot_guardrail[0].arn])
+  tags                  = var.tags
+
+  depends_on = [aws_cloudwatch_log_group.chatbot]
 }

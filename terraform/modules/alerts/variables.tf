@@ -34,9 +34,28 @@ variable "slack" {
     channel_id            = string
     guardrail_policy_arns = optional(list(string))
     logging_level         = optional(string, "ERROR")
+    log_retention_days    = optional(number, 30)
     region                = optional(string)
   })
   default = null
+
+  # An empty list is not "no guardrail": AWS then applies AdministratorAccess.
+  validation {
+    condition     = var.slack == null || try(var.slack.guardrail_policy_arns == null ? true : length(var.slack.guardrail_policy_arns) > 0, false)
+    error_message = "slack.guardrail_policy_arns must be omitted (notifications-only guardrail) or list at least one policy: an empty list makes AWS apply AdministratorAccess."
+  }
+
+  validation {
+    condition = var.slack == null || try(alltrue([
+      for a in(var.slack.guardrail_policy_arns == null ? [] : var.slack.guardrail_policy_arns) : !can(regex(":iam::aws:policy/(AdministratorAccess|PowerUserAccess|ReadOnlyAccess|[A-Za-z0-9]*ReadOnlyAccess|[A-Za-z0-9]*FullAccess)$", a))
+    ]), false)
+    error_message = "slack.guardrail_policy_arns must not name AdministratorAccess, PowerUserAccess or an AWS managed *ReadOnlyAccess/*FullAccess policy: anyone in the channel could read (or change) the whole account through it."
+  }
+
+  validation {
+    condition     = var.slack == null || try(contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365], var.slack.log_retention_days), false)
+    error_message = "slack.log_retention_days must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180 or 365)."
+  }
 
   validation {
     condition     = var.slack == null || try(can(regex("^T[A-Z0-9]+$", var.slack.team_id)) && can(regex("^[A-Z0-9]+$", var.slack.channel_id)), false)

@@ -1,6 +1,8 @@
 # One stream consumer: an enhanced fan-out consumer, its Lambda function, least-privilege role,
 # log group and on-failure queue. Instantiated once per function (for_each in modules/pulse).
 
+data "aws_caller_identity" "current" {}
+
 locals {
   tags = merge(var.tags, { Function = var.name })
 }
@@ -57,29 +59,33 @@ resource "aws_cloudwatch_log_group" "this" {
 }
 
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_115:No reserved concurrency: concurrency is already bounded by shards x parallelization factor, and a cap would only throttle the stream.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency is a per-environment choice (var.reserved_concurrent_executions, unset = unreserved): on-demand streams add shards on their own, so only a reservation caps concurrency, and a reached cap throttles the stream.
   #checkov:skip=CKV_AWS_116:A DLQ applies to asynchronous invokes; stream batches go to the mapping's on-failure SQS destination instead.
   #checkov:skip=CKV_AWS_117:No VPC: the function only calls AWS public endpoints (Kinesis, DynamoDB, SNS, SQS, CloudWatch) with IAM auth.
   #checkov:skip=CKV_AWS_272:Code signing is not used: bundles are built deterministically by `make build` in CI and deployed by Terraform with source_code_hash.
   #checkov:skip=CKV_AWS_50:X-Ray is opt-in per environment (var.tracing_mode); pipeline lag is tracked by the PipelineLagMs metric.
-  function_name    = var.name
-  description      = var.description
-  role             = aws_iam_role.this.arn
-  runtime          = "nodejs22.x"
-  architectures    = ["arm64"]
-  handler          = "index.handler"
-  filename         = var.package_path
-  source_code_hash = filebase64sha256(var.package_path)
-  memory_size      = var.memory_size
-  timeout          = var.timeout
-  kms_key_arn      = var.kms_key_arn
+  function_name = var.name
+  description   = var.description
+  role          = aws_iam_role.this.arn
+  runtime       = var.runtime
+  architectures = [var.architecture]
+  handler       = var.handler
+  filename      = var.package_path
+  # Hashed only when the bundle exists: `make destroy` (and any plan that only reads state) must
+  # work from a fresh clone without dist/. Creating or updating the function without its bundle
+  # is stopped by the precondition below, never silently deployed without a hash.
+  source_code_hash               = fileexists(var.package_path) ? filebase64sha256(var.package_path) : null
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout
+  kms_key_arn                    = var.kms_key_arn
+  reserved_concurrent_executions = var.reserved_concurrent_executions
 
   environment {
     variables = var.environment_variables
   }
 
   logging_config {
-    log_format = "Text" # the services already write one JSON object per line
+    log_format = var.log_format
     log_group  = aws_cloudwatch_log_group.this.name
   }
 
@@ -89,7 +95,90 @@ resource "aws_lambda_function" "this" {
 
   tags = local.tags
 
+  lifecycle {
+    precondition {
+      condition     = fileexists(var.package_path)
+      error_message = "The function bundle ${var.package_path} is missing: run `make build` first."
+    }
+  }
+
   depends_on = [aws_iam_role_policy.this]
+}
+
+# --- optional schedule (function.json "schedule") ----------------------------------------------
+# EventBridge Scheduler invokes the function with a fixed input through its own role, which may
+# invoke this function only; no resource-based permission on the function is needed.
+
+data "aws_iam_policy_document" "scheduler_assume" {
+  count = var.schedule == null ? 0 : 1
+
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  count = var.schedule == null ? 0 : 1
+
+  name               = "${var.name}-schedule"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume[0].json
+  tags               = local.tags
+}
+
+data "aws_iam_policy_document" "scheduler" {
+  count = var.schedule == null ? 0 : 1
+
+  statement {
+    sid       = "InvokeOwnFunction"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.this.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  count = var.schedule == null ? 0 : 1
+
+  name   = "invoke-function"
+  role   = aws_iam_role.scheduler[0].id
+  policy = data.aws_iam_policy_document.scheduler[0].json
+}
+
+resource "aws_scheduler_schedule" "this" {
+  #checkov:skip=CKV_AWS_297:The schedule holds only a constant input marker (function.json schedule.input), no customer data; the AWS owned key is enough.
+  count = var.schedule == null ? 0 : 1
+
+  name                = var.name
+  description         = "Periodic invocation of ${var.name} (function.json schedule)."
+  schedule_expression = var.schedule.expression
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = aws_lambda_function.this.arn
+    role_arn = aws_iam_role.scheduler[0].arn
+    input    = var.schedule.input
+
+    # A missed run is picked up by the next one; retrying a stale run only adds load.
+    retry_policy {
+      maximum_event_age_in_seconds = 300
+      maximum_retry_attempts       = 2
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.scheduler]
 }
 
 # --- least-privilege role ---------------------------------------------------------------------
@@ -148,7 +237,7 @@ data "aws_iam_policy_document" "this" {
   dynamic "statement" {
     for_each = var.resource_access
     content {
-      sid       = replace(title(lower(replace(statement.key, "_", " "))), " ", "")
+      sid       = replace(title(lower(replace(statement.key, "/[^A-Za-z0-9]+/", " "))), " ", "")
       actions   = statement.value.actions
       resources = statement.value.arns
     }
@@ -172,7 +261,7 @@ data "aws_iam_policy_document" "this" {
   dynamic "statement" {
     for_each = var.tracing_mode == "Active" ? [1] : []
     content {
-      sid       = "XRay"
+      sid       = "XRayWriteTraces"
       actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
       resources = ["*"] # X-Ray has no resource-level permissions
     }

@@ -37,3 +37,8 @@ output "log_group_name" {
   description = "Name of the function's CloudWatch log group."
   value       = aws_cloudwatch_log_group.this.name
 }
+
+output "schedule_arn" {
+  description = "ARN of the EventBridge Scheduler schedule that invokes the function (null without a schedule)."
+  value       = one(aws_scheduler_schedule.this[*].arn)
+}

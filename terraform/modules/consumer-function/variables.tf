@@ -60,6 +60,7 @@ variable "event_source_mapping" {
     maximum_retry_attempts             = number
     bisect_batch_on_function_error     = bool
     maximum_record_age_in_seconds      = number
+    per_shard_state                    = optional(bool, false)
   })
 
   validation {
@@ -75,6 +76,14 @@ variable "event_source_mapping" {
   validation {
     condition     = var.event_source_mapping.parallelization_factor >= 1 && var.event_source_mapping.parallelization_factor <= 10
     error_message = "parallelization_factor must be 1-10."
+  }
+
+  # A function that keeps state per shard (metrics-emitter's sequence watermark) must see each
+  # shard's records in order from a single poller: more than one batch per shard at a time would
+  # move the watermark past records another batch has not emitted yet.
+  validation {
+    condition     = !var.event_source_mapping.per_shard_state || var.event_source_mapping.parallelization_factor == 1
+    error_message = "parallelization_factor must be 1 for a function that keeps per-shard state (per_shard_state = true)."
   }
 
   validation {
@@ -150,4 +159,73 @@ variable "tags" {
   description = "Tags applied to every resource of this module."
   type        = map(string)
   default     = {}
+}
+
+variable "runtime" {
+  description = "Lambda runtime identifier."
+  type        = string
+  default     = "nodejs22.x"
+
+  validation {
+    condition     = can(regex("^nodejs[0-9]+\\.x$", var.runtime))
+    error_message = "runtime must be a Node.js runtime (nodejsNN.x): the bundles are ES modules for Node.js."
+  }
+}
+
+variable "architecture" {
+  description = "Instruction set architecture of the function: arm64 or x86_64."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
+}
+
+variable "handler" {
+  description = "Function entry point (<file without extension>.<export>)."
+  type        = string
+  default     = "index.handler"
+
+  validation {
+    condition     = can(regex("^[^.\\s]+\\.[A-Za-z_$][A-Za-z0-9_$]*$", var.handler))
+    error_message = "handler must look like index.handler."
+  }
+}
+
+variable "log_format" {
+  description = "Lambda log format: Text (the services already write one JSON object per line) or JSON."
+  type        = string
+  default     = "Text"
+
+  validation {
+    condition     = contains(["Text", "JSON"], var.log_format)
+    error_message = "log_format must be Text or JSON."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Reserved concurrency of the function; null = unreserved (the account's unreserved pool)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.reserved_concurrent_executions == null || try(var.reserved_concurrent_executions >= 0 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions, false)
+    error_message = "reserved_concurrent_executions must be null or a whole number >= 0."
+  }
+}
+
+variable "schedule" {
+  description = "Optional periodic invocation through EventBridge Scheduler: { expression = \"rate(5 minutes)\", input = <JSON string> }; null = none."
+  type = object({
+    expression = string
+    input      = string
+  })
+  default = null
+
+  validation {
+    condition     = var.schedule == null || try(can(regex("^(rate|cron|at)\\(.+\\)$", var.schedule.expression)) && can(jsondecode(var.schedule.input)), false)
+    error_message = "schedule.expression must be rate(...), cron(...) or at(...), and schedule.input a JSON document."
+  }
 }

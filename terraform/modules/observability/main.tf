@@ -13,7 +13,10 @@ locals {
 
 # --- alarms -------------------------------------------------------------------------------------
 # One table of alarms (per function, then pipeline-wide) and one resource over it, so every alarm
-# gets the same actions, missing-data policy and tags.
+# gets the same actions and tags. Each entry states what a missing datapoint means for it
+# (`missing`): most of these metrics exist only while the function runs or data flows, so silence
+# is read as OK there, and the per-function "stalled" alarms below are what turns a silent,
+# stopped consumer into an alarm.
 
 locals {
   function_alarms = merge([
@@ -29,6 +32,7 @@ locals {
         evaluations = local.t.evaluation_periods
         datapoints  = local.t.datapoints_to_alarm
         threshold   = local.t.iterator_age_ms
+        missing     = "notBreaching" # no invocations, no IteratorAge: the stalled alarm covers that
       }
       "${key}/errors" = {
         name        = "${fn.function_name}-errors"
@@ -41,6 +45,7 @@ locals {
         evaluations = 1
         datapoints  = 1
         threshold   = local.t.function_errors
+        missing     = "notBreaching" # no invocations, no errors
       }
       "${key}/throttles" = {
         name        = "${fn.function_name}-throttles"
@@ -53,6 +58,7 @@ locals {
         evaluations = 1
         datapoints  = 1
         threshold   = local.t.function_throttles
+        missing     = "notBreaching" # no invocations, no throttles
       }
       "${key}/on-failure-depth" = {
         name        = "${fn.on_failure_queue_name}-depth"
@@ -65,6 +71,7 @@ locals {
         evaluations = 1
         datapoints  = 1
         threshold   = local.t.on_failure_messages
+        missing     = "notBreaching" # SQS stops reporting an idle, empty queue
       }
     }
   ]...)
@@ -81,6 +88,7 @@ locals {
       evaluations = 1
       datapoints  = 1
       threshold   = local.t.events_per_minute * local.t.events_alarm_period_s / 60
+      missing     = "notBreaching" # no traffic is below any rate
     }
     invalid-records = {
       name        = "${var.name_prefix}-invalid-records"
@@ -93,6 +101,7 @@ locals {
       evaluations = 1
       datapoints  = 1
       threshold   = local.t.invalid_records
+      missing     = "notBreaching" # published only for minutes that had invalid records
     }
   }
 }
@@ -111,10 +120,92 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   datapoints_to_alarm = each.value.datapoints
   comparison_operator = "GreaterThanThreshold"
   threshold           = each.value.threshold
-  treat_missing_data  = "notBreaching"
+  treat_missing_data  = each.value.missing
   alarm_actions       = local.alarm_common.alarm_actions
   ok_actions          = local.alarm_common.ok_actions
   tags                = var.tags
+}
+
+# --- stalled consumers ---------------------------------------------------------------------------
+# A disabled mapping, a KMS or IAM failure, or a broken EFO consumer stops a function's
+# invocations, and then IteratorAge/Errors/Throttles simply stop existing. This alarm fires when
+# records keep arriving on the stream while that function is not invoked at all, for
+# stalled_periods consecutive periods (3 x 5 min = 15 min by default).
+
+locals {
+  stalled_alarms = {
+    for key, fn in var.functions : key => {
+      name        = "${fn.function_name}-stalled"
+      description = "${key} is not invoked although records arrive on ${var.stream_name} (mapping disabled, permission/KMS failure or consumer broken)."
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "stalled" {
+  for_each = local.stalled_alarms
+
+  alarm_name          = each.value.name
+  alarm_description   = each.value.description
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  evaluation_periods  = local.t.stalled_periods
+  datapoints_to_alarm = local.t.stalled_periods
+  # No stream data at all means nothing arrived: nothing to process, not stalled.
+  treat_missing_data = "notBreaching"
+  alarm_actions      = local.alarm_common.alarm_actions
+  ok_actions         = local.alarm_common.ok_actions
+  tags               = var.tags
+
+  metric_query {
+    id          = "stalled"
+    label       = "records in while ${each.key} is not invoked"
+    expression  = "IF(FILL(records, 0) > 0, IF(FILL(invocations, 0) == 0, 1, 0), 0)"
+    return_data = true
+  }
+
+  metric_query {
+    id = "records"
+
+    metric {
+      namespace   = "AWS/Kinesis"
+      metric_name = "IncomingRecords"
+      dimensions  = { StreamName = var.stream_name }
+      stat        = "Sum"
+      period      = local.t.stalled_period_s
+    }
+  }
+
+  metric_query {
+    id = "invocations"
+
+    metric {
+      namespace   = "AWS/Lambda"
+      metric_name = "Invocations"
+      dimensions  = { FunctionName = var.functions[each.key].function_name }
+      stat        = "Sum"
+      period      = local.t.stalled_period_s
+    }
+  }
+}
+
+# --- saved Logs Insights queries -----------------------------------------------------------------
+# The query text lives in queries/*.logsinsights (reviewed like code, pasted as is into the
+# console); field names are those of the services' structured logs.
+
+locals {
+  queries = {
+    errors-by-function = "Errors and warnings of every function, counted by function and message"
+    user-events        = "Everything the pipeline logged about one user (edit the user id in the filter)"
+    batch-lifecycle    = "One invocation from START to REPORT (edit the request id in the filter)"
+  }
+}
+
+resource "aws_cloudwatch_query_definition" "this" {
+  for_each = local.queries
+
+  name            = "${var.name_prefix}/${each.key}"
+  log_group_names = [for f in values(var.functions) : f.log_group_name]
+  query_string    = file("${path.module}/queries/${each.key}.logsinsights")
 }
 
 # --- dashboard ----------------------------------------------------------------------------------
@@ -123,6 +214,11 @@ locals {
   search = {
     events_by_type = "SEARCH('{${local.ns},Environment,EventType} MetricName=\"Events\" Environment=\"${var.environment}\"', 'Sum', 60)"
     lag_by_fn      = "SEARCH('{${local.ns},Environment,Function} MetricName=\"PipelineLagMs\" Environment=\"${var.environment}\"', 'Maximum', 60)"
+    # Money is never added across currencies: Revenue and OrderValue carry a Currency dimension,
+    # and each search returns one line per currency that had purchases.
+    revenue_by_currency   = "SEARCH('{${local.ns},Currency,Environment} MetricName=\"Revenue\" Environment=\"${var.environment}\"', 'Sum', 60)"
+    avg_order_by_currency = "SEARCH('{${local.ns},Currency,Environment} MetricName=\"OrderValue\" Environment=\"${var.environment}\"', 'Average', 60)"
+    max_order_by_currency = "SEARCH('{${local.ns},Currency,Environment} MetricName=\"OrderValue\" Environment=\"${var.environment}\"', 'Maximum', 60)"
   }
   fn_metrics = {
     for m in ["Errors", "Throttles", "IteratorAge"] : m => [
@@ -136,16 +232,19 @@ locals {
       metrics = [[{ expression = local.search.events_by_type, id = "e1", label = "" }], [local.ns, "Events", "Environment", var.environment, { id = "m1", label = "all events", stat = "Sum" }]]
     },
     {
-      title   = "Revenue per minute"
-      metrics = [[local.ns, "Revenue", "Environment", var.environment, { stat = "Sum", label = "revenue" }], [local.ns, "Purchases", "Environment", var.environment, { stat = "Sum", label = "purchases", yAxis = "right" }]]
+      title = "Revenue per minute, by currency"
+      metrics = [
+        [{ expression = local.search.revenue_by_currency, id = "rev", label = "" }],
+        [local.ns, "Purchases", "Environment", var.environment, { stat = "Sum", label = "purchases (all currencies)", yAxis = "right" }],
+      ]
     },
     {
-      title = "Average order value (Revenue / Purchases)"
+      # OrderValue holds one sample per purchase, so its Average is Revenue / purchases of that
+      # currency, computed by CloudWatch per currency without metric math across series.
+      title = "Average order value, by currency"
       metrics = [
-        [local.ns, "Revenue", "Environment", var.environment, { id = "rev", stat = "Sum", visible = false }],
-        [local.ns, "Purchases", "Environment", var.environment, { id = "pur", stat = "Sum", visible = false }],
-        [{ expression = "IF(pur > 0, rev / pur)", id = "aov", label = "average order value" }],
-        [local.ns, "OrderValue", "Environment", var.environment, { stat = "Maximum", label = "largest order", yAxis = "right" }],
+        [{ expression = local.search.avg_order_by_currency, id = "aov", label = "" }],
+        [{ expression = local.search.max_order_by_currency, id = "maxov", label = "largest order", yAxis = "right" }],
       ]
     },
     {

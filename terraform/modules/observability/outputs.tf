@@ -10,5 +10,10 @@ output "dashboard_url" {
 
 output "alarm_arns" {
   description = "ARNs of every alarm, keyed by alarm name."
-  value       = { for a in aws_cloudwatch_metric_alarm.this : a.alarm_name => a.arn }
+  value       = merge({ for a in aws_cloudwatch_metric_alarm.this : a.alarm_name => a.arn }, { for a in aws_cloudwatch_metric_alarm.stalled : a.alarm_name => a.arn })
+}
+
+output "query_definition_names" {
+  description = "Names of the saved CloudWatch Logs Insights queries, keyed by query file."
+  value       = { for k, q in aws_cloudwatch_query_definition.this : k => q.name }
 }

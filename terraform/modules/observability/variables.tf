@@ -15,10 +15,11 @@ variable "metrics_namespace" {
 }
 
 variable "functions" {
-  description = "Consumer functions keyed by service name: Lambda function name and on-failure queue name (alarmed per function)."
+  description = "Consumer functions keyed by service name: Lambda function name, on-failure queue name (alarmed per function) and log group (saved Logs Insights queries)."
   type = map(object({
     function_name         = string
     on_failure_queue_name = string
+    log_group_name        = string
   }))
 }
 
@@ -52,6 +53,8 @@ variable "thresholds" {
     error_alarm_period_s   = optional(number, 300)
     events_alarm_period_s  = optional(number, 60)
     invalid_alarm_period_s = optional(number, 60)
+    stalled_period_s       = optional(number, 300)
+    stalled_periods        = optional(number, 3)
   })
   default = {}
 
@@ -69,8 +72,16 @@ variable "thresholds" {
     condition = alltrue([for p in [
       var.thresholds.iterator_age_period_s, var.thresholds.error_alarm_period_s,
       var.thresholds.events_alarm_period_s, var.thresholds.invalid_alarm_period_s,
+      var.thresholds.stalled_period_s,
     ] : p >= 60 && p % 60 == 0])
     error_message = "Alarm periods must be multiples of 60 seconds."
+  }
+
+  # Long enough that a quiet minute or a slow batch is not "stalled", short enough to page
+  # within a quarter of an hour.
+  validation {
+    condition     = var.thresholds.stalled_period_s * var.thresholds.stalled_periods >= 600 && var.thresholds.stalled_period_s * var.thresholds.stalled_periods <= 900
+    error_message = "The stalled alarm must look at 10-15 minutes: stalled_period_s x stalled_periods between 600 and 900."
   }
 }
 

@@ -27,11 +27,25 @@ locals {
       environment          = tomap(c.environment)
       event_source_mapping = c.eventSourceMapping
       tables               = { for env, r in c.resources.tables : env => { key = r.table, actions = tolist(r.actions) } }
-      queues               = { for env, r in c.resources.queues : env => { key = r.queue, actions = tolist(r.actions) } }
-      topics               = { for env, r in c.resources.topics : env => { key = r.topic, actions = tolist(r.actions) } }
-      put_metric_data      = c.resources.putMetricData
+      # Index reads are granted per index ("indexes": { "<gsi>": [actions] } under a table grant),
+      # on <table>/index/<gsi> only.
+      index_grants = merge([
+        for env, r in c.resources.tables : {
+          for idx, actions in try(r.indexes, {}) : "${env}_INDEX_${idx}" => { key = r.table, index = idx, actions = tolist(actions) }
+        }
+      ]...)
+      queues          = { for env, r in c.resources.queues : env => { key = r.queue, actions = tolist(r.actions) } }
+      topics          = { for env, r in c.resources.topics : env => { key = r.topic, actions = tolist(r.actions) } }
+      put_metric_data = c.resources.putMetricData
+      # Extra actions on the stream itself (e.g. kinesis:ListShards for parent-shard lookups).
+      stream_actions = tolist(try(c.resources.stream.actions, []))
+      # A function that keeps per-shard state (its watermarks table) must have one poller per shard.
+      per_shard_state = contains([for r in values(c.resources.tables) : r.table], "watermarks")
+      # Optional periodic invocation with a fixed input (function.json "schedule").
+      schedule = try({ expression = c.schedule.expression, input = jsonencode(c.schedule.input) }, null)
     }
   }
+
 
   # FRAUD_RULES: seed from function.json, thresholds overridden per environment.
   fraud_seed = jsondecode(local.functions["fraud-rules"].environment.FRAUD_RULES)
@@ -97,21 +111,53 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  # CloudWatch alarms publish to the encrypted ops topic; SNS delivers to the encrypted SQS feed.
+  # CloudWatch alarms publish to the encrypted ops topic. Only this environment's alarms may use
+  # the key (aws:SourceArn), so no other alarm in the account can act through CloudWatch as a
+  # confused deputy.
   statement {
-    sid       = "ServicesUseKeyForEncryptedTopicsAndQueues"
+    sid       = "CloudWatchAlarmsPublishToEncryptedTopics"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
     resources = ["*"]
 
     principals {
       type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com", "sns.amazonaws.com"]
+      identifiers = ["cloudwatch.amazonaws.com"]
     }
 
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [data.aws_caller_identity.current.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${data.aws_partition.current.partition}:cloudwatch:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:alarm:${local.prefix}-*"]
+    }
+  }
+
+  # SNS delivers this environment's topics to the encrypted SQS feed; only its own topics.
+  statement {
+    sid       = "SnsTopicsDeliverToEncryptedQueues"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["sns.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${data.aws_partition.current.partition}:sns:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:${local.prefix}-*"]
     }
   }
 }
@@ -150,6 +196,9 @@ module "tables" {
       hash_key      = t.hashKey
       range_key     = try(t.rangeKey, null)
       ttl_attribute = try(t.ttlAttribute, null)
+      global_secondary_indexes = [
+        for i in try(t.globalSecondaryIndexes, []) : { name = i.name, hash_key = i.hashKey, range_key = try(i.rangeKey, null) }
+      ]
     }
   }
   kms_key_arn            = aws_kms_key.this.arn
@@ -165,7 +214,9 @@ resource "aws_sqs_queue" "resource" {
   name                      = "${local.prefix}-${each.key}"
   kms_master_key_id         = aws_kms_key.this.arn
   message_retention_seconds = 1209600
-  tags                      = merge(local.tags, { Name = "${local.prefix}-${each.key}" })
+  # The sender sizes each message to this same number (resources.json), so nothing is cut or lost.
+  max_message_size = try(each.value.maxMessageBytes, null)
+  tags             = merge(local.tags, { Name = "${local.prefix}-${each.key}" })
 }
 
 module "alerts" {
@@ -194,6 +245,13 @@ module "functions" {
   tracing_mode       = var.tracing_mode
   put_metric_data    = each.value.put_metric_data
   metrics_namespace  = local.namespace
+  runtime            = var.lambda_runtime
+  architecture       = var.lambda_architecture
+  handler            = var.lambda_handler
+  log_format         = var.lambda_log_format
+  schedule           = each.value.schedule
+
+  reserved_concurrent_executions = lookup(var.reserved_concurrency, each.key, null)
 
   event_source_mapping = {
     batch_size                         = each.value.event_source_mapping.batchSize
@@ -203,11 +261,15 @@ module "functions" {
     maximum_retry_attempts             = each.value.event_source_mapping.maximumRetryAttempts
     bisect_batch_on_function_error     = each.value.event_source_mapping.bisectBatchOnFunctionError
     maximum_record_age_in_seconds      = each.value.event_source_mapping.maximumRecordAgeInSeconds
+    per_shard_state                    = each.value.per_shard_state
   }
 
   environment_variables = merge(
     each.value.environment,
     { ENVIRONMENT = var.environment },
+    { MAX_EVENT_AHEAD_SECONDS = tostring(var.max_event_ahead_seconds) },
+    # The code traces its SDK clients only when told so: the trace header does not exist yet at cold start.
+    { TRACING_MODE = var.tracing_mode },
     { for env, r in each.value.tables : env => module.tables.names[r.key] },
     { for env, r in each.value.queues : env => local.queue_urls[r.key] },
     { for env, r in each.value.topics : env => local.topic_arns[r.key] },
@@ -218,8 +280,11 @@ module "functions" {
   # Least privilege: exactly the actions function.json lists, on exactly the resources it names.
   resource_access = merge(
     { for env, r in each.value.tables : env => { arns = [module.tables.arns[r.key]], actions = r.actions } },
+    # An index function.json names that resources.json does not declare fails the plan here.
+    { for k, g in each.value.index_grants : k => { arns = [module.tables.index_arns[g.key][g.index]], actions = g.actions } },
     { for env, r in each.value.queues : env => { arns = [local.queue_arns[r.key]], actions = r.actions } },
     { for env, r in each.value.topics : env => { arns = [local.topic_arns[r.key]], actions = r.actions } },
+    length(each.value.stream_actions) > 0 ? { STREAM = { arns = [module.stream.arn], actions = each.value.stream_actions } } : {},
   )
 
   tags = local.tags
@@ -250,6 +315,7 @@ module "observability" {
     for k, f in module.functions : k => {
       function_name         = f.function_name
       on_failure_queue_name = f.on_failure_queue_name
+      log_group_name        = f.log_group_name
     }
   }
   tags = local.tags

@@ -52,3 +52,23 @@ output "kms_key_arn" {
   description = "ARN of the environment's customer managed KMS key (producers need kms:GenerateDataKey on it to put records)."
   value       = aws_kms_key.this.arn
 }
+
+output "environment" {
+  description = "Environment name (the `Environment` dimension of the Pulse metrics)."
+  value       = var.environment
+}
+
+output "metrics_namespace" {
+  description = "CloudWatch namespace of the Pulse metrics (resources.json)."
+  value       = local.namespace
+}
+
+output "log_group_names" {
+  description = "CloudWatch log group of each function, keyed by service."
+  value       = { for k, f in module.functions : k => f.log_group_name }
+}
+
+output "query_definition_names" {
+  description = "Saved CloudWatch Logs Insights queries of this environment."
+  value       = module.observability.query_definition_names
+}

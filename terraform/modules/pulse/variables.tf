@@ -46,9 +46,60 @@ variable "log_retention_days" {
 }
 
 variable "tracing_mode" {
-  description = "X-Ray tracing mode of the functions: PassThrough or Active."
+  description = "X-Ray tracing mode of the functions: PassThrough (default) or Active (also grants the X-Ray write actions)."
   type        = string
   default     = "PassThrough"
+
+  validation {
+    condition     = contains(["PassThrough", "Active"], var.tracing_mode)
+    error_message = "tracing_mode must be PassThrough or Active."
+  }
+}
+
+variable "max_event_ahead_seconds" {
+  description = "How far ahead of its arrival time an event's timestamp may be (seconds, 0-86400); set as MAX_EVENT_AHEAD_SECONDS on every function. Late events are always accepted."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.max_event_ahead_seconds >= 0 && var.max_event_ahead_seconds <= 86400 && floor(var.max_event_ahead_seconds) == var.max_event_ahead_seconds
+    error_message = "max_event_ahead_seconds must be a whole number of seconds between 0 and 86400."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrent executions per function (keyed by service name, e.g. { fraud-rules = 20 }); absent = unreserved. On-demand streams add shards on their own, so this is the only hard cap on concurrency; a cap that is reached throttles the stream (the throttles alarm fires)."
+  type        = map(number)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.reserved_concurrency : v >= 0 && floor(v) == v])
+    error_message = "reserved_concurrency values must be whole numbers >= 0 (0 stops the function)."
+  }
+}
+
+variable "lambda_runtime" {
+  description = "Lambda runtime of every function (make build targets Node.js 22)."
+  type        = string
+  default     = "nodejs22.x"
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of every function: arm64 (default) or x86_64. The bundles are plain JavaScript, so either works."
+  type        = string
+  default     = "arm64"
+}
+
+variable "lambda_handler" {
+  description = "Handler of every function; make build writes index.mjs exporting handler."
+  type        = string
+  default     = "index.handler"
+}
+
+variable "lambda_log_format" {
+  description = "Lambda log format: Text (default; the services already write one JSON object per line) or JSON."
+  type        = string
+  default     = "Text"
 }
 
 variable "fraud_rules" {
@@ -70,9 +121,28 @@ variable "fraud_rules" {
     error_message = "fraud_rules.disabled_rules may only name largePurchase, purchaseVelocity, spendVelocity, countryHop."
   }
 
+  # The same bounds as the function's own FRAUD_RULES parser (services/fraud-rules/rules.ts), so a
+  # plan accepts exactly what the function accepts: zero is a valid threshold and cool-down.
   validation {
-    condition     = alltrue([for k, v in var.fraud_rules : v == null || try(v > 0, true)])
-    error_message = "fraud_rules thresholds must be positive."
+    condition     = alltrue([for v in [var.fraud_rules.large_purchase_threshold, var.fraud_rules.cooldown_minutes] : v == null || try(v >= 0, false)])
+    error_message = "fraud_rules.large_purchase_threshold and cooldown_minutes must be >= 0."
+  }
+
+  validation {
+    condition     = var.fraud_rules.spend_velocity_amount == null || try(var.fraud_rules.spend_velocity_amount > 0, false)
+    error_message = "fraud_rules.spend_velocity_amount must be > 0."
+  }
+
+  validation {
+    condition     = var.fraud_rules.purchase_velocity_count == null || try(var.fraud_rules.purchase_velocity_count >= 2 && floor(var.fraud_rules.purchase_velocity_count) == var.fraud_rules.purchase_velocity_count, false)
+    error_message = "fraud_rules.purchase_velocity_count must be a whole number >= 2."
+  }
+
+  validation {
+    condition = alltrue([for v in [
+      var.fraud_rules.purchase_velocity_window_minutes, var.fraud_rules.spend_velocity_window_minutes, var.fraud_rules.country_hop_window_minutes,
+    ] : v == null || try(v > 0 && v <= 10080, false)])
+    error_message = "fraud_rules window minutes must be > 0 and <= 10080 (7 days)."
   }
 }
 
@@ -107,6 +177,7 @@ variable "alert_slack" {
     channel_id            = string
     guardrail_policy_arns = optional(list(string))
     logging_level         = optional(string, "ERROR")
+    log_retention_days    = optional(number, 30)
     region                = optional(string)
   })
   default = null

@@ -1,3 +1,14 @@
+locals {
+  # Every key attribute of a table and of its indexes is declared once (DynamoDB rejects duplicate
+  # and unused attribute definitions), all strings.
+  attributes = {
+    for k, t in var.tables : k => distinct(compact(concat(
+      [t.hash_key, t.range_key],
+      flatten([for i in t.global_secondary_indexes : [i.hash_key, i.range_key]]),
+    )))
+  }
+}
+
 resource "aws_dynamodb_table" "this" {
   for_each = var.tables
 
@@ -7,16 +18,36 @@ resource "aws_dynamodb_table" "this" {
   range_key                   = each.value.range_key
   deletion_protection_enabled = var.deletion_protection
 
-  attribute {
-    name = each.value.hash_key
-    type = "S"
-  }
-
   dynamic "attribute" {
-    for_each = each.value.range_key == null ? [] : [each.value.range_key]
+    for_each = local.attributes[each.key]
     content {
       name = attribute.value
       type = "S"
+    }
+  }
+
+  # Sparse indexes: an item appears in an index only while it has the index's key attributes
+  # (e.g. the alerts outbox index holds PENDING alerts only). Projection ALL so a query needs no
+  # second read of the table.
+  dynamic "global_secondary_index" {
+    for_each = each.value.global_secondary_indexes
+    iterator = gsi
+    content {
+      name            = gsi.value.name
+      projection_type = "ALL"
+
+      key_schema {
+        attribute_name = gsi.value.hash_key
+        key_type       = "HASH"
+      }
+
+      dynamic "key_schema" {
+        for_each = gsi.value.range_key == null ? [] : [gsi.value.range_key]
+        content {
+          attribute_name = key_schema.value
+          key_type       = "RANGE"
+        }
+      }
     }
   }
 

@@ -38,6 +38,7 @@ provider "aws" {
     lambda     = var.endpoint
     logs       = var.endpoint
     sns        = var.endpoint
+    scheduler  = var.endpoint
     sqs        = var.endpoint
     sts        = var.endpoint
   }

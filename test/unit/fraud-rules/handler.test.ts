@@ -28,7 +28,10 @@ function loadHandler(env: Record<string, string>): Handler {
 describe('fraud-rules handler', () => {
   it('loads its configuration at cold start and answers a batch without purchases without calling AWS', async () => {
     const handler = loadHandler(ENV);
-    const response = await handler(aKinesisEvent([aRecord(anEvent()), aRawRecord('{')]), aLambdaContext());
+    const response = await handler(
+      aKinesisEvent([aRecord(anEvent()), aRawRecord('{')]),
+      aLambdaContext('pulse-test-fraud'),
+    );
     expect(response).toEqual({ batchItemFailures: [] });
   });
 

@@ -7,8 +7,10 @@
  * without a batch failure. Seeds are fixed so a failure reproduces; fast-check prints the
  * counterexample.
  */
+
 import type { KinesisStreamRecord } from 'aws-lambda';
 import fc from 'fast-check';
+import { isCurrencyCode } from '../../../services/shared/currencies.js';
 import { sendInvalidRecords } from '../../../services/shared/invalid-records.js';
 import { type DecodeOptions, decodeBatch, decodeRecord } from '../../../services/shared/kinesis.js';
 import { createLogger } from '../../../services/shared/logger.js';
@@ -193,7 +195,7 @@ function referenceValid(value: unknown, key: string, arrivalMs: number): boolean
   if (e.eventType === 'purchase') {
     const a = d.amount;
     if (typeof a !== 'number' || !Number.isFinite(a) || a < 0 || a > 1e9 || (a > 0 && a < 1e-6)) return false;
-    if (typeof d.currency !== 'string' || !/^[A-Z]{3}$/.test(d.currency)) return false;
+    if (!isCurrencyCode(d.currency)) return false;
     if (!idOk(d.orderId)) return false;
     if (d.country !== undefined && (typeof d.country !== 'string' || !/^[A-Z]{2}$/.test(d.country)))
       return false;

@@ -2,6 +2,7 @@
  * MAX_EVENT_AHEAD_SECONDS: one setting, read at cold start by every function, passed to the one
  * shared decoder, so the three functions judge a record's event time the same way.
  */
+import type { Context } from 'aws-lambda';
 import { AlertLog } from '../../../services/fraud-rules/alerts.js';
 import { loadConfig as loadFraudConfig } from '../../../services/fraud-rules/config.js';
 import { detectFraud } from '../../../services/fraud-rules/detector.js';
@@ -19,7 +20,15 @@ import type { DecodeOptions } from '../../../services/shared/kinesis.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { FakeDynamo, FakeSns } from '../../helpers/fake-dynamo.js';
 import { FakeSqs } from '../../helpers/fake-sqs.js';
-import { aKinesisEvent, anEvent, aPurchase, aRecord, MINUTE, T0 } from '../../helpers/records.js';
+import {
+  aKinesisEvent,
+  aLambdaContext,
+  anEvent,
+  aPurchase,
+  aRecord,
+  MINUTE,
+  T0,
+} from '../../helpers/records.js';
 import { FakeCloudWatch } from '../metrics-emitter/fake-cloudwatch.js';
 
 const loaders = {
@@ -142,7 +151,7 @@ describe('handler wiring', () => {
       FRAUD_RULES: '{}',
       MAX_EVENT_AHEAD_SECONDS: '0',
     });
-    type Handler = (event: unknown) => Promise<unknown>;
+    type Handler = (event: unknown, context: Context) => Promise<unknown>;
     let handler: Handler | undefined;
     try {
       jest.isolateModules(() => {
@@ -153,6 +162,8 @@ describe('handler wiring', () => {
     }
     // A purchase one second ahead: invalid at a tolerance of 0, so no state is read (no AWS call).
     const ahead = aRecord(aPurchase({ userId: 'u1', timestamp: T0 + 1_000 }), { arrivalMs: T0 });
-    await expect(handler!(aKinesisEvent([ahead]))).resolves.toEqual({ batchItemFailures: [] });
+    await expect(handler!(aKinesisEvent([ahead]), aLambdaContext())).resolves.toEqual({
+      batchItemFailures: [],
+    });
   });
 });

@@ -56,7 +56,12 @@ describe('validateEvent', () => {
       { amount: 1e-200 },
       'data.amount must be 0 or between 0.000001 and 1000000000',
     ],
-    ['a lower-case currency', { currency: 'usd' }, 'data.currency must be a 3-letter ISO 4217 code'],
+    ['a lower-case currency', { currency: 'usd' }, 'data.currency must be an ISO 4217 currency code'],
+    [
+      'three letters that are no currency',
+      { currency: 'ABC' },
+      'data.currency must be an ISO 4217 currency code',
+    ],
     ['a missing orderId', { orderId: undefined }, 'data.orderId must be a string'],
     [
       'a country that is not ISO 3166',

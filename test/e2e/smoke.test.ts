@@ -1,0 +1,93 @@
+/**
+ * `make smoke` against the local stack: the very code that checks a deployment (scripts/smoke/run.ts)
+ * runs here on every `make test`, with the names the local stack created instead of Terraform's
+ * outputs, so it cannot rot between deployments.
+ */
+
+import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
+import { ListQueuesCommand } from '@aws-sdk/client-sqs';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { scanTable } from '../../scripts/local/readback.js';
+import { formatSmoke, runSmoke, type SmokeTargets } from '../../scripts/smoke/run.js';
+import { createDocumentClient } from '../../services/shared/dynamo.js';
+import { type Pipeline, startPipeline } from '../helpers/pipeline.js';
+
+jest.setTimeout(180_000);
+
+let p: Pipeline;
+let targets: SmokeTargets;
+beforeAll(async () => {
+  p = await startPipeline('smoke');
+  const alertsTopicArn = p.resources.topics.alerts;
+  if (!alertsTopicArn) throw new Error('local stack has no alerts topic');
+  targets = {
+    environment: p.resources.environment,
+    streamName: p.resources.streamName,
+    alertsTopicArn,
+    tableNames: p.resources.tables,
+    metricsNamespace: p.resources.metricsNamespace,
+  };
+});
+afterAll(async () => {
+  await p?.stop();
+});
+
+test('every function passes, and the test user and the temporary subscription are gone afterwards', async () => {
+  const lines: string[] = [];
+  const result = await runSmoke(p.clients, targets, {
+    timeoutMs: 90_000,
+    pollMs: 500,
+    log: (l) => lines.push(l),
+  });
+  const report = formatSmoke(result);
+  expect({ ok: result.ok, report }).toEqual({ ok: true, report: expect.any(String) });
+  expect(result.results.map((r) => [r.fn, r.ok])).toEqual([
+    ['session-updater', true],
+    ['fraud-rules', true],
+    ['metrics-emitter', true],
+  ]);
+  for (const r of result.results) expect(r.lagMs).toBeGreaterThanOrEqual(0);
+  expect(report).toMatch(/^PASS {2}session-updater +\d+\.\d s/m);
+  expect(result.cleanupErrors).toEqual([]);
+  expect(lines.some((l) => l.includes('temporary alert subscription'))).toBe(true);
+
+  // cleaned up: no item of the test user, no extra subscription or queue
+  const doc = createDocumentClient(p.clients.dynamodb);
+  const sessions = await doc.send(
+    new QueryCommand({
+      TableName: targets.tableNames.sessions!,
+      KeyConditionExpression: 'userId = :u',
+      ExpressionAttributeValues: { ':u': result.userId },
+    }),
+  );
+  expect(sessions.Items ?? []).toEqual([]);
+  const state = await doc.send(
+    new GetCommand({ TableName: targets.tableNames['fraud-state']!, Key: { userId: result.userId } }),
+  );
+  expect(state.Item).toBeUndefined();
+  const alerts = await scanTable(p.clients, targets.tableNames.alerts!);
+  expect(alerts.filter((a) => a.userId === result.userId)).toEqual([]);
+  const subs = await p.clients.sns.send(
+    new ListSubscriptionsByTopicCommand({ TopicArn: targets.alertsTopicArn }),
+  );
+  expect((subs.Subscriptions ?? []).filter((s) => s.Endpoint?.includes('-smoke-'))).toEqual([]);
+  const queues = await p.clients.sqs.send(
+    new ListQueuesCommand({ QueueNamePrefix: `pulse-${targets.environment}-smoke-` }),
+  );
+  expect(queues.QueueUrls ?? []).toEqual([]);
+});
+
+test('a function whose output never comes is a FAIL with its cause; the others still pass and clean up', async () => {
+  // A purchase below every largePurchase threshold: fraud-rules rightly raises no alert.
+  const result = await runSmoke(p.clients, targets, { timeoutMs: 20_000, pollMs: 500, largeAmount: 10 });
+  expect(result.results.map((r) => [r.fn, r.ok])).toEqual([
+    ['session-updater', true],
+    ['fraud-rules', false],
+    ['metrics-emitter', true],
+  ]);
+  expect(result.ok).toBe(false);
+  const report = formatSmoke(result);
+  expect(report).toMatch(/^FAIL {2}fraud-rules .*no alert/m);
+  expect(report).toContain('smoke: 2 passed, 1 failed');
+  expect(result.cleanupErrors).toEqual([]);
+});
