@@ -83,9 +83,9 @@ async function awsMapping(target: Target, fn: FunctionName): Promise<FunctionSta
   const out = await target.lambda.send(
     new ListEventSourceMappingsCommand({ FunctionName: target.names.function(fn) }),
   );
-  const mapping = (out.EventSourceMappings ?? []).find((m) =>
-    (m.EventSourceArn ?? '').includes(`/${target.names.stream}`),
-  );
+  // The stream's ARN, or (enhanced fan-out) its consumer's: ...:stream/<name>/consumer/<consumer>.
+  const ofStream = new RegExp(`:stream/${target.names.stream}(/|$)`);
+  const mapping = (out.EventSourceMappings ?? []).find((m) => ofStream.test(m.EventSourceArn ?? ''));
   if (!mapping) return { state: 'missing', detail: `no mapping from ${target.names.stream}` };
   return {
     state: mapping.State ?? 'unknown',

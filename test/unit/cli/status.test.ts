@@ -45,7 +45,7 @@ test('AWS: mapping state, iterator age, on-failure depth; a queue with messages 
       ListEventSourceMappingsCommand: (input) => ({
         EventSourceMappings: [
           {
-            EventSourceArn: 'arn:aws:kinesis:eu-west-1:1:stream/pulse-dev-events',
+            EventSourceArn: 'arn:aws:kinesis:eu-west-1:1:stream/pulse-dev-events/consumer/pulse-dev-x:1',
             State: input.FunctionName === 'pulse-dev-metrics-emitter' ? 'Disabled' : 'Enabled',
             LastProcessingResult: 'OK',
           },
