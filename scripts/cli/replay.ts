@@ -21,7 +21,12 @@ import {
 } from '@aws-sdk/client-sqs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from '../../services/shared/errors.js';
-import { deleteEntry, FailureLedger, type LedgerEntry } from '../../services/shared/failure-ledger.js';
+import {
+  deleteEntry,
+  FailureLedger,
+  type LedgerEntry,
+  SEGMENT_PREFIX,
+} from '../../services/shared/failure-ledger.js';
 import type { Logger } from '../../services/shared/logger.js';
 import { compareSequence } from '../../services/shared/sequence.js';
 import { FUNCTIONS, type FunctionName } from '../local/config.js';
@@ -293,6 +298,10 @@ async function replayEntry(
       report.applied = (report.applied ?? 0) + outcome.applied;
       report.unchanged = (attempt === 1 ? 0 : (report.unchanged ?? 0)) + outcome.unchanged;
       if (await deleteEntry({ db: target.db, tableName: table }, entry)) return;
+      // Only a parked user's entry grows; a metrics entry that changed under its claim must not be
+      // emitted again, so that is an error for a person, not a reason to go round.
+      if (entry.sk.startsWith(SEGMENT_PREFIX))
+        throw new Error('the segment entry changed during replay; not emitting it again');
       const current = (await ledger.entries(entry.shardId)).find((e) => e.sk === entry.sk);
       if (!current) return;
       entry = current;
