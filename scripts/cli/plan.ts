@@ -1,5 +1,5 @@
 /**
- * `pulse plan` / `make plan-capacity ARGS=...`: sizes a Pulse deployment before it exists.
+ * `pulse plan` (also `make plan-capacity ARGS=...`): sizes a Pulse deployment before it exists.
  *
  * Per-event usage (DynamoDB units, PutMetricData requests, SNS, SQS, Lambda GB-seconds) comes from
  * the bench's measurement (`make bench` writes .bench/cost-model.json; the committed
@@ -11,7 +11,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { CostModel, ShapeResult } from '../bench/cost.js';
 import {
   type Component,
@@ -26,6 +25,16 @@ import {
 } from '../bench/cost-model.js';
 import { FUNCTIONS, type FunctionName, loadFunction } from '../local/config.js';
 import { repoRoot } from '../local/paths.js';
+import {
+  type CliIO,
+  COMMON_OPTIONS,
+  type Command,
+  EXIT,
+  parse,
+  printJson,
+  println,
+  UsageError,
+} from './command.js';
 
 const MB = 1024 ** 2;
 const GB = 1024 ** 3;
@@ -55,10 +64,6 @@ export interface PlanInput {
   utilisation: number;
 }
 
-export class PlanUsageError extends Error {
-  override name = 'PlanUsageError';
-}
-
 export const USAGE = `Usage: pulse plan --rate <events/s> [options]
        make plan-capacity ARGS="--rate 500 --peak 2000 --users 50000"
 
@@ -78,18 +83,19 @@ Options:
   --utilisation <x>      keep shards under this share of their write limits at peak (default 0.8)
   --model <path>         per-event figures (default: .bench/cost-model.json, else the committed defaults)
   --json                 print one JSON document instead of text
+  --env <name>           accepted like every pulse command, not used: planning reads no AWS
   -h, --help             this text
 
-Model and limits: README.md, "Capacity planning".`;
+Model and limits: README.md, Performance, "Capacity planning".`;
 
 function positive(flag: string, raw: string | undefined, fallback: number | undefined, max: number): number {
   if (raw === undefined) {
-    if (fallback === undefined) throw new PlanUsageError(`${flag} is required (see --help)`);
+    if (fallback === undefined) throw new UsageError(`pulse plan: ${flag} is required (see --help)`);
     return fallback;
   }
   const value = Number(raw.replace(/_/g, ''));
   if (!Number.isFinite(value) || value <= 0 || value > max)
-    throw new PlanUsageError(
+    throw new UsageError(
       `${flag} must be a number above 0 and at most ${max.toLocaleString('en-US')}, got ${JSON.stringify(raw)}`,
     );
   return value;
@@ -101,11 +107,24 @@ function share(flag: string, raw: string | undefined, fallback: number): number 
   const value = Number(percent ? raw.trim().slice(0, -1) : raw);
   const result = percent ? value / 100 : value;
   if (!Number.isFinite(result) || result < 0 || result > 1)
-    throw new PlanUsageError(
+    throw new UsageError(
       `${flag} must be a share from 0 to 1 or a percentage like 2%, got ${JSON.stringify(raw)}`,
     );
   return result;
 }
+
+const PLAN_OPTIONS = {
+  ...COMMON_OPTIONS,
+  rate: { type: 'string' },
+  peak: { type: 'string' },
+  users: { type: 'string' },
+  'purchase-share': { type: 'string' },
+  'event-bytes': { type: 'string' },
+  retention: { type: 'string' },
+  region: { type: 'string' },
+  utilisation: { type: 'string' },
+  model: { type: 'string' },
+} as const;
 
 export function parsePlanArgs(argv: readonly string[]): {
   input: PlanInput;
@@ -113,51 +132,21 @@ export function parsePlanArgs(argv: readonly string[]): {
   help: boolean;
   model?: string;
 } {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        rate: { type: 'string' },
-        peak: { type: 'string' },
-        users: { type: 'string' },
-        'purchase-share': { type: 'string' },
-        'event-bytes': { type: 'string' },
-        retention: { type: 'string' },
-        region: { type: 'string' },
-        utilisation: { type: 'string' },
-        model: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    const e = err as { code?: string; message: string };
-    const flag = /'(--?[\w-]+)/.exec(e.message)?.[1];
-    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
-      throw new PlanUsageError(`unknown option ${flag ?? e.message} (see --help)`);
-    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
-      throw new PlanUsageError(`${flag ?? 'an option'} needs a value`);
-    if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
-      throw new PlanUsageError(`unexpected argument (see --help): ${e.message}`);
-    throw new PlanUsageError(e.message);
-  }
+  const parsed = parse('plan', argv, PLAN_OPTIONS);
   const v = parsed.values as Record<string, string | boolean | undefined>;
   const str = (k: string) => v[k] as string | undefined;
   if (v.help) return { input: undefined as unknown as PlanInput, json: false, help: true };
   const rate = positive('--rate', str('rate'), undefined, 10_000_000);
   const peak = positive('--peak', str('peak'), rate, 10_000_000);
-  if (peak < rate) throw new PlanUsageError(`--peak (${peak}) must be at least --rate (${rate})`);
+  if (peak < rate) throw new UsageError(`pulse plan: --peak (${peak}) must be at least --rate (${rate})`);
   const region = str('region') ?? 'us-east-1';
   const retentionHours = positive('--retention', str('retention'), 24, 8760);
   if (retentionHours < 24 || retentionHours > MAX_RETENTION_HOURS)
-    throw new PlanUsageError(
+    throw new UsageError(
       `--retention must be from 24 to ${MAX_RETENTION_HOURS} hours (the price table covers extended retention up to 7 days), got ${retentionHours}`,
     );
   const utilisation = share('--utilisation', str('utilisation'), 0.8);
-  if (utilisation <= 0) throw new PlanUsageError('--utilisation must be above 0');
+  if (utilisation <= 0) throw new UsageError('pulse plan: --utilisation must be above 0');
   return {
     input: {
       rate,
@@ -184,7 +173,7 @@ export function loadModel(path: string): CostModel {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as CostModel;
   } catch (err) {
-    throw new PlanUsageError(`cannot read the cost model ${path}: ${(err as Error).message}`);
+    throw new UsageError(`pulse plan: cannot read the cost model ${path}: ${(err as Error).message}`);
   }
 }
 
@@ -224,7 +213,7 @@ export function interpolateUsage(
   eventBytes: number,
 ): SystemUsage {
   const shapes = [...model.shapes].sort((a, b) => a.userBatchesPerEvent - b.userBatchesPerEvent);
-  if (shapes.length === 0) throw new PlanUsageError('the cost model has no traffic shapes');
+  if (shapes.length === 0) throw new UsageError('pulse plan: the cost model has no traffic shapes');
   let lo = shapes[0] as ShapeResult;
   let hi = shapes[shapes.length - 1] as ShapeResult;
   for (let i = 0; i + 1 < shapes.length; i++) {
@@ -372,7 +361,7 @@ function flinkMonthly(
 
 export function plan(input: PlanInput, model: CostModel, prices: PriceTable, modelPath = ''): Plan {
   if (input.region !== prices.region)
-    throw new PlanUsageError(
+    throw new UsageError(
       `--region ${input.region}: the price table (scripts/bench/prices.json) covers ${prices.region} only`,
     );
   const keyBytes = 20;
@@ -520,50 +509,21 @@ export function formatPlan(p: Plan): string {
   return `${lines.join('\n')}\n`;
 }
 
-export interface PlanIO {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-}
-
-const processIO: PlanIO = { stdout: process.stdout, stderr: process.stderr };
-
-/** Runs the planner; resolves to an exit code (0 ok, 2 bad input), as `pulse` subcommands do. */
-export async function runPlan(argv: readonly string[], io: PlanIO = processIO): Promise<number> {
-  try {
+/** `pulse plan`: prints the plan (or one JSON document with --json); nothing is read from AWS. */
+export const command: Command = {
+  name: 'plan',
+  summary: 'Size a deployment: shards, concurrency, DynamoDB units, dollars a month, Flink',
+  usage: USAGE,
+  async run(argv: readonly string[], io: CliIO): Promise<number> {
     const args = parsePlanArgs(argv);
     if (args.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return 0;
+      println(io, USAGE);
+      return EXIT.ok;
     }
     const path = args.model ?? defaultModelPath();
     const result = plan(args.input, loadModel(path), loadPrices(), path);
-    io.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : formatPlan(result));
-    return 0;
-  } catch (err) {
-    if (err instanceof PlanUsageError) {
-      io.stderr.write(`pulse plan: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-}
-
-/** The `pulse` CLI's subcommand shape (scripts/cli/README.md): name, summary, usage, run. */
-export const command = {
-  name: 'plan',
-  summary: 'Size a deployment: shards, concurrency, DynamoDB units and dollars per month',
-  usage: USAGE,
-  run: (argv: readonly string[], io: PlanIO) => runPlan(argv, io),
+    if (args.json) printJson(io, result);
+    else io.stdout.write(formatPlan(result));
+    return EXIT.ok;
+  },
 };
-
-if (process.argv[1] && /scripts[/\\]cli[/\\]plan\.ts$/.test(process.argv[1])) {
-  runPlan(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: Error) => {
-      console.error(err.stack ?? err.message);
-      process.exitCode = 1;
-    },
-  );
-}

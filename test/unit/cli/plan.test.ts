@@ -14,11 +14,11 @@ import {
   type PlanInput,
   parsePlanArgs,
   plan,
-  runPlan,
   shardsFor,
   userBatchesPerEvent,
 } from '../../../scripts/cli/plan.js';
 import { loadFunction } from '../../../scripts/local/config.js';
+import { run } from './support.js';
 
 const fnUsage = (over: Partial<FunctionUsage> = {}): FunctionUsage => ({
   readUnits: 0,
@@ -172,13 +172,9 @@ describe('capacity planner arithmetic', () => {
 
 describe('capacity planner arguments', () => {
   const errors = async (argv: string[]) => {
-    let out = '';
-    let err = '';
-    const code = await runPlan(argv, {
-      stdout: { write: (t: string) => (out += t) },
-      stderr: { write: (t: string) => (err += t) },
-    });
-    return { code, out, err };
+    const { code, stdout, stderr, calls } = await run(['plan', ...argv]);
+    expect(calls).toEqual([]); // planning touches no AWS
+    return { code, out: stdout, err: stderr };
   };
 
   it.each([
