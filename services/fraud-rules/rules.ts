@@ -219,7 +219,7 @@ export function newFraudState(userId: string): FraudState {
 }
 
 export interface Alert {
-  /** `${rule}#${eventId}`: the same purchase always yields the same id. */
+  /** alertIdOf(rule, userId, eventId): the same purchase of the same user always yields the same id. */
   alertId: string;
   rule: RuleName;
   severity: Severity;
@@ -250,7 +250,14 @@ export interface EvaluateResult {
   changed: boolean;
 }
 
-export const alertIdOf = (rule: RuleName, eventId: string): string => `${rule}#${eventId}`;
+/**
+ * `<rule>#<userId>#<eventId>`. eventIds are unique per user only (the producer keeps a client's),
+ * so without the user another user's purchase with the same eventId would find this alert already
+ * recorded and never be sent. `%` and `#` in the userId are escaped, so no two (user, event) pairs
+ * share an id; the id stays readable and well under DynamoDB's 2,048-byte key limit.
+ */
+export const alertIdOf = (rule: RuleName, userId: string, eventId: string): string =>
+  `${rule}#${userId.replace(/[%#]/g, (c) => (c === '%' ? '%25' : '%23'))}#${eventId}`;
 
 /** A money setting for a currency, in micros (BigInt: totals compared with it can pass 2^53). */
 const limitMicros = (setting: { perCurrency: Record<string, number> }, base: number, currency: string) =>
@@ -373,7 +380,7 @@ export function evaluatePurchases(
       }
       state.lastAlertAt[match.rule] = Math.max(last ?? event.timestamp, event.timestamp);
       const alert: Alert = {
-        alertId: alertIdOf(match.rule, event.eventId),
+        alertId: alertIdOf(match.rule, event.userId, event.eventId),
         rule: match.rule,
         severity: SEVERITY[match.rule],
         userId: event.userId,

@@ -67,7 +67,7 @@ function reference(events: PulseEvent[], rules: FraudRules) {
       const cooldown = rules.cooldownMinutes * MINUTE;
       if (last !== undefined && cooldown > 0 && p.timestamp < last + cooldown) continue;
       u.lastAlertAt[rule] = Math.max(last ?? p.timestamp, p.timestamp);
-      alertIds.push(`${rule}#${e.eventId}`);
+      alertIds.push(`${rule}#${e.userId}#${e.eventId}`);
     }
     // Kept: by event time (a tie goes after the earlier arrival), inside the longest window
     // measured from the newest purchase, at most maxRecentPurchases.
@@ -291,5 +291,5 @@ test('the reference model itself: out-of-order purchases and currencies', () => 
   const ref = reference([e('a', 30, 600), e('b', 0, 600, 'EUR'), e('c', 10, 400)], rules);
   expect(ref.alertIds).toEqual([]);
   expect(reference([e('a', 30, 600), e('b', 0, 400)], rules).alertIds).toEqual([]);
-  expect(reference([e('a', 0, 400), e('b', 30, 600)], rules).alertIds).toEqual(['spendVelocity#b']);
+  expect(reference([e('a', 0, 400), e('b', 30, 600)], rules).alertIds).toEqual(['spendVelocity#u1#b']);
 });
