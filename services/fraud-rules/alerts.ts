@@ -24,7 +24,8 @@ export const OUTBOX_ATTRIBUTE = 'outbox';
 export const OUTBOX_PENDING = 'PENDING';
 /**
  * Default claim lease. A claim holder is done (or dead) well before: Lambda stops the function at
- * its 60 s timeout, and one Publish with the SDK's retries takes at most 4 attempts of 10 s.
+ * its 60 s timeout, and one Publish with the SDK's retries takes at most 4 attempts of 12 s
+ * (connect + request timeouts). config.ts refuses a lease shorter than that sum.
  */
 export const DEFAULT_LEASE_MS = 120_000;
 

@@ -40,6 +40,7 @@ export async function handler(event: unknown, context: Context): Promise<BatchRe
   if (isRepublishRequest(event)) {
     const summary = await republishPending(alerts, {
       logger,
+      minAgeMs: config.alertSweepMinAgeSeconds * 1000,
       shouldStop: () => context.getRemainingTimeInMillis() < SWEEP_RESERVE_MS,
     });
     logger.info('pending alerts swept', { ...summary });

@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       alertTtlDays: 90,
       stateTtlDays: 7,
       alertLeaseSeconds: 120,
+      alertSweepMinAgeSeconds: 120,
       rules: DEFAULT_RULES,
       decode: { maxEventAheadMs: 300_000 },
     });
