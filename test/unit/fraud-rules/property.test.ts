@@ -70,12 +70,22 @@ function reference(events: PulseEvent[], rules: FraudRules) {
       alertIds.push(`${rule}#${e.userId}#${e.eventId}`);
     }
     // Kept: by event time (a tie goes after the earlier arrival), inside the longest window
-    // measured from the newest purchase, at most maxRecentPurchases.
+    // measured from the newest purchase, the newest maxRecentPurchases of each currency, of the
+    // maxCurrencies currencies with the newest purchases.
     const at = u.kept.filter((q) => q.timestamp <= p.timestamp).length;
     u.kept.splice(at, 0, p);
     const newest = u.kept[u.kept.length - 1]?.timestamp ?? p.timestamp;
     const keep = Math.max(pv.windowMinutes, sv.windowMinutes) * MINUTE;
-    u.kept = u.kept.filter((q) => newest - q.timestamp < keep).slice(-rules.maxRecentPurchases);
+    const inWindow = u.kept.filter((q) => newest - q.timestamp < keep);
+    const latestCurrencies = [...new Set(inWindow.map((q) => q.currency).reverse())].slice(
+      0,
+      rules.maxCurrencies,
+    );
+    u.kept = inWindow.filter((q, i) => {
+      if (!latestCurrencies.includes(q.currency)) return false;
+      const newer = inWindow.slice(i + 1).filter((r) => r.currency === q.currency).length;
+      return newer < rules.maxRecentPurchases;
+    });
     if (p.country && (!u.lastCountry || p.timestamp >= u.lastCountry.timestamp))
       u.lastCountry = { country: p.country, timestamp: p.timestamp, eventId: p.eventId };
   }
