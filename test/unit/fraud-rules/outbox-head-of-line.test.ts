@@ -101,7 +101,9 @@ describe('outbox: an alert SNS refuses for itself does not block the others', ()
     const parked = lines.filter((l) => l.level === 'error');
     expect(parked).toHaveLength(1);
     expect(parked[0]?.context).toMatchObject({ alertId: id, attempts: MAX_PUBLISH_REJECTIONS });
-    expect(String((parked[0]?.context?.error as Error).cause)).toContain('InvalidParameterException');
+    expect(String((parked[0]?.context?.error as Error | undefined)?.cause)).toContain(
+      'InvalidParameterException',
+    );
 
     // Parked: the sweep no longer sees it, and a re-delivery of the purchase does not retry it.
     h.clock.now += LEASE_MS + 1_000;
