@@ -255,7 +255,7 @@ export class AlertLog {
         TopicArn: topicArn,
         Subject: subject,
         Message: message,
-        MessageStructure: 'json',
+        // No MessageStructure: attributes are sent only with the String structure (messages.ts).
         MessageAttributes: attributes,
       }),
     );

@@ -13,7 +13,7 @@ describe('alert ids are scoped by user', () => {
     await h.run([aRecord(aPurchase({ userId: 'mule-1', eventId: 'fixed-id', amount: 5000 }))]);
     await h.run([aRecord(aPurchase({ userId: 'mule-2', eventId: 'fixed-id', amount: 900000 }))]);
     const users = h.sns.published.map(
-      (p) => JSON.parse(JSON.parse(p.Message as string).default).metadata.additionalContext.userId,
+      (p) => JSON.parse(p.Message as string).metadata.additionalContext.userId,
     );
     expect(users).toEqual(['mule-1', 'mule-2']);
   });

@@ -95,7 +95,9 @@ describe('detectFraud: alert lifecycle', () => {
       expiresAt: Math.floor(NOW / 1000) + 30 * 86_400,
     });
     expect(h.sns.published).toHaveLength(1);
-    expect(h.sns.published[0]).toMatchObject({ TopicArn: TOPIC_ARN, MessageStructure: 'json' });
+    expect(h.sns.published[0]).toMatchObject({ TopicArn: TOPIC_ARN });
+    // String structure: SNS sends message attributes only then (not with 'json').
+    expect(h.sns.published[0]?.MessageStructure).toBeUndefined();
     expect(h.sns.published[0]?.MessageAttributes).toEqual({
       severity: { DataType: 'String', StringValue: 'high' },
       rule: { DataType: 'String', StringValue: 'largePurchase' },
