@@ -8,7 +8,7 @@ PYTHON ?= python3
 MOTO_SPEC ?= moto[server]>=5.1.12,<6
 BOTOCORE_SPEC ?= botocore>=1.40
 
-.PHONY: help install browser build lint format typecheck test test-unit test-integration test-e2e test-browser demo local-up local-down produce metrics bench clean
+.PHONY: help install browser build lint format typecheck test test-unit test-integration test-e2e test-browser demo local-up local-down produce metrics bench clean pulse
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -80,6 +80,9 @@ produce: install ## Put generated traffic on the stream (ARGS="--rate 100 --dura
 
 metrics: install ## Print the sliding-window numbers from CloudWatch
 	npx tsx scripts/metrics.ts $(ARGS)
+
+pulse: node_modules/.installed ## Operator CLI (replay, alerts, user, invalid, status): make pulse ARGS="status"; or npx pulse --help
+	npx --no-install pulse $(ARGS)
 
 bench: install build ## Benchmarks, ours vs the seed design, to .bench/results.{json,md,html} (QUICK=1: short run)
 	npx tsx scripts/bench/run.ts $(if $(QUICK),--quick,)

@@ -18,6 +18,7 @@ import { type BatchResponse, batchResponse, groupByUser, mapWithConcurrency } fr
 import { type Deadline, timeIsShort } from '../shared/deadline.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
 import { isPurchase } from '../shared/event.js';
+import { batchRange, type FailureLedger, gateUsers } from '../shared/failure-ledger.js';
 import { type DecodeOptions, decodeBatch, type ValidRecord } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
 import { type AlertLog, AlertRejectedError, PublishFailedError } from './alerts.js';
@@ -38,6 +39,8 @@ export interface DetectorDeps {
   alerts: AlertLog;
   rules: FraudRules;
   logger: Logger;
+  /** What could not be applied, for `pulse replay` (optional: absent in unit tests of other paths). */
+  ledger?: FailureLedger;
   /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
   decode?: DecodeOptions;
   /** When set, no user starts with less than its margin left (see shared/deadline.ts). */
@@ -50,6 +53,8 @@ export interface BatchSummary {
   skipped: number;
   purchases: number;
   users: number;
+  /** Users whose purchases wait for `pulse replay` (Lambda gave up on an earlier batch of theirs). */
+  parkedUsers: number;
   evaluated: number;
   duplicates: number;
   alertsPublished: number;
@@ -70,13 +75,20 @@ export async function detectFraud(
 ): Promise<{ response: BatchResponse; summary: BatchSummary }> {
   const { valid, invalid } = decodeBatch(event.Records, deps.decode);
   const purchases = valid.filter((record) => isPurchase(record.event));
-  const groups = groupByUser(purchases);
+  const gate = await gateUsers(
+    purchases.length > 0 ? deps.ledger : undefined,
+    batchRange(event.Records),
+    groupByUser(purchases),
+    deps.logger,
+  );
+  const groups = gate.groups;
   const summary: BatchSummary = {
     records: event.Records.length,
     invalid: invalid.length,
     skipped: valid.length - purchases.length,
     purchases: purchases.length,
     users: groups.size,
+    parkedUsers: gate.parkedUsers,
     evaluated: 0,
     duplicates: 0,
     alertsPublished: 0,
@@ -88,7 +100,7 @@ export async function detectFraud(
     failedUsers: 0,
   };
   deps.logger.debug('records skipped', { invalid: summary.invalid, notPurchases: summary.skipped });
-  if (groups.size === 0) return { response: batchResponse([]), summary };
+  if (groups.size === 0) return { response: batchResponse(gate.failed), summary };
 
   const firstSequenceOf = (records: ValidRecord[]) => (records[0] as ValidRecord).sequenceNumber;
   let states: Map<string, FraudState>;
@@ -100,7 +112,7 @@ export async function detectFraud(
     return { response: batchResponse([...groups.values()].map(firstSequenceOf)), summary };
   }
 
-  const failed: string[] = [];
+  const failed: string[] = [...gate.failed];
   let deferred = 0;
   const sns: SnsBreaker = { failing: false };
   await mapWithConcurrency([...groups], USER_CONCURRENCY, async ([userId, records]) => {
@@ -116,7 +128,10 @@ export async function detectFraud(
       summary.failedUsers += 1;
       failed.push(firstSequenceOf(records));
       deps.logger.error('user evaluation failed', { userId, error: err });
+      await gate.userFailed(userId, firstSequenceOf(records));
+      return;
     }
+    if (!(await gate.userSucceeded(userId))) failed.push(firstSequenceOf(records));
   });
   if (deferred > 0) deps.logger.warn('running out of time: users left for the retry', { deferred });
   return { response: batchResponse(failed), summary };

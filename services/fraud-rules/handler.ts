@@ -4,6 +4,7 @@ import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
 import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
+import { ledgerFromEnv } from '../shared/failure-ledger.js';
 import { createLogger } from '../shared/logger.js';
 import { traceClients } from '../shared/tracing.js';
 import { AlertLog } from './alerts.js';
@@ -29,6 +30,8 @@ const alerts = new AlertLog({
 });
 const tracing = traceClients('fraud-rules', [db, sns], logger);
 
+const ledger = ledgerFromEnv(process.env, db, 'fraud-rules');
+
 /** Leave this much of the invocation unused by the sweep: one more delivery must fit. */
 const SWEEP_RESERVE_MS = 15_000;
 
@@ -51,6 +54,7 @@ export async function handler(event: unknown, context: Context): Promise<BatchRe
     alerts,
     rules: config.rules,
     logger,
+    ledger,
     decode: config.decode,
     deadline: context ? lambdaDeadline(context) : undefined,
   });

@@ -5,6 +5,7 @@ import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
 import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
+import { ledgerFromEnv } from '../shared/failure-ledger.js';
 import { createLogger } from '../shared/logger.js';
 import { traceClients } from '../shared/tracing.js';
 import { loadConfig } from './config.js';
@@ -17,6 +18,7 @@ const logger = createLogger('metrics-emitter');
 const cloudwatch = new CloudWatchClient(clientConfig);
 const db = createDocumentClient();
 const watermarks = new WatermarkStore({ db, tableName: config.watermarksTable });
+const ledger = ledgerFromEnv(process.env, db, 'metrics-emitter');
 const kinesis = new KinesisClient(clientConfig);
 const parentShards = shardLineage(kinesis);
 const tracing = traceClients('metrics-emitter', [db, cloudwatch, kinesis], logger);
@@ -35,6 +37,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     duplicateWindowSeconds: config.duplicateWindowSeconds,
     parentShards,
     logger,
+    ledger,
     decode: config.decode,
     deadline: lambdaDeadline(context),
   });

@@ -14,6 +14,7 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import { type BatchResponse, mapWithConcurrency } from '../shared/batch.js';
 import { type Deadline, timeIsShort } from '../shared/deadline.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
+import { type BatchLedger, type FailureLedger, quietly } from '../shared/failure-ledger.js';
 import { hashKeys } from '../shared/idempotency.js';
 import { type DecodeOptions, decodeBatch } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
@@ -51,6 +52,8 @@ export interface EmitterDeps {
   /** When set, no shard or segment starts with less than its margin left (see shared/deadline.ts). */
   deadline?: Deadline;
   logger: Logger;
+  /** What could not be emitted, for `pulse replay` (optional: absent in unit tests of other paths). */
+  ledger?: FailureLedger;
   now?: () => number;
   /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
   decode?: DecodeOptions;
@@ -144,12 +147,16 @@ async function emitShard(
     return items[0]?.sequenceNumber;
   }
   let watermark: Watermark | undefined;
+  let ledger: BatchLedger | undefined;
   try {
     watermark = await deps.watermarks.read(pk);
     if (watermark.version === 0)
       watermark = { ...watermark, recent: await inherited(streamArn, shardId, deps) };
+    const [head, tail] = [items[0], items[items.length - 1]];
+    if (deps.ledger && head && tail)
+      ledger = await deps.ledger.forBatch(shardId, head.sequenceNumber, tail.sequenceNumber);
   } catch (err) {
-    deps.logger.error('watermark read failed', { shardId, error: err });
+    deps.logger.error('watermark or failure ledger read failed', { shardId, error: err });
     return items[0]?.sequenceNumber;
   }
 
@@ -204,6 +211,11 @@ async function emitShard(
         shardId,
         firstSequenceNumber: segment.firstSequenceNumber,
       });
+      // One small write: if the retries never find time either, replay knows what was not emitted.
+      if (ledger)
+        await quietly(deps.logger, 'deferral not recorded', () =>
+          ledger.segmentFailed(segment.firstSequenceNumber),
+        );
       return segment.firstSequenceNumber;
     }
     try {
@@ -218,6 +230,11 @@ async function emitShard(
         sentDatums: err instanceof MetricEmissionError ? err.sentDatums : 0,
         error: err,
       });
+      // From here to the batch's end nothing is emitted: if Lambda gives up, replay emits it.
+      if (ledger)
+        await quietly(deps.logger, 'failure not recorded', () =>
+          ledger.segmentFailed(segment.firstSequenceNumber),
+        );
       return segment.firstSequenceNumber;
     }
     summary.emitted += segment.records;
@@ -230,6 +247,7 @@ async function emitShard(
   if (displaced > 0) {
     deps.logger.warn('event times CloudWatch would reject; counted at arrival time', { shardId, displaced });
   }
+  if (ledger) await quietly(deps.logger, 'entry not cleared', () => ledger.segmentsSucceeded());
   return undefined;
 }
 

@@ -4,6 +4,7 @@ import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
 import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
+import { ledgerFromEnv } from '../shared/failure-ledger.js';
 import { createLogger } from '../shared/logger.js';
 import { traceClients } from '../shared/tracing.js';
 import { loadConfig } from './config.js';
@@ -19,6 +20,7 @@ const store = new SessionStore({
   closedSessionTtlDays: config.closedSessionTtlDays,
 });
 const sqs = new SQSClient(clientConfig);
+const ledger = ledgerFromEnv(process.env, db, 'session-updater');
 const tracing = traceClients('session-updater', [db, sqs], logger);
 
 export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
@@ -31,6 +33,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     functionName: context.functionName,
     rules: config.rules,
     logger,
+    ledger,
     decode: config.decode,
     deadline: lambdaDeadline(context),
   });

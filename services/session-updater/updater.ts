@@ -8,9 +8,11 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import { type BatchResponse, batchResponse, groupByUser, mapWithConcurrency } from '../shared/batch.js';
 import { type Deadline, timeIsShort } from '../shared/deadline.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
+import { batchRange, type FailureLedger, gateUsers, INVALID_RECORDS_KEY } from '../shared/failure-ledger.js';
 import { sendInvalidRecords } from '../shared/invalid-records.js';
 import { type DecodeOptions, decodeBatch, type ValidRecord } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
+import { compareSequence } from '../shared/sequence.js';
 import { type ApplyResult, applyRecords, type SessionRules, type UserState } from './sessions.js';
 import type { SessionStore } from './store.js';
 
@@ -25,6 +27,8 @@ export interface UpdaterDeps {
   functionName: string;
   rules: SessionRules;
   logger: Logger;
+  /** What could not be applied, for `pulse replay` (optional: absent in unit tests of other paths). */
+  ledger?: FailureLedger;
   /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
   decode?: DecodeOptions;
   /** When set, no user starts with less than its margin left (see shared/deadline.ts). */
@@ -35,6 +39,8 @@ export interface BatchSummary {
   records: number;
   invalid: number;
   users: number;
+  /** Users whose records wait for `pulse replay` (Lambda gave up on an earlier batch of theirs). */
+  parkedUsers: number;
   applied: number;
   duplicates: number;
   sessionsClosed: number;
@@ -50,6 +56,8 @@ export async function updateSessions(
   const { valid, invalid } = decodeBatch(event.Records, deps.decode);
   const streamArn = event.Records[0]?.eventSourceARN ?? '';
   const failed: string[] = [];
+  const gate = await gateUsers(deps.ledger, batchRange(event.Records), groupByUser(valid), deps.logger);
+  failed.push(...gate.failed);
 
   if (invalid.length > 0) {
     const unsent = await sendInvalidRecords(invalid, {
@@ -60,6 +68,9 @@ export async function updateSessions(
       logger: deps.logger,
     });
     failed.push(...unsent);
+    if (unsent.length > 0) await gate.userFailed(INVALID_RECORDS_KEY, unsent.reduce(minSequence));
+    else if (!(await gate.userSucceeded(INVALID_RECORDS_KEY)))
+      failed.push(invalid.map((r) => r.sequenceNumber).reduce(minSequence));
     for (const record of invalid) {
       deps.logger.warn('invalid record', {
         shardId: record.shardId,
@@ -69,11 +80,12 @@ export async function updateSessions(
     }
   }
 
-  const groups = groupByUser(valid);
+  const groups = gate.groups;
   const summary: BatchSummary = {
     records: event.Records.length,
     invalid: invalid.length,
     users: groups.size,
+    parkedUsers: gate.parkedUsers,
     applied: 0,
     duplicates: 0,
     sessionsClosed: 0,
@@ -120,7 +132,10 @@ export async function updateSessions(
       summary.failedUsers += 1;
       failed.push((records[0] as ValidRecord).sequenceNumber);
       deps.logger.error('user update failed', { userId, error: err });
+      await gate.userFailed(userId, (records[0] as ValidRecord).sequenceNumber);
+      return;
     }
+    if (!(await gate.userSucceeded(userId))) failed.push((records[0] as ValidRecord).sequenceNumber);
   });
 
   if (summary.deferredUsers > 0) {
@@ -128,6 +143,8 @@ export async function updateSessions(
   }
   return { response: batchResponse(failed), summary };
 }
+
+const minSequence = (a: string, b: string) => (compareSequence(a, b) <= 0 ? a : b);
 
 function tally(summary: BatchSummary, result: ApplyResult): void {
   summary.applied += result.applied;

@@ -71,7 +71,9 @@ describe('make build', () => {
     });
     const CHILD = `
       const { handler } = await import(process.env.BUNDLE);
-      await handler(JSON.parse(process.env.EVENT), JSON.parse(process.env.CONTEXT));
+      // JSON carries no functions: give the context back the one Lambda's has and the handler reads.
+      const context = { ...JSON.parse(process.env.CONTEXT), getRemainingTimeInMillis: () => 60_000 };
+      await handler(JSON.parse(process.env.EVENT), context);
     `;
     const run = (env: Record<string, string>) => {
       const { NODE_OPTIONS: _jest, ...parent } = process.env;

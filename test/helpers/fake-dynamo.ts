@@ -15,6 +15,7 @@ import { PublishCommand, type PublishCommandInput } from '@aws-sdk/client-sns';
 import {
   BatchGetCommand,
   BatchWriteCommand,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -30,7 +31,7 @@ interface Input extends Record<string, unknown> {
   ExpressionAttributeNames?: Record<string, string>;
   ExpressionAttributeValues?: Record<string, unknown>;
 }
-export type CallKind = 'BatchGet' | 'BatchWrite' | 'Get' | 'Put' | 'Update' | 'Query' | 'Publish';
+export type CallKind = 'BatchGet' | 'BatchWrite' | 'Get' | 'Put' | 'Update' | 'Delete' | 'Query' | 'Publish';
 export interface Call {
   kind: CallKind;
   table?: string;
@@ -108,6 +109,7 @@ const KIND_OF_COMMAND: Record<string, CallKind> = {
   GetCommand: 'Get',
   PutCommand: 'Put',
   UpdateCommand: 'Update',
+  DeleteCommand: 'Delete',
   QueryCommand: 'Query',
 };
 
@@ -212,6 +214,14 @@ export class FakeDynamo {
     }
     if (command instanceof QueryCommand) {
       return this.log.run({ kind: 'Query', table, input }, () => this.query(table, input));
+    }
+    if (command instanceof DeleteCommand) {
+      return this.log.run({ kind: 'Delete', table, input }, () => {
+        const key = this.keyOf(table, input.Key as Item);
+        this.check(this.table(table).get(key), input);
+        this.table(table).delete(key);
+        return {};
+      });
     }
     throw new Error(`fake: unsupported command ${command?.constructor?.name}`);
   }

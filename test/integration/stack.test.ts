@@ -75,6 +75,7 @@ test('starts healthy emulators, creates the resources as Terraform names them, a
         ...loadFunction('metrics-emitter').environment,
         ENVIRONMENT: 'local',
         WATERMARKS_TABLE: 'pulse-local-watermarks',
+        REPLAY_LEDGER_TABLE: 'pulse-local-replay-ledger',
         METRICS_NAMESPACE: 'Pulse',
       });
     } finally {

@@ -1,0 +1,183 @@
+/**
+ * `pulse alerts pending|republish`: the manual twin of fraud-rules' scheduled sweep. Republishing
+ * calls the same `republishPending` (services/fraud-rules/outbox.ts) through the same leased claim,
+ * so an alert is published at most once per id even if the sweep or a batch runs at the same time,
+ * and marked SENT after.
+ */
+import { AlertLog } from '../../services/fraud-rules/alerts.js';
+import { loadConfig } from '../../services/fraud-rules/config.js';
+import { republishPending } from '../../services/fraud-rules/outbox.js';
+import type { Logger } from '../../services/shared/logger.js';
+import {
+  type CliIO,
+  COMMON_OPTIONS,
+  type Command,
+  confirm,
+  durationOption,
+  EXIT,
+  envOption,
+  intOption,
+  parse,
+  printJson,
+  println,
+  progress,
+  UsageError,
+  WRITE_OPTIONS,
+} from './command.js';
+import { ago, table } from './format.js';
+import { functionEnvironment } from './function-env.js';
+import { listPending } from './pending.js';
+import type { Target } from './target.js';
+
+const USAGE = `Usage: pulse alerts pending [--limit N] [--env E] [--json]
+       pulse alerts republish [--older-than 10m] [--limit N] [--yes] [--env E] [--json]
+
+pending     lists PENDING fraud alerts (recorded, not yet published to SNS), oldest first.
+republish   publishes them through fraud-rules' outbox (the code its scheduled sweep runs): each
+            alert is claimed, published once and marked SENT; one claimed by someone else or
+            already SENT is skipped. Stops at the first SNS failure (the rest stays PENDING).
+            Asks first (or --yes; a non-interactive shell without --yes is refused).
+
+Options:
+  --older-than <d>  republish only alerts recorded at least this long ago, e.g. 90s, 10m, 2h
+                    (default: the claim lease, 2m — younger ones belong to the batch raising them)
+  --limit N         at most N alerts (default 1000, at most 100000)
+  -y, --yes         do not ask before publishing
+  --env <name>      local | dev | staging | prod (default $PULSE_ENV, else local)
+  --json            print JSON (the list, or the republish summary)
+  -h, --help        this help`;
+
+async function fraudConfig(target: Target) {
+  return loadConfig(await functionEnvironment(target, 'fraud-rules'));
+}
+
+/** republishPending logs through the services' Logger; the CLI shows warnings on stderr. */
+function stderrLogger(io: CliIO): Logger {
+  const write = (level: string) => (message: string, context?: Record<string, unknown>) => {
+    const err = context?.error as Error | undefined;
+    const cause = (err as { cause?: Error } | undefined)?.cause;
+    io.stderr.write(
+      `${level}: ${message}${context?.alertId ? ` ${context.alertId}` : ''}${err ? ` (${cause?.message ?? err.message})` : ''}\n`,
+    );
+  };
+  return { debug: () => undefined, info: () => undefined, warn: write('warning'), error: write('error') };
+}
+
+async function pending(io: CliIO, target: Target, limit: number, json: boolean): Promise<number> {
+  const items = await listPending(target, { limit });
+  if (json) {
+    printJson(io, items);
+    return EXIT.ok;
+  }
+  println(
+    io,
+    `${items.length} PENDING alert(s) in ${target.names.table('alerts')}${items.length === limit ? ` (--limit ${limit} reached)` : ''}`,
+  );
+  if (items.length > 0)
+    println(
+      io,
+      table(
+        items.map((a) => [
+          String(a.createdAt ?? '-'),
+          `${ago(io.now() - Date.parse(String(a.createdAt)))} ago`,
+          String(a.severity ?? '').toUpperCase(),
+          String(a.rule ?? ''),
+          String(a.userId ?? ''),
+          String(a.alertId ?? ''),
+        ]),
+      ).join('\n'),
+    );
+  return EXIT.ok;
+}
+
+export const command: Command = {
+  name: 'alerts',
+  summary: 'PENDING fraud alerts: list, republish',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parse(
+      'alerts',
+      argv,
+      { ...COMMON_OPTIONS, ...WRITE_OPTIONS, 'older-than': { type: 'string' }, limit: { type: 'string' } },
+      { min: 1, max: 1, names: 'what to do: pending or republish' },
+    );
+    if (values.help) {
+      println(io, USAGE);
+      return EXIT.ok;
+    }
+    const action = positionals[0];
+    if (action !== 'pending' && action !== 'republish')
+      throw new UsageError(
+        `pulse alerts: unknown action ${JSON.stringify(action)}; use pending or republish`,
+      );
+    const env = envOption(values.env, io);
+    const limit = intOption('--limit', values.limit, 1_000, 100_000);
+    if (action === 'pending' && (values['older-than'] !== undefined || values.yes))
+      throw new UsageError('pulse alerts pending: --older-than and --yes belong to republish');
+    const minAgeMs =
+      values['older-than'] === undefined
+        ? undefined
+        : durationOption('--older-than', values['older-than'], 0);
+
+    const target = await io.connect(env);
+    try {
+      if (action === 'pending') return await pending(io, target, limit, values.json === true);
+
+      const config = await fraudConfig(target);
+      const minAge = minAgeMs ?? config.alertLeaseSeconds * 1000;
+      const cutoff = io.now() - minAge;
+      const candidates = (await listPending(target, { limit })).filter(
+        (a) => Date.parse(String(a.createdAt)) <= cutoff,
+      );
+      if (candidates.length === 0) {
+        if (values.json) printJson(io, { found: 0, published: 0, skipped: 0, failed: 0, snsFailing: false });
+        else println(io, `No PENDING alert older than ${ago(minAge)}: nothing to republish.`);
+        return EXIT.ok;
+      }
+      await confirm(
+        io,
+        values.yes,
+        `Republish ${candidates.length} PENDING alert(s) to ${target.names.topic('alerts')}?`,
+      );
+      const alerts = new AlertLog({
+        db: target.db,
+        sns: target.sns,
+        tableName: config.alertsTableName,
+        topicArn: config.alertTopicArn,
+        environment: config.environment,
+        ttlDays: config.alertTtlDays,
+        cooldownMinutes: config.rules.cooldownMinutes,
+        leaseMs: config.alertLeaseSeconds * 1000,
+        now: () => io.now(),
+      });
+      const bar = progress(io);
+      let n = 0;
+      const summary = await republishPending(alerts, {
+        logger: stderrLogger(io),
+        minAgeMs: minAge,
+        maxAlerts: limit,
+        shouldStop: () => {
+          n += 1;
+          bar.update(`alert ${n} of ~${candidates.length}…`);
+          return false;
+        },
+      });
+      bar.done();
+      if (values.json) printJson(io, summary);
+      else {
+        println(
+          io,
+          `found ${summary.found}, published ${summary.published}, skipped ${summary.skipped} (already SENT or claimed by another deliverer), failed ${summary.failed}`,
+        );
+        if (summary.snsFailing)
+          println(
+            io,
+            'SNS still fails: stopped; the rest stays PENDING. Run again once the topic accepts messages.',
+          );
+      }
+      return summary.failed > 0 || summary.snsFailing ? EXIT.failed : EXIT.ok;
+    } finally {
+      target.close();
+    }
+  },
+};
