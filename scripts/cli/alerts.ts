@@ -35,7 +35,9 @@ const USAGE = `Usage: pulse alerts pending [--limit N] [--env E] [--json]
 pending     lists PENDING fraud alerts (recorded, not yet published to SNS), oldest first.
 republish   publishes them through fraud-rules' outbox (the code its scheduled sweep runs): each
             alert is claimed, published once and marked SENT; one claimed by someone else or
-            already SENT is skipped. Stops at the first SNS failure (the rest stays PENDING).
+            already SENT is skipped. Stops at the first systemic SNS failure (the rest stays
+            PENDING); an alert SNS refuses for itself is skipped, and parked as FAILED at its 5th
+            refusal.
             Asks first (or --yes; a non-interactive shell without --yes is refused).
 
 Options:
@@ -130,7 +132,16 @@ export const command: Command = {
         (a) => Date.parse(String(a.createdAt)) <= cutoff,
       );
       if (candidates.length === 0) {
-        if (values.json) printJson(io, { found: 0, published: 0, skipped: 0, failed: 0, snsFailing: false });
+        if (values.json)
+          printJson(io, {
+            found: 0,
+            published: 0,
+            skipped: 0,
+            failed: 0,
+            rejected: 0,
+            parked: 0,
+            snsFailing: false,
+          });
         else println(io, `No PENDING alert older than ${ago(minAge)}: nothing to republish.`);
         return EXIT.ok;
       }
@@ -169,6 +180,11 @@ export const command: Command = {
           io,
           `found ${summary.found}, published ${summary.published}, skipped ${summary.skipped} (already SENT or claimed by another deliverer), failed ${summary.failed}`,
         );
+        if (summary.rejected + summary.parked > 0)
+          println(
+            io,
+            `SNS refused ${summary.rejected + summary.parked} alert(s) for themselves: ${summary.rejected} stay PENDING (refusals counted), ${summary.parked} parked as FAILED (see their lastError).`,
+          );
         if (summary.snsFailing)
           println(
             io,

@@ -17,7 +17,7 @@ import { detectFraud } from '../../../services/fraud-rules/detector.js';
 import { FraudStateStore } from '../../../services/fraud-rules/store.js';
 import { loadConfig as metricsConfig } from '../../../services/metrics-emitter/config.js';
 import { putMetricData } from '../../../services/metrics-emitter/emitter.js';
-import { eventIdHash, WatermarkStore, watermarkKey } from '../../../services/metrics-emitter/watermarks.js';
+import { userEventHash, WatermarkStore, watermarkKey } from '../../../services/metrics-emitter/watermarks.js';
 import {
   aggregateSegments,
   type BatchItem,
@@ -186,12 +186,12 @@ export async function makeApplier(
         compareSequence(a.sequenceNumber, b.sequenceNumber),
       );
       const mark = await watermarks.read(watermarkKey(functionName, entry.shardId));
-      // The shard's recently emitted eventIds, read the way the function reads them.
+      // The shard's recently emitted (userId, eventId) pairs, read the way the function reads them.
       const seen = new Set<string>();
       for (const block of mark.recent) for (const key of hashKeys(block.h)) seen.add(key);
       const fresh = items.filter((item) => {
         if (!('event' in item)) return true;
-        const key = eventIdHash(item.event.eventId).toString('latin1');
+        const key = userEventHash(item.event.userId, item.event.eventId).toString('latin1');
         if (seen.has(key)) return false;
         seen.add(key);
         return true;
