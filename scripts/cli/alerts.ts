@@ -4,7 +4,7 @@
  * so an alert is published at most once per id even if the sweep or a batch runs at the same time,
  * and marked SENT after.
  */
-import { AlertLog } from '../../services/fraud-rules/alerts.js';
+import { alertLogFrom } from '../../services/fraud-rules/alerts.js';
 import { loadConfig } from '../../services/fraud-rules/config.js';
 import { republishPending } from '../../services/fraud-rules/outbox.js';
 import type { Logger } from '../../services/shared/logger.js';
@@ -150,17 +150,7 @@ export const command: Command = {
         values.yes,
         `Republish ${candidates.length} PENDING alert(s) to ${target.names.topic('alerts')}?`,
       );
-      const alerts = new AlertLog({
-        db: target.db,
-        sns: target.sns,
-        tableName: config.alertsTableName,
-        topicArn: config.alertTopicArn,
-        environment: config.environment,
-        ttlDays: config.alertTtlDays,
-        cooldownMinutes: config.rules.cooldownMinutes,
-        leaseMs: config.alertLeaseSeconds * 1000,
-        now: () => io.now(),
-      });
+      const alerts = alertLogFrom(config, { db: target.db, sns: target.sns, now: () => io.now() });
       const bar = progress(io);
       let n = 0;
       const summary = await republishPending(alerts, {

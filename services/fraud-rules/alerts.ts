@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from '../shared/errors.js';
+import type { FraudRulesConfig } from './config.js';
 import { buildMessage } from './messages.js';
 import type { Alert } from './rules.js';
 
@@ -102,6 +103,26 @@ export interface AlertLogOptions {
   cooldownMinutes: number;
   leaseMs?: number;
   now?: () => number;
+}
+
+/**
+ * The alert log as the fraud-rules config describes it. The handler, `pulse alerts republish` and
+ * replay all build it here, so the lease, cooldown and TTL a CLI claim uses can never drift from
+ * the function's.
+ */
+export function alertLogFrom(
+  config: FraudRulesConfig,
+  clients: Pick<AlertLogOptions, 'db' | 'sns' | 'now'>,
+): AlertLog {
+  return new AlertLog({
+    ...clients,
+    tableName: config.alertsTableName,
+    topicArn: config.alertTopicArn,
+    environment: config.environment,
+    ttlDays: config.alertTtlDays,
+    cooldownMinutes: config.rules.cooldownMinutes,
+    leaseMs: config.alertLeaseSeconds * 1000,
+  });
 }
 
 export class AlertLog {

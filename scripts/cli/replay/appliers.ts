@@ -11,7 +11,7 @@
  *   duplicates are still dropped by eventId: the shard's recent eventId hashes and the range itself.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { AlertLog } from '../../../services/fraud-rules/alerts.js';
+import { alertLogFrom } from '../../../services/fraud-rules/alerts.js';
 import { loadConfig as fraudConfig } from '../../../services/fraud-rules/config.js';
 import { detectFraud } from '../../../services/fraud-rules/detector.js';
 import { FraudStateStore } from '../../../services/fraud-rules/store.js';
@@ -142,17 +142,7 @@ export async function makeApplier(
       tableName: config.stateTableName,
       ttlDays: config.stateTtlDays,
     });
-    const alerts = new AlertLog({
-      db: target.db,
-      sns: target.sns,
-      tableName: config.alertsTableName,
-      topicArn: config.alertTopicArn,
-      environment: config.environment,
-      ttlDays: config.alertTtlDays,
-      cooldownMinutes: config.rules.cooldownMinutes,
-      leaseMs: config.alertLeaseSeconds * 1000,
-      now,
-    });
+    const alerts = alertLogFrom(config, { db: target.db, sns: target.sns, now });
     const purchaseOf = (r: StreamRecord) => {
       const v = decodeOne(r, event, decode).valid;
       return v && isPurchase(v.event) ? v.event : undefined;
