@@ -11,13 +11,12 @@ import type { Logger } from '../../services/shared/logger.js';
 import {
   type CliIO,
   COMMON_OPTIONS,
-  type Command,
   confirm,
+  defineCommand,
   durationOption,
   EXIT,
   envOption,
   intOption,
-  parse,
   printJson,
   println,
   progress,
@@ -92,21 +91,18 @@ async function pending(io: CliIO, target: Target, limit: number, json: boolean):
   return EXIT.ok;
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'alerts',
   summary: 'PENDING fraud alerts: list, republish',
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parse(
-      'alerts',
-      argv,
-      { ...COMMON_OPTIONS, ...WRITE_OPTIONS, 'older-than': { type: 'string' }, limit: { type: 'string' } },
-      { min: 1, max: 1, names: 'what to do: pending or republish' },
-    );
-    if (values.help) {
-      println(io, USAGE);
-      return EXIT.ok;
-    }
+  options: {
+    ...COMMON_OPTIONS,
+    ...WRITE_OPTIONS,
+    'older-than': { type: 'string' },
+    limit: { type: 'string' },
+  },
+  positionals: { min: 1, max: 1, names: 'what to do: pending or republish' },
+  async run({ values, positionals }, io) {
     const action = positionals[0];
     if (action !== 'pending' && action !== 'republish')
       throw new UsageError(
@@ -186,4 +182,4 @@ export const command: Command = {
       target.close();
     }
   },
-};
+});
