@@ -944,7 +944,27 @@ describe('least privilege', () => {
   test("KMS key policy: CloudWatch and SNS may use the key only for this environment's alarms and topics", async () => {
     const m = await mod('modules/pulse');
     const doc = one(m.data.aws_iam_policy_document.kms, 'kms');
-    const service = doc.statement.filter((s: Json) => s.principals?.[0]?.type === 'Service');
+    // The service statements are one dynamic block over a local map: expand it as Terraform does,
+    // so the assertions below read the concrete statements.
+    const locals = Object.assign({}, ...m.locals);
+    const expanded = (doc.dynamic?.statement ?? []).flatMap((d: Json) => {
+      const over = /^\$\{local\.(\w+)\}$/.exec(d.for_each)?.[1];
+      if (over === undefined) return [];
+      return Object.entries<Json>(locals[over]).map(([key, value]) => {
+        const fill = (v: Json): Json =>
+          typeof v === 'string'
+            ? v.replace(/\$\{statement\.(?:key|value\.(\w+))\}/g, (_, field) => (field ? value[field] : key))
+            : Array.isArray(v)
+              ? v.map(fill)
+              : v && typeof v === 'object'
+                ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]))
+                : v;
+        return fill(d.content[0]);
+      });
+    });
+    const service = [...doc.statement, ...expanded].filter(
+      (s: Json) => s.principals?.[0]?.type === 'Service',
+    );
     const byPrincipal = Object.fromEntries(
       service.map((s: Json) => [s.principals[0].identifiers.join(','), s]),
     );
