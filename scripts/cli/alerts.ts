@@ -6,7 +6,7 @@
  */
 import { alertLogFrom } from '../../services/fraud-rules/alerts.js';
 import { loadConfig } from '../../services/fraud-rules/config.js';
-import { republishPending } from '../../services/fraud-rules/outbox.js';
+import { emptySummary, republishPending } from '../../services/fraud-rules/outbox.js';
 import type { Logger } from '../../services/shared/logger.js';
 import {
   type CliIO,
@@ -128,16 +128,7 @@ export const command = defineCommand({
         (a) => Date.parse(String(a.createdAt)) <= cutoff,
       );
       if (candidates.length === 0) {
-        if (values.json)
-          printJson(io, {
-            found: 0,
-            published: 0,
-            skipped: 0,
-            failed: 0,
-            rejected: 0,
-            parked: 0,
-            snsFailing: false,
-          });
+        if (values.json) printJson(io, emptySummary());
         else println(io, `No PENDING alert older than ${ago(minAge)}: nothing to republish.`);
         return EXIT.ok;
       }

@@ -59,6 +59,11 @@ export interface RepublishSummary {
 
 const PAGE = 100;
 
+/** A run that found nothing; also what `pulse alerts republish --json` prints when it has nothing to do. */
+export function emptySummary(): RepublishSummary {
+  return { found: 0, published: 0, skipped: 0, failed: 0, rejected: 0, parked: 0, snsFailing: false };
+}
+
 /** Delivers PENDING alerts, oldest first; see the module comment. */
 export async function republishPending(
   alerts: AlertLog,
@@ -67,15 +72,7 @@ export async function republishPending(
   const { db, tableName } = alerts.options;
   const cutoff = new Date(alerts.now() - (options.minAgeMs ?? alerts.leaseMs)).toISOString();
   const maxAlerts = options.maxAlerts ?? 1_000;
-  const summary: RepublishSummary = {
-    found: 0,
-    published: 0,
-    skipped: 0,
-    failed: 0,
-    rejected: 0,
-    parked: 0,
-    snsFailing: false,
-  };
+  const summary = emptySummary();
   let start: Record<string, unknown> | undefined;
   do {
     const page = await db.send(
