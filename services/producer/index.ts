@@ -15,6 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { packRequests } from '../shared/batch.js';
 import { MAX_EVENT_AHEAD_SECONDS_LIMIT } from '../shared/config.js';
 import { type PulseEvent, validateEvent } from '../shared/event.js';
 import { DEFAULT_MAX_EVENT_AHEAD_SECONDS } from '../shared/kinesis.js';
@@ -151,20 +152,7 @@ function encode(event: PulseEvent): Entry {
 
 /** Splits entries into PutRecords-sized requests, keeping their order. */
 export function chunkEntries<T extends { bytes: number }>(entries: readonly T[]): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let size = 0;
-  for (const entry of entries) {
-    if (current.length === MAX_RECORDS_PER_REQUEST || size + entry.bytes > MAX_REQUEST_BYTES) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(entry);
-    size += entry.bytes;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  return packRequests(entries, MAX_RECORDS_PER_REQUEST, MAX_REQUEST_BYTES);
 }
 
 function errorCodeOf(err: unknown): string {
