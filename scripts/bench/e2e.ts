@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { BatchGetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { alertIdOf } from '../../services/fraud-rules/rules.js';
 import { compareSequence } from '../../services/shared/sequence.js';
 import { FUNCTIONS, type FunctionName } from '../local/config.js';
 import { repoRoot } from '../local/paths.js';
@@ -95,7 +96,11 @@ export async function benchEndToEnd(ctx: BenchContext): Promise<Row[]> {
             ? env.db.send(
                 new BatchGetCommand({
                   RequestItems: {
-                    [alerts]: { Keys: waitingAlerts.map((p) => ({ alertId: `largePurchase#${p.eventId}` })) },
+                    [alerts]: {
+                      Keys: waitingAlerts.map((p) => ({
+                        alertId: alertIdOf('largePurchase', p.userId, p.eventId),
+                      })),
+                    },
                   },
                 }),
               )
@@ -110,7 +115,10 @@ export async function benchEndToEnd(ctx: BenchContext): Promise<Row[]> {
         const marks = (w.Items ?? []).map((i) => ({ pk: String(i.pk), seq: String(i.lastSequenceNumber) }));
         for (const p of open) {
           if (p.seen['session-updater'] === undefined && users.has(p.userId)) p.seen['session-updater'] = t;
-          if (p.seen['fraud-rules'] === undefined && sent.has(`largePurchase#${p.eventId}`))
+          if (
+            p.seen['fraud-rules'] === undefined &&
+            sent.has(alertIdOf('largePurchase', p.userId, p.eventId))
+          )
             p.seen['fraud-rules'] = t;
           if (
             p.seen['metrics-emitter'] === undefined &&

@@ -4,20 +4,19 @@
  * so an alert is published at most once per id even if the sweep or a batch runs at the same time,
  * and marked SENT after.
  */
-import { AlertLog } from '../../services/fraud-rules/alerts.js';
+import { alertLogFrom } from '../../services/fraud-rules/alerts.js';
 import { loadConfig } from '../../services/fraud-rules/config.js';
-import { republishPending } from '../../services/fraud-rules/outbox.js';
+import { emptySummary, republishPending } from '../../services/fraud-rules/outbox.js';
 import type { Logger } from '../../services/shared/logger.js';
 import {
   type CliIO,
   COMMON_OPTIONS,
-  type Command,
   confirm,
+  defineCommand,
   durationOption,
   EXIT,
   envOption,
   intOption,
-  parse,
   printJson,
   println,
   progress,
@@ -35,7 +34,9 @@ const USAGE = `Usage: pulse alerts pending [--limit N] [--env E] [--json]
 pending     lists PENDING fraud alerts (recorded, not yet published to SNS), oldest first.
 republish   publishes them through fraud-rules' outbox (the code its scheduled sweep runs): each
             alert is claimed, published once and marked SENT; one claimed by someone else or
-            already SENT is skipped. Stops at the first SNS failure (the rest stays PENDING).
+            already SENT is skipped. Stops at the first systemic SNS failure (the rest stays
+            PENDING); an alert SNS refuses for itself is skipped, and parked as FAILED at its 5th
+            refusal.
             Asks first (or --yes; a non-interactive shell without --yes is refused).
 
 Options:
@@ -90,21 +91,18 @@ async function pending(io: CliIO, target: Target, limit: number, json: boolean):
   return EXIT.ok;
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'alerts',
   summary: 'PENDING fraud alerts: list, republish',
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parse(
-      'alerts',
-      argv,
-      { ...COMMON_OPTIONS, ...WRITE_OPTIONS, 'older-than': { type: 'string' }, limit: { type: 'string' } },
-      { min: 1, max: 1, names: 'what to do: pending or republish' },
-    );
-    if (values.help) {
-      println(io, USAGE);
-      return EXIT.ok;
-    }
+  options: {
+    ...COMMON_OPTIONS,
+    ...WRITE_OPTIONS,
+    'older-than': { type: 'string' },
+    limit: { type: 'string' },
+  },
+  positionals: { min: 1, max: 1, names: 'what to do: pending or republish' },
+  async run({ values, positionals }, io) {
     const action = positionals[0];
     if (action !== 'pending' && action !== 'republish')
       throw new UsageError(
@@ -130,7 +128,7 @@ export const command: Command = {
         (a) => Date.parse(String(a.createdAt)) <= cutoff,
       );
       if (candidates.length === 0) {
-        if (values.json) printJson(io, { found: 0, published: 0, skipped: 0, failed: 0, snsFailing: false });
+        if (values.json) printJson(io, emptySummary());
         else println(io, `No PENDING alert older than ${ago(minAge)}: nothing to republish.`);
         return EXIT.ok;
       }
@@ -139,17 +137,7 @@ export const command: Command = {
         values.yes,
         `Republish ${candidates.length} PENDING alert(s) to ${target.names.topic('alerts')}?`,
       );
-      const alerts = new AlertLog({
-        db: target.db,
-        sns: target.sns,
-        tableName: config.alertsTableName,
-        topicArn: config.alertTopicArn,
-        environment: config.environment,
-        ttlDays: config.alertTtlDays,
-        cooldownMinutes: config.rules.cooldownMinutes,
-        leaseMs: config.alertLeaseSeconds * 1000,
-        now: () => io.now(),
-      });
+      const alerts = alertLogFrom(config, { db: target.db, sns: target.sns, now: () => io.now() });
       const bar = progress(io);
       let n = 0;
       const summary = await republishPending(alerts, {
@@ -169,6 +157,11 @@ export const command: Command = {
           io,
           `found ${summary.found}, published ${summary.published}, skipped ${summary.skipped} (already SENT or claimed by another deliverer), failed ${summary.failed}`,
         );
+        if (summary.rejected + summary.parked > 0)
+          println(
+            io,
+            `SNS refused ${summary.rejected + summary.parked} alert(s) for themselves: ${summary.rejected} stay PENDING (refusals counted), ${summary.parked} parked as FAILED (see their lastError).`,
+          );
         if (summary.snsFailing)
           println(
             io,
@@ -180,4 +173,4 @@ export const command: Command = {
       target.close();
     }
   },
-};
+});

@@ -114,6 +114,34 @@ export function parse<O extends Options>(
   return parsed;
 }
 
+/**
+ * A subcommand whose arguments `parse` reads. `--help` prints the usage and exits 0 before `run`
+ * sees anything, the same way in every subcommand.
+ */
+export function defineCommand<O extends Options>(spec: {
+  name: string;
+  summary: string;
+  usage: string;
+  options: O;
+  positionals?: { min?: number; max?: number; names?: string };
+  run(args: ReturnType<typeof parse<O>>, io: CliIO): Promise<number>;
+}): Command {
+  const { name, summary, usage } = spec;
+  return {
+    name,
+    summary,
+    usage,
+    async run(argv, io) {
+      const args = parse(name, argv, spec.options, spec.positionals);
+      if ((args.values as { help?: boolean }).help === true) {
+        println(io, usage);
+        return EXIT.ok;
+      }
+      return spec.run(args, io);
+    },
+  };
+}
+
 /** --env value, else $PULSE_ENV, else local (the safe default: nothing deployed is touched). */
 export function envOption(raw: string | undefined, io: CliIO): EnvName {
   const value = raw ?? io.env.PULSE_ENV ?? 'local';

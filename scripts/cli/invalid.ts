@@ -13,12 +13,11 @@ import {
 import { chunk } from '../../services/shared/batch.js';
 import {
   COMMON_OPTIONS,
-  type Command,
   confirm,
+  defineCommand,
   EXIT,
   envOption,
   intOption,
-  parse,
   printJson,
   println,
   progress,
@@ -125,22 +124,18 @@ function describePayload(p: DecodedPayload): string {
   return `(${p.error ?? 'nothing to decode'})`;
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'invalid',
   summary: 'Read the invalid-records queue',
   usage: USAGE,
-  async run(argv, io) {
-    const { values } = parse('invalid', argv, {
-      ...COMMON_OPTIONS,
-      ...WRITE_OPTIONS,
-      limit: { type: 'string' },
-      export: { type: 'string' },
-      delete: { type: 'boolean' },
-    });
-    if (values.help) {
-      println(io, USAGE);
-      return EXIT.ok;
-    }
+  options: {
+    ...COMMON_OPTIONS,
+    ...WRITE_OPTIONS,
+    limit: { type: 'string' },
+    export: { type: 'string' },
+    delete: { type: 'boolean' },
+  },
+  async run({ values }, io) {
     const env = envOption(values.env, io);
     const limit = intOption('--limit', values.limit, 50, 10_000);
     if (values.export !== undefined && values.export.trim() === '')
@@ -235,4 +230,4 @@ export const command: Command = {
       target.close();
     }
   },
-};
+});

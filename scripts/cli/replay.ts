@@ -34,12 +34,11 @@ import type { StreamRecord } from '../local/lambda-event.js';
 import {
   type CliIO,
   COMMON_OPTIONS,
-  type Command,
   confirm,
+  defineCommand,
   EXIT,
   envOption,
   intOption,
-  parse,
   printJson,
   println,
   progress,
@@ -357,23 +356,19 @@ function render(r: ReplayReport): string[] {
   return out;
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'replay',
   summary: 'Re-apply what a function skipped, exactly once',
   usage: USAGE,
-  async run(argv, io) {
-    const { values } = parse('replay', argv, {
-      ...COMMON_OPTIONS,
-      ...WRITE_OPTIONS,
-      function: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      'drop-unresolved': { type: 'boolean' },
-      limit: { type: 'string' },
-    });
-    if (values.help) {
-      println(io, USAGE);
-      return EXIT.ok;
-    }
+  options: {
+    ...COMMON_OPTIONS,
+    ...WRITE_OPTIONS,
+    function: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    'drop-unresolved': { type: 'boolean' },
+    limit: { type: 'string' },
+  },
+  async run({ values }, io) {
     if (values.function === undefined)
       throw new UsageError(`pulse replay: --function is required (${FUNCTIONS.join(', ')})`);
     if (!isFunctionName(values.function))
@@ -534,4 +529,4 @@ export const command: Command = {
       target.close();
     }
   },
-};
+});

@@ -11,16 +11,7 @@ import { ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { FUNCTIONS, type FunctionName } from '../local/config.js';
-import {
-  COMMON_OPTIONS,
-  type Command,
-  EXIT,
-  envOption,
-  parse,
-  printJson,
-  println,
-  progress,
-} from './command.js';
+import { COMMON_OPTIONS, defineCommand, EXIT, envOption, printJson, println, progress } from './command.js';
 import { ago, table } from './format.js';
 import { countPending } from './pending.js';
 import { stateFile, type Target } from './target.js';
@@ -285,16 +276,12 @@ export function renderStatus(r: StatusReport): string[] {
   return out;
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'status',
   summary: 'The pipeline on one screen',
   usage: USAGE,
-  async run(argv, io) {
-    const { values } = parse('status', argv, COMMON_OPTIONS);
-    if (values.help) {
-      println(io, USAGE);
-      return EXIT.ok;
-    }
+  options: COMMON_OPTIONS,
+  async run({ values }, io) {
     const target = await io.connect(envOption(values.env, io));
     const bar = progress(io);
     try {
@@ -307,4 +294,4 @@ export const command: Command = {
       target.close();
     }
   },
-};
+});

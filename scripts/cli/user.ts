@@ -7,11 +7,10 @@
 import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import {
   COMMON_OPTIONS,
-  type Command,
+  defineCommand,
   EXIT,
   envOption,
   intOption,
-  parse,
   printJson,
   println,
   progress,
@@ -160,21 +159,13 @@ export function renderUser(r: UserReport, now: number): string[] {
   return out;
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'user',
   summary: "One user's sessions, viewed products, fraud state and alerts",
   usage: USAGE,
-  async run(argv, io) {
-    const { values, positionals } = parse(
-      'user',
-      argv,
-      { ...COMMON_OPTIONS, sessions: { type: 'string' }, 'no-alerts': { type: 'boolean' } },
-      { min: 1, max: 1, names: 'the userId' },
-    );
-    if (values.help) {
-      println(io, USAGE);
-      return EXIT.ok;
-    }
+  options: { ...COMMON_OPTIONS, sessions: { type: 'string' }, 'no-alerts': { type: 'boolean' } },
+  positionals: { min: 1, max: 1, names: 'the userId' },
+  async run({ values, positionals }, io) {
     const env = envOption(values.env, io);
     const sessions = intOption('--sessions', values.sessions, 5, 100);
     const userId = positionals[0]!;
@@ -194,4 +185,4 @@ export const command: Command = {
       target.close();
     }
   },
-};
+});

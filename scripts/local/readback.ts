@@ -63,6 +63,7 @@ export interface SnsEnvelope {
   MessageId: string;
   TopicArn: string;
   Subject?: string;
+  /** The alert's Chatbot document as JSON text (published with the String structure). */
   Message: string;
   MessageAttributes?: Record<string, { Type: string; Value: string }>;
 }

@@ -364,8 +364,8 @@ export async function runSmoke(
       cleanupErrors.push(`delete queue ${sub.queueUrl}: ${(err as Error).message}`);
     }
     // Every alert any rule could have raised for these events, seen or not (a second rule's alert
-    // can arrive after the check passed): alert ids are deterministic per rule and event.
-    const candidates = events.flatMap((e) => RULE_NAMES.map((rule) => alertIdOf(rule, e.eventId)));
+    // can arrive after the check passed): alert ids are deterministic per rule, user and event.
+    const candidates = events.flatMap((e) => RULE_NAMES.map((rule) => alertIdOf(rule, e.userId, e.eventId)));
     cleanupErrors.push(
       ...(await cleanUp(clients, targets, userId, [...new Set([...alertIds, ...candidates])])),
     );

@@ -6,15 +6,23 @@
  * operator's CLI — goes through the same claim, a conditional update with a lease, so two
  * deliverers never publish the same alert at the same time, and one that died mid-way is taken
  * over once its lease has passed.
+ *
+ * SNS errors are classified. Systemic ones (throttling, server faults, timeouts and network errors,
+ * KMS, authorization, a missing topic: anything not known to concern one message) leave the alert
+ * PENDING and make the caller stop calling SNS. A client fault about the message itself
+ * (InvalidParameter and the like, not naming the topic) is that alert's own: it is counted on the
+ * item, the caller moves on to the next alert, and after MAX_PUBLISH_REJECTIONS the alert is
+ * parked as FAILED (out of the pending index), so one alert can never block those behind it.
  */
 import { randomUUID } from 'node:crypto';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from '../shared/errors.js';
+import type { FraudRulesConfig } from './config.js';
 import { buildMessage } from './messages.js';
 import type { Alert } from './rules.js';
 
-export type AlertStatus = 'PENDING' | 'SENT';
+export type AlertStatus = 'PENDING' | 'SENT' | 'FAILED';
 /** `skipped`: already SENT, or another deliverer holds a live claim on it. */
 export type DeliveryOutcome = 'published' | 'skipped';
 
@@ -24,7 +32,8 @@ export const OUTBOX_ATTRIBUTE = 'outbox';
 export const OUTBOX_PENDING = 'PENDING';
 /**
  * Default claim lease. A claim holder is done (or dead) well before: Lambda stops the function at
- * its 60 s timeout, and one Publish with the SDK's retries takes at most 4 attempts of 10 s.
+ * its 60 s timeout, and one Publish with the SDK's retries takes at most 4 attempts of 12 s
+ * (connect + request timeouts). config.ts refuses a lease shorter than that sum.
  */
 export const DEFAULT_LEASE_MS = 120_000;
 
@@ -39,6 +48,51 @@ export class PublishFailedError extends Error {
   }
 }
 
+/**
+ * SNS refused this alert for itself: SNS works, the next alert can go. `parked`: that was the
+ * MAX_PUBLISH_REJECTIONS-th refusal and the alert is now FAILED; otherwise it stays PENDING.
+ */
+export class AlertRejectedError extends Error {
+  constructor(
+    readonly alertId: string,
+    readonly attempts: number,
+    readonly parked: boolean,
+    options: { cause: unknown },
+  ) {
+    super(
+      `SNS refused alert ${alertId} (${attempts} of ${MAX_PUBLISH_REJECTIONS} attempts${parked ? ', parked as FAILED' : ''})`,
+      options,
+    );
+    this.name = 'AlertRejectedError';
+  }
+}
+
+/** Refusals of one alert before it is parked: enough to ride out a transient misclassification. */
+export const MAX_PUBLISH_REJECTIONS = 5;
+
+/** Client faults SNS returns for what a request carries, e.g. a message or attribute it will not take. */
+const MESSAGE_FAULTS = new Set([
+  'InvalidParameterException',
+  'InvalidParameterValueException',
+  'ValidationException',
+]);
+
+/**
+ * True when SNS refused the message itself, not the topic or the service: a client fault of a
+ * message kind whose text does not name the topic ("Invalid parameter: TopicArn" would refuse
+ * every alert). Anything else — throttling, 5xx, timeouts and network errors (no `$fault`), KMS,
+ * AuthorizationError, NotFound — is systemic.
+ */
+export function isRefusedForItself(err: unknown): boolean {
+  const e = err as { name?: unknown; $fault?: unknown; message?: unknown };
+  return (
+    e?.$fault === 'client' &&
+    typeof e.name === 'string' &&
+    MESSAGE_FAULTS.has(e.name) &&
+    !/topic/i.test(String(e.message ?? ''))
+  );
+}
+
 export interface AlertLogOptions {
   db: Pick<DynamoDBDocumentClient, 'send'>;
   sns: Pick<SNSClient, 'send'>;
@@ -49,6 +103,26 @@ export interface AlertLogOptions {
   cooldownMinutes: number;
   leaseMs?: number;
   now?: () => number;
+}
+
+/**
+ * The alert log as the fraud-rules config describes it. The handler, `pulse alerts republish` and
+ * replay all build it here, so the lease, cooldown and TTL a CLI claim uses can never drift from
+ * the function's.
+ */
+export function alertLogFrom(
+  config: FraudRulesConfig,
+  clients: Pick<AlertLogOptions, 'db' | 'sns' | 'now'>,
+): AlertLog {
+  return new AlertLog({
+    ...clients,
+    tableName: config.alertsTableName,
+    topicArn: config.alertTopicArn,
+    environment: config.environment,
+    ttlDays: config.alertTtlDays,
+    cooldownMinutes: config.rules.cooldownMinutes,
+    leaseMs: config.alertLeaseSeconds * 1000,
+  });
 }
 
 export class AlertLog {
@@ -88,13 +162,16 @@ export class AlertLog {
       new GetCommand({ TableName: tableName, Key: { alertId: alert.alertId }, ConsistentRead: true }),
     );
     // A missing item (expired by TTL in between) is treated as not yet sent.
-    return out.Item?.status === 'SENT' ? 'SENT' : 'PENDING';
+    const status = out.Item?.status;
+    return status === 'SENT' || status === 'FAILED' ? status : 'PENDING';
   }
 
   /**
    * Claim -> publish -> mark SENT for one recorded alert. Throws PublishFailedError when SNS
-   * fails (the claim is released so the next sweep retries at once); a failure to mark SENT
-   * propagates and leaves the alert PENDING, to be published again after the lease.
+   * fails systemically (the claim is released so the next sweep retries at once), and
+   * AlertRejectedError when SNS refused this alert for itself (counted; parked as FAILED at the
+   * limit). A failure to mark SENT propagates and leaves the alert PENDING, to be published again
+   * after the lease.
    */
   async deliver(alert: Alert): Promise<DeliveryOutcome> {
     const claimId = randomUUID();
@@ -103,6 +180,7 @@ export class AlertLog {
     try {
       messageId = await this.publish(alert);
     } catch (err) {
+      if (isRefusedForItself(err)) throw await this.reject(alert.alertId, claimId, err);
       await this.release(alert.alertId, claimId).catch(() => undefined);
       throw new PublishFailedError(alert.alertId, { cause: err });
     }
@@ -141,6 +219,42 @@ export class AlertLog {
     }
   }
 
+  /**
+   * Counts a refusal on the item and releases our claim; at the limit the alert becomes FAILED
+   * and leaves the pending index. Our claim makes the read-then-write count exact.
+   */
+  private async reject(alertId: string, claimId: string, cause: unknown): Promise<AlertRejectedError> {
+    const { db, tableName } = this.options;
+    const current = await db.send(
+      new GetCommand({ TableName: tableName, Key: { alertId }, ConsistentRead: true }),
+    );
+    const attempts = Number(current.Item?.publishAttempts ?? 0) + 1;
+    const parked = attempts >= MAX_PUBLISH_REJECTIONS;
+    const e = cause as { name?: unknown; message?: unknown };
+    const values: Record<string, unknown> = {
+      ':claim': claimId,
+      ':attempts': attempts,
+      ':error': `${String(e?.name ?? 'Error')}: ${String(e?.message ?? '')}`.slice(0, 1_000),
+    };
+    if (parked) {
+      values[':failed'] = 'FAILED';
+      values[':failedAt'] = new Date(this.now()).toISOString();
+    }
+    await db.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { alertId },
+        UpdateExpression: parked
+          ? 'SET #status = :failed, failedAt = :failedAt, publishAttempts = :attempts, lastError = :error REMOVE #outbox, leaseUntil, claimId'
+          : 'SET publishAttempts = :attempts, lastError = :error REMOVE leaseUntil, claimId',
+        ConditionExpression: 'claimId = :claim',
+        ExpressionAttributeNames: parked ? { '#status': 'status', '#outbox': OUTBOX_ATTRIBUTE } : undefined,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return new AlertRejectedError(alertId, attempts, parked, { cause });
+  }
+
   private async release(alertId: string, claimId: string): Promise<void> {
     const { db, tableName } = this.options;
     await db.send(
@@ -162,7 +276,7 @@ export class AlertLog {
         TopicArn: topicArn,
         Subject: subject,
         Message: message,
-        MessageStructure: 'json',
+        // No MessageStructure: attributes are sent only with the String structure (messages.ts).
         MessageAttributes: attributes,
       }),
     );

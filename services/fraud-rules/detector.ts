@@ -8,8 +8,9 @@
  * Fraud state never depends on SNS: once the alerts are durably recorded the state is written, so
  * every purchase enters the rules whatever SNS does. A crash before the state write re-derives the
  * same alert ids on retry. A publish failure leaves the alert PENDING for the scheduled sweep
- * (outbox.ts) and does not fail the batch; after the first one the batch stops calling SNS (it is
- * down; the sweep will catch up). A user whose alerts or state cannot be written is reported by
+ * (outbox.ts) and does not fail the batch; after the first systemic one the batch stops calling SNS
+ * (it is down; the sweep will catch up). An alert SNS refuses for itself (alerts.ts) stays PENDING
+ * with its refusal counted, or is parked as FAILED at the limit; the batch goes on with the rest. A user whose alerts or state cannot be written is reported by
  * the sequence number of their first purchase in the batch.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
@@ -20,7 +21,7 @@ import { isPurchase } from '../shared/event.js';
 import { batchRange, type FailureLedger, gateUsers } from '../shared/failure-ledger.js';
 import { type DecodeOptions, decodeBatch, type ValidRecord } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
-import { type AlertLog, PublishFailedError } from './alerts.js';
+import { type AlertLog, AlertRejectedError, PublishFailedError } from './alerts.js';
 import {
   type Alert,
   type EvaluateResult,
@@ -60,6 +61,10 @@ export interface BatchSummary {
   alertsAlreadySent: number;
   /** Recorded but not published in this batch (SNS failing, or claimed elsewhere): the sweep's. */
   alertsPending: number;
+  /** Of alertsPending: refused by SNS for themselves (their attempts are counted on the item). */
+  alertsRejected: number;
+  /** Refused for the last allowed time and parked as FAILED (an operator looks at these). */
+  alertsFailed: number;
   suppressed: number;
   failedUsers: number;
 }
@@ -89,6 +94,8 @@ export async function detectFraud(
     alertsPublished: 0,
     alertsAlreadySent: 0,
     alertsPending: 0,
+    alertsRejected: 0,
+    alertsFailed: 0,
     suppressed: 0,
     failedUsers: 0,
   };
@@ -164,8 +171,10 @@ async function processUser(
     }
     for (const alert of result.alerts) {
       if (recorded.has(alert.alertId)) continue;
-      if ((await deps.alerts.record(alert)) === 'SENT') summary.alertsAlreadySent += 1;
-      else recorded.set(alert.alertId, alert);
+      const status = await deps.alerts.record(alert);
+      if (status === 'SENT') summary.alertsAlreadySent += 1;
+      // FAILED: parked (and logged) when SNS last refused it; a re-delivery does not retry it.
+      else if (status === 'PENDING') recorded.set(alert.alertId, alert);
     }
     try {
       await deps.store.saveUser(result.state);
@@ -193,6 +202,26 @@ async function deliver(alert: Alert, deps: DetectorDeps, summary: BatchSummary, 
       deps.logger.info('alert published', context);
     } else summary.alertsPending += 1;
   } catch (err) {
+    if (err instanceof AlertRejectedError) {
+      // SNS works; only this alert is refused, so the breaker stays closed for the others.
+      if (err.parked) {
+        summary.alertsFailed += 1;
+        deps.logger.error('alert parked as FAILED: SNS refused it repeatedly', {
+          ...context,
+          attempts: err.attempts,
+          error: err,
+        });
+      } else {
+        summary.alertsPending += 1;
+        summary.alertsRejected += 1;
+        deps.logger.warn('alert refused by SNS, left PENDING', {
+          ...context,
+          attempts: err.attempts,
+          error: err,
+        });
+      }
+      return;
+    }
     summary.alertsPending += 1;
     if (err instanceof PublishFailedError) sns.failing = true;
     deps.logger.warn('alert left PENDING for the sweep', { ...context, error: err });

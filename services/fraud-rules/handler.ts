@@ -7,7 +7,7 @@ import { createDocumentClient } from '../shared/dynamo.js';
 import { ledgerFromEnv } from '../shared/failure-ledger.js';
 import { createLogger } from '../shared/logger.js';
 import { traceClients } from '../shared/tracing.js';
-import { AlertLog } from './alerts.js';
+import { alertLogFrom } from './alerts.js';
 import { loadConfig } from './config.js';
 import { detectFraud } from './detector.js';
 import { isRepublishRequest, type RepublishSummary, republishPending } from './outbox.js';
@@ -18,16 +18,7 @@ const logger = createLogger('fraud-rules');
 const db = createDocumentClient();
 const store = new FraudStateStore({ db, tableName: config.stateTableName, ttlDays: config.stateTtlDays });
 const sns = new SNSClient(clientConfig);
-const alerts = new AlertLog({
-  db,
-  sns,
-  tableName: config.alertsTableName,
-  topicArn: config.alertTopicArn,
-  environment: config.environment,
-  ttlDays: config.alertTtlDays,
-  cooldownMinutes: config.rules.cooldownMinutes,
-  leaseMs: config.alertLeaseSeconds * 1000,
-});
+const alerts = alertLogFrom(config, { db, sns });
 const tracing = traceClients('fraud-rules', [db, sns], logger);
 
 const ledger = ledgerFromEnv(process.env, db, 'fraud-rules');
@@ -43,6 +34,7 @@ export async function handler(event: unknown, context: Context): Promise<BatchRe
   if (isRepublishRequest(event)) {
     const summary = await republishPending(alerts, {
       logger,
+      minAgeMs: config.alertSweepMinAgeSeconds * 1000,
       shouldStop: () => context.getRemainingTimeInMillis() < SWEEP_RESERVE_MS,
     });
     logger.info('pending alerts swept', { ...summary });

@@ -1,7 +1,10 @@
 /**
- * What people read. One SNS message per alert with `MessageStructure: 'json'`: `email` (and
- * `email-json` subscribers fall back to `default`) gets plain text; `default` is an AWS Chatbot
- * (Amazon Q Developer in chat applications) custom-notification document, which Slack renders.
+ * What people read. One SNS message per alert, with the default (String) message structure: SNS
+ * sends message attributes only then, not with `MessageStructure: 'json'`, and the subscription
+ * filter policies (severity, environment) and the `alertId` attribute depend on them. So every
+ * protocol gets the same body: an AWS Chatbot (Amazon Q Developer in chat applications)
+ * custom-notification document, which Slack renders, indented so that email readers, who get it
+ * as it is, can read it; its description is a plain-text summary, no markup.
  */
 import type { MessageAttributeValue } from '@aws-sdk/client-sns';
 import { formatMicros, toMicros } from '../shared/money.js';
@@ -35,7 +38,7 @@ const NEXT_STEPS: Record<RuleName, string[]> = {
 
 export interface AlertMessage {
   subject: string;
-  /** The JSON string passed as `Message` with `MessageStructure: 'json'`. */
+  /** The Chatbot document as indented JSON, passed as `Message` (String structure). */
   message: string;
   attributes: Record<string, MessageAttributeValue>;
 }
@@ -70,47 +73,29 @@ export function subjectLine(alert: Alert, environment: string): string {
   return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
 }
 
-export function emailText(alert: Alert, environment: string, cooldownMinutes: number): string {
-  const rows: [string, string][] = [
-    ['Rule', `${RULE_TITLES[alert.rule]} (${alert.rule})`],
-    ['Severity', alert.severity.toUpperCase()],
-    ['Threshold', alert.threshold],
-    ['User', alert.userId],
-    ['Amount', `${money(alert.amount)} ${alert.currency}`],
-    ['Order', alert.orderId],
-    ['Country', alert.country ?? 'not given'],
-    ['Event time', iso(alert.eventTime)],
-    ['Event id', alert.eventId],
-    ['Alert id', alert.alertId],
-    ['Environment', environment],
-    ['Stream position', `${alert.shardId} / ${alert.sequenceNumber}`],
-  ];
-  const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+/**
+ * The readable summary: plain sentences on one line, so it reads the same in Slack and inside the
+ * JSON an email reader gets (where a line break would show as \n).
+ */
+export function summaryText(alert: Alert, environment: string, cooldownMinutes: number): string {
   return [
-    `Pulse fraud alert (${environment}): ${RULE_TITLES[alert.rule]}`,
-    '',
-    `What happened: ${alert.reason}`,
-    '',
-    ...rows.map(([label, value]) => `${`${label}:`.padEnd(width)}${value}`),
-    '',
-    'Next steps:',
-    ...NEXT_STEPS[alert.rule].map((step) => `- ${step}`),
-    '',
+    alert.reason,
+    `User ${alert.userId}, order ${alert.orderId}, amount ${money(alert.amount)} ${alert.currency}, country ${alert.country ?? 'not given'}.`,
+    `Rule ${RULE_TITLES[alert.rule]} (${alert.rule}), severity ${alert.severity.toUpperCase()}: ${alert.threshold}.`,
+    `Event ${alert.eventId} at ${iso(alert.eventTime)}, stream position ${alert.shardId} / ${alert.sequenceNumber}.`,
+    `Alert ${alert.alertId} in ${environment}.`,
     `Pulse sends at most one ${alert.rule} alert per user every ${cooldownMinutes} minutes (event time); further matches in that window are not sent.`,
-  ].join('\n');
+  ].join(' ');
 }
 
-export function chatbotNotification(alert: Alert, environment: string): ChatbotNotification {
+export function chatbotNotification(
+  alert: Alert,
+  environment: string,
+  cooldownMinutes: number,
+): ChatbotNotification {
   const icon = alert.severity === 'high' ? ':rotating_light:' : ':warning:';
   const title = `${icon} ${alert.severity.toUpperCase()} fraud alert (${environment}): ${RULE_TITLES[alert.rule]}`;
-  const description = [
-    alert.reason,
-    '',
-    `*User:* \`${alert.userId}\``,
-    `*Amount:* ${money(alert.amount)} ${alert.currency}  *Order:* \`${alert.orderId}\`${alert.country ? `  *Country:* ${alert.country}` : ''}`,
-    `*Rule:* ${alert.rule} (${alert.threshold})`,
-    `*Event:* \`${alert.eventId}\` at ${iso(alert.eventTime)}`,
-  ].join('\n');
+  const description = summaryText(alert, environment, cooldownMinutes);
   return {
     version: '1.0',
     source: 'custom',
@@ -147,10 +132,7 @@ export function buildMessage(alert: Alert, environment: string, cooldownMinutes:
   const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
   return {
     subject: subjectLine(alert, environment),
-    message: JSON.stringify({
-      default: JSON.stringify(chatbotNotification(alert, environment)),
-      email: emailText(alert, environment, cooldownMinutes),
-    }),
+    message: JSON.stringify(chatbotNotification(alert, environment, cooldownMinutes), null, 2),
     // alertId lets subscribers drop the duplicate an SDK retry of Publish can cause (README).
     attributes: {
       severity: text(alert.severity),

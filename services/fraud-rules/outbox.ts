@@ -3,12 +3,15 @@
  * `{ "pulse": "republish-pending" }`) and the operator's `pulse alerts republish` both call
  * `republishPending`. It reads the sparse `pending` index oldest first and delivers each alert
  * through the same claim the batch path uses (claim -> publish -> SENT), so it never races the
- * batch that raised an alert or another sweep into a second Publish.
+ * batch that raised an alert or another sweep into a second Publish. A systemic SNS failure stops
+ * the run (SNS is down: the rest waits for the next run); an alert SNS refuses for itself is
+ * skipped, so the alerts behind it keep flowing, and parked as FAILED at the limit (alerts.ts).
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '../shared/logger.js';
 import {
   type AlertLog,
+  AlertRejectedError,
   OUTBOX_ATTRIBUTE,
   OUTBOX_PENDING,
   PENDING_INDEX,
@@ -46,11 +49,20 @@ export interface RepublishSummary {
   /** Already SENT by now, or claimed by another deliverer. */
   skipped: number;
   failed: number;
+  /** Of `failed`: refused by SNS for themselves this run, still PENDING (attempts counted). */
+  rejected: number;
+  /** Of `failed`: refused for the last allowed time and parked as FAILED this run. */
+  parked: number;
   /** True when SNS still failed: the rest waits for the next run. */
   snsFailing: boolean;
 }
 
 const PAGE = 100;
+
+/** A run that found nothing; also what `pulse alerts republish --json` prints when it has nothing to do. */
+export function emptySummary(): RepublishSummary {
+  return { found: 0, published: 0, skipped: 0, failed: 0, rejected: 0, parked: 0, snsFailing: false };
+}
 
 /** Delivers PENDING alerts, oldest first; see the module comment. */
 export async function republishPending(
@@ -60,7 +72,7 @@ export async function republishPending(
   const { db, tableName } = alerts.options;
   const cutoff = new Date(alerts.now() - (options.minAgeMs ?? alerts.leaseMs)).toISOString();
   const maxAlerts = options.maxAlerts ?? 1_000;
-  const summary: RepublishSummary = { found: 0, published: 0, skipped: 0, failed: 0, snsFailing: false };
+  const summary = emptySummary();
   let start: Record<string, unknown> | undefined;
   do {
     const page = await db.send(
@@ -83,6 +95,25 @@ export async function republishPending(
         summary[outcome === 'published' ? 'published' : 'skipped'] += 1;
       } catch (err) {
         summary.failed += 1;
+        if (err instanceof AlertRejectedError) {
+          // SNS works; only this alert is refused. The next one goes on.
+          if (err.parked) {
+            summary.parked += 1;
+            options.logger.error('alert parked as FAILED: SNS refused it repeatedly', {
+              alertId: item.alertId,
+              attempts: err.attempts,
+              error: err,
+            });
+          } else {
+            summary.rejected += 1;
+            options.logger.warn('pending alert refused by SNS', {
+              alertId: item.alertId,
+              attempts: err.attempts,
+              error: err,
+            });
+          }
+          continue;
+        }
         options.logger.warn('pending alert not republished', { alertId: item.alertId, error: err });
         if (err instanceof PublishFailedError) {
           summary.snsFailing = true;

@@ -41,8 +41,19 @@ export interface FraudRules {
   countryHop: { enabled: boolean; windowMinutes: number };
   /** At most one alert per user per rule within this many minutes (event time); 0 disables. */
   cooldownMinutes: number;
-  /** Cap on the purchases kept per user (the velocity rules look at these). */
+  /**
+   * Cap on the purchases kept per user *per currency* (the velocity rules look at these): dust
+   * purchases in one currency never push out another currency's. spendVelocity therefore sums at
+   * most the newest `maxRecentPurchases` purchases of a currency within its window; a user past
+   * that within one window has long tripped purchaseVelocity (count <= maxRecentPurchases).
+   */
   maxRecentPurchases: number;
+  /**
+   * Cap on the currencies whose purchases are kept per user: the most recently used ones. With
+   * the per-currency cap it bounds the item (the cold start checks the product against the byte
+   * budget); a user paying in more currencies within a window makes more purchases than this.
+   */
+  maxCurrencies: number;
   /** Cap on the eventIds remembered per user to drop producer duplicates. */
   maxRecentEventIds: number;
 }
@@ -54,11 +65,14 @@ export const DEFAULT_RULES: FraudRules = {
   countryHop: { enabled: true, windowMinutes: 60 },
   cooldownMinutes: 15,
   maxRecentPurchases: 100,
+  maxCurrencies: 4,
   maxRecentEventIds: 200,
 };
 
 /** Windows longer than a week would make the kept purchase list meaningless at the cap. */
 const MAX_WINDOW_MINUTES = 7 * 24 * 60;
+/** Upper bound for maxCurrencies; the byte budget usually allows fewer (state-size.ts). */
+export const MAX_CURRENCIES = 20;
 
 // ---------------------------------------------------------------------------------------------
 // Configuration parsing
@@ -133,13 +147,19 @@ function fields<T extends object>(
  */
 export function parseRules(value: unknown, source = 'FRAUD_RULES'): FraudRules {
   if (!isObject(value)) throw new ConfigError(`${source} must be a JSON object`);
-  const top = new Set<string>([...RULE_NAMES, 'cooldownMinutes', 'maxRecentPurchases', 'maxRecentEventIds']);
+  const top = new Set<string>([
+    ...RULE_NAMES,
+    'cooldownMinutes',
+    'maxRecentPurchases',
+    'maxCurrencies',
+    'maxRecentEventIds',
+  ]);
   for (const key of Object.keys(value)) {
     if (!top.has(key))
       throw new ConfigError(`${source}.${key} is not a known setting (expected ${[...top].join(', ')})`);
   }
   const scalar = (
-    key: 'cooldownMinutes' | 'maxRecentPurchases' | 'maxRecentEventIds',
+    key: 'cooldownMinutes' | 'maxRecentPurchases' | 'maxCurrencies' | 'maxRecentEventIds',
     check: Check,
   ): number => {
     const raw = value[key];
@@ -178,6 +198,7 @@ export function parseRules(value: unknown, source = 'FRAUD_RULES'): FraudRules {
     }),
     cooldownMinutes: scalar('cooldownMinutes', nonNegative),
     maxRecentPurchases,
+    maxCurrencies: scalar('maxCurrencies', intBetween(1, MAX_CURRENCIES)),
     maxRecentEventIds: scalar('maxRecentEventIds', intBetween(1, 1000)),
   };
   if (rules.purchaseVelocity.count > rules.maxRecentPurchases) {
@@ -206,7 +227,10 @@ export interface FraudState extends IdempotencyState {
   userId: string;
   /** Optimistic-lock version; 0 means the item does not exist yet. */
   version: number;
-  /** Purchases inside the largest velocity window, oldest first by event time, bounded. */
+  /**
+   * Purchases inside the largest velocity window, oldest first by event time: at most
+   * maxRecentPurchases per currency, of at most maxCurrencies currencies (the latest used).
+   */
   recentPurchases: RecentPurchase[];
   /** The country of the latest (by event time) purchase that carried one. */
   lastCountry?: { country: string; timestamp: number; eventId: string };
@@ -219,7 +243,7 @@ export function newFraudState(userId: string): FraudState {
 }
 
 export interface Alert {
-  /** `${rule}#${eventId}`: the same purchase always yields the same id. */
+  /** alertIdOf(rule, userId, eventId): the same purchase of the same user always yields the same id. */
   alertId: string;
   rule: RuleName;
   severity: Severity;
@@ -250,7 +274,14 @@ export interface EvaluateResult {
   changed: boolean;
 }
 
-export const alertIdOf = (rule: RuleName, eventId: string): string => `${rule}#${eventId}`;
+/**
+ * `<rule>#<userId>#<eventId>`. eventIds are unique per user only (the producer keeps a client's),
+ * so without the user another user's purchase with the same eventId would find this alert already
+ * recorded and never be sent. `%` and `#` in the userId are escaped, so no two (user, event) pairs
+ * share an id; the id stays readable and well under DynamoDB's 2,048-byte key limit.
+ */
+export const alertIdOf = (rule: RuleName, userId: string, eventId: string): string =>
+  `${rule}#${userId.replace(/[%#]/g, (c) => (c === '%' ? '%25' : '%23'))}#${eventId}`;
 
 /** A money setting for a currency, in micros (BigInt: totals compared with it can pass 2^53). */
 const limitMicros = (setting: { perCurrency: Record<string, number> }, base: number, currency: string) =>
@@ -328,7 +359,20 @@ function remember(state: FraudState, p: RecentPurchase, rules: FraudRules): void
   list.splice(at, 0, p);
   const newest = (list[list.length - 1] as RecentPurchase).timestamp;
   const keepMs = Math.max(rules.purchaseVelocity.windowMinutes, rules.spendVelocity.windowMinutes) * 60_000;
-  state.recentPurchases = list.filter((q) => newest - q.timestamp < keepMs).slice(-rules.maxRecentPurchases);
+  // Newest first: each currency keeps its newest maxRecentPurchases, and only the maxCurrencies
+  // currencies seen latest are kept. A global cap would let dust in one currency evict another's.
+  const kept: RecentPurchase[] = [];
+  const perCurrency = new Map<string, number>();
+  for (let i = list.length - 1; i >= 0; i--) {
+    const q = list[i] as RecentPurchase;
+    if (newest - q.timestamp >= keepMs) break;
+    const count = perCurrency.get(q.currency);
+    if (count === undefined && perCurrency.size >= rules.maxCurrencies) continue;
+    if ((count ?? 0) >= rules.maxRecentPurchases) continue;
+    perCurrency.set(q.currency, (count ?? 0) + 1);
+    kept.push(q);
+  }
+  state.recentPurchases = kept.reverse();
   if (
     p.country !== undefined &&
     (state.lastCountry === undefined || p.timestamp >= state.lastCountry.timestamp)
@@ -373,7 +417,7 @@ export function evaluatePurchases(
       }
       state.lastAlertAt[match.rule] = Math.max(last ?? event.timestamp, event.timestamp);
       const alert: Alert = {
-        alertId: alertIdOf(match.rule, event.eventId),
+        alertId: alertIdOf(match.rule, event.userId, event.eventId),
         rule: match.rule,
         severity: SEVERITY[match.rule],
         userId: event.userId,

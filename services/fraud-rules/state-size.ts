@@ -24,7 +24,8 @@ export function worstCaseState(rules: FraudRules): FraudState {
     ...newFraudState(id),
     watermarks: Array.from({ length: MAX_SHARD_WATERMARKS }, () => [MAX_SHARD_ID, MAX_SEQUENCE_NUMBER]),
     recentEventHashes: new Uint8Array(rules.maxRecentEventIds * EVENT_HASH_BYTES),
-    recentPurchases: Array.from({ length: rules.maxRecentPurchases }, () => ({
+    // Every kept currency full (the codes are all three letters: which ones does not matter).
+    recentPurchases: Array.from({ length: rules.maxRecentPurchases * rules.maxCurrencies }, () => ({
       eventId: id,
       timestamp: 0,
       amountMicros: 0,
@@ -46,7 +47,7 @@ export function checkStateBudget(
   const worst = sizeOf(worstCaseState(rules));
   if (worst > budget) {
     throw new ConfigError(
-      `${source}.maxRecentPurchases=${rules.maxRecentPurchases} and ${source}.maxRecentEventIds=${rules.maxRecentEventIds} allow a rule-state item of ${worst} bytes with ${MAX_ID_BYTES}-byte ids, above the ${budget}-byte budget: lower them`,
+      `${source}.maxRecentPurchases=${rules.maxRecentPurchases}, ${source}.maxCurrencies=${rules.maxCurrencies} and ${source}.maxRecentEventIds=${rules.maxRecentEventIds} allow a rule-state item of ${worst} bytes with ${MAX_ID_BYTES}-byte ids, above the ${budget}-byte budget: lower them`,
     );
   }
 }

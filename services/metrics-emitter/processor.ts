@@ -22,9 +22,9 @@ import { compareSequence, isAfter } from '../shared/sequence.js';
 import { MetricEmissionError, putMetricData } from './emitter.js';
 import type { ParentShards } from './lineage.js';
 import {
-  eventIdHash,
   type HashBlock,
   trimBlocks,
+  userEventHash,
   type Watermark,
   type WatermarkStore,
   watermarkKey,
@@ -170,7 +170,7 @@ async function emitShard(
       redelivered += 1;
       continue;
     }
-    const hash = 'event' in item ? eventIdHash(item.event.eventId) : undefined;
+    const hash = 'event' in item ? userEventHash(item.event.userId, item.event.eventId) : undefined;
     if (hash !== undefined) {
       const key = hash.toString('latin1');
       if (seen.has(key)) {

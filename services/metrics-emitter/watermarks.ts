@@ -1,6 +1,6 @@
 /**
  * Per-shard sequence watermarks (pk = `<functionName>#<shardId>`): the last sequence number whose
- * metrics are in CloudWatch, and 64-bit hashes of the eventIds emitted from the shard lately, so
+ * metrics are in CloudWatch, and 64-bit hashes of the (userId, eventId) pairs emitted from the shard lately, so
  * a producer retry (same eventId, new record) is not counted twice. Writes carry an
  * optimistic-lock condition on `version`, so a writer that read a stale watermark cannot move it.
  *
@@ -11,7 +11,7 @@
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError, isConditionalCheckFailed } from '../shared/errors.js';
-import { EVENT_HASH_BYTES } from '../shared/idempotency.js';
+import { EVENT_HASH_BYTES, eventIdHash } from '../shared/idempotency.js';
 
 /** Hashes of one watermark write: `at` is the newest arrival among them (epoch seconds). */
 export interface HashBlock {
@@ -30,7 +30,14 @@ export interface Watermark {
 
 export const NO_WATERMARK: Watermark = { lastSequenceNumber: '', version: 0, recent: [] };
 
-export { eventIdHash } from '../shared/idempotency.js';
+/**
+ * The hash a record is de-duplicated by: its user and eventId together. eventIds are unique per
+ * user only (session-updater and fraud-rules de-duplicate per user), so two users' events that
+ * share one are two events here too. JSON keeps the pair unambiguous whatever the ids contain.
+ */
+export function userEventHash(userId: string, eventId: string): Buffer {
+  return eventIdHash(JSON.stringify([userId, eventId]));
+}
 
 export function watermarkKey(functionName: string, shardId: string): string {
   return `${functionName}#${shardId}`;

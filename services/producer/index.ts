@@ -7,10 +7,18 @@
  * `publishBatch` chunks by PutRecords' limits, re-sends only the records a PutRecords call reports
  * as failed (exponential back-off with full jitter, bounded attempts) and returns what finally
  * failed instead of throwing the batch away.
+ *
+ * An event is refused here for anything the consumers would quarantine: the shared schema, and an
+ * event time more than `maxEventAheadSeconds` ahead (the consumers' MAX_EVENT_AHEAD_SECONDS). The
+ * consumers judge against the record's arrival time, a moment after "now" here: with this
+ * machine's clock right, an event this check lets through is never too far ahead for them.
  */
 import { randomUUID } from 'node:crypto';
 import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { packRequests } from '../shared/batch.js';
+import { MAX_EVENT_AHEAD_SECONDS_LIMIT } from '../shared/config.js';
 import { type PulseEvent, validateEvent } from '../shared/event.js';
+import { DEFAULT_MAX_EVENT_AHEAD_SECONDS } from '../shared/kinesis.js';
 import { backoffMs, sleep as defaultSleep, type Sleep } from '../shared/retry.js';
 
 /** PutRecords limits: 500 records and 5 MiB per request, 1 MiB per record (data + partition key). */
@@ -65,6 +73,13 @@ export interface ProducerOptions {
   maxDelayMs?: number;
   sleep?: Sleep;
   random?: () => number;
+  /**
+   * How far an event's time may be ahead of now, in seconds: set it to the consumers'
+   * MAX_EVENT_AHEAD_SECONDS (same default, 300; an integer from 0 to 86400).
+   */
+  maxEventAheadSeconds?: number;
+  /** The clock events are completed and judged by, epoch milliseconds. */
+  now?: () => number;
 }
 
 export interface FailedRecord {
@@ -86,17 +101,46 @@ interface Entry {
   bytes: number;
 }
 
-/** Completes an event (eventId, timestamp) and checks it against the schema. */
-export function prepareEvent(input: EventInput, now: () => number = Date.now): PulseEvent {
+function checkMaxEventAheadSeconds(seconds: number): number {
+  if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > MAX_EVENT_AHEAD_SECONDS_LIMIT) {
+    throw new RangeError(
+      `maxEventAheadSeconds must be an integer from 0 to ${MAX_EVENT_AHEAD_SECONDS_LIMIT}, got ${seconds}`,
+    );
+  }
+  return seconds;
+}
+
+/**
+ * Completes an event (eventId, timestamp) and checks it as the consumers will: the schema, and an
+ * event time at most `maxEventAheadSeconds` ahead of `now`. Older events are always accepted.
+ */
+export function prepareEvent(
+  input: EventInput,
+  now: () => number = Date.now,
+  maxEventAheadSeconds: number = DEFAULT_MAX_EVENT_AHEAD_SECONDS,
+): PulseEvent {
+  const toleranceS = checkMaxEventAheadSeconds(maxEventAheadSeconds);
+  const at = now();
   const event = {
     ...input,
     eventId: input.eventId ?? randomUUID(),
-    timestamp: input.timestamp ?? now(),
+    timestamp: input.timestamp ?? at,
     data: input.data ?? {},
   };
   const result = validateEvent(event);
   if (!result.ok) throw new InvalidEventError(result.reason);
+  const aheadMs = result.event.timestamp - at;
+  if (aheadMs > toleranceS * 1000) {
+    throw new InvalidEventError(
+      `timestamp is ${Math.ceil(aheadMs / 1000)} s ahead of now; every consumer quarantines an event ` +
+        `more than ${toleranceS} s ahead (MAX_EVENT_AHEAD_SECONDS): check the producer's clock`,
+    );
+  }
   return result.event;
+}
+
+function prepare(input: EventInput, options: ProducerOptions): PulseEvent {
+  return prepareEvent(input, options.now, options.maxEventAheadSeconds);
 }
 
 function encode(event: PulseEvent): Entry {
@@ -108,20 +152,7 @@ function encode(event: PulseEvent): Entry {
 
 /** Splits entries into PutRecords-sized requests, keeping their order. */
 export function chunkEntries<T extends { bytes: number }>(entries: readonly T[]): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let size = 0;
-  for (const entry of entries) {
-    if (current.length === MAX_RECORDS_PER_REQUEST || size + entry.bytes > MAX_REQUEST_BYTES) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(entry);
-    size += entry.bytes;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  return packRequests(entries, MAX_RECORDS_PER_REQUEST, MAX_REQUEST_BYTES);
 }
 
 function errorCodeOf(err: unknown): string {
@@ -142,7 +173,7 @@ export class PublishError extends Error {
 
 /** Puts one event; throws if it is invalid, too large, or still failing after the retries. */
 export async function publishEvent(input: EventInput, options: ProducerOptions): Promise<PulseEvent> {
-  const event = prepareEvent(input);
+  const event = prepare(input, options);
   const result = await publishPrepared([encode(event)], options);
   const failure = result.failed[0];
   if (failure) throw new PublishError(event, failure.errorCode, failure.errorMessage);
@@ -157,11 +188,13 @@ export async function publishBatch(
   inputs: readonly EventInput[],
   options: ProducerOptions,
 ): Promise<PublishResult> {
+  // A bad option is the caller's bug, not one event's fault: thrown, not reported per event.
+  checkMaxEventAheadSeconds(options.maxEventAheadSeconds ?? DEFAULT_MAX_EVENT_AHEAD_SECONDS);
   const entries: Entry[] = [];
   const rejected: FailedRecord[] = [];
   for (const input of inputs) {
     try {
-      entries.push(encode(prepareEvent(input)));
+      entries.push(encode(prepare(input, options)));
     } catch (err) {
       if (!(err instanceof InvalidEventError || err instanceof RecordTooLargeError)) throw err;
       rejected.push({ event: input as PulseEvent, errorCode: err.name, errorMessage: err.message });

@@ -1,6 +1,6 @@
 /** session-updater settings, read once per cold start. */
 
-import { decodeOptions, type Env, positiveInt, requireString } from '../shared/config.js';
+import { decodeOptions, type Env, positiveInt, requireString, ttlDays } from '../shared/config.js';
 import { ISO_4217_CODES } from '../shared/currencies.js';
 import { ConfigError } from '../shared/errors.js';
 import { MAX_ID_BYTES } from '../shared/event.js';
@@ -29,7 +29,7 @@ export function loadConfig(env: Env): SessionUpdaterConfig {
   const config = {
     tableName: requireString(env, 'SESSIONS_TABLE'),
     invalidRecordsQueueUrl: requireString(env, 'INVALID_RECORDS_QUEUE_URL'),
-    closedSessionTtlDays: positiveInt(env, 'CLOSED_SESSION_TTL_DAYS', 90),
+    closedSessionTtlDays: ttlDays(env, 'CLOSED_SESSION_TTL_DAYS', 90),
     rules: {
       timeoutMs: positiveInt(env, 'SESSION_TIMEOUT_MINUTES', 30) * 60_000,
       recentProductsLimit: positiveInt(env, 'RECENT_PRODUCTS_LIMIT', 20, 100),

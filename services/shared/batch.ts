@@ -32,6 +32,32 @@ export function batchResponse(failedSequenceNumbers: Iterable<string>): BatchRes
   return { batchItemFailures: earliest === undefined ? [] : [{ itemIdentifier: earliest }] };
 }
 
+/**
+ * Splits items, in order, into requests of at most `maxCount` items and `maxBytes` in all (the
+ * PutRecords and SendMessageBatch limits). An item over `maxBytes` goes alone: callers refuse or
+ * shrink such items before, and an empty request is never made.
+ */
+export function packRequests<T extends { bytes: number }>(
+  items: readonly T[],
+  maxCount: number,
+  maxBytes: number,
+): T[][] {
+  const requests: T[][] = [];
+  let current: T[] = [];
+  let total = 0;
+  for (const item of items) {
+    if (current.length === maxCount || (current.length > 0 && total + item.bytes > maxBytes)) {
+      requests.push(current);
+      current = [];
+      total = 0;
+    }
+    current.push(item);
+    total += item.bytes;
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
+}
+
 /** Runs `task` over `items` with at most `limit` in flight; results keep the input order. */
 export async function mapWithConcurrency<T, R>(
   items: readonly T[],

@@ -12,18 +12,32 @@ export function requireString(env: Env, name: string): string {
   return value;
 }
 
-/** A positive integer; `max` bounds settings that size a DynamoDB item (400 KB at most). */
+/**
+ * A positive integer written in decimal digits; `max` bounds settings that size a DynamoDB item
+ * (400 KB at most). Digits only: Number() would also take 0x10, 1e3 or 0b1, which nobody means.
+ */
 export function positiveInt(env: Env, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
+  const value = Number(raw.trim());
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value <= 0) {
     throw new ConfigError(
       `environment variable ${name} must be a positive integer, got ${JSON.stringify(raw)}`,
     );
   }
   if (value > max) throw new ConfigError(`environment variable ${name} must be at most ${max}, got ${value}`);
   return value;
+}
+
+/**
+ * Upper bound for the *_TTL_DAYS settings: ten years is past any retention Pulse needs, and it
+ * keeps `expiresAt` (epoch seconds + days * 86400) a safe integer the document client will write.
+ */
+export const MAX_TTL_DAYS = 3650;
+
+/** A retention in days, 1 … MAX_TTL_DAYS. */
+export function ttlDays(env: Env, name: string, fallback: number): number {
+  return positiveInt(env, name, fallback, MAX_TTL_DAYS);
 }
 
 export function jsonValue(env: Env, name: string): unknown {

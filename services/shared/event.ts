@@ -3,6 +3,7 @@
  * on the hot path of all three functions, and a direct check costs little more than JSON.parse.
  */
 
+import { isCountryCode } from './countries.js';
 import { isCurrencyCode } from './currencies.js';
 import { hasMoneyScale, MONEY_SCALE } from './money.js';
 
@@ -88,8 +89,8 @@ function checkData(eventType: string, data: Record<string, unknown>): string | u
       if (!isCurrencyCode(currency)) return 'data.currency must be an ISO 4217 currency code';
       const orderProblem = idProblem(orderId);
       if (orderProblem) return `data.orderId ${orderProblem}`;
-      if (country !== undefined && (typeof country !== 'string' || !/^[A-Z]{2}$/.test(country))) {
-        return 'data.country must be a 2-letter ISO 3166 code when present';
+      if (country !== undefined && !isCountryCode(country)) {
+        return 'data.country must be an ISO 3166-1 alpha-2 country code when present';
       }
       return undefined;
     }

@@ -10,6 +10,12 @@
  * Lambda reads a child shard only after its parents are finished. So once a user has records in
  * a newer shard, no record of an older one can be re-delivered, and its watermark is dead weight.
  * Keeping the MAX_SHARD_WATERMARKS most recently advanced ones is more than enough.
+ *
+ * Items written before watermarks were per shard carry one `lastSequenceNumber` of an unknown
+ * shard. It is never compared with anything: standing in for "any shard" it would compare numbers
+ * across shards again, and after a reshard drop a child shard's first records as re-deliveries.
+ * Their eventIds become hashes, which still catch a re-delivery of a recent event; the old
+ * attribute is dropped on the item's next write.
  */
 import { createHash } from 'node:crypto';
 import type { ValidRecord } from './kinesis.js';
@@ -32,8 +38,8 @@ export interface IdempotencyState {
   /** EVENT_HASH_BYTES per eventId, concatenated, most recent last (a DynamoDB binary attribute). */
   recentEventHashes: Uint8Array;
   /**
-   * The single watermark of items written before watermarks were per shard (its shard unknown).
-   * It only stands in for shards without a watermark of their own and is dropped on the next write.
+   * The single watermark of an item written before watermarks were per shard, when a store's read
+   * carried it over: never read (see above), deleted on the next write so the item loses it.
    */
   lastSequenceNumber?: string;
 }
@@ -69,8 +75,7 @@ export function dropOldestHashes(bytes: Uint8Array, count: number): Uint8Array {
 }
 
 export function watermarkOf(state: IdempotencyState, shardId: string): string | undefined {
-  for (const [id, seq] of state.watermarks) if (id === shardId) return seq;
-  return state.lastSequenceNumber;
+  return state.watermarks.find(([id]) => id === shardId)?.[1];
 }
 
 function advance(state: IdempotencyState, shardId: string, sequenceNumber: string): void {
@@ -80,11 +85,12 @@ function advance(state: IdempotencyState, shardId: string, sequenceNumber: strin
 }
 
 /**
- * An item as read back: legacy items (one `lastSequenceNumber`, eventIds as strings) become the
- * current shape, so existing state keeps deduplicating across the upgrade.
+ * An item as read back: a legacy item's eventIds (strings) become hashes, so existing state keeps
+ * catching producer retries and re-deliveries of recent events across the upgrade. Its single
+ * `lastSequenceNumber` is not taken over (see above).
  */
 export function idempotencyFromItem(item: Record<string, unknown>): IdempotencyState {
-  const state: IdempotencyState = {
+  return {
     watermarks: Array.isArray(item.watermarks) ? (item.watermarks as ShardWatermark[]) : [],
     recentEventHashes:
       item.recentEventHashes instanceof Uint8Array
@@ -93,8 +99,6 @@ export function idempotencyFromItem(item: Record<string, unknown>): IdempotencyS
           ? new Uint8Array(Buffer.concat((item.recentEventIds as string[]).map(eventIdHash)))
           : new Uint8Array(0),
   };
-  if (typeof item.lastSequenceNumber === 'string') state.lastSequenceNumber = item.lastSequenceNumber;
-  return state;
 }
 
 /**

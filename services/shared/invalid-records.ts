@@ -22,7 +22,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import resources from '../resources.json' with { type: 'json' };
-import { mapWithConcurrency } from './batch.js';
+import { mapWithConcurrency, packRequests } from './batch.js';
 import type { InvalidRecord } from './kinesis.js';
 import type { Logger } from './logger.js';
 
@@ -193,23 +193,7 @@ export function toMinimalMessage(
 
 /** Groups messages into SendMessageBatch requests: ≤ 10 entries and ≤ SQS's total payload each. */
 export function packBatches<T extends { bytes: number }>(items: readonly T[]): T[][] {
-  const batches: T[][] = [];
-  let current: T[] = [];
-  let total = 0;
-  for (const item of items) {
-    if (
-      current.length === SQS_MAX_BATCH_ENTRIES ||
-      (current.length > 0 && total + item.bytes > SQS_MAX_BATCH_BYTES)
-    ) {
-      batches.push(current);
-      current = [];
-      total = 0;
-    }
-    current.push(item);
-    total += item.bytes;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  return packRequests(items, SQS_MAX_BATCH_ENTRIES, SQS_MAX_BATCH_BYTES);
 }
 
 /**

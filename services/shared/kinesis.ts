@@ -45,7 +45,9 @@ export interface DecodedBatch {
   invalid: InvalidRecord[];
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF in the text, as Buffer#toString does: decodeText strips it in
+// one place, so both paths agree (the default would strip it here only).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Lambda's eventID is "<shardId>:<sequenceNumber>". */
 export function shardIdOf(record: KinesisStreamRecord): string {
@@ -63,16 +65,24 @@ export function positionOf(record: KinesisStreamRecord): RecordPosition {
 
 export type Decoded = { ok: true; record: ValidRecord } | { ok: false; record: InvalidRecord };
 
-/** Decodes base64 → UTF-8 text. Node's decoder replaces bad bytes with U+FFFD, so only then is the strict one needed. */
+const BOM = '\uFEFF';
+
+/**
+ * Decodes base64 → UTF-8 text. Node's decoder replaces bad bytes with U+FFFD, so only then is the
+ * strict one needed. One leading byte-order mark is dropped: some producers' UTF-8 writers emit
+ * it, and it says nothing about the event (JSON.parse would refuse the text with it).
+ */
 function decodeText(data: string): string | undefined {
   const bytes = Buffer.from(data, 'base64');
-  const text = bytes.toString('utf8');
-  if (!text.includes('\uFFFD')) return text;
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    return undefined;
+  let text = bytes.toString('utf8');
+  if (text.includes('\uFFFD')) {
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      return undefined;
+    }
   }
+  return text.startsWith(BOM) ? text.slice(1) : text;
 }
 
 /**

@@ -64,7 +64,9 @@ test('after an SNS outage, alerts republish delivers each PENDING alert exactly 
   );
   expect(sent.failed).toEqual([]);
   await p.runner.waitForProcessed(events.length, 120_000);
-  const expectedIds = USERS.flatMap((_, u) => [0, 1].map((k) => `largePurchase#cli-al-evt-${u}-${k}`)).sort();
+  const expectedIds = USERS.flatMap((user, u) =>
+    [0, 1].map((k) => `largePurchase#${user}#cli-al-evt-${u}-${k}`),
+  ).sort();
 
   const listed = await pulse(p, ['alerts', 'pending', '--json']);
   expect(listed.code).toBe(0);
@@ -88,6 +90,8 @@ test('after an SNS outage, alerts republish delivers each PENDING alert exactly 
     published: expectedIds.length,
     skipped: 0,
     failed: 0,
+    rejected: 0,
+    parked: 0,
     snsFailing: false,
   });
   const delivered = await tapped(1);

@@ -62,7 +62,7 @@ test('lost responses: state and claim exactly once; Publish and PutMetricData re
     });
   const alerts = await scanTable(p.clients, p.resources.tables.alerts!);
   expect(alerts.map((a) => [a.alertId, a.status])).toEqual(
-    expect.arrayContaining([['largePurchase#sdk-retry-evt-1', 'SENT']]),
+    expect.arrayContaining([['largePurchase#sdk-retry-user#sdk-retry-evt-1', 'SENT']]),
   );
 
   // Not closable (standard SNS topics have no deduplication): the re-sent Publish is a second

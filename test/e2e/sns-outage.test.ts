@@ -24,10 +24,11 @@ beforeAll(async () => {
   p = await startPipeline('sns-outage', {
     functions: [FN],
     faultProxy: true,
-    // The sweep every 2 s (AWS: every 5 minutes) and a 5 s lease keep the test short; the
-    // mechanism is the one deployed.
+    // The sweep every 2 s (AWS: every 5 minutes), taking alerts from 5 s old (default: the lease),
+    // keeps the test short; the mechanism is the one deployed. The lease itself cannot be
+    // shortened: the cold start refuses one below the function timeout plus a Publish.
     scheduleEveryMs: 2_000,
-    environment: { [FN]: { ALERT_LEASE_SECONDS: '5' } },
+    environment: { [FN]: { ALERT_SWEEP_MIN_AGE_SECONDS: '5' } },
     // Retries as Lambda makes them (10 per batch), quickly: the outage outlasts all of them.
     backoffMs: () => 100,
   });

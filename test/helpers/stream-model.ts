@@ -138,17 +138,8 @@ function build(steps: Step[], reshardAt: number): GeneratedStream {
   return { shards: [...shards.values()], unique, puts, invalid };
 }
 
-/** A small seeded generator for delivery choices (batch sizes, faults, interleaving). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator for delivery choices (batch sizes, faults, interleaving): the bench's. */
+export { rng as prng } from '../../scripts/bench/data.js';
 
 export interface DeliveryOptions {
   bisectOnError: boolean;

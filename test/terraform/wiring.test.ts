@@ -798,7 +798,7 @@ describe('alarms: loud when stalled', () => {
       expect(line).toMatch(/#\s*\S.{8,}/);
   });
 
-  test('one stalled alarm per function: records in on the stream while that function has no invocations, 15 minutes', () => {
+  test('one stalled alarm per function: records in on the stream while its mapping delivers no batch (IteratorAge samples), 15 minutes', () => {
     const alarm = one(m.resource.aws_cloudwatch_metric_alarm.stalled, 'stalled');
     expect(alarm.for_each).toBe(ref('local.stalled_alarms'));
     expect(locals().stalled_alarms).toContain('for key, fn in var.functions');
@@ -806,7 +806,7 @@ describe('alarms: loud when stalled', () => {
     expect(alarm.threshold).toBe(1);
     expect(alarm.alarm_actions).toBe(ref('local.alarm_common.alarm_actions'));
     const q = Object.fromEntries(alarm.metric_query.map((x: Json) => [x.id, x]));
-    expect(q.stalled.expression).toBe('IF(FILL(records, 0) > 0, IF(FILL(invocations, 0) == 0, 1, 0), 0)');
+    expect(q.stalled.expression).toBe('IF(FILL(records, 0) > 0, IF(FILL(batches, 0) == 0, 1, 0), 0)');
     expect(q.stalled.return_data).toBe(true);
     expect(q.records.metric[0]).toMatchObject({
       namespace: 'AWS/Kinesis',
@@ -814,12 +814,15 @@ describe('alarms: loud when stalled', () => {
       dimensions: { StreamName: ref('var.stream_name') },
       stat: 'Sum',
     });
-    expect(q.invocations.metric[0]).toMatchObject({
+    // Not Invocations: a scheduled invocation (fraud-rules' republish) is one too, and keeps coming
+    // while the stream mapping is dead. Lambda reports an IteratorAge sample per stream batch only.
+    expect(q.batches.metric[0]).toMatchObject({
       namespace: 'AWS/Lambda',
-      metric_name: 'Invocations',
+      metric_name: 'IteratorAge',
       dimensions: { FunctionName: ref('var.functions[each.key].function_name') },
-      stat: 'Sum',
+      stat: 'SampleCount',
     });
+    expect(Object.keys(q).sort()).toEqual(['batches', 'records', 'stalled']);
     // window = period x periods, all periods breaching
     const t = one(m.variable.thresholds, 'thresholds').type as string;
     const period = Number(t.match(/stalled_period_s\s+= optional\(number, (\d+)\)/)?.[1]);
@@ -829,6 +832,7 @@ describe('alarms: loud when stalled', () => {
     expect(alarm.evaluation_periods).toBe(ref('local.t.stalled_periods'));
     expect(alarm.datapoints_to_alarm).toBe(ref('local.t.stalled_periods'));
     expect(q.records.metric[0].period).toBe(ref('local.t.stalled_period_s'));
+    expect(q.batches.metric[0].period).toBe(ref('local.t.stalled_period_s'));
   });
 
   test('saved Logs Insights queries: files in the repository, read by Terraform, only fields the services log', () => {
@@ -940,7 +944,27 @@ describe('least privilege', () => {
   test("KMS key policy: CloudWatch and SNS may use the key only for this environment's alarms and topics", async () => {
     const m = await mod('modules/pulse');
     const doc = one(m.data.aws_iam_policy_document.kms, 'kms');
-    const service = doc.statement.filter((s: Json) => s.principals?.[0]?.type === 'Service');
+    // The service statements are one dynamic block over a local map: expand it as Terraform does,
+    // so the assertions below read the concrete statements.
+    const locals = Object.assign({}, ...m.locals);
+    const expanded = (doc.dynamic?.statement ?? []).flatMap((d: Json) => {
+      const over = /^\$\{local\.(\w+)\}$/.exec(d.for_each)?.[1];
+      if (over === undefined) return [];
+      return Object.entries<Json>(locals[over]).map(([key, value]) => {
+        const fill = (v: Json): Json =>
+          typeof v === 'string'
+            ? v.replace(/\$\{statement\.(?:key|value\.(\w+))\}/g, (_, field) => (field ? value[field] : key))
+            : Array.isArray(v)
+              ? v.map(fill)
+              : v && typeof v === 'object'
+                ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]))
+                : v;
+        return fill(d.content[0]);
+      });
+    });
+    const service = [...doc.statement, ...expanded].filter(
+      (s: Json) => s.principals?.[0]?.type === 'Service',
+    );
     const byPrincipal = Object.fromEntries(
       service.map((s: Json) => [s.principals[0].identifiers.join(','), s]),
     );

@@ -11,13 +11,13 @@
  *   duplicates are still dropped by eventId: the shard's recent eventId hashes and the range itself.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { AlertLog } from '../../../services/fraud-rules/alerts.js';
+import { alertLogFrom } from '../../../services/fraud-rules/alerts.js';
 import { loadConfig as fraudConfig } from '../../../services/fraud-rules/config.js';
 import { detectFraud } from '../../../services/fraud-rules/detector.js';
 import { FraudStateStore } from '../../../services/fraud-rules/store.js';
 import { loadConfig as metricsConfig } from '../../../services/metrics-emitter/config.js';
 import { putMetricData } from '../../../services/metrics-emitter/emitter.js';
-import { eventIdHash, WatermarkStore, watermarkKey } from '../../../services/metrics-emitter/watermarks.js';
+import { userEventHash, WatermarkStore, watermarkKey } from '../../../services/metrics-emitter/watermarks.js';
 import {
   aggregateSegments,
   type BatchItem,
@@ -142,17 +142,7 @@ export async function makeApplier(
       tableName: config.stateTableName,
       ttlDays: config.stateTtlDays,
     });
-    const alerts = new AlertLog({
-      db: target.db,
-      sns: target.sns,
-      tableName: config.alertsTableName,
-      topicArn: config.alertTopicArn,
-      environment: config.environment,
-      ttlDays: config.alertTtlDays,
-      cooldownMinutes: config.rules.cooldownMinutes,
-      leaseMs: config.alertLeaseSeconds * 1000,
-      now,
-    });
+    const alerts = alertLogFrom(config, { db: target.db, sns: target.sns, now });
     const purchaseOf = (r: StreamRecord) => {
       const v = decodeOne(r, event, decode).valid;
       return v && isPurchase(v.event) ? v.event : undefined;
@@ -186,12 +176,12 @@ export async function makeApplier(
         compareSequence(a.sequenceNumber, b.sequenceNumber),
       );
       const mark = await watermarks.read(watermarkKey(functionName, entry.shardId));
-      // The shard's recently emitted eventIds, read the way the function reads them.
+      // The shard's recently emitted (userId, eventId) pairs, read the way the function reads them.
       const seen = new Set<string>();
       for (const block of mark.recent) for (const key of hashKeys(block.h)) seen.add(key);
       const fresh = items.filter((item) => {
         if (!('event' in item)) return true;
-        const key = eventIdHash(item.event.eventId).toString('latin1');
+        const key = userEventHash(item.event.userId, item.event.eventId).toString('latin1');
         if (seen.has(key)) return false;
         seen.add(key);
         return true;

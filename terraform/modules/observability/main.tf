@@ -127,16 +127,21 @@ resource "aws_cloudwatch_metric_alarm" "this" {
 }
 
 # --- stalled consumers ---------------------------------------------------------------------------
-# A disabled mapping, a KMS or IAM failure, or a broken EFO consumer stops a function's
-# invocations, and then IteratorAge/Errors/Throttles simply stop existing. This alarm fires when
-# records keep arriving on the stream while that function is not invoked at all, for
-# stalled_periods consecutive periods (3 x 5 min = 15 min by default).
+# A disabled mapping, a KMS or IAM failure, or a broken EFO consumer stops the batches a
+# function's stream mapping delivers, and then IteratorAge/Errors/Throttles simply stop existing.
+# This alarm fires when records keep arriving on the stream while the mapping delivers no batch at
+# all, for stalled_periods consecutive periods (3 x 5 min = 15 min by default).
+#
+# "Delivers a batch" is the SampleCount of AWS/Lambda IteratorAge: Lambda reports one IteratorAge
+# sample per stream batch and none for any other invocation. Invocations would not do: it also
+# counts scheduled invocations (fraud-rules republishes pending alerts every 5 minutes), which
+# keep coming while the stream mapping is dead.
 
 locals {
   stalled_alarms = {
     for key, fn in var.functions : key => {
       name        = "${fn.function_name}-stalled"
-      description = "${key} is not invoked although records arrive on ${var.stream_name} (mapping disabled, permission/KMS failure or consumer broken)."
+      description = "${key} gets no batches from ${var.stream_name} although records arrive on it (mapping disabled, permission/KMS failure or consumer broken)."
     }
   }
 }
@@ -158,8 +163,8 @@ resource "aws_cloudwatch_metric_alarm" "stalled" {
 
   metric_query {
     id          = "stalled"
-    label       = "records in while ${each.key} is not invoked"
-    expression  = "IF(FILL(records, 0) > 0, IF(FILL(invocations, 0) == 0, 1, 0), 0)"
+    label       = "records in while ${each.key} gets no stream batches"
+    expression  = "IF(FILL(records, 0) > 0, IF(FILL(batches, 0) == 0, 1, 0), 0)"
     return_data = true
   }
 
@@ -175,14 +180,15 @@ resource "aws_cloudwatch_metric_alarm" "stalled" {
     }
   }
 
+  # Stream batches delivered to the function: one IteratorAge sample each (see above).
   metric_query {
-    id = "invocations"
+    id = "batches"
 
     metric {
       namespace   = "AWS/Lambda"
-      metric_name = "Invocations"
+      metric_name = "IteratorAge"
       dimensions  = { FunctionName = var.functions[each.key].function_name }
-      stat        = "Sum"
+      stat        = "SampleCount"
       period      = local.t.stalled_period_s
     }
   }

@@ -111,53 +111,47 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  # CloudWatch alarms publish to the encrypted ops topic. Only this environment's alarms may use
-  # the key (aws:SourceArn), so no other alarm in the account can act through CloudWatch as a
-  # confused deputy.
-  statement {
-    sid       = "CloudWatchAlarmsPublishToEncryptedTopics"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
-    resources = ["*"]
+  # CloudWatch alarms publish to the encrypted ops topic; SNS delivers this environment's topics to
+  # the encrypted SQS feed. Each service may use the key only for this account (aws:SourceAccount)
+  # and this environment's own alarms or topics (aws:SourceArn), so no other alarm or topic in the
+  # account can act through the service as a confused deputy.
+  dynamic "statement" {
+    for_each = local.kms_service_sources
+    content {
+      sid       = statement.value.sid
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+      resources = ["*"]
 
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
-    }
+      principals {
+        type        = "Service"
+        identifiers = [statement.key]
+      }
 
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [data.aws_caller_identity.current.account_id]
+      }
 
-    condition {
-      test     = "ArnLike"
-      variable = "aws:SourceArn"
-      values   = ["arn:${data.aws_partition.current.partition}:cloudwatch:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:alarm:${local.prefix}-*"]
+      condition {
+        test     = "ArnLike"
+        variable = "aws:SourceArn"
+        values   = [statement.value.source_arn]
+      }
     }
   }
+}
 
-  # SNS delivers this environment's topics to the encrypted SQS feed; only its own topics.
-  statement {
-    sid       = "SnsTopicsDeliverToEncryptedQueues"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["sns.amazonaws.com"]
+locals {
+  # Service principal -> the statement's sid and the ARNs (aws:SourceArn) it may use the key for.
+  kms_service_sources = {
+    "cloudwatch.amazonaws.com" = {
+      sid        = "CloudWatchAlarmsPublishToEncryptedTopics"
+      source_arn = "arn:${data.aws_partition.current.partition}:cloudwatch:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:alarm:${local.prefix}-*"
     }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "aws:SourceArn"
-      values   = ["arn:${data.aws_partition.current.partition}:sns:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:${local.prefix}-*"]
+    "sns.amazonaws.com" = {
+      sid        = "SnsTopicsDeliverToEncryptedQueues"
+      source_arn = "arn:${data.aws_partition.current.partition}:sns:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:${local.prefix}-*"
     }
   }
 }

@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       alertTtlDays: 90,
       stateTtlDays: 7,
       alertLeaseSeconds: 120,
+      alertSweepMinAgeSeconds: 120,
       rules: DEFAULT_RULES,
       decode: { maxEventAheadMs: 300_000 },
     });
@@ -50,6 +51,7 @@ describe('loadConfig', () => {
       countryHop: { enabled: true, windowMinutes: 60 },
       cooldownMinutes: 15,
       maxRecentPurchases: 100,
+      maxCurrencies: 4,
       maxRecentEventIds: 200,
     });
     expect(config.stateTtlDays).toBe(Number(functionJson.environment.STATE_TTL_DAYS));

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DEFAULT_LEASE_MS } from '../../../services/fraud-rules/alerts.js';
 import { detectFraud } from '../../../services/fraud-rules/detector.js';
 import { isRepublishRequest } from '../../../services/fraud-rules/outbox.js';
+import { alertIdOf } from '../../../services/fraud-rules/rules.js';
 import { createClientConfig } from '../../../services/shared/clients.js';
 import { marginFor } from '../../../services/shared/deadline.js';
 import { eventIdHash } from '../../../services/shared/idempotency.js';
@@ -10,6 +11,15 @@ import { silentLogger } from '../../../services/shared/logger.js';
 import { awsError, type Call } from '../../helpers/fake-dynamo.js';
 import { aKinesisEvent, anEvent, aPurchase, aRawRecord, aRecord, MINUTE, T0 } from '../../helpers/records.js';
 import { ALERTS_TABLE, harness, LEASE_MS, NOW, onlyRules, STATE_TABLE, TOPIC_ARN } from './support.js';
+
+/** The [userId, eventId] a test record carries. */
+const userAndEvent = (r: { kinesis: { data: string } }): [string, string] => {
+  const event = JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()) as {
+    userId: string;
+    eventId: string;
+  };
+  return [event.userId, event.eventId];
+};
 
 const rules = onlyRules({ largePurchase: { threshold: 1000 } });
 const big = (userId: string, overrides: Parameters<typeof aPurchase>[0] = {}) =>
@@ -67,7 +77,7 @@ describe('detectFraud: alert lifecycle', () => {
       'Publish',
       `Update ${ALERTS_TABLE}`,
     ]);
-    const alertId = `largePurchase#${p.eventId}`;
+    const alertId = `largePurchase#u1#${p.eventId}`;
     expect(h.log.calls[1]?.input).toMatchObject({
       Item: { alertId, status: 'PENDING', userId: 'u1', rule: 'largePurchase' },
       ConditionExpression: 'attribute_not_exists(alertId)',
@@ -85,7 +95,9 @@ describe('detectFraud: alert lifecycle', () => {
       expiresAt: Math.floor(NOW / 1000) + 30 * 86_400,
     });
     expect(h.sns.published).toHaveLength(1);
-    expect(h.sns.published[0]).toMatchObject({ TopicArn: TOPIC_ARN, MessageStructure: 'json' });
+    expect(h.sns.published[0]).toMatchObject({ TopicArn: TOPIC_ARN });
+    // String structure: SNS sends message attributes only then (not with 'json').
+    expect(h.sns.published[0]?.MessageStructure).toBeUndefined();
     expect(h.sns.published[0]?.MessageAttributes).toEqual({
       severity: { DataType: 'String', StringValue: 'high' },
       rule: { DataType: 'String', StringValue: 'largePurchase' },
@@ -137,7 +149,7 @@ describe('detectFraud: idempotency', () => {
     const h = harness(rules);
     const p = big('u1');
     const { summary } = await h.run([aRecord(p), aRecord(p)]);
-    expect(h.publishedIds()).toEqual([`largePurchase#${p.eventId}`]);
+    expect(h.publishedIds()).toEqual([`largePurchase#u1#${p.eventId}`]);
     expect(summary).toMatchObject({ evaluated: 1, duplicates: 1, alertsPublished: 1 });
     // ...also when the copy arrives in a later batch.
     await h.run([aRecord(p)]);
@@ -163,8 +175,7 @@ describe('detectFraud: partial failure', () => {
     expect(h.stateItem('a')?.watermarks).toEqual([['shardId-000000000000', a2.kinesis.sequenceNumber]]);
     expect(h.stateItem('b')?.watermarks).toEqual([['shardId-000000000000', b2.kinesis.sequenceNumber]]);
     expect(h.stateItem('c')?.version).toBe(1);
-    const idOf = (r: typeof a1) =>
-      `largePurchase#${JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()).eventId}`;
+    const idOf = (r: typeof a1) => alertIdOf('largePurchase', ...userAndEvent(r));
     expect(h.alertItem(idOf(b2))).toMatchObject({ status: 'PENDING', outbox: 'PENDING' });
     expect(first.summary.alertsPublished + first.summary.alertsPending).toBe(3);
 
@@ -230,14 +241,14 @@ describe('detectFraud: crash between steps', () => {
     h.log.fail(isAlertPut, crashed, { when: 'after' });
     const first = await h.run(batch);
     expect(first.response.batchItemFailures).toHaveLength(1);
-    expect(h.alertItem(`largePurchase#${p.eventId}`)?.status).toBe('PENDING');
+    expect(h.alertItem(`largePurchase#u1#${p.eventId}`)?.status).toBe('PENDING');
     expect(h.stateItem('u1')).toBeUndefined();
     expect(h.sns.published).toEqual([]);
 
     const retry = await h.run(batch);
     expect(retry.response).toEqual({ batchItemFailures: [] });
-    expect(h.publishedIds()).toEqual([`largePurchase#${p.eventId}`]);
-    expect(h.alertItem(`largePurchase#${p.eventId}`)?.status).toBe('SENT');
+    expect(h.publishedIds()).toEqual([`largePurchase#u1#${p.eventId}`]);
+    expect(h.alertItem(`largePurchase#u1#${p.eventId}`)?.status).toBe('SENT');
     expect(retry.summary.alertsPublished).toBe(1);
   });
 
@@ -253,7 +264,7 @@ describe('detectFraud: crash between steps', () => {
 
     const retry = await h.run(batch);
     expect(retry.response).toEqual({ batchItemFailures: [] });
-    expect(h.publishedIds()).toEqual([`largePurchase#${p.eventId}`]);
+    expect(h.publishedIds()).toEqual([`largePurchase#u1#${p.eventId}`]);
     expect(retry.summary).toMatchObject({ alertsPublished: 1, alertsAlreadySent: 0 });
     expect(h.stateItem('u1')?.version).toBe(1);
   });
@@ -270,8 +281,8 @@ describe('detectFraud: crash between steps', () => {
     h.clock.now += LEASE_MS + 1;
     await h.sweep();
     await h.sweep();
-    expect(h.publishedIds()).toEqual([`largePurchase#${p.eventId}`, `largePurchase#${p.eventId}`]);
-    expect(h.alertItem(`largePurchase#${p.eventId}`)?.status).toBe('SENT');
+    expect(h.publishedIds()).toEqual([`largePurchase#u1#${p.eventId}`, `largePurchase#u1#${p.eventId}`]);
+    expect(h.alertItem(`largePurchase#u1#${p.eventId}`)?.status).toBe('SENT');
   });
 
   it('an SDK retry of a state write that landed (condition now false) re-reads, finds its own write and still publishes once', async () => {
@@ -280,7 +291,7 @@ describe('detectFraud: crash between steps', () => {
     h.log.fail(isStatePut, () => awsError('ConditionalCheckFailedException'), { when: 'after' });
     const { response, summary } = await h.run([aRecord(p)]);
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(h.publishedIds()).toEqual([`largePurchase#${p.eventId}`]);
+    expect(h.publishedIds()).toEqual([`largePurchase#u1#${p.eventId}`]);
     expect(summary).toMatchObject({ alertsPublished: 1, duplicates: 1 });
     expect(h.stateItem('u1')?.version).toBe(1);
   });
@@ -305,7 +316,7 @@ describe('detectFraud: crash between steps', () => {
     const { response } = await h.run([r]);
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: r.kinesis.sequenceNumber }] });
     expect(h.sns.published).toHaveLength(0);
-    expect(h.alertItem(`largePurchase#${p.eventId}`)?.status).toBe('PENDING');
+    expect(h.alertItem(`largePurchase#u1#${p.eventId}`)?.status).toBe('PENDING');
   });
 });
 
@@ -315,7 +326,7 @@ describe('outbox: claims and the sweep', () => {
     h.log.fail(isPublish, throttled, { times: 100 });
     const p = big('u1');
     await h.run([aRecord(p)]);
-    const id = `largePurchase#${p.eventId}`;
+    const id = `largePurchase#u1#${p.eventId}`;
     expect(await h.alerts.claim(id, 'sweeper-1')).toBe(true);
     expect(await h.alerts.claim(id, 'sweeper-1')).toBe(true); // an SDK retry of a claim that landed
     expect(await h.alerts.claim(id, 'sweeper-2')).toBe(false);
@@ -369,7 +380,7 @@ describe('state written before exact money', () => {
     });
     const p = aPurchase({ userId: 'u1', amount: 200, timestamp: T0 + MINUTE });
     await h.run([aRecord(p)]);
-    expect(h.publishedIds()).toEqual([`purchaseVelocity#${p.eventId}`]);
+    expect(h.publishedIds()).toEqual([`purchaseVelocity#${p.userId}#${p.eventId}`]);
     expect(h.stateItem('u1')?.recentPurchases).toEqual([
       { eventId: 'old', timestamp: T0, amountMicros: 0, currency: '' },
       { eventId: p.eventId, timestamp: T0 + MINUTE, amountMicros: 200_000_000, currency: 'USD' },
@@ -422,9 +433,7 @@ describe('detectFraud: remaining time', () => {
     const retry = await run(records.slice(at));
     expect(retry.response).toEqual({ batchItemFailures: [] });
     expect(h.publishedIds().sort()).toEqual(
-      records
-        .map((r) => `largePurchase#${JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()).eventId}`)
-        .sort(),
+      records.map((r) => alertIdOf('largePurchase', ...userAndEvent(r))).sort(),
     );
   });
 });

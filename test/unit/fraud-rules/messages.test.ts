@@ -2,14 +2,14 @@ import {
   buildMessage,
   type ChatbotNotification,
   chatbotNotification,
-  emailText,
   subjectLine,
+  summaryText,
 } from '../../../services/fraud-rules/messages.js';
 import type { Alert } from '../../../services/fraud-rules/rules.js';
 import { T0 } from '../../helpers/records.js';
 
 const alert: Alert = {
-  alertId: 'largePurchase#evt-42',
+  alertId: 'largePurchase#user-7#evt-42',
   rule: 'largePurchase',
   severity: 'high',
   userId: 'user-7',
@@ -26,68 +26,51 @@ const alert: Alert = {
 };
 
 describe('alert messages', () => {
-  it('uses MessageStructure json with exactly a default (Chatbot) and an email body, and filterable attributes', () => {
+  // SNS sends message attributes only with the String structure (not 'json'), and the severity
+  // filter policies and the alertId attribute need them: one body for every protocol.
+  it('is one body, the Chatbot document as indented JSON, with the filterable attributes', () => {
     const { subject, message, attributes } = buildMessage(alert, 'prod', 15);
-    const bodies = JSON.parse(message) as Record<string, string>;
-    expect(Object.keys(bodies).sort()).toEqual(['default', 'email']);
-    expect(JSON.parse(bodies.default as string)).toEqual(chatbotNotification(alert, 'prod'));
-    expect(bodies.email).toBe(emailText(alert, 'prod', 15));
+    expect(JSON.parse(message)).toEqual(chatbotNotification(alert, 'prod', 15));
+    expect(message).toBe(JSON.stringify(chatbotNotification(alert, 'prod', 15), null, 2));
     expect(subject).toBe('[Pulse prod] HIGH fraud alert: Large purchase - user user-7');
     expect(attributes).toEqual({
       severity: { DataType: 'String', StringValue: 'high' },
       rule: { DataType: 'String', StringValue: 'largePurchase' },
       environment: { DataType: 'String', StringValue: 'prod' },
-      alertId: { DataType: 'String', StringValue: 'largePurchase#evt-42' },
+      alertId: { DataType: 'String', StringValue: 'largePurchase#user-7#evt-42' },
     });
   });
 
-  it('email is plain text saying what happened, to whom, and against which threshold', () => {
-    expect(emailText(alert, 'prod', 15)).toBe(
+  it('the description is a plain-text summary: what happened, to whom, against which threshold', () => {
+    expect(summaryText(alert, 'prod', 15)).toBe(
       [
-        'Pulse fraud alert (prod): Large purchase',
-        '',
-        'What happened: A purchase of 1,500.00 USD is above the large-purchase threshold of 1,000.00.',
-        '',
-        'Rule:            Large purchase (largePurchase)',
-        'Severity:        HIGH',
-        'Threshold:       amount > 1,000.00',
-        'User:            user-7',
-        'Amount:          1,500.00 USD',
-        'Order:           order-9',
-        'Country:         US',
-        'Event time:      2026-11-25T12:00:00.000Z',
-        'Event id:        evt-42',
-        'Alert id:        largePurchase#evt-42',
-        'Environment:     prod',
-        'Stream position: shardId-000000000001 / 4965',
-        '',
-        'Next steps:',
-        '- Check the order against the user’s purchase history and payment method.',
-        '- Hold fulfilment of the order if the payment looks unusual.',
-        '',
+        'A purchase of 1,500.00 USD is above the large-purchase threshold of 1,000.00.',
+        'User user-7, order order-9, amount 1,500.00 USD, country US.',
+        'Rule Large purchase (largePurchase), severity HIGH: amount > 1,000.00.',
+        'Event evt-42 at 2026-11-25T12:00:00.000Z, stream position shardId-000000000001 / 4965.',
+        'Alert largePurchase#user-7#evt-42 in prod.',
         'Pulse sends at most one largePurchase alert per user every 15 minutes (event time); further matches in that window are not sent.',
-      ].join('\n'),
+      ].join(' '),
     );
+    // One line: inside the JSON an email reader gets, a line break would show as \n.
+    expect(summaryText(alert, 'prod', 15)).not.toContain('\n');
+    expect(summaryText(alert, 'prod', 15)).not.toMatch(/[*`]/);
   });
 
-  it('default body is an AWS Chatbot custom notification document', () => {
+  it('the body is an AWS Chatbot custom notification document', () => {
     const doc: ChatbotNotification = chatbotNotification(
       { ...alert, severity: 'medium', rule: 'spendVelocity' },
       'dev',
+      15,
     );
     expect(doc.version).toBe('1.0');
     expect(doc.source).toBe('custom');
-    expect(doc.id).toBe('largePurchase#evt-42');
+    expect(doc.id).toBe('largePurchase#user-7#evt-42');
     expect(doc.content.textType).toBe('client-markdown');
     expect(doc.content.title).toBe(':warning: MEDIUM fraud alert (dev): Spend velocity');
-    expect(doc.content.description.split('\n')).toEqual([
-      alert.reason,
-      '',
-      '*User:* `user-7`',
-      '*Amount:* 1,500.00 USD  *Order:* `order-9`  *Country:* US',
-      '*Rule:* spendVelocity (amount > 1,000.00)',
-      '*Event:* `evt-42` at 2026-11-25T12:00:00.000Z',
-    ]);
+    expect(doc.content.description).toBe(
+      summaryText({ ...alert, severity: 'medium', rule: 'spendVelocity' }, 'dev', 15),
+    );
     expect(doc.content.nextSteps).toHaveLength(2);
     expect(doc.content.keywords).toEqual(['dev', 'spendVelocity', 'medium']);
     expect(doc.metadata.threadId).toBe('pulse-dev-fraud-user-7');
@@ -103,11 +86,10 @@ describe('alert messages', () => {
 
   it('high severity gets the siren; a missing country is said, not hidden', () => {
     const { country: _country, ...noCountry } = alert;
-    expect(chatbotNotification(alert, 'prod').content.title).toBe(
+    expect(chatbotNotification(alert, 'prod', 15).content.title).toBe(
       ':rotating_light: HIGH fraud alert (prod): Large purchase',
     );
-    expect(emailText(noCountry, 'prod', 15)).toContain('\nCountry:         not given\n');
-    expect(chatbotNotification(noCountry, 'prod').content.description).not.toContain('Country');
+    expect(chatbotNotification(noCountry, 'prod', 15).content.description).toContain(', country not given.');
   });
 
   it('keeps the SNS subject within 100 printable ASCII characters', () => {

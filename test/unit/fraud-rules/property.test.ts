@@ -67,15 +67,25 @@ function reference(events: PulseEvent[], rules: FraudRules) {
       const cooldown = rules.cooldownMinutes * MINUTE;
       if (last !== undefined && cooldown > 0 && p.timestamp < last + cooldown) continue;
       u.lastAlertAt[rule] = Math.max(last ?? p.timestamp, p.timestamp);
-      alertIds.push(`${rule}#${e.eventId}`);
+      alertIds.push(`${rule}#${e.userId}#${e.eventId}`);
     }
     // Kept: by event time (a tie goes after the earlier arrival), inside the longest window
-    // measured from the newest purchase, at most maxRecentPurchases.
+    // measured from the newest purchase, the newest maxRecentPurchases of each currency, of the
+    // maxCurrencies currencies with the newest purchases.
     const at = u.kept.filter((q) => q.timestamp <= p.timestamp).length;
     u.kept.splice(at, 0, p);
     const newest = u.kept[u.kept.length - 1]?.timestamp ?? p.timestamp;
     const keep = Math.max(pv.windowMinutes, sv.windowMinutes) * MINUTE;
-    u.kept = u.kept.filter((q) => newest - q.timestamp < keep).slice(-rules.maxRecentPurchases);
+    const inWindow = u.kept.filter((q) => newest - q.timestamp < keep);
+    const latestCurrencies = [...new Set(inWindow.map((q) => q.currency).reverse())].slice(
+      0,
+      rules.maxCurrencies,
+    );
+    u.kept = inWindow.filter((q, i) => {
+      if (!latestCurrencies.includes(q.currency)) return false;
+      const newer = inWindow.slice(i + 1).filter((r) => r.currency === q.currency).length;
+      return newer < rules.maxRecentPurchases;
+    });
     if (p.country && (!u.lastCountry || p.timestamp >= u.lastCountry.timestamp))
       u.lastCountry = { country: p.country, timestamp: p.timestamp, eventId: p.eventId };
   }
@@ -291,5 +301,5 @@ test('the reference model itself: out-of-order purchases and currencies', () => 
   const ref = reference([e('a', 30, 600), e('b', 0, 600, 'EUR'), e('c', 10, 400)], rules);
   expect(ref.alertIds).toEqual([]);
   expect(reference([e('a', 30, 600), e('b', 0, 400)], rules).alertIds).toEqual([]);
-  expect(reference([e('a', 0, 400), e('b', 30, 600)], rules).alertIds).toEqual(['spendVelocity#b']);
+  expect(reference([e('a', 0, 400), e('b', 30, 600)], rules).alertIds).toEqual(['spendVelocity#u1#b']);
 });

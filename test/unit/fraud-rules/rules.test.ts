@@ -21,7 +21,7 @@ describe('largePurchase', () => {
     const { alerts } = evaluate([p], rules);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({
-      alertId: `largePurchase#${p.eventId}`,
+      alertId: `largePurchase#${p.userId}#${p.eventId}`,
       rule: 'largePurchase',
       severity: 'high',
       userId: 'user-1',
@@ -65,7 +65,7 @@ describe('purchaseVelocity', () => {
     ];
     const { alerts } = evaluate(events, rules);
     expect(alerts.map((a) => [a.alertId, a.severity])).toEqual([
-      [`purchaseVelocity#${events[2]?.eventId}`, 'medium'],
+      [`purchaseVelocity#${events[2]?.userId}#${events[2]?.eventId}`, 'medium'],
     ]);
     expect(alerts[0]?.reason).toBe('3 purchases within 10 minutes.');
     expect(alerts[0]?.threshold).toBe('>= 3 purchases within 10 minutes');
@@ -106,7 +106,7 @@ describe('spendVelocity', () => {
     ];
     const { alerts } = evaluate(events, rules);
     expect(alerts.map((a) => [a.alertId, a.severity])).toEqual([
-      [`spendVelocity#${events[1]?.eventId}`, 'medium'],
+      [`spendVelocity#${events[1]?.userId}#${events[1]?.eventId}`, 'medium'],
     ]);
     expect(alerts[0]?.reason).toBe('1,000.00 USD spent within 60 minutes.');
     expect(alerts[0]?.threshold).toBe('total >= 1,000.00 USD within 60 minutes');
@@ -143,7 +143,7 @@ describe('countryHop', () => {
     const fr = aPurchase({ country: 'FR', timestamp: T0 + 30 * MINUTE });
     const { alerts } = evaluate([us, fr], rules);
     expect(alerts.map((a) => [a.alertId, a.severity, a.country])).toEqual([
-      [`countryHop#${fr.eventId}`, 'high', 'FR'],
+      [`countryHop#${fr.userId}#${fr.eventId}`, 'high', 'FR'],
     ]);
     expect(alerts[0]?.reason).toBe(
       `A purchase from FR 30 minutes from a purchase from US (event ${us.eventId}).`,
@@ -223,8 +223,8 @@ describe('cool-down', () => {
     ];
     const first = evaluate(events, rules);
     expect(first.alerts.map((a) => a.alertId)).toEqual([
-      alertIdOf('largePurchase', events[0]?.eventId as string),
-      alertIdOf('countryHop', events[1]?.eventId as string),
+      alertIdOf('largePurchase', events[0]?.userId as string, events[0]?.eventId as string),
+      alertIdOf('countryHop', events[1]?.userId as string, events[1]?.eventId as string),
     ]);
   });
 
@@ -275,7 +275,7 @@ describe('idempotency and bounded state', () => {
     const p = aPurchase({ amount: 500 });
     const [one, two] = validRecords([p, p]);
     const result = evaluatePurchases(newFraudState('user-1'), [one!, two!], rules);
-    expect(result.alerts.map((a) => a.alertId)).toEqual([`largePurchase#${p.eventId}`]);
+    expect(result.alerts.map((a) => a.alertId)).toEqual([`largePurchase#${p.userId}#${p.eventId}`]);
     expect(result.evaluated).toBe(1);
     expect(result.duplicates).toBe(1);
     expect(result.state.recentPurchases).toHaveLength(1);

@@ -27,7 +27,7 @@ const ENV = {
 const maxima = (): FraudRules =>
   onlyRules(
     { purchaseVelocity: { count: 5, windowMinutes: 7 * 24 * 60 } },
-    { maxRecentPurchases: 1_000, maxRecentEventIds: 1_000 },
+    { maxRecentPurchases: 1_000, maxCurrencies: 1, maxRecentEventIds: 1_000 },
   );
 const size = (s: Parameters<typeof stateItem>[0]) => itemBytes(stateItem(s, Date.UTC(2999, 0), 7));
 const longId = (tag: string, i: number) => `${widestId(MAX_ID_BYTES - 8)}${tag}${String(i).padStart(7, '0')}`;
@@ -37,15 +37,30 @@ describe('rule-state item bytes', () => {
     const worst = size(worstCaseState(maxima()));
     expect(worst).toBeLessThan(ITEM_BYTE_BUDGET);
     expect(() =>
-      loadConfig({ ...ENV, FRAUD_RULES: '{"maxRecentPurchases":1000,"maxRecentEventIds":1000}' }),
+      loadConfig({
+        ...ENV,
+        FRAUD_RULES: '{"maxRecentPurchases":1000,"maxCurrencies":1,"maxRecentEventIds":1000}',
+      }),
     ).not.toThrow();
     console.log(`fraud-state item, worst case at the maxima with ${MAX_ID_BYTES}-byte ids: ${worst} bytes`);
+  });
+
+  it('counts every kept currency full: the defaults (100 purchases in each of 4 currencies) fit, 1000 in 4 do not', () => {
+    const defaults = onlyRules({});
+    expect(worstCaseState(defaults).recentPurchases).toHaveLength(100 * 4);
+    expect(size(worstCaseState(defaults))).toBeLessThan(ITEM_BYTE_BUDGET);
+    expect(() => loadConfig({ ...ENV, FRAUD_RULES: '{}' })).not.toThrow();
+    expect(() =>
+      loadConfig({ ...ENV, FRAUD_RULES: '{"maxRecentPurchases":1000,"maxCurrencies":4}' }),
+    ).toThrow(
+      /FRAUD_RULES.maxRecentPurchases=1000, FRAUD_RULES.maxCurrencies=4 and .* above the \d+-byte budget/,
+    );
   });
 
   it('fails the cold start naming the settings when they allow an item above the budget', () => {
     expect(() => checkStateBudget(maxima(), size, 100_000)).toThrow(ConfigError);
     expect(() => checkStateBudget(maxima(), size, 100_000)).toThrow(
-      /FRAUD_RULES.maxRecentPurchases=1000 and FRAUD_RULES.maxRecentEventIds=1000 allow a rule-state item of \d+ bytes/,
+      /FRAUD_RULES.maxRecentPurchases=1000, FRAUD_RULES.maxCurrencies=1 and FRAUD_RULES.maxRecentEventIds=1000 allow a rule-state item of \d+ bytes/,
     );
   });
 

@@ -69,7 +69,6 @@ export function harness(rules: FraudRules) {
   const alertItem = (alertId: string) => db.item(ALERTS_TABLE, alertId);
   const stateItem = (userId: string) => db.item(STATE_TABLE, userId);
   /** alertIds in the order they were published. */
-  const publishedIds = () =>
-    sns.published.map((p) => (JSON.parse(JSON.parse(p.Message as string).default) as { id: string }).id);
+  const publishedIds = () => sns.published.map((p) => (JSON.parse(p.Message as string) as { id: string }).id);
   return { log, db, sns, store, alerts, clock, run, sweep, alertItem, stateItem, publishedIds };
 }

@@ -1,9 +1,9 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { type EmitterDeps, emitBatchMetrics } from '../../../services/metrics-emitter/processor.js';
 import {
-  eventIdHash,
   type HashBlock,
   MAX_HASH_BLOCKS,
+  userEventHash,
   WatermarkStore,
 } from '../../../services/metrics-emitter/watermarks.js';
 import { marginFor } from '../../../services/shared/deadline.js';
@@ -80,11 +80,10 @@ describe('emitBatchMetrics', () => {
           at: Math.floor(Math.max(...records.map((r) => r.kinesis.approximateArrivalTimestamp))),
           h: new Uint8Array(
             Buffer.concat(
-              [0, 1, 3, 4].map((i) =>
-                eventIdHash(
-                  JSON.parse(Buffer.from(records[i]?.kinesis.data ?? '', 'base64').toString()).eventId,
-                ),
-              ),
+              [0, 1, 3, 4].map((i) => {
+                const event = JSON.parse(Buffer.from(records[i]?.kinesis.data ?? '', 'base64').toString());
+                return userEventHash(event.userId, event.eventId);
+              }),
             ),
           ),
         },
@@ -388,15 +387,15 @@ describe('emitBatchMetrics: remaining time', () => {
 describe('watermark hash blocks', () => {
   it('merges the oldest blocks so that many small batches keep at most MAX_HASH_BLOCKS blocks', async () => {
     const { run, watermark } = setup();
-    const ids: string[] = [];
+    const ids: Buffer[] = [];
     for (let i = 0; i < MAX_HASH_BLOCKS + 20; i++) {
       const event = anEvent({ timestamp: T0 });
-      ids.push(event.eventId);
+      ids.push(userEventHash(event.userId, event.eventId));
       await run([aRecord(event, { arrivalMs: T0 + i * 1000 })]);
     }
     const blocks = watermark()?.recentEventHashes as HashBlock[];
     expect(blocks).toHaveLength(MAX_HASH_BLOCKS);
-    expect(Buffer.concat(blocks.map((b) => b.h))).toEqual(Buffer.concat(ids.map(eventIdHash)));
+    expect(Buffer.concat(blocks.map((b) => b.h))).toEqual(Buffer.concat(ids));
     expect(blocks.map((b) => b.at)).toEqual([...blocks.map((b) => b.at)].sort((a, b) => a - b));
   });
 });

@@ -10,6 +10,7 @@
 
 import type { KinesisStreamRecord } from 'aws-lambda';
 import fc from 'fast-check';
+import { isCountryCode } from '../../../services/shared/countries.js';
 import { isCurrencyCode } from '../../../services/shared/currencies.js';
 import { sendInvalidRecords } from '../../../services/shared/invalid-records.js';
 import { type DecodeOptions, decodeBatch, decodeRecord } from '../../../services/shared/kinesis.js';
@@ -92,7 +93,10 @@ const anyValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 3, arbitrary: edgeNumber },
   { weight: 3, arbitrary: hostileString(40) },
   { weight: 2, arbitrary: idNearBound },
-  { weight: 1, arbitrary: fc.constantFrom(undefined, null, true, [], {}, 'USD', 'usd', 'US', 'purchase') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(undefined, null, true, [], {}, 'USD', 'usd', 'US', 'UK', 'ZZ', 'purchase'),
+  },
 );
 
 const eventType = fc.constantFrom('page_view', 'product_view', 'add_to_cart', 'purchase', 'video_play');
@@ -197,8 +201,7 @@ function referenceValid(value: unknown, key: string, arrivalMs: number): boolean
     if (typeof a !== 'number' || !Number.isFinite(a) || a < 0 || a > 1e9 || (a > 0 && a < 1e-6)) return false;
     if (!isCurrencyCode(d.currency)) return false;
     if (!idOk(d.orderId)) return false;
-    if (d.country !== undefined && (typeof d.country !== 'string' || !/^[A-Z]{2}$/.test(d.country)))
-      return false;
+    if (d.country !== undefined && !isCountryCode(d.country)) return false;
   }
   if (e.userId !== key) return false;
   return ts - arrivalMs <= TOLERANCE_MS;

@@ -66,7 +66,7 @@ describe('validateEvent', () => {
     [
       'a country that is not ISO 3166',
       { country: 'France' },
-      'data.country must be a 2-letter ISO 3166 code when present',
+      'data.country must be an ISO 3166-1 alpha-2 country code when present',
     ],
   ])('rejects a purchase with %s', (_name, change, reason) => {
     const purchase = aPurchase();

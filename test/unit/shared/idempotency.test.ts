@@ -91,7 +91,7 @@ describe('firstDeliveries', () => {
 });
 
 describe('idempotencyFromItem', () => {
-  it('reads an item written before per-shard watermarks: the old watermark stands in until the next write', () => {
+  it('reads an item written before per-shard watermarks: its eventIds become hashes that catch a re-delivery', () => {
     const event = anEvent();
     const { valid } = decodeBatch(recordsFor([event, anEvent()]));
     const state = idempotencyFromItem({
@@ -100,6 +100,17 @@ describe('idempotencyFromItem', () => {
     });
     expect(hashKeys(state.recentEventHashes)).toEqual(hashKeys(hashesOf([event.eventId])));
     expect(firstDeliveries(state, valid, 10)).toMatchObject({ fresh: valid.slice(1), duplicates: 1 });
+  });
+
+  it('never compares the old single watermark (its shard is unknown), and drops it on the next write', () => {
+    const { valid } = decodeBatch(recordsFor([anEvent(), anEvent()]));
+    // A store read that carries the legacy attribute over into the state (fraud-rules spreads the item).
+    const state = {
+      ...idempotencyFromItem({ lastSequenceNumber: valid[1]?.sequenceNumber, recentEventIds: [] }),
+      lastSequenceNumber: valid[1]?.sequenceNumber,
+    };
+    expect(watermarkOf(state, valid[0]?.shardId ?? '')).toBeUndefined();
+    expect(firstDeliveries(state, valid, 10)).toMatchObject({ fresh: valid, duplicates: 0, changed: true });
     expect(state.lastSequenceNumber).toBeUndefined();
   });
 

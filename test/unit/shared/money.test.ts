@@ -176,7 +176,7 @@ describe('no total makes a write fail', () => {
     const { response } = await h.run(records);
     expect(response.batchItemFailures).toEqual([]);
     expect(h.stateItem('user-1')?.recentPurchases).toHaveLength(1000);
-    const reason = JSON.parse(JSON.parse(h.sns.published[0]?.Message as string).default).content.description;
+    const reason = JSON.parse(h.sns.published[0]?.Message as string).content.description;
     expect(reason).toContain('1,000,000,000,000.00 USD spent within 60 minutes.');
   });
 
