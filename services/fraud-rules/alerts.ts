@@ -70,6 +70,12 @@ export class AlertRejectedError extends Error {
 /** Refusals of one alert before it is parked: enough to ride out a transient misclassification. */
 export const MAX_PUBLISH_REJECTIONS = 5;
 
+/**
+ * The ERROR message logged when an alert is parked as FAILED. The observability module's metric
+ * filter matches this exact text (test/terraform/wiring.test.ts compares them), so it lives here once.
+ */
+export const ALERT_PARKED_MESSAGE = 'alert parked as FAILED: SNS refused it repeatedly';
+
 /** Client faults SNS returns for what a request carries, e.g. a message or attribute it will not take. */
 const MESSAGE_FAULTS = new Set([
   'InvalidParameterException',

@@ -21,7 +21,7 @@ import { isPurchase } from '../shared/event.js';
 import { batchRange, type FailureLedger, gateUsers } from '../shared/failure-ledger.js';
 import { type DecodeOptions, decodeBatch, type ValidRecord } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
-import { type AlertLog, AlertRejectedError, PublishFailedError } from './alerts.js';
+import { ALERT_PARKED_MESSAGE, type AlertLog, AlertRejectedError, PublishFailedError } from './alerts.js';
 import {
   type Alert,
   type EvaluateResult,
@@ -206,7 +206,7 @@ async function deliver(alert: Alert, deps: DetectorDeps, summary: BatchSummary, 
       // SNS works; only this alert is refused, so the breaker stays closed for the others.
       if (err.parked) {
         summary.alertsFailed += 1;
-        deps.logger.error('alert parked as FAILED: SNS refused it repeatedly', {
+        deps.logger.error(ALERT_PARKED_MESSAGE, {
           ...context,
           attempts: err.attempts,
           error: err,

@@ -10,6 +10,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '../shared/logger.js';
 import {
+  ALERT_PARKED_MESSAGE,
   type AlertLog,
   AlertRejectedError,
   OUTBOX_ATTRIBUTE,
@@ -99,7 +100,7 @@ export async function republishPending(
           // SNS works; only this alert is refused. The next one goes on.
           if (err.parked) {
             summary.parked += 1;
-            options.logger.error('alert parked as FAILED: SNS refused it repeatedly', {
+            options.logger.error(ALERT_PARKED_MESSAGE, {
               alertId: item.alertId,
               attempts: err.attempts,
               error: err,

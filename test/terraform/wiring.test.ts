@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { convertFiles } from '@cdktf/hcl2json';
 import { moduleDocs, splice } from '../../scripts/tf/module-docs.js';
+import { ALERT_PARKED_MESSAGE } from '../../services/fraud-rules/alerts.js';
 import { parseRules } from '../../services/fraud-rules/rules.js';
 
 type Json = any;
@@ -479,6 +480,53 @@ describe('modules/alerts and modules/observability', () => {
     expect(body).not.toMatch(/"OrderValue",\s*"Environment"/);
     const vars = one(m.variable.thresholds, 'thresholds');
     expect(vars.type).toContain('events_per_minute      = optional(number, 1000)');
+  });
+});
+
+describe('parked alerts: a metric filter on the ERROR line fraud-rules logs, and an alarm on it', () => {
+  test('the filter matches the exact message the code logs, and the alarm reads the metric it emits', async () => {
+    const m = await mod('modules/observability');
+    const locals = Object.assign({}, ...(m.locals as Json[]));
+    // The code logs ALERT_PARKED_MESSAGE (detector.ts, outbox.ts); the filter must match it verbatim.
+    expect(locals.alerts_failed.message).toBe(ALERT_PARKED_MESSAGE);
+    const sources = ['detector.ts', 'outbox.ts'].map((f) =>
+      readFileSync(join(services, 'fraud-rules', f), 'utf8'),
+    );
+    for (const src of sources) expect(src).toContain('.error(ALERT_PARKED_MESSAGE,');
+    const filter = one(m.resource.aws_cloudwatch_log_metric_filter.alerts_failed, 'metric filter');
+    expect(filter.log_group_name).toBe(ref('var.fraud_rules_log_group_name'));
+    const pattern = String(filter.pattern).replace(
+      ref('local.alerts_failed.message'),
+      locals.alerts_failed.message,
+    );
+    expect(pattern).toBe(`{ ($.level = "ERROR") && ($.message = "${ALERT_PARKED_MESSAGE}") }`);
+    const t = one(filter.metric_transformation, 'metric_transformation');
+    expect(t).toEqual({
+      name: ref('local.alerts_failed.metric'),
+      namespace: ref('local.ns'),
+      value: '1',
+      default_value: '0',
+    });
+    expect(locals.alerts_failed.metric).toBe('AlertsFailed');
+    const alarm = locals.pipeline_alarms['alerts-failed'];
+    expect(alarm).toMatchObject({
+      metric: ref('local.alerts_failed.metric'),
+      namespace: ref('local.ns'),
+      dimensions: {},
+      statistic: 'Sum',
+      period: 300,
+      evaluations: 1,
+      datapoints: 1,
+      threshold: 0,
+      missing: 'notBreaching',
+    });
+    expect(alarm.description).toContain('pulse alerts pending --status FAILED');
+  });
+
+  test('modules/pulse hands the fraud-rules log group to the filter', async () => {
+    const pulse = await mod('modules/pulse');
+    const call = one(pulse.module.observability, 'module.observability');
+    expect(call.fraud_rules_log_group_name).toBe(ref('module.functions["fraud-rules"].log_group_name'));
   });
 });
 

@@ -103,6 +103,46 @@ locals {
       threshold   = local.t.invalid_records
       missing     = "notBreaching" # published only for minutes that had invalid records
     }
+    alerts-failed = {
+      name        = "${var.name_prefix}-alerts-failed"
+      description = "fraud-rules parked an alert as FAILED after SNS refused it repeatedly: list them with `pulse alerts pending --status FAILED`."
+      namespace   = local.ns
+      metric      = local.alerts_failed.metric
+      dimensions  = {}
+      statistic   = "Sum"
+      period      = 300
+      evaluations = 1
+      datapoints  = 1
+      threshold   = 0
+      missing     = "notBreaching" # the filter emits 0 while fraud-rules logs; no logs, nothing parked
+    }
+  }
+}
+
+# --- parked alerts --------------------------------------------------------------------------------
+# fraud-rules logs one ERROR with this exact message (ALERT_PARKED_MESSAGE in
+# services/fraud-rules/alerts.ts; the wiring test compares the two) when it parks an alert as
+# FAILED. The metric has no Environment dimension: a metric filter takes dimension values only from
+# log fields (the Powertools logs carry none for the environment) and cannot combine dimensions
+# with the default value, and the 0 default is what keeps the metric alive between failures.
+
+locals {
+  alerts_failed = {
+    metric  = "AlertsFailed"
+    message = "alert parked as FAILED: SNS refused it repeatedly"
+  }
+}
+
+resource "aws_cloudwatch_log_metric_filter" "alerts_failed" {
+  name           = "${var.name_prefix}-alerts-failed"
+  log_group_name = var.fraud_rules_log_group_name
+  pattern        = "{ ($.level = \"ERROR\") && ($.message = \"${local.alerts_failed.message}\") }"
+
+  metric_transformation {
+    name          = local.alerts_failed.metric
+    namespace     = local.ns
+    value         = "1"
+    default_value = "0"
   }
 }
 

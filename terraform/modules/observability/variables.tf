@@ -33,6 +33,11 @@ variable "alerts_topic_name" {
   type        = string
 }
 
+variable "fraud_rules_log_group_name" {
+  description = "Log group of fraud-rules, where the metric filter counts alerts parked as FAILED."
+  type        = string
+}
+
 variable "stream_name" {
   description = "Name of the Kinesis stream (incoming records on the dashboard)."
   type        = string

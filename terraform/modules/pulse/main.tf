@@ -305,6 +305,8 @@ module "observability" {
   alerts_topic_name = module.alerts.topic_name
   stream_name       = module.stream.name
   thresholds        = var.alarm_thresholds
+  # Parked alerts are counted from fraud-rules' own log (a metric filter on its ERROR line).
+  fraud_rules_log_group_name = module.functions["fraud-rules"].log_group_name
   functions = {
     for k, f in module.functions : k => {
       function_name         = f.function_name
