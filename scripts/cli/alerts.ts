@@ -25,13 +25,18 @@ import {
 } from './command.js';
 import { ago, table } from './format.js';
 import { functionEnvironment } from './function-env.js';
-import { listPending } from './pending.js';
+import { listFailed, listPending } from './pending.js';
 import type { Target } from './target.js';
 
-const USAGE = `Usage: pulse alerts pending [--limit N] [--env E] [--json]
+const USAGE = `Usage: pulse alerts pending [--status PENDING|FAILED] [--limit N] [--env E] [--json]
        pulse alerts republish [--older-than 10m] [--limit N] [--yes] [--env E] [--json]
 
 pending     lists PENDING fraud alerts (recorded, not yet published to SNS), oldest first.
+            With --status FAILED, the alerts parked as FAILED instead (SNS refused each one 5
+            times for itself; the alerts-failed alarm), with their publishAttempts and lastError.
+            FAILED alerts are in no index, so that reads the alerts table with a paginated Scan
+            and a filter: the table is small and its items expire (TTL). Listing only: nothing
+            here publishes a FAILED alert again.
 republish   publishes them through fraud-rules' outbox (the code its scheduled sweep runs): each
             alert is claimed, published once and marked SENT; one claimed by someone else or
             already SENT is skipped. Stops at the first systemic SNS failure (the rest stays
@@ -42,6 +47,7 @@ republish   publishes them through fraud-rules' outbox (the code its scheduled s
 Options:
   --older-than <d>  republish only alerts recorded at least this long ago, e.g. 90s, 10m, 2h
                     (default: the claim lease, 2m — younger ones belong to the batch raising them)
+  --status <s>      pending only: PENDING (default) or FAILED
   --limit N         at most N alerts (default 1000, at most 100000)
   -y, --yes         do not ask before publishing
   --env <name>      local | dev | staging | prod (default $PULSE_ENV, else local)
@@ -91,15 +97,44 @@ async function pending(io: CliIO, target: Target, limit: number, json: boolean):
   return EXIT.ok;
 }
 
+async function failed(io: CliIO, target: Target, limit: number, json: boolean): Promise<number> {
+  const items = await listFailed(target, { limit });
+  if (json) {
+    printJson(io, items);
+    return EXIT.ok;
+  }
+  println(
+    io,
+    `${items.length} FAILED alert(s) in ${target.names.table('alerts')}${items.length === limit ? ` (--limit ${limit} reached)` : ''}`,
+  );
+  if (items.length > 0)
+    println(
+      io,
+      table(
+        items.map((a) => [
+          String(a.createdAt ?? '-'),
+          String(a.severity ?? '').toUpperCase(),
+          String(a.rule ?? ''),
+          String(a.userId ?? ''),
+          String(a.alertId ?? ''),
+          `attempts ${String(a.publishAttempts ?? '-')}`,
+          String(a.lastError ?? '-'),
+        ]),
+      ).join('\n'),
+    );
+  return EXIT.ok;
+}
+
 export const command = defineCommand({
   name: 'alerts',
-  summary: 'PENDING fraud alerts: list, republish',
+  summary: 'PENDING fraud alerts: list, republish; FAILED ones: list',
   usage: USAGE,
   options: {
     ...COMMON_OPTIONS,
     ...WRITE_OPTIONS,
     'older-than': { type: 'string' },
     limit: { type: 'string' },
+    status: { type: 'string' },
   },
   positionals: { min: 1, max: 1, names: 'what to do: pending or republish' },
   async run({ values, positionals }, io) {
@@ -112,6 +147,15 @@ export const command = defineCommand({
     const limit = intOption('--limit', values.limit, 1_000, 100_000);
     if (action === 'pending' && (values['older-than'] !== undefined || values.yes))
       throw new UsageError('pulse alerts pending: --older-than and --yes belong to republish');
+    if (action === 'republish' && values.status !== undefined)
+      throw new UsageError(
+        'pulse alerts republish: --status belongs to pending (republish sends PENDING alerts only)',
+      );
+    const status = values.status ?? 'PENDING';
+    if (status !== 'PENDING' && status !== 'FAILED')
+      throw new UsageError(
+        `pulse alerts pending: --status must be PENDING or FAILED, got ${JSON.stringify(status)}`,
+      );
     const minAgeMs =
       values['older-than'] === undefined
         ? undefined
@@ -119,7 +163,10 @@ export const command = defineCommand({
 
     const target = await io.connect(env);
     try {
-      if (action === 'pending') return await pending(io, target, limit, values.json === true);
+      if (action === 'pending')
+        return status === 'FAILED'
+          ? await failed(io, target, limit, values.json === true)
+          : await pending(io, target, limit, values.json === true);
 
       const config = await fraudConfig(target);
       const minAge = minAgeMs ?? config.alertLeaseSeconds * 1000;

@@ -59,3 +59,33 @@ export async function listPending(
 export async function countPending(target: Target): Promise<number> {
   return (await listPending(target)).length;
 }
+
+/**
+ * FAILED alerts (SNS refused them MAX_PUBLISH_REJECTIONS times), oldest first. Parking removes an
+ * alert from the sparse `pending` index and no other index is keyed on the status, so this is a
+ * paginated Scan with a filter: the alerts table is small (alerts only) and TTL'd, so a Scan
+ * stays cheap, and an operator runs it by hand after the alerts-failed alarm.
+ */
+export async function listFailed(
+  target: Target,
+  options: { limit?: number } = {},
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await target.db.send(
+      new ScanCommand({
+        TableName: target.names.table('alerts'),
+        FilterExpression: '#s = :failed',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':failed': 'FAILED' },
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start && items.length < limit);
+  items.sort((a, b) => String(a.createdAt ?? '').localeCompare(String(b.createdAt ?? '')));
+  return items.slice(0, limit);
+}

@@ -20,6 +20,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -31,7 +32,16 @@ interface Input extends Record<string, unknown> {
   ExpressionAttributeNames?: Record<string, string>;
   ExpressionAttributeValues?: Record<string, unknown>;
 }
-export type CallKind = 'BatchGet' | 'BatchWrite' | 'Get' | 'Put' | 'Update' | 'Delete' | 'Query' | 'Publish';
+export type CallKind =
+  | 'BatchGet'
+  | 'BatchWrite'
+  | 'Get'
+  | 'Put'
+  | 'Update'
+  | 'Delete'
+  | 'Query'
+  | 'Scan'
+  | 'Publish';
 export interface Call {
   kind: CallKind;
   table?: string;
@@ -111,6 +121,7 @@ const KIND_OF_COMMAND: Record<string, CallKind> = {
   UpdateCommand: 'Update',
   DeleteCommand: 'Delete',
   QueryCommand: 'Query',
+  ScanCommand: 'Scan',
 };
 
 // Like the document client: refuses unsafe numbers, drops undefined (removeUndefinedValues).
@@ -131,6 +142,8 @@ const clone = <T>(value: T): T => {
 
 export class FakeDynamo {
   readonly tables = new Map<string, Map<string, Item>>();
+  /** Examine at most this many items per Scan page (DynamoDB pages at 1 MB), so callers must paginate. */
+  scanPageSize = Number.POSITIVE_INFINITY;
   /** Return at most this many keys per BatchGet; the rest come back as UnprocessedKeys. */
   batchGetLimit = Number.POSITIVE_INFINITY;
   private readonly keys: Record<string, string[]>;
@@ -215,6 +228,9 @@ export class FakeDynamo {
     if (command instanceof QueryCommand) {
       return this.log.run({ kind: 'Query', table, input }, () => this.query(table, input));
     }
+    if (command instanceof ScanCommand) {
+      return this.log.run({ kind: 'Scan', table, input }, () => this.scan(table, input));
+    }
     if (command instanceof DeleteCommand) {
       return this.log.run({ kind: 'Delete', table, input }, () => {
         const key = this.keyOf(table, input.Key as Item);
@@ -275,6 +291,26 @@ export class FakeDynamo {
     }
     const limit = typeof input.Limit === 'number' ? input.Limit : matching.length;
     return { Items: matching.slice(0, limit).map(clone), Count: Math.min(limit, matching.length) };
+  }
+
+  /** Scan in key order, one page of scanPageSize items; FilterExpression applies after the page is read. */
+  private scan(table: string, input: Input) {
+    const all = [...this.table(table).entries()].sort(([a], [b]) => a.localeCompare(b));
+    const start = input.ExclusiveStartKey
+      ? all.findIndex(([k]) => k === this.keyOf(table, input.ExclusiveStartKey as Item)) + 1
+      : 0;
+    const page = all.slice(start, start + this.scanPageSize);
+    const filter = input.FilterExpression
+      ? parseCondition(String(input.FilterExpression), input)
+      : () => true;
+    const items = page.map(([, item]) => item).filter((item) => filter(item));
+    const last = start + page.length < all.length ? page[page.length - 1]?.[1] : undefined;
+    const keyNames = this.keys[table] ?? [];
+    return {
+      Items: items.map(clone),
+      Count: items.length,
+      ...(last ? { LastEvaluatedKey: Object.fromEntries(keyNames.map((k) => [k, last[k]])) } : {}),
+    };
   }
 
   private check(existing: Item | undefined, input: Input): void {

@@ -117,6 +117,53 @@ test('--older-than chooses the age; an SNS failure stops the run and exits 1', a
   expect(w.db.items(ALERTS).filter((a) => a.status === 'PENDING')).toHaveLength(3);
 });
 
+function parked(n: number, minutesAgo: number) {
+  // Parking removes the outbox key, which takes the alert out of the pending index.
+  const rest = Object.fromEntries(Object.entries(alert(n, minutesAgo)).filter(([k]) => k !== 'outbox'));
+  return {
+    ...rest,
+    status: 'FAILED',
+    failedAt: new Date(NOW - 60_000).toISOString(),
+    publishAttempts: 5,
+    lastError: `InvalidParameter: message ${n} too long`,
+  };
+}
+
+test('pending --status FAILED lists the parked alerts oldest first, with attempts and last error, over every Scan page', async () => {
+  const w = world();
+  w.db.put(ALERTS, parked(5, 50));
+  w.db.put(ALERTS, parked(6, 60));
+  w.db.scanPageSize = 5; // 6 items: two pages, evt-5 on the first and evt-6 on the second
+  const r = await alerts(['pending', '--status', 'FAILED'], w);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain('2 FAILED alert(s) in pulse-local-alerts');
+  const lines = r.stdout.trim().split('\n').slice(1);
+  expect(lines).toHaveLength(2);
+  expect(lines[0]).toMatch(
+    /HIGH\s+largePurchase\s+user-6\s+largePurchase#evt-6\s+attempts 5\s+InvalidParameter: message 6 too long/,
+  );
+  expect(lines[1]).toContain('largePurchase#evt-5');
+  expect(w.db.count('Scan', ALERTS)).toBe(2);
+  expect(w.db.count('Query', ALERTS)).toBe(0);
+  expect(r.stdout).not.toContain('evt-1 ');
+
+  const json = await alerts(['pending', '--status', 'FAILED', '--json'], w);
+  const items = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
+  expect(items.map((a) => [a.alertId, a.status, a.publishAttempts, a.lastError])).toEqual([
+    ['largePurchase#evt-6', 'FAILED', 5, 'InvalidParameter: message 6 too long'],
+    ['largePurchase#evt-5', 'FAILED', 5, 'InvalidParameter: message 5 too long'],
+  ]);
+});
+
+test('pending --status FAILED with none parked says so; --status PENDING is the default listing', async () => {
+  const w = world();
+  const none = await alerts(['pending', '--status', 'FAILED'], w);
+  expect(none.code).toBe(0);
+  expect(none.stdout.trim()).toBe('0 FAILED alert(s) in pulse-local-alerts');
+  const explicit = await alerts(['pending', '--status', 'PENDING'], w);
+  expect(explicit.stdout).toBe((await alerts(['pending'], w)).stdout);
+});
+
 test.each([
   [[], 'pulse alerts: missing what to do: pending or republish'],
   [['resend'], 'unknown action "resend"; use pending or republish'],
@@ -126,6 +173,9 @@ test.each([
   ],
   [['pending', '--yes'], '--older-than and --yes belong to republish'],
   [['pending', '--limit', '-3'], '--limit'],
+  [['pending', '--status', 'SENT'], '--status must be PENDING or FAILED, got "SENT"'],
+  [['pending', '--status', 'failed'], '--status must be PENDING or FAILED, got "failed"'],
+  [['republish', '--status', 'FAILED', '--yes'], '--status belongs to pending'],
 ])('argument error %p', async (args, message) => {
   const r = await run(['alerts', ...args]);
   expect(r.code).toBe(2);
