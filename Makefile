@@ -81,7 +81,7 @@ produce: install ## Put generated traffic on the stream (ARGS="--rate 100 --dura
 metrics: install ## Print the sliding-window numbers from CloudWatch
 	npx tsx scripts/metrics.ts $(ARGS)
 
-pulse: node_modules/.installed ## Operator CLI (replay, alerts, user, invalid, status): make pulse ARGS="status"; or npx pulse --help
+pulse: node_modules/.installed ## Operator CLI (status, user, invalid, alerts, replay, plan): make pulse ARGS="status"; or npx pulse --help
 	npx --no-install pulse $(ARGS)
 
 bench: install build ## Benchmarks, ours vs the seed design, to .bench/results.{json,md,html} (QUICK=1: short run)
