@@ -505,14 +505,14 @@ describe('parked alerts: a metric filter on the ERROR line fraud-rules logs, and
       name: ref('local.alerts_failed.metric'),
       namespace: ref('local.ns'),
       value: '1',
-      default_value: '0',
+      dimensions: { FunctionName: '$.function_name' },
     });
     expect(locals.alerts_failed.metric).toBe('AlertsFailed');
     const alarm = locals.pipeline_alarms['alerts-failed'];
     expect(alarm).toMatchObject({
       metric: ref('local.alerts_failed.metric'),
       namespace: ref('local.ns'),
-      dimensions: {},
+      dimensions: { FunctionName: ref('var.functions["fraud-rules"].function_name') },
       statistic: 'Sum',
       period: 300,
       evaluations: 1,

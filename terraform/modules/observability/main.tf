@@ -108,13 +108,14 @@ locals {
       description = "fraud-rules parked an alert as FAILED after SNS refused it repeatedly: list them with `pulse alerts pending --status FAILED`."
       namespace   = local.ns
       metric      = local.alerts_failed.metric
-      dimensions  = {}
+      # Per function, so environments sharing an account never set off each other's alarm.
+      dimensions  = { FunctionName = var.functions["fraud-rules"].function_name }
       statistic   = "Sum"
       period      = 300
       evaluations = 1
       datapoints  = 1
       threshold   = 0
-      missing     = "notBreaching" # the filter emits 0 while fraud-rules logs; no logs, nothing parked
+      missing     = "notBreaching" # a datapoint exists only when an alert was parked
     }
   }
 }
@@ -139,10 +140,12 @@ resource "aws_cloudwatch_log_metric_filter" "alerts_failed" {
   pattern        = "{ ($.level = \"ERROR\") && ($.message = \"${local.alerts_failed.message}\") }"
 
   metric_transformation {
-    name          = local.alerts_failed.metric
-    namespace     = local.ns
-    value         = "1"
-    default_value = "0"
+    name      = local.alerts_failed.metric
+    namespace = local.ns
+    value     = "1"
+    # The function name (pulse-<env>-fraud-rules) comes from the log line itself. CloudWatch takes
+    # no default value on a filter with dimensions, hence no zeros between parkings.
+    dimensions = { FunctionName = "$.function_name" }
   }
 }
 
