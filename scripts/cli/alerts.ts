@@ -70,58 +70,53 @@ function stderrLogger(io: CliIO): Logger {
   return { debug: () => undefined, info: () => undefined, warn: write('warning'), error: write('error') };
 }
 
-async function pending(io: CliIO, target: Target, limit: number, json: boolean): Promise<number> {
-  const items = await listPending(target, { limit });
-  if (json) {
-    printJson(io, items);
-    return EXIT.ok;
-  }
-  println(
-    io,
-    `${items.length} PENDING alert(s) in ${target.names.table('alerts')}${items.length === limit ? ` (--limit ${limit} reached)` : ''}`,
-  );
-  if (items.length > 0)
-    println(
-      io,
-      table(
-        items.map((a) => [
-          String(a.createdAt ?? '-'),
-          `${ago(io.now() - Date.parse(String(a.createdAt)))} ago`,
-          String(a.severity ?? '').toUpperCase(),
-          String(a.rule ?? ''),
-          String(a.userId ?? ''),
-          String(a.alertId ?? ''),
-        ]),
-      ).join('\n'),
-    );
-  return EXIT.ok;
-}
+type AlertItem = Record<string, unknown>;
 
-async function failed(io: CliIO, target: Target, limit: number, json: boolean): Promise<number> {
-  const items = await listFailed(target, { limit });
+/** What a listing reads and how it shows one alert, per status. */
+const LISTINGS = {
+  PENDING: {
+    read: listPending,
+    row: (a: AlertItem, now: number) => [
+      String(a.createdAt ?? '-'),
+      `${ago(now - Date.parse(String(a.createdAt)))} ago`,
+      String(a.severity ?? '').toUpperCase(),
+      String(a.rule ?? ''),
+      String(a.userId ?? ''),
+      String(a.alertId ?? ''),
+    ],
+  },
+  FAILED: {
+    read: listFailed,
+    row: (a: AlertItem) => [
+      String(a.createdAt ?? '-'),
+      String(a.severity ?? '').toUpperCase(),
+      String(a.rule ?? ''),
+      String(a.userId ?? ''),
+      String(a.alertId ?? ''),
+      `attempts ${String(a.publishAttempts ?? '-')}`,
+      String(a.lastError ?? '-'),
+    ],
+  },
+} as const;
+
+async function list(
+  io: CliIO,
+  target: Target,
+  status: keyof typeof LISTINGS,
+  limit: number,
+  json: boolean,
+): Promise<number> {
+  const { read, row } = LISTINGS[status];
+  const items: AlertItem[] = await read(target, { limit });
   if (json) {
     printJson(io, items);
     return EXIT.ok;
   }
   println(
     io,
-    `${items.length} FAILED alert(s) in ${target.names.table('alerts')}${items.length === limit ? ` (--limit ${limit} reached)` : ''}`,
+    `${items.length} ${status} alert(s) in ${target.names.table('alerts')}${items.length === limit ? ` (--limit ${limit} reached)` : ''}`,
   );
-  if (items.length > 0)
-    println(
-      io,
-      table(
-        items.map((a) => [
-          String(a.createdAt ?? '-'),
-          String(a.severity ?? '').toUpperCase(),
-          String(a.rule ?? ''),
-          String(a.userId ?? ''),
-          String(a.alertId ?? ''),
-          `attempts ${String(a.publishAttempts ?? '-')}`,
-          String(a.lastError ?? '-'),
-        ]),
-      ).join('\n'),
-    );
+  if (items.length > 0) println(io, table(items.map((a) => row(a, io.now()))).join('\n'));
   return EXIT.ok;
 }
 
@@ -163,10 +158,7 @@ export const command = defineCommand({
 
     const target = await io.connect(env);
     try {
-      if (action === 'pending')
-        return status === 'FAILED'
-          ? await failed(io, target, limit, values.json === true)
-          : await pending(io, target, limit, values.json === true);
+      if (action === 'pending') return await list(io, target, status, limit, values.json === true);
 
       const config = await fraudConfig(target);
       const minAge = minAgeMs ?? config.alertLeaseSeconds * 1000;
