@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs scripts/cli/pulse.ts in this process through the repository's own tsx (no build step, no
+// Runs cli/src/pulse.ts in this process through the repository's own tsx (no build step, no
 // second Node process: the terminal, signals and exit code stay this process's). The real path of
 // this file is <repo>/cli/bin, so the repository and its node_modules are found from here.
 import { realpathSync } from 'node:fs';
@@ -16,5 +16,5 @@ try {
   process.exit(1);
 }
 register();
-const { main } = await import(pathToFileURL(join(repo, 'scripts', 'cli', 'pulse.ts')).href);
+const { main } = await import(pathToFileURL(join(repo, 'cli', 'src', 'pulse.ts')).href);
 await main(process.argv.slice(2));

@@ -1,7 +1,7 @@
 /**
  * From usage to dollars: the one place that multiplies measured per-event figures by the price
  * table (prices.json). The bench uses it for dollars per million events; the capacity planner
- * (scripts/cli/plan.ts) for dollars per month. Costs that accrue per hour (shards, enhanced
+ * (cli/src/plan.ts) for dollars per month. Costs that accrue per hour (shards, enhanced
  * fan-out consumers, custom metrics) are spread over the events of that hour at a stated rate.
  */
 import { readFileSync } from 'node:fs';

@@ -98,7 +98,7 @@ export async function runBench(
   writeFileSync(files.json, toJson(results));
   writeFileSync(files.md, markdownTable(results) + (ctx.cost ? `\n${costMarkdown(ctx.cost)}` : ''));
   writeFileSync(files.html, benchHtml(results));
-  // The capacity planner's per-event figures (scripts/cli/plan.ts reads this file when it exists).
+  // The capacity planner's per-event figures (cli/src/plan.ts reads this file when it exists).
   if (ctx.cost) writeFileSync(join(outDir, 'cost-model.json'), `${JSON.stringify(ctx.cost, null, 2)}\n`);
   return { ...results, files };
 }

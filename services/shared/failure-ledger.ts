@@ -19,7 +19,7 @@
  *   in stream order and the state equals what in-order processing gives. Per-shard metrics need no
  *   order: later records are emitted and the entry keeps marking exactly the skipped range.
  *
- * Replay (scripts/cli/replay) applies an entry's records through the function's own code and
+ * Replay (cli/src/replay) applies an entry's records through the function's own code and
  * removes the entry. Per-user state keeps its watermark below a parked user's records (nothing of
  * theirs was applied), so replay goes through the normal watermark + eventId check and cannot
  * apply a record twice; the entry is removed only if `last` did not move meanwhile.
@@ -44,7 +44,7 @@ export interface LedgerEntry {
   last: string;
   /** ISO time of the first failure. */
   failedAt: string;
-  /** A replay's claim (scripts/cli/replay), so two replays never apply one entry twice. */
+  /** A replay's claim (cli/src/replay), so two replays never apply one entry twice. */
   claim?: string;
   claimUntil?: number;
 }

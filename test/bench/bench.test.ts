@@ -6,11 +6,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { interpolateUsage, loadModel } from '../../cli/src/plan.js';
 import { SHAPES } from '../../scripts/bench/cost.js';
 import { COMPONENTS } from '../../scripts/bench/cost-model.js';
 import { terminalTable } from '../../scripts/bench/report.js';
 import { runBench } from '../../scripts/bench/run.js';
-import { interpolateUsage, loadModel } from '../../scripts/cli/plan.js';
 
 jest.setTimeout(240_000);
 

@@ -1,5 +1,5 @@
-import type { CliIO } from '../../../scripts/cli/command.js';
-import { runCli } from '../../../scripts/cli/pulse.js';
+import type { CliIO } from '../../../cli/src/command.js';
+import { runCli } from '../../../cli/src/pulse.js';
 import { loadResources } from '../../../scripts/local/config.js';
 import { CallLog, FakeDynamo, FakeSns } from '../../helpers/fake-dynamo.js';
 import { fakeTarget, run } from './support.js';

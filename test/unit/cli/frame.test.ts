@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { COMMANDS } from '../../../scripts/cli/commands.js';
+import { COMMANDS } from '../../../cli/src/commands.js';
 import { run } from './support.js';
 
 test('pulse --help lists every command; no command is a usage error', async () => {

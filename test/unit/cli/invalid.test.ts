@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodePayload } from '../../../scripts/cli/invalid.js';
+import { decodePayload } from '../../../cli/src/invalid.js';
 import { type Handlers, run } from './support.js';
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');

@@ -2,13 +2,7 @@
  * The capacity planner's arithmetic on a synthetic cost model (figures chosen so every result can
  * be worked out by hand), and its argument errors.
  */
-import type { CostModel, ShapeResult } from '../../../scripts/bench/cost.js';
-import {
-  type FunctionUsage,
-  loadPrices,
-  MONTH_HOURS,
-  type SystemUsage,
-} from '../../../scripts/bench/cost-model.js';
+
 import {
   interpolateUsage,
   type PlanInput,
@@ -16,7 +10,14 @@ import {
   plan,
   shardsFor,
   userBatchesPerEvent,
-} from '../../../scripts/cli/plan.js';
+} from '../../../cli/src/plan.js';
+import type { CostModel, ShapeResult } from '../../../scripts/bench/cost.js';
+import {
+  type FunctionUsage,
+  loadPrices,
+  MONTH_HOURS,
+  type SystemUsage,
+} from '../../../scripts/bench/cost-model.js';
 import { loadFunction } from '../../../scripts/local/config.js';
 import { run } from './support.js';
 

@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CliIO } from '../../../scripts/cli/command.js';
-import { runCli } from '../../../scripts/cli/pulse.js';
+import type { CliIO } from '../../../cli/src/command.js';
+import { runCli } from '../../../cli/src/pulse.js';
 import { fakeTarget, type Handlers } from './support.js';
 
 function handlers(depths: Record<string, number>, extra: Handlers = {}): Handlers {

@@ -1,7 +1,7 @@
 /** A CliIO with captured output and a fake Target whose clients answer from handlers per command. */
-import type { CliIO, EnvName } from '../../../scripts/cli/command.js';
-import { runCli } from '../../../scripts/cli/pulse.js';
-import { namesFor, type Target } from '../../../scripts/cli/target.js';
+import type { CliIO, EnvName } from '../../../cli/src/command.js';
+import { runCli } from '../../../cli/src/pulse.js';
+import { namesFor, type Target } from '../../../cli/src/target.js';
 
 type Handler = (input: Record<string, unknown>) => unknown;
 /** Command class name (e.g. 'ReceiveMessageCommand') → answer. */

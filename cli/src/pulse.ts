@@ -83,7 +83,7 @@ export function processIO(): CliIO {
   };
 }
 
-/** Runs the CLI in this process and sets its exit code (the bin in cli/ and `tsx scripts/cli/pulse.ts`). */
+/** Runs the CLI in this process and sets its exit code (the bin in cli/ and `tsx cli/src/pulse.ts`). */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   try {
     process.exitCode = await runCli(argv, processIO());

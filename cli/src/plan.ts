@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CostModel, ShapeResult } from '../bench/cost.js';
+import type { CostModel, ShapeResult } from '../../scripts/bench/cost.js';
 import {
   type Component,
   dollarsFor,
@@ -22,9 +22,9 @@ import {
   rebatch,
   type SystemUsage,
   total,
-} from '../bench/cost-model.js';
-import { FUNCTIONS, type FunctionName, loadFunction } from '../local/config.js';
-import { repoRoot } from '../local/paths.js';
+} from '../../scripts/bench/cost-model.js';
+import { FUNCTIONS, type FunctionName, loadFunction } from '../../scripts/local/config.js';
+import { repoRoot } from '../../scripts/local/paths.js';
 import {
   type CliIO,
   COMMON_OPTIONS,

@@ -11,6 +11,12 @@
  *   duplicates are still dropped by eventId: the shard's recent eventId hashes and the range itself.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
+import type { FunctionName } from '../../../scripts/local/config.js';
+import {
+  type FunctionIdentity,
+  kinesisEvent,
+  type StreamRecord,
+} from '../../../scripts/local/lambda-event.js';
 import { alertLogFrom } from '../../../services/fraud-rules/alerts.js';
 import { loadConfig as fraudConfig } from '../../../services/fraud-rules/config.js';
 import { detectFraud } from '../../../services/fraud-rules/detector.js';
@@ -37,8 +43,6 @@ import { hashKeys } from '../../../services/shared/idempotency.js';
 import { type DecodeOptions, decodeBatch } from '../../../services/shared/kinesis.js';
 import type { Logger } from '../../../services/shared/logger.js';
 import { compareSequence } from '../../../services/shared/sequence.js';
-import type { FunctionName } from '../../local/config.js';
-import { type FunctionIdentity, kinesisEvent, type StreamRecord } from '../../local/lambda-event.js';
 import { functionEnvironment } from '../function-env.js';
 import type { Target } from '../target.js';
 

@@ -13,15 +13,15 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type Endpoints, endpointsFromEnv, LOCAL_REGION, makeClients } from '../local/aws.js';
+import { type Endpoints, endpointsFromEnv, LOCAL_REGION, makeClients } from '../../scripts/local/aws.js';
 import {
   FUNCTIONS,
   type FunctionName,
   loadResources,
   onFailureQueueName,
   physicalName,
-} from '../local/config.js';
-import { localPaths } from '../local/paths.js';
+} from '../../scripts/local/config.js';
+import { localPaths } from '../../scripts/local/paths.js';
 import type { EnvName } from './command.js';
 
 type Sender = { send(command: unknown): Promise<unknown> };

@@ -4,8 +4,8 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Message } from '@aws-sdk/client-sqs';
+import type { StreamRecord } from '../../../scripts/local/lambda-event.js';
 import { compareSequence } from '../../../services/shared/sequence.js';
-import type { StreamRecord } from '../../local/lambda-event.js';
 
 export interface FailureMessage {
   messageId: string;

@@ -20,6 +20,8 @@ import {
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { FUNCTIONS, type FunctionName } from '../../scripts/local/config.js';
+import type { StreamRecord } from '../../scripts/local/lambda-event.js';
 import { isConditionalCheckFailed } from '../../services/shared/errors.js';
 import {
   deleteEntry,
@@ -29,8 +31,6 @@ import {
 } from '../../services/shared/failure-ledger.js';
 import type { Logger } from '../../services/shared/logger.js';
 import { compareSequence } from '../../services/shared/sequence.js';
-import { FUNCTIONS, type FunctionName } from '../local/config.js';
-import type { StreamRecord } from '../local/lambda-event.js';
 import {
   type CliIO,
   COMMON_OPTIONS,
