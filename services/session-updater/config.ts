@@ -4,7 +4,7 @@ import { decodeOptions, type Env, positiveInt, requireString, ttlDays } from '..
 import { ISO_4217_CODES } from '../shared/currencies.js';
 import { ConfigError } from '../shared/errors.js';
 import { MAX_ID_BYTES } from '../shared/event.js';
-import { EVENT_HASH_BYTES, MAX_SHARD_WATERMARKS } from '../shared/idempotency.js';
+import { EVENT_HASH_BYTES, EVENT_TIME_BYTES, MAX_SHARD_WATERMARKS } from '../shared/idempotency.js';
 import {
   ITEM_BYTE_BUDGET,
   itemBytes,
@@ -33,7 +33,11 @@ export function loadConfig(env: Env): SessionUpdaterConfig {
     rules: {
       timeoutMs: positiveInt(env, 'SESSION_TIMEOUT_MINUTES', 30) * 60_000,
       recentProductsLimit: positiveInt(env, 'RECENT_PRODUCTS_LIMIT', 20, 100),
-      recentEventIdsLimit: positiveInt(env, 'RECENT_EVENT_IDS_LIMIT', 200, 1_000),
+      // A producer's retries span seconds (back-off up to 5 s, SDK timeouts of 10 s); re-deliveries
+      // are the watermarks' job. 16 hashes with their arrival seconds (192 bytes) keep a typical
+      // item under 1 KB, one write unit; a user sending 16 events inside one retry span is a bot.
+      recentEventIdsLimit: positiveInt(env, 'RECENT_EVENT_IDS_LIMIT', 16, 1_000),
+      duplicateWindowSeconds: positiveInt(env, 'DUPLICATE_WINDOW_SECONDS', 120, 3_600),
     },
     decode: decodeOptions(env),
   };
@@ -64,6 +68,7 @@ export function worstCaseItemBytes(rules: SessionRules): number {
     totals: { ...emptyAggregates(), spent },
     watermarks: Array.from({ length: MAX_SHARD_WATERMARKS }, () => [MAX_SHARD_ID, MAX_SEQUENCE_NUMBER]),
     recentEventHashes: new Uint8Array(rules.recentEventIdsLimit * EVENT_HASH_BYTES),
+    recentEventSeconds: new Uint8Array(rules.recentEventIdsLimit * EVENT_TIME_BYTES),
     recentProducts: Array.from({ length: rules.recentProductsLimit }, () => id),
     session,
   };

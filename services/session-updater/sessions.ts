@@ -4,20 +4,16 @@
  * Rules (see README "Sessions"):
  * - Records of a user are applied in sequence order; a record at or below the user's sequence
  *   watermark was applied before (re-delivery) and is skipped.
- * - An eventId seen among the user's recent eventIds is a producer duplicate and is skipped.
+ * - An eventId seen among the user's recent eventIds is a producer duplicate and is skipped. They
+ *   cover the producer's retry span (DUPLICATE_WINDOW_SECONDS of arrivals, at most
+ *   RECENT_EVENT_IDS_LIMIT of them), which keeps the item under 1 KB: one write unit.
  * - Sessions follow event time: an event more than `timeoutMs` after the open session's last
  *   activity closes that session and opens a new one.
  * - An out-of-order (late) event never reopens a closed session: it is counted in the open session,
  *   which widens first/last activity and counts it in `lateEvents`. Aggregates stay exact.
  */
 import type { PulseEvent } from '../shared/event.js';
-import {
-  dropOldestHashes,
-  EVENT_HASH_BYTES,
-  emptyIdempotency,
-  firstDeliveries,
-  type IdempotencyState,
-} from '../shared/idempotency.js';
+import { emptyIdempotency, firstDeliveries, type IdempotencyState } from '../shared/idempotency.js';
 import type { ValidRecord } from '../shared/kinesis.js';
 import { addMicros, type MoneyTotals, toMicros } from '../shared/money.js';
 
@@ -54,7 +50,10 @@ export interface UserState extends IdempotencyState {
 export interface SessionRules {
   timeoutMs: number;
   recentProductsLimit: number;
+  /** eventIds remembered per user to drop producer retries ... */
   recentEventIdsLimit: number;
+  /** ... that arrive at most this long after their first copy (absent: by count only). */
+  duplicateWindowSeconds?: number;
 }
 
 export interface ApplyResult {
@@ -136,7 +135,10 @@ export function applyRecords(
   rules: SessionRules,
 ): ApplyResult {
   const state = cloneState(current);
-  const { fresh, duplicates, changed } = firstDeliveries(state, records, rules.recentEventIdsLimit);
+  const { fresh, duplicates, changed } = firstDeliveries(state, records, {
+    limit: rules.recentEventIdsLimit,
+    windowSeconds: rules.duplicateWindowSeconds,
+  });
   const closed: Session[] = [];
 
   for (const { event } of fresh) {
@@ -164,30 +166,4 @@ export function applyRecords(
   }
 
   return { state, closed, applied: fresh.length, duplicates, changed };
-}
-
-/**
- * The state trimmed until `sizeOf` (its item's size) is at most `budget`: first the oldest
- * eventId hashes (a producer duplicate older than the rest is the least likely), then the oldest
- * recently viewed products. Aggregates and sessions are never trimmed. The cold-start check
- * (config.ts) makes this a safety net: at the configured limits the item already fits.
- */
-export function trimToBudget(
-  state: UserState,
-  sizeOf: (state: UserState) => number,
-  budget: number,
-): UserState {
-  let excess = sizeOf(state) - budget;
-  if (excess <= 0) return state;
-  const trimmed: UserState = { ...state, recentProducts: [...state.recentProducts] };
-  const hashes = Math.min(
-    trimmed.recentEventHashes.length / EVENT_HASH_BYTES,
-    Math.ceil(excess / EVENT_HASH_BYTES),
-  );
-  trimmed.recentEventHashes = dropOldestHashes(trimmed.recentEventHashes, hashes);
-  excess -= hashes * EVENT_HASH_BYTES;
-  while (excess > 0 && trimmed.recentProducts.length > 0) {
-    excess -= Buffer.byteLength(trimmed.recentProducts.pop() as string, 'utf8') + 1;
-  }
-  return trimmed;
 }

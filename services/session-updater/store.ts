@@ -8,9 +8,8 @@ import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetItems, batchPutItems } from '../shared/dynamo.js';
 import { ConcurrentUpdateError, isConditionalCheckFailed } from '../shared/errors.js';
 import { idempotencyFromItem } from '../shared/idempotency.js';
-import { ITEM_BYTE_BUDGET, itemBytes } from '../shared/item-size.js';
 import type { Sleep } from '../shared/retry.js';
-import { newUserState, type Session, trimToBudget, type UserState } from './sessions.js';
+import { newUserState, type Session, type UserState } from './sessions.js';
 
 export const CURRENT_SK = 'CURRENT';
 
@@ -40,12 +39,16 @@ export function closedSessionExpiry(session: Session, nowMs: number, ttlDays: nu
 export class SessionStore {
   constructor(private readonly options: SessionStoreOptions) {}
 
-  /** Reads the CURRENT items of many users, 100 keys per request; missing users get a fresh state. */
-  async loadUsers(userIds: readonly string[]): Promise<Map<string, UserState>> {
+  /**
+   * Reads the CURRENT items of many users, 100 keys per request; missing users get a fresh state.
+   * Eventually consistent by default (half the read units): a stale item carries an old `version`
+   * (or none), so its write fails the condition in saveUser and the user is re-read strongly.
+   */
+  async loadUsers(userIds: readonly string[], consistent = false): Promise<Map<string, UserState>> {
     const { db, tableName } = this.options;
     const states = new Map<string, UserState>();
     const keys = userIds.map((userId) => ({ userId, sk: CURRENT_SK }));
-    for (const item of await batchGetItems(db, tableName, keys, this.options.sleep)) {
+    for (const item of await batchGetItems(db, tableName, keys, this.options.sleep, consistent)) {
       states.set(item.userId as string, fromItem(item));
     }
     for (const userId of userIds) if (!states.has(userId)) states.set(userId, newUserState(userId));
@@ -71,17 +74,13 @@ export class SessionStore {
   }
 
   /**
-   * Writes a user's CURRENT item if nobody else wrote it since `state.version` was read, trimmed
-   * to ITEM_BYTE_BUDGET first so a write can never fail for size.
+   * Writes a user's CURRENT item if nobody else wrote it since `state.version` was read. No size
+   * check here: the cold-start check (config.ts) proves the largest item the settings allow fits.
    */
   async saveUser(state: UserState): Promise<void> {
     const { db, tableName } = this.options;
     const { version } = state;
-    const now = Date.now();
-    const item = currentItem(
-      trimToBudget(state, (s) => itemBytes(currentItem(s, now)), ITEM_BYTE_BUDGET),
-      now,
-    );
+    const item = currentItem(state, Date.now());
     try {
       await db.send(
         new PutCommand({
@@ -98,9 +97,9 @@ export class SessionStore {
     }
   }
 
-  /** Reads one user's CURRENT item (after a concurrent update). */
+  /** Reads one user's CURRENT item strongly (after a concurrent update or a stale read). */
   async loadUser(userId: string): Promise<UserState> {
-    return (await this.loadUsers([userId])).get(userId) as UserState;
+    return (await this.loadUsers([userId], true)).get(userId) as UserState;
   }
 }
 

@@ -113,6 +113,18 @@ export async function updateSessions(
     records,
     result: applyRecords(states.get(userId) as UserState, records, deps.rules),
   }));
+  // Closed sessions are written unconditionally, before the CURRENT write that could reject stale
+  // state: one computed from a stale (eventually consistent) read would stay behind as a wrong
+  // item. So users whose batch closes a session are re-read strongly first (once per session).
+  const closing = planned.filter(({ result }) => result.closed.length > 0);
+  if (closing.length > 0) {
+    const fresh = await deps.store.loadUsers(
+      closing.map(({ result }) => result.state.userId),
+      true,
+    );
+    for (const plan of closing)
+      plan.result = applyRecords(fresh.get(plan.result.state.userId) as UserState, plan.records, deps.rules);
+  }
   const unsavedClosed = await deps.store.saveClosedSessions(
     planned.flatMap(({ result }) =>
       result.closed.map((session) => ({ userId: result.state.userId, session })),

@@ -23,14 +23,16 @@ const MAX_BATCH_ATTEMPTS = 5;
 const unprocessedBackoffMs = (attempt: number) => backoffMs(attempt, 50, 1_000);
 
 /**
- * Reads many items by key (strongly consistent), 100 keys per BatchGetItem, retrying what
- * DynamoDB leaves unprocessed with back-off. Missing items are simply absent from the result.
+ * Reads many items by key, 100 keys per BatchGetItem, retrying what DynamoDB leaves unprocessed
+ * with back-off. Missing items are simply absent from the result. Strongly consistent unless
+ * `consistent` is false (half the read units; only for a caller whose writes reject stale state).
  */
 export async function batchGetItems(
   db: Pick<DynamoDBDocumentClient, 'send'>,
   tableName: string,
   keys: readonly Record<string, unknown>[],
   sleep: Sleep = defaultSleep,
+  consistent = true,
 ): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   for (const group of chunk(keys, 100)) {
@@ -40,7 +42,7 @@ export async function batchGetItems(
         throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
       if (attempt > 0) await sleep(unprocessedBackoffMs(attempt));
       const out: BatchGetCommandOutput = await db.send(
-        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
+        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: consistent } } }),
       );
       items.push(...(out.Responses?.[tableName] ?? []));
       pending = out.UnprocessedKeys?.[tableName]?.Keys;

@@ -17,7 +17,7 @@
  * Their eventIds become hashes, which still catch a re-delivery of a recent event; the old
  * attribute is dropped on the item's next write.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ValidRecord } from './kinesis.js';
 import { isAfter } from './sequence.js';
 
@@ -33,10 +33,18 @@ export const MAX_SHARD_WATERMARKS = 4;
  */
 export const EVENT_HASH_BYTES = 8;
 
+/** Bytes per remembered arrival time: epoch seconds, unsigned 32-bit big-endian (good to 2106). */
+export const EVENT_TIME_BYTES = 4;
+
 export interface IdempotencyState {
   watermarks: ShardWatermark[];
   /** EVENT_HASH_BYTES per eventId, concatenated, most recent last (a DynamoDB binary attribute). */
   recentEventHashes: Uint8Array;
+  /**
+   * When the state keeps a duplicate window: the arrival second of each hash's record, aligned
+   * with `recentEventHashes` (EVENT_TIME_BYTES each). Absent: hashes are kept by count only.
+   */
+  recentEventSeconds?: Uint8Array;
   /**
    * The single watermark of an item written before watermarks were per shard, when a store's read
    * carried it over: never read (see above), deleted on the next write so the item loses it.
@@ -48,8 +56,20 @@ export function emptyIdempotency(): IdempotencyState {
   return { watermarks: [], recentEventHashes: new Uint8Array(0) };
 }
 
+/** One-shot hash: the same bytes as createHash().update().digest(), without the stream object. */
 export function eventIdHash(eventId: string): Buffer {
-  return createHash('sha256').update(eventId).digest().subarray(0, EVENT_HASH_BYTES);
+  return (hash('sha256', eventId, 'buffer') as Buffer).subarray(0, EVENT_HASH_BYTES);
+}
+
+/** Whether `bytes` holds `hash` at a hash boundary (a plain byte search: no per-user Set). */
+export function containsHash(bytes: Uint8Array, hash: Uint8Array): boolean {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = buffer.indexOf(hash);
+  while (at !== -1) {
+    if (at % EVENT_HASH_BYTES === 0) return true;
+    at = buffer.indexOf(hash, at + 1);
+  }
+  return false;
 }
 
 /** The hashes in `bytes` as set keys (latin1 keeps each byte as one UTF-16 unit: cheap, exact). */
@@ -78,10 +98,18 @@ export function watermarkOf(state: IdempotencyState, shardId: string): string | 
   return state.watermarks.find(([id]) => id === shardId)?.[1];
 }
 
+/** Moves a shard's watermark; the usual case (the same shard as last time) allocates one pair. */
 function advance(state: IdempotencyState, shardId: string, sequenceNumber: string): void {
-  const rest = state.watermarks.filter(([id]) => id !== shardId);
+  const marks = state.watermarks;
+  const last = marks.length - 1;
+  // A new pair, never an edit of the old one: a caller's copy of the state may share the pairs.
+  if (last >= 0 && (marks[last] as ShardWatermark)[0] === shardId) {
+    marks[last] = [shardId, sequenceNumber];
+    return;
+  }
+  const rest = marks.filter(([id]) => id !== shardId);
   rest.push([shardId, sequenceNumber]);
-  state.watermarks = rest.slice(-MAX_SHARD_WATERMARKS);
+  state.watermarks = rest.length > MAX_SHARD_WATERMARKS ? rest.slice(-MAX_SHARD_WATERMARKS) : rest;
 }
 
 /**
@@ -98,7 +126,55 @@ export function idempotencyFromItem(item: Record<string, unknown>): IdempotencyS
         : Array.isArray(item.recentEventIds)
           ? new Uint8Array(Buffer.concat((item.recentEventIds as string[]).map(eventIdHash)))
           : new Uint8Array(0),
+    ...(item.recentEventSeconds instanceof Uint8Array ? { recentEventSeconds: item.recentEventSeconds } : {}),
   };
+}
+
+/**
+ * How long a producer retry is recognised: `windowSeconds` after its first copy arrived, and
+ * while at most `limit` newer events of the user came between. Without a window, by count only.
+ */
+export interface DuplicateScope {
+  limit: number;
+  windowSeconds?: number;
+}
+
+/**
+ * The arrival seconds aligned with `hashes`. Hashes without a time (an item written before the
+ * window, or by count only) count as just seen at `fallback`, so none is lost early.
+ */
+function secondsFor(state: IdempotencyState, count: number, fallback: number): Buffer {
+  const seconds = state.recentEventSeconds;
+  if (seconds && seconds.byteLength === count * EVENT_TIME_BYTES)
+    return Buffer.from(seconds.buffer, seconds.byteOffset, seconds.byteLength);
+  const filled = Buffer.alloc(count * EVENT_TIME_BYTES);
+  for (let i = 0; i < count; i++) filled.writeUInt32BE(fallback, i * EVENT_TIME_BYTES);
+  return filled;
+}
+
+/** Appends the batch's hashes and their seconds, then keeps the newest `limit` inside the window. */
+function appendWithin(
+  state: IdempotencyState,
+  added: Buffer,
+  addedSeconds: readonly number[],
+  batchSecond: number,
+  windowSeconds: number,
+  limit: number,
+): void {
+  const oldCount = state.recentEventHashes.byteLength / EVENT_HASH_BYTES;
+  const old = secondsFor(state, oldCount, batchSecond);
+  const times = Buffer.alloc(addedSeconds.length * EVENT_TIME_BYTES);
+  addedSeconds.forEach((s, i) => times.writeUInt32BE(s, i * EVENT_TIME_BYTES));
+  const allSeconds = Buffer.concat([old, times]);
+  const allHashes = Buffer.concat([state.recentEventHashes, added]);
+  const count = allHashes.length / EVENT_HASH_BYTES;
+  let latest = 0;
+  for (let i = 0; i < count; i++) latest = Math.max(latest, allSeconds.readUInt32BE(i * EVENT_TIME_BYTES));
+  let drop = Math.max(0, count - limit);
+  // Oldest first: a leading hash older than the window (from the newest arrival) is let go.
+  while (drop < count && allSeconds.readUInt32BE(drop * EVENT_TIME_BYTES) < latest - windowSeconds) drop++;
+  state.recentEventHashes = new Uint8Array(allHashes.subarray(drop * EVENT_HASH_BYTES));
+  state.recentEventSeconds = new Uint8Array(allSeconds.subarray(drop * EVENT_TIME_BYTES));
 }
 
 /**
@@ -109,26 +185,36 @@ export function idempotencyFromItem(item: Record<string, unknown>): IdempotencyS
 export function firstDeliveries<R extends ValidRecord>(
   state: IdempotencyState,
   records: readonly R[],
-  limit: number,
+  scope: number | DuplicateScope,
 ): { fresh: R[]; duplicates: number; changed: boolean } {
-  const seen = hashKeys(state.recentEventHashes);
+  const { limit, windowSeconds } = typeof scope === 'number' ? { limit: scope } : scope;
+  const known = state.recentEventHashes;
   const fresh: R[] = [];
-  const added: Buffer[] = [];
+  // The batch's new hashes, back to back, searched like the known ones.
+  const added = Buffer.allocUnsafe(records.length * EVENT_HASH_BYTES);
+  let addedBytes = 0;
+  const addedSeconds: number[] = [];
+  let batchSecond = 0;
   let changed = false;
   for (const record of records) {
     if (!isAfter(record.sequenceNumber, watermarkOf(state, record.shardId))) continue;
     advance(state, record.shardId, record.sequenceNumber);
     changed = true;
+    const second = Math.floor(record.arrivalMs / 1000);
+    if (second > batchSecond) batchSecond = second;
     const hash = eventIdHash(record.event.eventId);
-    const key = hash.toString('latin1');
-    if (seen.has(key)) continue;
-    seen.add(key);
-    added.push(hash);
+    if (containsHash(known, hash) || containsHash(added.subarray(0, addedBytes), hash)) continue;
+    hash.copy(added, addedBytes);
+    addedBytes += EVENT_HASH_BYTES;
+    addedSeconds.push(second);
     fresh.push(record);
   }
   if (changed) {
     delete state.lastSequenceNumber;
-    state.recentEventHashes = appendHashes(state.recentEventHashes, added, limit);
+    const newHashes = added.subarray(0, addedBytes);
+    if (windowSeconds === undefined)
+      state.recentEventHashes = appendHashes(state.recentEventHashes, [newHashes], limit);
+    else appendWithin(state, newHashes, addedSeconds, batchSecond, windowSeconds, limit);
   }
   return { fresh, duplicates: records.length - fresh.length, changed };
 }

@@ -1,16 +1,13 @@
 /**
  * Session items are bounded by bytes: the cold-start check computes the worst case the settings
- * allow, and the store trims before writing. Ids are MAX_ID_BYTES long in 4-byte characters.
+ * allow (so the store writes without a size check). Ids are MAX_ID_BYTES long in 4-byte
+ * characters. At the default settings a typical user's item is one write unit.
  */
-import { checkItemBudget, worstCaseItemBytes } from '../../../services/session-updater/config.js';
-import {
-  newUserState,
-  type SessionRules,
-  trimToBudget,
-  type UserState,
-} from '../../../services/session-updater/sessions.js';
-import { CURRENT_SK, currentItem, SessionStore } from '../../../services/session-updater/store.js';
+import { checkItemBudget, loadConfig, worstCaseItemBytes } from '../../../services/session-updater/config.js';
+import type { SessionRules } from '../../../services/session-updater/sessions.js';
+import { CURRENT_SK, SessionStore } from '../../../services/session-updater/store.js';
 import { updateSessions } from '../../../services/session-updater/updater.js';
+import { writeUnits } from '../../../services/shared/capacity.js';
 import { ConfigError } from '../../../services/shared/errors.js';
 import { MAX_ID_BYTES } from '../../../services/shared/event.js';
 import { EVENT_HASH_BYTES } from '../../../services/shared/idempotency.js';
@@ -18,9 +15,14 @@ import { ITEM_BYTE_BUDGET, itemBytes, widestId } from '../../../services/shared/
 import { silentLogger } from '../../../services/shared/logger.js';
 import { FakeDynamo } from '../../helpers/fake-dynamo.js';
 import { FakeSqs } from '../../helpers/fake-sqs.js';
-import { aKinesisEvent, aProductView, MINUTE, recordsFor, T0 } from '../../helpers/records.js';
+import { aKinesisEvent, aProductView, aPurchase, MINUTE, recordsFor, T0 } from '../../helpers/records.js';
 
-const MAXIMA: SessionRules = { timeoutMs: 30 * MINUTE, recentProductsLimit: 100, recentEventIdsLimit: 1_000 };
+const MAXIMA: SessionRules = {
+  timeoutMs: 30 * MINUTE,
+  recentProductsLimit: 100,
+  recentEventIdsLimit: 1_000,
+  duplicateWindowSeconds: 3_600,
+};
 /** A distinct id of exactly MAX_ID_BYTES bytes, mostly 4-byte characters. */
 const longId = (tag: string, i: number) => `${widestId(MAX_ID_BYTES - 8)}${tag}${String(i).padStart(7, '0')}`;
 
@@ -69,21 +71,44 @@ describe('session item bytes', () => {
     console.log(`session CURRENT item written at the maxima: ${itemBytes(item)} bytes`);
   });
 
-  it('trims the oldest hashes first, then the oldest products, until the item fits', () => {
-    const state: UserState = {
-      ...newUserState('u'),
-      recentEventHashes: new Uint8Array(100 * EVENT_HASH_BYTES),
-      recentProducts: Array.from({ length: 10 }, (_, i) => longId('p', i)),
+  it('at the default settings a busy user with a full history writes one unit (under 1 KB)', async () => {
+    const { rules } = loadConfig({ SESSIONS_TABLE: 'sessions', INVALID_RECORDS_QUEUE_URL: 'q' });
+    const dynamo = new FakeDynamo({ sessions: ['userId', 'sk'] });
+    const store = new SessionStore({
+      db: dynamo.asClient(),
+      tableName: 'sessions',
+      closedSessionTtlDays: 90,
+    });
+    const userId = 'user-00000042';
+    // Many products viewed and a purchase, all inside one duplicate window: every list is full.
+    const events = [
+      ...Array.from({ length: 60 }, (_, i) =>
+        aProductView(`sku-${String(i).padStart(8, '0')}`, {
+          userId,
+          eventId: `evt-${String(i).padStart(30, '0')}`,
+          timestamp: T0 + i * 1000,
+        }),
+      ),
+      aPurchase({
+        userId,
+        amount: 123.45,
+        eventId: 'evt-purchase-000000000000000000000',
+        timestamp: T0 + 61_000,
+      }),
+    ];
+    const deps = {
+      store,
+      sqs: new FakeSqs().asClient(),
+      invalidRecordsQueueUrl: 'q',
+      functionName: 'session-updater',
+      rules,
+      logger: silentLogger,
     };
-    const size = (s: UserState) => itemBytes(currentItem(s, T0));
-    const full = size(state);
-    const fewerHashes = trimToBudget(state, size, full - 80);
-    expect(fewerHashes.recentEventHashes).toHaveLength(90 * EVENT_HASH_BYTES);
-    expect(fewerHashes.recentProducts).toHaveLength(10);
-    const fewerProducts = trimToBudget(state, size, full - 800 - 300);
-    expect(fewerProducts.recentEventHashes).toHaveLength(0);
-    expect(fewerProducts.recentProducts).toEqual(state.recentProducts.slice(0, 7));
-    expect(size(fewerProducts)).toBeLessThanOrEqual(full - 1100);
-    expect(state.recentProducts).toHaveLength(10); // the input is not modified
+    await updateSessions(aKinesisEvent(recordsFor(events, { shardId: 'shardId-000000000007' })), deps);
+    const item = dynamo.get('sessions', { userId, sk: CURRENT_SK }) as Record<string, unknown>;
+    expect(item.recentProducts).toHaveLength(rules.recentProductsLimit);
+    expect(item.recentEventHashes).toHaveLength(rules.recentEventIdsLimit * EVENT_HASH_BYTES);
+    expect(writeUnits(itemBytes(item))).toBe(1);
+    console.log(`session CURRENT item of a busy user at the defaults: ${itemBytes(item)} bytes`);
   });
 });

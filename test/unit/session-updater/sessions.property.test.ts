@@ -16,7 +16,14 @@ import { aKinesisEvent, MINUTE } from '../../helpers/records.js';
 import { deliver, prng, streams } from '../../helpers/stream-model.js';
 
 const TABLE = 'sessions';
-const RULES: SessionRules = { timeoutMs: 30 * MINUTE, recentProductsLimit: 4, recentEventIdsLimit: 200 };
+// The deployed duplicate scope (16 eventIds, 120 s): the generated producer retries come at most
+// 12 puts (about 25 s of arrivals) after their first copy, inside it.
+const RULES: SessionRules = {
+  timeoutMs: 30 * MINUTE,
+  recentProductsLimit: 4,
+  recentEventIdsLimit: 16,
+  duplicateWindowSeconds: 120,
+};
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
 
 interface Counts {
@@ -149,9 +156,40 @@ test('sessions equal the reference model over generated streams, reshards and fa
       const sqs = new FakeSqs();
       // A write that lands but whose response is lost: the function sees an error.
       let loseNextPutResponse = false;
+      // Every CURRENT item ever written: an eventually consistent read may return an older one
+      // (or none), as a lagging replica would.
+      const history = new Map<string, Record<string, unknown>[]>();
       const db = {
         send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+          const request = (
+            command.input.RequestItems as
+              | Record<string, { ConsistentRead?: boolean; Keys: Array<{ userId: string }> }>
+              | undefined
+          )?.[TABLE];
+          if (command.constructor.name === 'BatchGetCommand' && request?.ConsistentRead === false) {
+            const out = await dynamo.send(command);
+            const responses = request.Keys.flatMap(({ userId }) => {
+              const versions = history.get(userId) ?? [];
+              const latest = (out.Responses?.[TABLE] ?? []).filter(
+                (i: { userId: string }) => i.userId === userId,
+              );
+              if (rand() < 0.3) {
+                const pick = Math.floor(rand() * (versions.length + 1));
+                return pick === 0 ? [] : [structuredClone(versions[pick - 1])];
+              }
+              return latest;
+            });
+            return { ...out, Responses: { [TABLE]: responses } };
+          }
           const out = await dynamo.send(command);
+          if (command.constructor.name === 'PutCommand') {
+            const item = command.input.Item as Record<string, unknown>;
+            if (item.sk === CURRENT_SK)
+              history.set(item.userId as string, [
+                ...(history.get(item.userId as string) ?? []),
+                structuredClone(item),
+              ]);
+          }
           if (command.constructor.name === 'PutCommand' && loseNextPutResponse) {
             loseNextPutResponse = false;
             throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });

@@ -1,3 +1,4 @@
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { SessionRules } from '../../../services/session-updater/sessions.js';
 import { CURRENT_SK, SessionStore } from '../../../services/session-updater/store.js';
@@ -143,6 +144,54 @@ describe('updateSessions', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(summary.failedUsers).toBe(0);
     expect(current('a')).toMatchObject({ session: { eventCount: 2 } });
+  });
+
+  it('a stale eventually consistent read re-reads strongly and never overwrites newer state', async () => {
+    const dynamo = new FakeDynamo({ [TABLE]: ['userId', 'sk'] });
+    // A lagging replica: eventually consistent reads see `replica`, strong ones the table.
+    let replica: Record<string, unknown>[] = [];
+    const reads: string[] = [];
+    const db = {
+      send: async (command: { input: Record<string, unknown> }) => {
+        if (command instanceof BatchGetCommand) {
+          const strong = command.input.RequestItems?.[TABLE]?.ConsistentRead === true;
+          reads.push(strong ? 'strong' : 'eventual');
+          if (!strong) return { Responses: { [TABLE]: replica } };
+        }
+        return dynamo.send(command);
+      },
+    };
+    const store = new SessionStore({
+      db: db as never,
+      tableName: TABLE,
+      closedSessionTtlDays: 90,
+      sleep: async () => {},
+    });
+    const run = (records: KinesisStreamRecord[]) =>
+      updateSessions(aKinesisEvent(records), {
+        store,
+        sqs: new FakeSqs().asClient(),
+        invalidRecordsQueueUrl: 'q',
+        functionName: 'session-updater',
+        rules,
+        logger: silentLogger,
+      });
+    const records = recordsFor([1, 2, 3, 4].map((i) => anEvent({ userId: 'a', timestamp: T0 + i * 1000 })));
+    await run(records.slice(0, 2));
+    // The replica has not seen the item at all: the write of "new user" state is refused.
+    expect((await run(records.slice(2, 3))).response.batchItemFailures).toEqual([]);
+    expect(current()).toMatchObject({ version: 2, totals: { eventCount: 3 } });
+    // The replica is one version behind.
+    replica = [{ ...current(), version: 1, totals: { ...(current()?.totals as object), eventCount: 2 } }];
+    expect((await run(records.slice(2, 4))).response.batchItemFailures).toEqual([]);
+    expect(current()).toMatchObject({ version: 3, totals: { eventCount: 4 } });
+    expect(reads).toEqual(['eventual', 'eventual', 'strong', 'eventual', 'strong']);
+    // Five attempts: three landed, the two from stale state were refused by the version condition.
+    expect(dynamo.count('PutCommand')).toBe(5);
+
+    function current() {
+      return dynamo.get(TABLE, { userId: 'a', sk: CURRENT_SK });
+    }
   });
 
   it('reports the user as failed when conflicts persist', async () => {

@@ -1,5 +1,6 @@
 import {
   EVENT_HASH_BYTES,
+  EVENT_TIME_BYTES,
   emptyIdempotency,
   eventIdHash,
   firstDeliveries,
@@ -10,7 +11,7 @@ import {
   watermarkOf,
 } from '../../../services/shared/idempotency.js';
 import { decodeBatch } from '../../../services/shared/kinesis.js';
-import { anEvent, recordsFor } from '../../helpers/records.js';
+import { anEvent, recordsFor, T0 } from '../../helpers/records.js';
 
 const fresh = (): IdempotencyState => emptyIdempotency();
 const hashesOf = (ids: string[]) => new Uint8Array(Buffer.concat(ids.map(eventIdHash)));
@@ -87,6 +88,63 @@ describe('firstDeliveries', () => {
     expect(state.watermarks.map(([id]) => id)).toEqual(
       Array.from({ length: MAX_SHARD_WATERMARKS }, (_, i) => `shard-${i + 2}`),
     );
+  });
+});
+
+describe('firstDeliveries with a duplicate window (session-updater: RECENT_EVENT_IDS_LIMIT 16, 120 s)', () => {
+  const scope = { limit: 16, windowSeconds: 120 };
+  const at = (event: ReturnType<typeof anEvent>, arrivalMs: number) =>
+    decodeBatch(recordsFor([event], { arrivalMs })).valid;
+
+  it('counts a producer retry inside the window once, in a later batch, after other events', () => {
+    const state = fresh();
+    const first = anEvent({ userId: 'u' });
+    expect(firstDeliveries(state, at(first, T0), scope).fresh).toHaveLength(1);
+    for (let i = 1; i <= 10; i++) firstDeliveries(state, at(anEvent({ userId: 'u' }), T0 + i * 10_000), scope);
+    expect(firstDeliveries(state, at({ ...first }, T0 + 119_000), scope)).toMatchObject({
+      fresh: [],
+      duplicates: 1,
+      changed: true,
+    });
+  });
+
+  it('the documented limit: a retry arriving more than the window after its first copy counts again', () => {
+    const state = fresh();
+    const first = anEvent({ userId: 'u' });
+    firstDeliveries(state, at(first, T0), scope);
+    firstDeliveries(state, at(anEvent({ userId: 'u' }), T0 + 121_000), scope);
+    expect(firstDeliveries(state, at({ ...first }, T0 + 122_000), scope).fresh).toHaveLength(1);
+  });
+
+  it('the documented limit: a retry after more than the limit of newer events of the user counts again', () => {
+    const state = fresh();
+    const first = anEvent({ userId: 'u' });
+    firstDeliveries(state, at(first, T0), scope);
+    for (let i = 1; i <= scope.limit; i++)
+      firstDeliveries(state, at(anEvent({ userId: 'u' }), T0 + i * 100), scope);
+    expect(firstDeliveries(state, at({ ...first }, T0 + 5_000), scope).fresh).toHaveLength(1);
+  });
+
+  it('keeps only the hashes inside the window, each with its arrival second', () => {
+    const state = fresh();
+    const events = [anEvent(), anEvent(), anEvent()];
+    firstDeliveries(state, at(events[0] as never, T0), scope);
+    firstDeliveries(state, at(events[1] as never, T0 + 60_000), scope);
+    firstDeliveries(state, at(events[2] as never, T0 + 150_000), scope);
+    expect(Buffer.from(state.recentEventHashes)).toEqual(
+      Buffer.from(hashesOf(events.slice(1).map((e) => e.eventId))),
+    );
+    expect(state.recentEventSeconds).toHaveLength(2 * EVENT_TIME_BYTES);
+    expect(Buffer.from(state.recentEventSeconds as Uint8Array).readUInt32BE(4)).toBe(
+      Math.floor((T0 + 150_000) / 1000),
+    );
+  });
+
+  it('hashes of an item written without arrival seconds count as just seen: a retry of one is caught', () => {
+    const old = anEvent();
+    const state: IdempotencyState = { watermarks: [], recentEventHashes: hashesOf([old.eventId]) };
+    firstDeliveries(state, at(anEvent(), T0 + 100_000), scope);
+    expect(firstDeliveries(state, at({ ...old }, T0 + 200_000), scope).duplicates).toBe(1);
   });
 });
 
