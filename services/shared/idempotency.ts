@@ -164,7 +164,7 @@ function appendWithin(
   const oldCount = state.recentEventHashes.byteLength / EVENT_HASH_BYTES;
   const old = secondsFor(state, oldCount, batchSecond);
   const times = Buffer.alloc(addedSeconds.length * EVENT_TIME_BYTES);
-  addedSeconds.forEach((s, i) => times.writeUInt32BE(s, i * EVENT_TIME_BYTES));
+  for (const [i, s] of addedSeconds.entries()) times.writeUInt32BE(s, i * EVENT_TIME_BYTES);
   const allSeconds = Buffer.concat([old, times]);
   const allHashes = Buffer.concat([state.recentEventHashes, added]);
   const count = allHashes.length / EVENT_HASH_BYTES;

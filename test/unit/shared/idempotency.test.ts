@@ -100,7 +100,8 @@ describe('firstDeliveries with a duplicate window (session-updater: RECENT_EVENT
     const state = fresh();
     const first = anEvent({ userId: 'u' });
     expect(firstDeliveries(state, at(first, T0), scope).fresh).toHaveLength(1);
-    for (let i = 1; i <= 10; i++) firstDeliveries(state, at(anEvent({ userId: 'u' }), T0 + i * 10_000), scope);
+    for (let i = 1; i <= 10; i++)
+      firstDeliveries(state, at(anEvent({ userId: 'u' }), T0 + i * 10_000), scope);
     expect(firstDeliveries(state, at({ ...first }, T0 + 119_000), scope)).toMatchObject({
       fresh: [],
       duplicates: 1,
