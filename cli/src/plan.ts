@@ -13,14 +13,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type Component,
+  type Deployment,
+  deployedSettings,
   dollarsFor,
   type FunctionUsage,
+  type KinesisMode,
+  kinesisOnly,
   loadPrices,
   MONTH_HOURS,
   type PriceTable,
   rebatch,
   type SystemUsage,
   total,
+  withMode,
 } from '../../scripts/bench/cost-model.js';
 import type { CostModel, ShapeResult } from '../../scripts/bench/types.js';
 import { FUNCTIONS, type FunctionName, loadFunction } from '../../scripts/local/config.js';
@@ -62,7 +67,16 @@ export interface PlanInput {
   region: string;
   /** Shards are sized to stay under this share of their write limits at peak. */
   utilisation: number;
+  /** Share of purchases that raise a fraud alert (one SNS publish and email each), 0..1. */
+  alertRate: number;
 }
+
+/**
+ * Default alert rate: 1 % of purchases. Card-not-present fraud runs at a fraction of a percent of
+ * orders, and merchants send low single-digit percentages to manual review; the bench's shapes
+ * raise far more (they exist to exercise the rules), so their rate is not a planning figure.
+ */
+export const DEFAULT_ALERT_RATE = 0.01;
 
 export const USAGE = `Usage: pulse plan --rate <events/s> [options]
        make plan-capacity ARGS="--rate 500 --peak 2000 --users 50000"
@@ -81,6 +95,8 @@ Options:
   --retention <hours>    stream retention, 24..168 hours (default 24)
   --region <name>        AWS region; the price table covers us-east-1 (default us-east-1)
   --utilisation <x>      keep shards under this share of their write limits at peak (default 0.8)
+  --alert-rate <x>       share of purchases that raise a fraud alert, 0..1 or a percentage (default 1%)
+  --environment <name>   price as terraform/envs/<name> deploys (X-Ray, PITR, Kinesis mode; default prod)
   --model <path>         per-event figures (default: .bench/cost-model.json, else the committed defaults)
   --json                 print one JSON document instead of text
   --env <name>           accepted like every pulse command, not used: planning reads no AWS
@@ -123,6 +139,8 @@ const PLAN_OPTIONS = {
   retention: { type: 'string' },
   region: { type: 'string' },
   utilisation: { type: 'string' },
+  'alert-rate': { type: 'string' },
+  environment: { type: 'string' },
   model: { type: 'string' },
 } as const;
 
@@ -131,11 +149,21 @@ export function parsePlanArgs(argv: readonly string[]): {
   json: boolean;
   help: boolean;
   model?: string;
+  environment: string;
 } {
   const parsed = parse('plan', argv, PLAN_OPTIONS);
   const v = parsed.values as Record<string, string | boolean | undefined>;
   const str = (k: string) => v[k] as string | undefined;
-  if (v.help) return { input: undefined as unknown as PlanInput, json: false, help: true };
+  if (v.help)
+    return { input: undefined as unknown as PlanInput, json: false, help: true, environment: 'prod' };
+  const environment = str('environment') ?? 'prod';
+  if (
+    !/^[a-z0-9-]+$/.test(environment) ||
+    !existsSync(join(repoRoot(), 'terraform', 'envs', environment, 'main.tf'))
+  )
+    throw new UsageError(
+      `--environment ${JSON.stringify(environment)}: no terraform/envs/<name>/main.tf of that name`,
+    );
   const rate = positive('--rate', str('rate'), undefined, 10_000_000);
   const peak = positive('--peak', str('peak'), rate, 10_000_000);
   if (peak < rate) throw new UsageError(`pulse plan: --peak (${peak}) must be at least --rate (${rate})`);
@@ -157,10 +185,12 @@ export function parsePlanArgs(argv: readonly string[]): {
       retentionHours,
       region,
       utilisation,
+      alertRate: share('--alert-rate', str('alert-rate'), DEFAULT_ALERT_RATE),
     },
     json: v.json === true,
     help: false,
     model: str('model'),
+    environment,
   };
 }
 
@@ -211,8 +241,13 @@ export function interpolateUsage(
   purchaseShare: number,
   eventsPerBatch: Record<FunctionName, number>,
   eventBytes: number,
+  alertRate = DEFAULT_ALERT_RATE,
 ): SystemUsage {
-  const shapes = [...model.shapes].sort((a, b) => a.userBatchesPerEvent - b.userBatchesPerEvent);
+  // Returning users, not "every event a new user", are the high end: a real user population
+  // comes back (an existing item read and written), and those items never stay new.
+  const shapes = model.shapes
+    .filter((r) => r.shape !== 'unique' || !model.shapes.some((o) => o.shape === 'returning'))
+    .sort((a, b) => a.userBatchesPerEvent - b.userBatchesPerEvent);
   if (shapes.length === 0) throw new UsageError('pulse plan: the cost model has no traffic shapes');
   let lo = shapes[0] as ShapeResult;
   let hi = shapes[shapes.length - 1] as ShapeResult;
@@ -227,18 +262,12 @@ export function interpolateUsage(
   const span = hi.userBatchesPerEvent - lo.userBatchesPerEvent;
   const t = span <= 0 ? 0 : Math.min(1, Math.max(0, (x - lo.userBatchesPerEvent) / span));
   const functions = {} as Record<FunctionName, FunctionUsage>;
-  // Alerts per purchase: interpolated like the rest when both shapes around x saw enough purchases
-  // to say; otherwise pooled over every shape (a short run may see no large purchase in one).
-  const purchasesOf = (r: ShapeResult) => r.purchaseShare * r.events;
-  const alertsOf = (r: ShapeResult) => r.pulse.functions['fraud-rules'].snsPublishes * r.events;
-  const pooled = (rs: ShapeResult[]) => {
-    const purchases = rs.reduce((sum, r) => sum + purchasesOf(r), 0);
-    return purchases > 0 ? rs.reduce((sum, r) => sum + alertsOf(r), 0) / purchases : 0;
-  };
-  const alertsPerPurchase =
-    purchasesOf(lo) >= MIN_PURCHASES && purchasesOf(hi) >= MIN_PURCHASES
-      ? pooled([lo]) + (pooled([hi]) - pooled([lo])) * t
-      : pooled(shapes);
+  // Index writes and stored bytes per alert, pooled over every shape (the alert lifecycle is the
+  // same whatever the traffic); the alerts themselves come from the alert-rate input.
+  const fraudOf = (r: ShapeResult) => r.pulse.functions['fraud-rules'];
+  const alerts = shapes.reduce((sum, r) => sum + fraudOf(r).snsPublishes * r.events, 0);
+  const perAlert = (k: 'indexWriteUnits') =>
+    alerts > 0 ? shapes.reduce((sum, r) => sum + fraudOf(r)[k] * r.events, 0) / alerts : 0;
   for (const fn of FUNCTIONS) {
     const a = lo.pulse.functions[fn];
     const b = hi.pulse.functions[fn];
@@ -249,7 +278,9 @@ export function interpolateUsage(
       const scale = measured > 0 ? purchaseShare / measured : 0;
       u.readUnits *= scale;
       u.writeUnits *= scale;
-      u.snsPublishes = alertsPerPurchase * purchaseShare;
+      u.storedByteDays *= scale;
+      u.snsPublishes = alertRate * purchaseShare;
+      u.indexWriteUnits = perAlert('indexWriteUnits') * u.snsPublishes;
     }
     functions[fn] = rebatch(fn, u, eventsPerBatch[fn], true);
   }
@@ -291,9 +322,16 @@ export interface Plan {
     headroomAtPeak: { inBytes: number; inRecords: number; efoOutPerConsumer: number };
     /** One user's events per second that one shard can take (all of a user's events go to one shard). */
     hotKeyEventsPerSecond: number;
+    /** The stream alone (shards or stream-hours, ingest, three EFO consumers) in each mode. */
     onDemandMonthlyUsd: number;
     provisionedMonthlyUsd: number;
+    /** The mode terraform/envs/<environment> deploys: what monthlyUsd prices. */
+    deployedMode: KinesisMode;
+    totalMonthlyUsdByMode: Record<KinesisMode, number>;
+    recommendedMode: KinesisMode;
+    recommendation: string;
   };
+  deployment: { environment: string; tracingActive: boolean; pointInTimeRecovery: boolean };
   lambda: FunctionPlan[];
   dynamodb: {
     readUnitsPerSecond: number;
@@ -359,7 +397,38 @@ function flinkMonthly(
   return { kpus, usd, secondsPerEvent };
 }
 
-export function plan(input: PlanInput, model: CostModel, prices: PriceTable, modelPath = ''): Plan {
+/**
+ * The capacity mode to run: provisioned when it costs at most PROVISIONED_SAVING of on-demand
+ * (shards are sized for the stated peak, and a peak above it is throttled until someone reshards),
+ * on-demand otherwise (it absorbs any spike up to twice the stream's previous peak by itself).
+ */
+export const PROVISIONED_SAVING = 0.8;
+
+export function recommendMode(
+  onDemandUsd: number,
+  provisionedUsd: number,
+): { mode: KinesisMode; reason: string } {
+  if (provisionedUsd <= onDemandUsd * PROVISIONED_SAVING)
+    return {
+      mode: 'PROVISIONED',
+      reason: `provisioned costs ${Math.round((1 - provisionedUsd / onDemandUsd) * 100)} % less at this load; size it for the real peak (a higher one is throttled until you add shards)`,
+    };
+  return {
+    mode: 'ON_DEMAND',
+    reason:
+      provisionedUsd < onDemandUsd
+        ? `provisioned would save only ${Math.round((1 - provisionedUsd / onDemandUsd) * 100)} %: not worth fixed shards that throttle an unplanned spike`
+        : 'on-demand costs no more here, and it absorbs spikes by itself',
+  };
+}
+
+export function plan(
+  input: PlanInput,
+  model: CostModel,
+  prices: PriceTable,
+  modelPath = '',
+  deployment: Deployment = deployedSettings('prod'),
+): Plan {
   if (input.region !== prices.region)
     throw new UsageError(
       `--region ${input.region}: the price table (scripts/bench/prices.json) covers ${prices.region} only`,
@@ -374,27 +443,35 @@ export function plan(input: PlanInput, model: CostModel, prices: PriceTable, mod
   // Session and fraud state are read once per user per batch: the share of a batch's events that are a user's first.
   const sessionBatch = eventsPerBatch['session-updater'];
   const x = userBatchesPerEvent(Math.max(1, input.users / shards), sessionBatch);
-  const usage = interpolateUsage(model, x, input.purchaseShare, eventsPerBatch, input.eventBytes);
+  const usage = interpolateUsage(
+    model,
+    x,
+    input.purchaseShare,
+    eventsPerBatch,
+    input.eventBytes,
+    input.alertRate,
+  );
   const lambda = functionPlans(input, shards, usage);
   const monthEvents = input.rate * SECONDS_PER_MONTH;
-  const lines = dollarsFor(usage, prices, { events: monthEvents, eventsPerSecond: input.rate, shards });
   const p = prices.prices;
+  // Extended retention: per shard-hour when provisioned; on-demand bills it per GB-month stored,
+  // which the price table does not carry, so the provisioned figure stands in for both.
   const retention =
     input.retentionHours > 24 ? shards * MONTH_HOURS * p.kinesisExtendedRetentionShardHour.usd : 0;
-  const monthlyUsd = { ...lines, 'Kinesis extended retention': retention };
-  const totalMonthlyUsd = total(monthlyUsd);
-
-  const kinesisProvisioned =
-    lines['Kinesis shard-hours'] +
-    lines['Kinesis PUT payload units'] +
-    lines['Kinesis EFO consumer-shard-hours'] +
-    lines['Kinesis EFO retrieval'] +
-    retention;
-  const billedKb = Math.ceil(usage.recordBytesWithKey / 1024);
-  const onDemand =
-    MONTH_HOURS * p.kinesisOnDemandStreamHour.usd +
-    ((monthEvents * billedKb * 1024) / GB) * p.kinesisOnDemandIngestPerGb.usd +
-    ((monthEvents * usage.recordBytes * usage.consumers) / GB) * p.kinesisOnDemandEfoRetrievalPerGb.usd;
+  const month = { events: monthEvents, eventsPerSecond: input.rate, shards };
+  const inMode = (mode: KinesisMode) => {
+    const lines = {
+      ...dollarsFor(usage, prices, { ...month, deployment: withMode(deployment, mode) }),
+      'Kinesis extended retention': retention,
+    };
+    return { lines, total: total(lines), kinesis: kinesisOnly(lines) + retention };
+  };
+  const modes = { ON_DEMAND: inMode('ON_DEMAND'), PROVISIONED: inMode('PROVISIONED') };
+  const monthlyUsd = modes[deployment.kinesisMode].lines;
+  const totalMonthlyUsd = modes[deployment.kinesisMode].total;
+  const kinesisProvisioned = modes.PROVISIONED.kinesis;
+  const onDemand = modes.ON_DEMAND.kinesis;
+  const recommended = recommendMode(modes.ON_DEMAND.total, modes.PROVISIONED.total);
 
   const perShardPeak = input.peak / shards;
   const f = Object.values(usage.functions);
@@ -408,6 +485,7 @@ export function plan(input: PlanInput, model: CostModel, prices: PriceTable, mod
       events: rate * SECONDS_PER_MONTH,
       eventsPerSecond: rate,
       shards: s,
+      deployment: withMode(deployment, 'PROVISIONED'),
     });
     const efo =
       ((usage.consumers - 1) / usage.consumers) *
@@ -440,6 +518,15 @@ export function plan(input: PlanInput, model: CostModel, prices: PriceTable, mod
       ),
       onDemandMonthlyUsd: onDemand,
       provisionedMonthlyUsd: kinesisProvisioned,
+      deployedMode: deployment.kinesisMode,
+      totalMonthlyUsdByMode: { ON_DEMAND: modes.ON_DEMAND.total, PROVISIONED: modes.PROVISIONED.total },
+      recommendedMode: recommended.mode,
+      recommendation: recommended.reason,
+    },
+    deployment: {
+      environment: deployment.environment,
+      tracingActive: deployment.tracingActive,
+      pointInTimeRecovery: deployment.pointInTimeRecovery,
     },
     lambda,
     dynamodb: {
@@ -481,7 +568,8 @@ export function formatPlan(p: Plan): string {
     `  provisioned shards: ${p.kinesis.provisionedShards} (under ${pct(i.utilisation)} of the write limits at peak)`,
     `  headroom per shard at peak: ${pct(p.kinesis.headroomAtPeak.inBytes)} of 1 MB/s in, ${pct(p.kinesis.headroomAtPeak.inRecords)} of 1,000 records/s in, ${pct(p.kinesis.headroomAtPeak.efoOutPerConsumer)} of 2 MB/s out per EFO consumer`,
     `  hot-key limit: one user can send at most ${num(p.kinesis.hotKeyEventsPerSecond)} events/s (all of a user's events land on one shard)`,
-    `  monthly: provisioned ${usd(p.kinesis.provisionedMonthlyUsd)} vs on-demand ${usd(p.kinesis.onDemandMonthlyUsd)}`,
+    `  stream alone, monthly: provisioned ${usd(p.kinesis.provisionedMonthlyUsd)} vs on-demand ${usd(p.kinesis.onDemandMonthlyUsd)}; Pulse in total: provisioned ${usd(p.kinesis.totalMonthlyUsdByMode.PROVISIONED)} vs on-demand ${usd(p.kinesis.totalMonthlyUsdByMode.ON_DEMAND)}`,
+    `  recommended mode: ${p.kinesis.recommendedMode} (${p.kinesis.recommendation}); ${p.deployment.environment} deploys ${p.kinesis.deployedMode} (terraform/envs/${p.deployment.environment}, settings.stream.mode)`,
     '',
     'Lambda (per function; handler times as measured against the local emulators, AWS latencies differ)',
     ...p.lambda.map(
@@ -493,7 +581,7 @@ export function formatPlan(p: Plan): string {
     `CloudWatch: ${num(p.cloudwatch.putMetricDataRequestsPerMonth)} PutMetricData requests a month, ${p.cloudwatch.customMetrics} custom metrics`,
     `SNS: ${num(p.sns.publishesPerMonth)} publishes a month; SQS: ${num(p.sqs.requestsPerMonth)} requests a month`,
     '',
-    'Dollars per month',
+    `Dollars per month, as terraform/envs/${p.deployment.environment} deploys (Kinesis ${p.kinesis.deployedMode}, X-Ray ${p.deployment.tracingActive ? 'Active' : 'off'}, PITR ${p.deployment.pointInTimeRecovery ? 'on' : 'off'}; ${pct(i.alertRate)} of purchases raise an alert)`,
     ...Object.entries(p.monthlyUsd)
       .filter(([, v]) => v > 0)
       .sort(([, a], [, b]) => b - a)
@@ -521,7 +609,7 @@ export const command: Command = {
       return EXIT.ok;
     }
     const path = args.model ?? defaultModelPath();
-    const result = plan(args.input, loadModel(path), loadPrices(), path);
+    const result = plan(args.input, loadModel(path), loadPrices(), path, deployedSettings(args.environment));
     if (args.json) printJson(io, result);
     else io.stdout.write(formatPlan(result));
     return EXIT.ok;

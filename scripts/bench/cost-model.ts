@@ -41,7 +41,15 @@ export type PriceName =
   | 'snsEmailDeliveryPer100k'
   | 'sqsRequestPerMillion'
   | 'flinkKpuHour'
-  | 'flinkRunningStorageGbMonth';
+  | 'flinkRunningStorageGbMonth'
+  | 'xrayTraceRecordedPerMillion'
+  | 'dynamodbStorageGbMonth'
+  | 'dynamodbPitrGbMonth'
+  | 'logsIngestionPerGb'
+  | 'cloudwatchAlarmMonth'
+  | 'cloudwatchDashboardMonth'
+  | 'kmsRequestPer10k'
+  | 'kmsKeyMonth';
 
 export function loadPrices(path = join(repoRoot(), 'scripts', 'bench', 'prices.json')): PriceTable {
   return JSON.parse(readFileSync(path, 'utf8')) as PriceTable;
@@ -56,6 +64,10 @@ export interface FunctionUsage {
   sqsRequests: number;
   gbSeconds: number;
   invocations: number;
+  /** Write units of global secondary indexes (the alerts `pending` index). */
+  indexWriteUnits: number;
+  /** Bytes × days that items written with a TTL stay stored (closed sessions, alerts). */
+  storedByteDays: number;
 }
 
 /** A design's usage per event at one traffic shape: per function, plus the stream and metrics. */
@@ -71,24 +83,85 @@ export interface SystemUsage {
 }
 
 export const MONTH_HOURS = 730;
+const MONTH_DAYS = MONTH_HOURS / 24;
 const GB = 1024 ** 3;
 const MB = 1024 ** 2;
 
 export const COMPONENTS = [
   'DynamoDB writes',
+  'DynamoDB index writes',
   'DynamoDB reads',
+  'DynamoDB storage + PITR',
   'Lambda compute',
   'Lambda requests',
   'Kinesis shard-hours',
   'Kinesis PUT payload units',
   'Kinesis EFO consumer-shard-hours',
   'Kinesis EFO retrieval',
+  'Kinesis on-demand stream-hours',
+  'Kinesis on-demand ingest',
+  'Kinesis on-demand EFO retrieval',
   'CloudWatch PutMetricData',
   'CloudWatch custom metrics',
+  'CloudWatch alarms + dashboard',
+  'CloudWatch Logs ingestion',
+  'X-Ray traces',
+  'KMS requests + key',
   'SNS publishes + email',
   'SQS requests',
 ] as const;
 export type Component = (typeof COMPONENTS)[number];
+
+/** The components that are the stream itself: Kinesis-only is the floor no consumer design avoids. */
+export const KINESIS_COMPONENTS: readonly Component[] = COMPONENTS.filter((c) => c.startsWith('Kinesis'));
+
+export type KinesisMode = 'ON_DEMAND' | 'PROVISIONED';
+
+/**
+ * What a deployment runs besides the per-event work, from terraform/envs/<env>/main.tf and the
+ * observability module: the bench prices the environment it names (prod by default).
+ */
+export interface Deployment {
+  environment: string;
+  kinesisMode: KinesisMode;
+  /** X-Ray `Active`: every invocation is recorded as a trace (an upper bound of the sampling). */
+  tracingActive: boolean;
+  pointInTimeRecovery: boolean;
+  /** Alarms (observability module: 4 per function, 3 pipeline-wide, 1 "stalled" per function). */
+  alarms: number;
+  dashboards: number;
+  /** Custom metrics the log metric filters create (alerts-failed per function name). */
+  logFilterMetrics: number;
+  /**
+   * CloudWatch Logs bytes per invocation: Lambda's START/END/REPORT lines (~350 B, more with
+   * X-Ray) and the function's one JSON summary line (~500 B); warnings are per incident.
+   */
+  logBytesPerInvocation: number;
+  /**
+   * KMS requests per shard-hour: the stream's customer managed key is asked for a data key about
+   * every 5 minutes per shard by the producer and by each of the three consumers (4 × 12).
+   */
+  kmsRequestsPerShardHour: number;
+}
+
+/** Reads the environment's settings from its Terraform root (the files a deploy applies). */
+export function deployedSettings(environment = 'prod'): Deployment {
+  const main = readFileSync(join(repoRoot(), 'terraform', 'envs', environment, 'main.tf'), 'utf8');
+  const mode = /stream\s*=\s*\{[^}]*mode\s*=\s*"(ON_DEMAND|PROVISIONED)"/.exec(main)?.[1];
+  const tracing = /tracing_mode\s*=\s*"(\w+)"/.exec(main)?.[1];
+  const pitr = /point_in_time_recovery\s*=\s*(true|false)/.exec(main)?.[1];
+  return {
+    environment,
+    kinesisMode: (mode ?? 'ON_DEMAND') as KinesisMode,
+    tracingActive: tracing === 'Active',
+    pointInTimeRecovery: pitr !== 'false',
+    alarms: 4 * FUNCTIONS.length + 3 + FUNCTIONS.length,
+    dashboards: 1,
+    logFilterMetrics: 1,
+    logBytesPerInvocation: 850,
+    kmsRequestsPerShardHour: 48,
+  };
+}
 
 export function sumFunctions(usage: SystemUsage): FunctionUsage {
   const total: FunctionUsage = {
@@ -99,6 +172,8 @@ export function sumFunctions(usage: SystemUsage): FunctionUsage {
     sqsRequests: 0,
     gbSeconds: 0,
     invocations: 0,
+    indexWriteUnits: 0,
+    storedByteDays: 0,
   };
   for (const fn of FUNCTIONS) {
     const u = usage.functions[fn];
@@ -119,39 +194,86 @@ export function provisionedShards(
 }
 
 /**
- * Dollars for `events` events arriving at `eventsPerSecond` on `shards` provisioned shards,
- * per component. Hourly charges are for the hours those events take at that rate.
+ * Dollars for `events` events arriving at `eventsPerSecond`, per component, as `deployment` runs
+ * them: the stream in its capacity mode (`shards` provisioned shards, or on-demand), X-Ray when
+ * tracing is Active, storage with PITR when on. Hourly and monthly charges are for the hours
+ * those events take at that rate.
  */
 export function dollarsFor(
   usage: SystemUsage,
   prices: PriceTable,
-  options: { events: number; eventsPerSecond: number; shards: number },
+  options: { events: number; eventsPerSecond: number; shards: number; deployment: Deployment },
 ): Record<Component, number> {
   const p = (name: PriceName) => prices.prices[name].usd;
-  const { events, eventsPerSecond, shards } = options;
+  const { events, eventsPerSecond, shards, deployment: d } = options;
   const hours = events / eventsPerSecond / 3600;
+  const months = hours / MONTH_HOURS;
   const f = sumFunctions(usage);
+  const provisioned = d.kinesisMode === 'PROVISIONED';
   const putUnits = Math.ceil(usage.recordBytesWithKey / (25 * 1024));
+  // On-demand bills ingest per GB with every record rounded up to 1 KB.
+  const onDemandIngestBytes = Math.ceil(usage.recordBytesWithKey / 1024) * 1024;
+  const efoBytes = usage.consumers * usage.recordBytes * events;
   const emailsPerPublish = 1; // one email subscription on the alert topic
+  const storageGbMonths = (f.storedByteDays * events) / GB / MONTH_DAYS;
+  const only = (on: boolean, x: number) => (on ? x : 0);
   return {
     'DynamoDB writes': ((f.writeUnits * events) / 1e6) * p('dynamodbWriteRequestUnitPerMillion'),
+    'DynamoDB index writes': ((f.indexWriteUnits * events) / 1e6) * p('dynamodbWriteRequestUnitPerMillion'),
     'DynamoDB reads': ((f.readUnits * events) / 1e6) * p('dynamodbReadRequestUnitPerMillion'),
+    'DynamoDB storage + PITR':
+      storageGbMonths * (p('dynamodbStorageGbMonth') + only(d.pointInTimeRecovery, p('dynamodbPitrGbMonth'))),
     'Lambda compute': f.gbSeconds * events * p('lambdaArmGbSecond'),
     'Lambda requests': ((f.invocations * events) / 1e6) * p('lambdaRequestPerMillion'),
-    'Kinesis shard-hours': shards * hours * p('kinesisShardHour'),
-    'Kinesis PUT payload units': ((putUnits * events) / 1e6) * p('kinesisPutPayloadUnitPerMillion'),
-    'Kinesis EFO consumer-shard-hours': usage.consumers * shards * hours * p('kinesisEfoConsumerShardHour'),
-    'Kinesis EFO retrieval':
-      ((usage.consumers * usage.recordBytes * events) / GB) * p('kinesisEfoRetrievalPerGb'),
+    'Kinesis shard-hours': only(provisioned, shards * hours * p('kinesisShardHour')),
+    'Kinesis PUT payload units': only(
+      provisioned,
+      ((putUnits * events) / 1e6) * p('kinesisPutPayloadUnitPerMillion'),
+    ),
+    'Kinesis EFO consumer-shard-hours': only(
+      provisioned,
+      usage.consumers * shards * hours * p('kinesisEfoConsumerShardHour'),
+    ),
+    'Kinesis EFO retrieval': only(provisioned, (efoBytes / GB) * p('kinesisEfoRetrievalPerGb')),
+    'Kinesis on-demand stream-hours': only(!provisioned, hours * p('kinesisOnDemandStreamHour')),
+    'Kinesis on-demand ingest': only(
+      !provisioned,
+      ((onDemandIngestBytes * events) / GB) * p('kinesisOnDemandIngestPerGb'),
+    ),
+    'Kinesis on-demand EFO retrieval': only(
+      !provisioned,
+      (efoBytes / GB) * p('kinesisOnDemandEfoRetrievalPerGb'),
+    ),
     'CloudWatch PutMetricData':
       ((f.putMetricDataRequests * events) / 1000) * p('cloudwatchPutMetricDataPerThousand'),
     'CloudWatch custom metrics':
-      usage.customMetrics * (hours / MONTH_HOURS) * p('cloudwatchCustomMetricMonth'),
+      (usage.customMetrics + d.logFilterMetrics) * months * p('cloudwatchCustomMetricMonth'),
+    'CloudWatch alarms + dashboard':
+      months * (d.alarms * p('cloudwatchAlarmMonth') + d.dashboards * p('cloudwatchDashboardMonth')),
+    'CloudWatch Logs ingestion':
+      ((f.invocations * events * d.logBytesPerInvocation) / GB) * p('logsIngestionPerGb'),
+    'X-Ray traces': only(
+      d.tracingActive,
+      ((f.invocations * events) / 1e6) * p('xrayTraceRecordedPerMillion'),
+    ),
+    'KMS requests + key':
+      ((shards * hours * d.kmsRequestsPerShardHour) / 1e4) * p('kmsRequestPer10k') +
+      months * p('kmsKeyMonth'),
     'SNS publishes + email':
       ((f.snsPublishes * events) / 1e6) * p('snsPublishPerMillion') +
       ((f.snsPublishes * emailsPerPublish * events) / 1e5) * p('snsEmailDeliveryPer100k'),
     'SQS requests': ((f.sqsRequests * events) / 1e6) * p('sqsRequestPerMillion'),
   };
+}
+
+/** The same usage in the other capacity mode (the comparison `pulse plan` and the bench show). */
+export function withMode(deployment: Deployment, kinesisMode: KinesisMode): Deployment {
+  return { ...deployment, kinesisMode };
+}
+
+/** The Kinesis-only floor: what the stream alone costs, whatever consumes it. */
+export function kinesisOnly(lines: Record<Component, number>): number {
+  return KINESIS_COMPONENTS.reduce((sum, c) => sum + lines[c], 0);
 }
 
 /** The bench's Kinesis events spread each batch over the local stack's two shards. */

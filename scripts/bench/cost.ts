@@ -22,24 +22,30 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import { detectFraud } from '../../services/fraud-rules/detector.js';
 import { emitBatchMetrics } from '../../services/metrics-emitter/processor.js';
 import { updateSessions } from '../../services/session-updater/updater.js';
+import { batchPutItems } from '../../services/shared/dynamo.js';
 import type { PulseEvent } from '../../services/shared/event.js';
+import { isPurchase } from '../../services/shared/event.js';
 import { FUNCTIONS, type FunctionName, loadFunction } from '../local/config.js';
-import { seedDetectFraud } from './baseline/fraud-rules.js';
+import { type SeedFraudState, seedDetectFraud } from './baseline/fraud-rules.js';
 import { seedEmitMetrics } from './baseline/metrics-emitter.js';
-import { seedUpdateSessions } from './baseline/session-updater.js';
+import { appendEvent, type SeedSession, seedUpdateSessions } from './baseline/session-updater.js';
 import {
   COMPONENTS,
+  type Deployment,
+  deployedSettings,
   dollarsFor,
   eventsPerBatchAt,
   type FunctionUsage,
+  kinesisOnly,
   loadPrices,
   type PriceTable,
   provisionedShards,
   rebatchSystem,
   type SystemUsage,
   total,
+  withMode,
 } from './cost-model.js';
-import { makeEvents, toKinesisEvent } from './data.js';
+import { makeEvents, makeReturningEvents, toKinesisEvent } from './data.js';
 import { BASELINE_TABLES } from './env.js';
 import { fraudDeps } from './fraud.js';
 import { metricsDeps } from './metrics.js';
@@ -50,8 +56,12 @@ import type { BenchContext, CostModel, Row, ShapeKey, ShapeResult } from './type
 const AREA = 'cost';
 /** The rate hourly charges are spread over in the dollars-per-million figures. */
 export const REFERENCE_EVENTS_PER_SECOND = 1_000;
-/** Pulse's warm-up: earlier events per user, enough to fill the 200 recent eventIds. */
-const WARMUP_PER_USER = 220;
+/**
+ * Warm-up, in both designs: earlier events per user (100 ms apart, inside one duplicate window),
+ * enough to fill session-updater's 16 recent eventIds and most of its 20 recent products. A fixed
+ * count per user, never the measured count, so run length does not change the item sizes priced.
+ */
+const WARMUP_PER_USER = 40;
 /** Provisioned shards are sized to stay under this share of their 1 MB/s and 1,000 records/s. */
 export const SHARD_UTILISATION = 0.8;
 
@@ -61,9 +71,17 @@ export interface Shape {
   /** Users the events are spread over (uniformly); `distinct`: every event its own user. */
   users: (events: number) => number;
   distinct: boolean;
+  /** Returning users: each user once per Lambda batch, a second to two hours apart (data.ts). */
+  returning?: boolean;
   purchaseRate: number;
+  /** Share of purchases above the 1,000 large-purchase threshold (what raises most alerts). */
+  largePurchaseRate: number;
   padBytes: number;
+  currencies: readonly string[];
 }
+
+/** Currencies the realistic shapes pay in: each is a Revenue/OrderValue metric of its own. */
+const MIX_CURRENCIES = ['USD', 'EUR', 'GBP', 'CAD', 'AUD'];
 
 export const SHAPES: readonly Shape[] = [
   {
@@ -72,7 +90,9 @@ export const SHAPES: readonly Shape[] = [
     users: () => 10,
     distinct: false,
     purchaseRate: 0.02,
+    largePurchaseRate: 0.05,
     padBytes: 0,
+    currencies: ['USD'],
   },
   {
     key: 'mix',
@@ -80,7 +100,20 @@ export const SHAPES: readonly Shape[] = [
     users: (n) => Math.max(1, Math.round(n / 5)),
     distinct: false,
     purchaseRate: 0.01,
+    largePurchaseRate: 0.01,
     padBytes: 200,
+    currencies: MIX_CURRENCIES,
+  },
+  {
+    key: 'returning',
+    label: 'returning users (each once per batch, 1 s to 2 h apart)',
+    users: (n) => Math.min(loadFunction('session-updater').eventSourceMapping.batchSize, Math.ceil(n / 2)),
+    distinct: false,
+    returning: true,
+    purchaseRate: 0.01,
+    largePurchaseRate: 0.01,
+    padBytes: 200,
+    currencies: MIX_CURRENCIES,
   },
   {
     key: 'unique',
@@ -88,7 +121,9 @@ export const SHAPES: readonly Shape[] = [
     users: (n) => n,
     distinct: true,
     purchaseRate: 0.01,
+    largePurchaseRate: 0.05,
     padBytes: 0,
+    currencies: ['USD'],
   },
 ];
 
@@ -99,9 +134,10 @@ async function measure(
   fn: FunctionName,
   events: readonly PulseEvent[],
   run: Runner,
+  maxBatch = Number.POSITIVE_INFINITY,
 ): Promise<{ usage: FunctionUsage; metrics: Set<string> }> {
   const spec = loadFunction(fn);
-  const batchSize = spec.eventSourceMapping.batchSize;
+  const batchSize = Math.min(spec.eventSourceMapping.batchSize, maxBatch);
   ctx.env.counter.reset();
   let ms = 0;
   let invocations = 0;
@@ -121,6 +157,8 @@ async function measure(
       sqsRequests: t.sqsBilledRequests / n,
       gbSeconds: ((ms / 1000) * (spec.memorySize / 1024)) / n,
       invocations: invocations / n,
+      indexWriteUnits: t.indexWriteUnits / n,
+      storedByteDays: t.storedByteDays / n,
     },
     metrics: new Set(t.metrics),
   };
@@ -130,22 +168,47 @@ function failOn(out: { response: { batchItemFailures: unknown[] } }, fn: string)
   if (out.response.batchItemFailures.length > 0) throw new Error(`${fn} reported failures in the cost run`);
 }
 
+/**
+ * The seed's state after `events`, written directly (its transition is a pure fold): the same
+ * items its functions would leave, without thousands of unmeasured per-record requests.
+ */
+async function warmSeed(ctx: BenchContext, events: readonly PulseEvent[]): Promise<void> {
+  const sessions = new Map<string, SeedSession>();
+  const fraud = new Map<string, SeedFraudState>();
+  for (const event of events) {
+    sessions.set(event.userId, appendEvent(sessions.get(event.userId), event));
+    if (!isPurchase(event)) continue;
+    const state = fraud.get(event.userId) ?? { userId: event.userId, purchases: [] };
+    state.purchases.push({ eventId: event.eventId, amount: event.data.amount, timestamp: event.timestamp });
+    fraud.set(event.userId, state);
+  }
+  const unwritten = [
+    ...(await batchPutItems(ctx.env.db, BASELINE_TABLES.sessions, [...sessions.values()] as never[])),
+    ...(await batchPutItems(ctx.env.db, BASELINE_TABLES.fraud, [...fraud.values()] as never[])),
+  ];
+  if (unwritten.length > 0) throw new Error(`seed warm-up left ${unwritten.length} items unwritten`);
+}
+
 async function measureShape(
   ctx: BenchContext,
   shape: Shape,
   count: number,
   stamp: string,
+  deployment: Deployment,
 ): Promise<ShapeResult> {
   const users = shape.users(count);
+  // Returning users: whole rounds, each one Lambda batch with every user once.
+  const rounds = Math.max(2, Math.round(count / users));
+  const mix = {
+    purchaseRate: shape.purchaseRate,
+    largePurchaseRate: shape.largePurchaseRate,
+    padBytes: shape.padBytes,
+    currencies: shape.currencies,
+  };
   const workload = (prefix: string) =>
-    makeEvents({
-      count,
-      users,
-      prefix,
-      distinctUsers: shape.distinct,
-      purchaseRate: shape.purchaseRate,
-      padBytes: shape.padBytes,
-    });
+    shape.returning
+      ? makeReturningEvents({ users, rounds, prefix, ...mix })
+      : makeEvents({ count, users, prefix, distinctUsers: shape.distinct, ...mix });
   // Same seed → the same events for both designs; only the id prefix differs, so items never mix.
   const ours = workload(`c${shape.key}${stamp}`);
   const seeds = workload(`bc${shape.key}${stamp}`);
@@ -181,7 +244,10 @@ async function measureShape(
     const functions = {} as Record<FunctionName, FunctionUsage>;
     const metricIds = new Set<string>();
     for (const fn of FUNCTIONS) {
-      const m = await measure(ctx, fn, events, runs[fn]);
+      // Returning users: a per-user function's batch is one round (every user once); metrics-emitter
+      // batches by shard and time whatever the users, so it keeps its own batch size.
+      const maxBatch = shape.returning && fn !== 'metrics-emitter' ? users : Number.POSITIVE_INFINITY;
+      const m = await measure(ctx, fn, events, runs[fn], maxBatch);
       functions[fn] = m.usage;
       for (const id of m.metrics) metricIds.add(id);
     }
@@ -220,7 +286,7 @@ async function measureShape(
   };
   if (!shape.distinct) {
     await warm(earlier(ours, users * WARMUP_PER_USER), pulseRuns, ['session-updater', 'fraud-rules']);
-    await warm(earlier(seeds, count), seedRuns, ['session-updater', 'fraud-rules']);
+    await warmSeed(ctx, earlier(seeds, users * WARMUP_PER_USER));
   }
   // Each shard's watermark at its steady size: the function itself emits enough earlier events
   // (RECENT_EVENT_IDS_LIMIT per shard) that its recent-eventId memory is full when measuring starts.
@@ -238,7 +304,7 @@ async function measureShape(
   const prices = loadPrices();
   // Dollars at the reference rate: its shards, and the Lambda batches that rate fills (one
   // invocation per batch; metrics-emitter's watermark and PutMetricData once per shard-batch).
-  const price = (usage: SystemUsage, perBatchMetrics: boolean) => {
+  const price = (usage: SystemUsage, perBatchMetrics: boolean, kinesisMode = deployment.kinesisMode) => {
     const shards = provisionedShards(
       REFERENCE_EVENTS_PER_SECOND,
       usage.recordBytesWithKey,
@@ -249,33 +315,51 @@ async function measureShape(
       events: 1e6,
       eventsPerSecond: REFERENCE_EVENTS_PER_SECOND,
       shards,
+      deployment: withMode(deployment, kinesisMode),
     });
   };
+  const byMode = Object.fromEntries(
+    (['ON_DEMAND', 'PROVISIONED'] as const).map((mode) => {
+      const lines = price(pulse, true, mode);
+      return [
+        mode,
+        { pulse: total(lines), seed: total(price(seed, false, mode)), kinesisOnly: kinesisOnly(lines) },
+      ];
+    }),
+  ) as ShapeResult['byMode'];
+  const perUser = Math.round(ours.length / users);
+  const history = shape.distinct
+    ? 'no history: every user is new'
+    : `${WARMUP_PER_USER} earlier events per user, then ${perUser} measured per user${shape.returning ? ` in ${rounds} batches` : ''}`;
   let userBatches = 0;
-  for (let from = 0; from < ours.length; from += 1_000)
-    userBatches += new Set(ours.slice(from, from + 1_000).map((e) => e.userId)).size;
+  const block = shape.returning ? users : 1_000;
+  for (let from = 0; from < ours.length; from += block)
+    userBatches += new Set(ours.slice(from, from + block).map((e) => e.userId)).size;
   return {
     shape: shape.key,
     label: shape.label,
-    events: count,
+    events: ours.length,
     users,
-    purchaseShare: ours.filter((e) => e.eventType === 'purchase').length / count,
+    purchaseShare: ours.filter((e) => e.eventType === 'purchase').length / ours.length,
     averageEventBytes: pulse.recordBytes,
-    userBatchesPerEvent: userBatches / count,
+    userBatchesPerEvent: userBatches / ours.length,
+    history,
     pulse,
     seed,
     dollarsPerMillion: { pulse: price(pulse, true), seed: price(seed, false) },
+    byMode,
   };
 }
 
 const per1k = (x: number) => x * 1000;
 
-function shapeRows(r: ShapeResult): Row[] {
+function shapeRows(r: ShapeResult, deployment: Deployment): Row[] {
   const rows: Row[] = [];
-  const note = `${r.events.toLocaleString('en-US')} events, ${r.users.toLocaleString('en-US')} users, ${(r.purchaseShare * 100).toFixed(1)} % purchases, ${Math.round(r.averageEventBytes)} B/event`;
+  const note = `${r.events.toLocaleString('en-US')} events, ${r.users.toLocaleString('en-US')} users, ${(r.purchaseShare * 100).toFixed(1)} % purchases, ${Math.round(r.averageEventBytes)} B/event; ${r.history}`;
   const figures: Array<[keyof FunctionUsage, string, string]> = [
     ['readUnits', 'DynamoDB read units', 'RRU'],
     ['writeUnits', 'DynamoDB write units', 'WRU'],
+    ['indexWriteUnits', 'DynamoDB index write units', 'WRU'],
     ['putMetricDataRequests', 'PutMetricData requests', 'requests'],
     ['snsPublishes', 'SNS publishes', 'publishes'],
     ['sqsRequests', 'SQS requests', 'requests'],
@@ -333,13 +417,35 @@ function shapeRows(r: ShapeResult): Row[] {
   }
   rows.push({
     area: AREA,
-    metric: `${r.shape}: total`,
+    metric: `${r.shape}: total as deployed (${deployment.environment}, Kinesis ${deployment.kinesisMode})`,
     unit: '$/M events',
     ours: total(r.dollarsPerMillion.pulse),
     baseline: total(r.dollarsPerMillion.seed),
     runs: 1,
     note: `${note}; hourly charges at ${REFERENCE_EVENTS_PER_SECOND.toLocaleString('en-US')} events/s`,
   });
+  for (const mode of ['ON_DEMAND', 'PROVISIONED'] as const) {
+    const m = r.byMode[mode];
+    rows.push(
+      {
+        area: AREA,
+        metric: `${r.shape}: total, Kinesis ${mode}`,
+        unit: '$/M events',
+        ours: m.pulse,
+        baseline: m.seed,
+        runs: 1,
+      },
+      {
+        area: AREA,
+        metric: `${r.shape}: Kinesis-only floor, ${mode} (Pulse above it: $${(m.pulse - m.kinesisOnly).toFixed(3)}/M)`,
+        unit: '$/M events',
+        ours: m.kinesisOnly,
+        baseline: null,
+        runs: 1,
+        note: 'the stream alone (three EFO consumers), whatever consumes it',
+      },
+    );
+  }
   return rows;
 }
 
@@ -361,12 +467,32 @@ export function costMarkdown(model: CostModel, prices: PriceTable = loadPrices()
   ]);
   const ratios = model.shapes.map(
     (s) =>
-      `${s.shape}: Pulse/seed = ${(total(s.dollarsPerMillion.pulse) / total(s.dollarsPerMillion.seed)).toFixed(3)} (${s.label}; ${(s.purchaseShare * 100).toFixed(1)} % purchases; ${Math.round(s.averageEventBytes)} B/event)`,
+      `${s.shape}: Pulse/seed = ${(total(s.dollarsPerMillion.pulse) / total(s.dollarsPerMillion.seed)).toFixed(3)} (${s.label}; ${(s.purchaseShare * 100).toFixed(1)} % purchases; ${Math.round(s.averageEventBytes)} B/event; ${s.history})`,
+  );
+  const d = model.deployment;
+  const modeHead = [
+    'shape',
+    'Pulse on-demand',
+    'seed on-demand',
+    'Kinesis-only on-demand',
+    'Pulse provisioned',
+    'seed provisioned',
+    'Kinesis-only provisioned',
+  ];
+  const modeRows = model.shapes.map((s) =>
+    line([
+      s.shape,
+      ...(['ON_DEMAND', 'PROVISIONED'] as const).flatMap((m) => [
+        fmt(s.byMode[m].pulse),
+        fmt(s.byMode[m].seed),
+        fmt(s.byMode[m].kinesisOnly),
+      ]),
+    ]),
   );
   return [
     '## Dollars per million events',
     '',
-    `Prices: ${prices.region}, ${prices.date} (scripts/bench/prices.json). Hourly charges (shards, EFO consumer-shards, custom metrics) spread over the events of an hour at ${model.referenceEventsPerSecond.toLocaleString('en-US')} events/s; provisioned shards at ${model.shardUtilisation * 100} % utilisation; three EFO consumers in both designs.`,
+    `Priced as deployed: terraform/envs/${d.environment} (Kinesis ${d.kinesisMode}, X-Ray ${d.tracingActive ? 'Active' : 'off'}, PITR ${d.pointInTimeRecovery ? 'on' : 'off'}, ${d.alarms} alarms, ${d.dashboards} dashboard). Prices: ${prices.region}, ${prices.date} (scripts/bench/prices.json). Hourly and monthly charges (shards, stream-hours, EFO consumer-shards, custom metrics, alarms, the KMS key) spread over the events of an hour at ${model.referenceEventsPerSecond.toLocaleString('en-US')} events/s; provisioned shards at ${model.shardUtilisation * 100} % utilisation; three EFO consumers in both designs.`,
     '',
     line(head),
     `|---|${model.shapes.map(() => '---:|---:').join('|')}|`,
@@ -375,15 +501,25 @@ export function costMarkdown(model: CostModel, prices: PriceTable = loadPrices()
     '',
     ...ratios.map((r) => `- ${r}`),
     '',
+    'Both capacity modes, and the Kinesis-only floor (the stream and its three consumers alone):',
+    '',
+    line(modeHead),
+    `|---|${modeHead
+      .slice(1)
+      .map(() => '---:')
+      .join('|')}|`,
+    ...modeRows,
+    '',
   ].join('\n');
 }
 
 export async function benchCost(ctx: BenchContext): Promise<Row[]> {
   const count = ctx.options.cost.events;
   const stamp = Date.now().toString(36);
+  const deployment = deployedSettings('prod');
   const shapes: ShapeResult[] = [];
   for (const shape of SHAPES) {
-    const r = await measureShape(ctx, shape, count, stamp);
+    const r = await measureShape(ctx, shape, count, stamp, deployment);
     shapes.push(r);
     ctx.log(
       `  ${shape.key}: Pulse $${total(r.dollarsPerMillion.pulse).toFixed(3)}/M events, seed $${total(r.dollarsPerMillion.seed).toFixed(3)}/M`,
@@ -396,7 +532,8 @@ export async function benchCost(ctx: BenchContext): Promise<Row[]> {
     referenceEventsPerSecond: REFERENCE_EVENTS_PER_SECOND,
     shardUtilisation: SHARD_UTILISATION,
     prices: { region: prices.region, date: prices.date },
+    deployment,
     shapes,
   };
-  return shapes.flatMap(shapeRows);
+  return shapes.flatMap((r) => shapeRows(r, deployment));
 }

@@ -65,6 +65,16 @@ export interface CostTally {
   sqsMessages: number;
   /** SQS bills each 64 KB chunk of a request as one request. */
   sqsBilledRequests: number;
+  /**
+   * Write units of the global secondary indexes (projection ALL): a write that puts an item in a
+   * sparse index, changes it there or takes it out is one more write of the item's size there.
+   */
+  indexWriteUnits: number;
+  /**
+   * Bytes × days until their TTL of items first written with one (closed sessions, alerts): what
+   * storage keeps. A rewrite of an existing key (per-user state) adds nothing.
+   */
+  storedByteDays: number;
 }
 
 export const emptyTally = (): CostTally => ({
@@ -77,6 +87,8 @@ export const emptyTally = (): CostTally => ({
   snsPublishes: 0,
   sqsMessages: 0,
   sqsBilledRequests: 0,
+  indexWriteUnits: 0,
+  storedByteDays: 0,
 });
 
 const SQS_CHUNK_BYTES = 64 * 1024;
@@ -89,8 +101,23 @@ export class RequestCounter {
   /** Last written size per table + key: DynamoDB bills a replacing write at the larger size. */
   private shadow = new Map<string, number>();
 
-  setKeySchema(table: string, keyNames: string[]): void {
+  /** Hash-key attributes of a table's sparse indexes, and its TTL attribute. */
+  private indexKeys = new Map<string, string[]>();
+  private ttlAttributes = new Map<string, string>();
+  /** Per table + key: whether the item is in one of its table's indexes now. */
+  private inIndex = new Map<string, boolean>();
+
+  setKeySchema(table: string, keyNames: string[], extra: { indexKeys?: string[]; ttl?: string } = {}): void {
     this.keySchemas.set(table, keyNames);
+    if (extra.indexKeys && extra.indexKeys.length > 0) this.indexKeys.set(table, extra.indexKeys);
+    if (extra.ttl) this.ttlAttributes.set(table, extra.ttl);
+  }
+
+  /** Index writes of a put (`item`) or an update (`names`: attributes it sets and removes). */
+  private indexWrite(table: string, k: string | undefined, bytes: number, after: boolean, applied: boolean) {
+    const before = k ? (this.inIndex.get(k) ?? false) : false;
+    if ((before || after) && this.indexKeys.has(table)) this.tally.indexWriteUnits += writeUnits(bytes);
+    if (k && applied) this.inIndex.set(k, after);
   }
 
   attach(client: unknown, service: string): void {
@@ -139,6 +166,20 @@ export class RequestCounter {
     this.tally.writeUnits += writeUnits(Math.max(bytes, previous), options);
     this.tally.itemsWritten += 1;
     this.tally.bytesWritten += bytes;
+    const ttl = this.ttlAttributes.get(table);
+    const expires = ttl ? (item[ttl] as Loose) : undefined;
+    if (expires !== undefined && applied && previous === 0) {
+      const seconds = Number(typeof expires === 'object' ? expires.N : expires);
+      this.tally.storedByteDays += bytes * Math.max(0, (seconds - Date.now() / 1000) / 86_400);
+    }
+    const keys = this.indexKeys.get(table) ?? [];
+    this.indexWrite(
+      table,
+      k,
+      bytes,
+      keys.some((n) => item[n] !== undefined),
+      applied,
+    );
     if (k && applied) this.shadow.set(k, bytes);
   }
 
@@ -159,6 +200,18 @@ export class RequestCounter {
             after += name.length + attributeValueBytes(value);
         }
         this.tally.writeUnits += writeUnits(Math.max(before, after));
+        const keys = this.indexKeys.get(input.TableName) ?? [];
+        if (keys.length > 0) {
+          // Which index key attributes the update sets or removes (names may be #placeholders).
+          const names: Record<string, string> = input.ExpressionAttributeNames ?? {};
+          const expression = String(input.UpdateExpression ?? '').replace(/#\w+/g, (n) => names[n] ?? n);
+          const [setPart = '', removePart = ''] = expression.split(/\bREMOVE\b/);
+          const removes = keys.some((key) => new RegExp(`\\b${key}\\b`).test(removePart));
+          const sets = keys.some((key) => new RegExp(`\\b${key}\\s*=`).test(setPart));
+          const was = k ? (this.inIndex.get(k) ?? false) : false;
+          const now = command === 'DeleteItem' ? false : sets || (was && !removes);
+          this.indexWrite(input.TableName, k, Math.max(before, after), now, applied);
+        }
         if (k && applied) this.shadow.set(k, command === 'DeleteItem' ? 0 : after);
         return;
       }

@@ -62,7 +62,11 @@ export async function openBenchEnv(stateDir: string): Promise<BenchEnv> {
     const spec = loadResources();
     for (const [key, table] of Object.entries(resources.tables)) {
       const t = spec.tables[key];
-      if (t) counter.setKeySchema(table, t.rangeKey ? [t.hashKey, t.rangeKey] : [t.hashKey]);
+      if (t)
+        counter.setKeySchema(table, t.rangeKey ? [t.hashKey, t.rangeKey] : [t.hashKey], {
+          indexKeys: (t.globalSecondaryIndexes ?? []).map((i) => i.hashKey),
+          ttl: t.ttlAttribute,
+        });
     }
     for (const table of Object.values(BASELINE_TABLES)) counter.setKeySchema(table, ['userId']);
     const db = createDocumentClient(clients.dynamodb);

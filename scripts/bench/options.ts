@@ -44,7 +44,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         producer: { records: 2_000, baselineRecords: 500, inProcessRecords: 20_000 },
         coldStart: { runs: 5 },
         e2e: { events: 200, timeoutMs: 120_000 },
-        cost: { events: 1_000 },
+        cost: { events: 5_000 },
       };
     case 'quick':
       return {
@@ -63,7 +63,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         producer: { records: 500, baselineRecords: 100, inProcessRecords: 5_000 },
         coldStart: { runs: 3 },
         e2e: { events: 50, timeoutMs: 60_000 },
-        cost: { events: 200 },
+        cost: { events: 1_000 },
       };
     case 'tiny':
       return {

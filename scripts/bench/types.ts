@@ -3,7 +3,7 @@
  * the results file and the cost model (which the capacity planner, cli/src/plan.ts, reads). On
  * their own so the areas, the cost area and the report depend on them and not on one another.
  */
-import type { Component, SystemUsage } from './cost-model.js';
+import type { Component, Deployment, KinesisMode, SystemUsage } from './cost-model.js';
 import type { BenchEnv } from './env.js';
 import type { MachineInfo } from './machine.js';
 import type { BenchOptions } from './options.js';
@@ -43,7 +43,7 @@ export interface BenchResults {
   cost?: CostModel;
 }
 
-export type ShapeKey = 'heavy' | 'mix' | 'unique';
+export type ShapeKey = 'heavy' | 'mix' | 'returning' | 'unique';
 
 export interface ShapeResult {
   shape: ShapeKey;
@@ -54,9 +54,14 @@ export interface ShapeResult {
   averageEventBytes: number;
   /** Distinct users per Lambda batch of 1,000, over events in the batch: the planner interpolates on it. */
   userBatchesPerEvent: number;
+  /** How much history the measurement stands on, stated next to every ratio of this shape. */
+  history: string;
   pulse: SystemUsage;
   seed: SystemUsage;
+  /** Both designs priced as deployed (CostModel.deployment). */
   dollarsPerMillion: { pulse: Record<Component, number>; seed: Record<Component, number> };
+  /** Pulse's total and the Kinesis-only floor (the stream alone) in each capacity mode. */
+  byMode: Record<KinesisMode, { pulse: number; seed: number; kinesisOnly: number }>;
 }
 
 export interface CostModel {
@@ -65,5 +70,7 @@ export interface CostModel {
   referenceEventsPerSecond: number;
   shardUtilisation: number;
   prices: { region: string; date: string };
+  /** What the dollars price: the environment's capacity mode, tracing, PITR, alarms. */
+  deployment: Deployment;
   shapes: ShapeResult[];
 }

@@ -17,7 +17,7 @@ import type { SeedDb } from './session-updater.js';
 
 export const SEED_LARGE_PURCHASE = 1_000;
 
-interface SeedFraudState {
+export interface SeedFraudState {
   userId: string;
   purchases: Array<{ eventId: string; amount: number; timestamp: number }>;
 }
