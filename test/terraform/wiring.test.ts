@@ -737,6 +737,31 @@ describe('validations (evaluated by terraform)', () => {
     expect(accepts(ROOT, 'tracing_mode', 'Off')).toBe(false);
   });
 
+  test('stream_capacity: per-environment Kinesis mode; PROVISIONED needs a whole shard count, ON_DEMAND none', () => {
+    expect(accepts(ROOT, 'stream_capacity', null)).toBe(true);
+    expect(accepts(ROOT, 'stream_capacity', { mode: 'ON_DEMAND' })).toBe(true);
+    expect(accepts(ROOT, 'stream_capacity', { mode: 'PROVISIONED', shard_count: 4 })).toBe(true);
+    expect(accepts(ROOT, 'stream_capacity', { mode: 'PROVISIONED' })).toBe(false);
+    expect(accepts(ROOT, 'stream_capacity', { mode: 'PROVISIONED', shard_count: 0 })).toBe(false);
+    expect(accepts(ROOT, 'stream_capacity', { mode: 'PROVISIONED', shard_count: 2.5 })).toBe(false);
+    expect(accepts(ROOT, 'stream_capacity', { mode: 'ON_DEMAND', shard_count: 2 })).toBe(false);
+    expect(accepts(ROOT, 'stream_capacity', { mode: 'provisioned', shard_count: 2 })).toBe(false);
+    expect(accepts(PULSE, 'stream', { mode: 'PROVISIONED', shard_count: 3 })).toBe(true);
+    expect(accepts(PULSE, 'stream', { mode: 'SERVERLESS' })).toBe(false);
+    expect(accepts(PULSE, 'stream', { mode: 'PROVISIONED', shard_count: 0 })).toBe(false);
+  });
+
+  test("stream_capacity overrides the environment's settings.stream, which every env sets explicitly", async () => {
+    const shared = readFileSync(join(tf, 'envs', '_shared', 'pulse.tf'), 'utf8');
+    expect(shared).toContain(
+      'stream             = var.stream_capacity == null ? local.settings.stream : merge(local.settings.stream, var.stream_capacity)',
+    );
+    for (const env of ENVS)
+      expect(readFileSync(join(tf, 'envs', env, 'main.tf'), 'utf8')).toMatch(
+        /stream\s*=\s*\{ mode = "(ON_DEMAND|PROVISIONED)"/,
+      );
+  });
+
   test('allowed_account_ids: optional, else a non-empty list of 12-digit ids', () => {
     expect(accepts(ROOT, 'allowed_account_ids', null)).toBe(true);
     expect(accepts(ROOT, 'allowed_account_ids', ['0'.repeat(12)])).toBe(true);

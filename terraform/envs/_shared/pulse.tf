@@ -6,7 +6,7 @@ module "pulse" {
 
   environment        = local.environment
   package_dir        = var.package_dir
-  stream             = local.settings.stream
+  stream             = var.stream_capacity == null ? local.settings.stream : merge(local.settings.stream, var.stream_capacity)
   tables             = local.settings.tables
   log_retention_days = local.settings.log_retention_days
   tracing_mode       = coalesce(var.tracing_mode, local.settings.tracing_mode)

@@ -44,6 +44,29 @@ variable "tracing_mode" {
   }
 }
 
+variable "stream_capacity" {
+  description = "Kinesis capacity of this environment, overriding settings.stream.mode in main.tf: { mode = \"ON_DEMAND\" } absorbs spikes by itself (up to twice the previous peak) and bills a stream-hour plus per GB in (each record rounded up to 1 KB) and out; { mode = \"PROVISIONED\", shard_count = n } costs about half at steady load but throttles above n x (1 MB/s, 1,000 records/s) until someone adds shards. `pulse plan --rate <events/s> --peak <events/s>` prices both and recommends one. null = main.tf's choice."
+  type = object({
+    mode        = string
+    shard_count = optional(number)
+  })
+  default = null
+
+  validation {
+    condition     = var.stream_capacity == null || contains(["ON_DEMAND", "PROVISIONED"], try(var.stream_capacity.mode, ""))
+    error_message = "stream_capacity.mode must be ON_DEMAND or PROVISIONED."
+  }
+
+  validation {
+    condition = var.stream_capacity == null || (
+      try(var.stream_capacity.mode, "") == "PROVISIONED"
+      ? try(var.stream_capacity.shard_count >= 1 && var.stream_capacity.shard_count <= 500 && floor(var.stream_capacity.shard_count) == var.stream_capacity.shard_count, false)
+      : try(var.stream_capacity.shard_count, null) == null
+    )
+    error_message = "stream_capacity: PROVISIONED needs shard_count, a whole number from 1 to 500 (size it with pulse plan); ON_DEMAND takes no shard_count."
+  }
+}
+
 variable "package_dir" {
   description = "Directory of the bundles (<function>.zip) built by `make build`; null = the repository's dist/."
   type        = string

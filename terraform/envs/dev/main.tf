@@ -5,6 +5,7 @@ locals {
   environment = "dev"
 
   settings = {
+    # ON_DEMAND absorbs spikes; PROVISIONED (add shard_count) costs about half at steady load. var.stream_capacity overrides.
     stream             = { mode = "ON_DEMAND", retention_hours = 24 }
     tables             = { point_in_time_recovery = true, deletion_protection = false }
     log_retention_days = 14

@@ -5,6 +5,7 @@ locals {
   environment = "prod"
 
   settings = {
+    # ON_DEMAND absorbs spikes; PROVISIONED (add shard_count) costs about half at steady load. var.stream_capacity overrides.
     stream             = { mode = "ON_DEMAND", retention_hours = 168 }
     tables             = { point_in_time_recovery = true, deletion_protection = true }
     log_retention_days = 90

@@ -5,6 +5,7 @@ locals {
   environment = "staging"
 
   settings = {
+    # ON_DEMAND absorbs spikes; PROVISIONED (add shard_count) costs about half at steady load. var.stream_capacity overrides.
     stream             = { mode = "ON_DEMAND", retention_hours = 48 }
     tables             = { point_in_time_recovery = true, deletion_protection = false }
     log_retention_days = 30

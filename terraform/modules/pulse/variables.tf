@@ -21,13 +21,23 @@ variable "package_dir" {
 }
 
 variable "stream" {
-  description = "Kinesis stream sizing: capacity mode ON_DEMAND or PROVISIONED (with shard_count) and retention in hours."
+  description = "Kinesis stream sizing: capacity mode ON_DEMAND (absorbs spikes, bills per GB and stream-hour) or PROVISIONED with shard_count (about half the cost at steady load, throttles above its shards), and retention in hours."
   type = object({
     mode            = optional(string, "ON_DEMAND")
     shard_count     = optional(number, 1)
     retention_hours = optional(number, 24)
   })
   default = {}
+
+  validation {
+    condition     = contains(["ON_DEMAND", "PROVISIONED"], var.stream.mode)
+    error_message = "stream.mode must be ON_DEMAND or PROVISIONED."
+  }
+
+  validation {
+    condition     = var.stream.shard_count >= 1 && floor(var.stream.shard_count) == var.stream.shard_count
+    error_message = "stream.shard_count must be a whole number >= 1."
+  }
 }
 
 variable "tables" {

@@ -4,18 +4,22 @@
  */
 
 import {
+  DEFAULT_ALERT_RATE,
   interpolateUsage,
   type PlanInput,
   parsePlanArgs,
   plan,
+  recommendMode,
   shardsFor,
   userBatchesPerEvent,
 } from '../../../cli/src/plan.js';
 import {
+  deployedSettings,
   type FunctionUsage,
   loadPrices,
   MONTH_HOURS,
   type SystemUsage,
+  withMode,
 } from '../../../scripts/bench/cost-model.js';
 import type { CostModel, ShapeResult } from '../../../scripts/bench/types.js';
 import { loadFunction } from '../../../scripts/local/config.js';
@@ -29,6 +33,8 @@ const fnUsage = (over: Partial<FunctionUsage> = {}): FunctionUsage => ({
   sqsRequests: 0,
   gbSeconds: 0,
   invocations: 0.001,
+  indexWriteUnits: 0,
+  storedByteDays: 0,
   ...over,
 });
 
@@ -36,7 +42,14 @@ function system(sessionUnits: number): SystemUsage {
   return {
     functions: {
       'session-updater': fnUsage({ readUnits: sessionUnits, writeUnits: sessionUnits, gbSeconds: 0.0005 }),
-      'fraud-rules': fnUsage({ readUnits: 0.01, writeUnits: 0.01, snsPublishes: 0.001, gbSeconds: 0.0001 }),
+      // 1 alert per 1,000 events, each 3 index write units (recorded, claimed, marked SENT).
+      'fraud-rules': fnUsage({
+        readUnits: 0.01,
+        writeUnits: 0.01,
+        snsPublishes: 0.001,
+        indexWriteUnits: 0.003,
+        gbSeconds: 0.0001,
+      }),
       // 2 requests, 2 reads, 2 writes per invocation of 1,000 events over the bench's 2 shards.
       'metrics-emitter': fnUsage({
         readUnits: 0.002,
@@ -52,7 +65,7 @@ function system(sessionUnits: number): SystemUsage {
   };
 }
 
-function shape(key: 'heavy' | 'unique', x: number, sessionUnits: number): ShapeResult {
+function shape(key: ShapeResult['shape'], x: number, sessionUnits: number): ShapeResult {
   const usage = system(sessionUnits);
   return {
     shape: key,
@@ -62,9 +75,11 @@ function shape(key: 'heavy' | 'unique', x: number, sessionUnits: number): ShapeR
     purchaseShare: 0.01,
     averageEventBytes: 200,
     userBatchesPerEvent: x,
+    history: 'test',
     pulse: usage,
     seed: usage,
     dollarsPerMillion: { pulse: {} as never, seed: {} as never },
+    byMode: {} as never,
   };
 }
 
@@ -74,8 +89,10 @@ const MODEL: CostModel = {
   referenceEventsPerSecond: 1000,
   shardUtilisation: 0.8,
   prices: { region: 'us-east-1', date: '2026-11-28' },
+  deployment: deployedSettings('prod'),
   shapes: [shape('heavy', 0.1, 0.1), shape('unique', 1, 1)],
 };
+const PROVISIONED = withMode(deployedSettings('prod'), 'PROVISIONED');
 
 const INPUT: PlanInput = {
   rate: 1000,
@@ -86,6 +103,7 @@ const INPUT: PlanInput = {
   retentionHours: 24,
   region: 'us-east-1',
   utilisation: 0.8,
+  alertRate: DEFAULT_ALERT_RATE,
 };
 
 describe('capacity planner arithmetic', () => {
@@ -110,8 +128,13 @@ describe('capacity planner arithmetic', () => {
     const mid = interpolateUsage(MODEL, 0.55, 0.02, batches, 300);
     expect(mid.functions['session-updater'].writeUnits).toBeCloseTo(0.55);
     expect(mid.functions['fraud-rules'].readUnits).toBeCloseTo(0.02); // 0.01 at 1 % → 0.02 at 2 %
-    // 10 purchases and 1 alert in each shape: 0.1 alerts per purchase, at 2 % purchases 0.002 per event.
-    expect(mid.functions['fraud-rules'].snsPublishes).toBeCloseTo(0.002);
+    // The alert rate is an input (1 % of purchases), not the shapes' 0.1 alerts per purchase:
+    // at 2 % purchases 0.0002 alerts per event, each with the shapes' 3 index write units.
+    expect(mid.functions['fraud-rules'].snsPublishes).toBeCloseTo(0.0002, 8);
+    expect(mid.functions['fraud-rules'].indexWriteUnits).toBeCloseTo(0.0006, 8);
+    expect(
+      interpolateUsage(MODEL, 0.55, 0.02, batches, 300, 0.2).functions['fraud-rules'].snsPublishes,
+    ).toBeCloseTo(0.004);
     // 2 requests per bench invocation over 2 shards → 1 per shard-batch of 1,000 events.
     expect(mid.functions['metrics-emitter'].putMetricDataRequests).toBeCloseTo(0.001);
     expect(mid.recordBytes).toBe(300);
@@ -124,7 +147,7 @@ describe('capacity planner arithmetic', () => {
 
   it('derives shards, concurrency, batch fill, iterator age, hot key, units and dollars', () => {
     const prices = loadPrices();
-    const p = plan(INPUT, MODEL, prices);
+    const p = plan(INPUT, MODEL, prices, '', PROVISIONED);
     // Peak 2,000 events/s of 220 B: records dominate, 2,000 / 1,000 / 0.8 = 2.5 → 3 shards.
     expect(p.kinesis.provisionedShards).toBe(3);
     expect(p.kinesis.headroomAtPeak.inRecords).toBeCloseTo(1 - 2000 / 3 / 1000);
@@ -156,7 +179,7 @@ describe('capacity planner arithmetic', () => {
       3 * 3 * MONTH_HOURS * prices.prices.kinesisEfoConsumerShardHour.usd,
     );
     expect(p.monthlyUsd['CloudWatch custom metrics']).toBeCloseTo(
-      9 * prices.prices.cloudwatchCustomMetricMonth.usd,
+      (9 + PROVISIONED.logFilterMetrics) * prices.prices.cloudwatchCustomMetricMonth.usd,
     );
     expect(p.totalMonthlyUsd).toBeCloseTo(Object.values(p.monthlyUsd).reduce((a, b) => a + b, 0));
     expect(p.flink.kpus).toBeGreaterThanOrEqual(2);
@@ -164,10 +187,58 @@ describe('capacity planner arithmetic', () => {
 
   it('charges extended retention per shard-hour beyond 24 hours', () => {
     const prices = loadPrices();
-    const p = plan({ ...INPUT, retentionHours: 72 }, MODEL, prices);
+    const p = plan({ ...INPUT, retentionHours: 72 }, MODEL, prices, '', PROVISIONED);
     expect(p.monthlyUsd['Kinesis extended retention']).toBeCloseTo(
       3 * MONTH_HOURS * prices.prices.kinesisExtendedRetentionShardHour.usd,
     );
+  });
+});
+
+describe('capacity planner: deployed mode, recommendation, returning users', () => {
+  it('prices the mode the environment deploys (prod: on-demand) and shows the other one beside it', () => {
+    const prices = loadPrices();
+    const deployed = deployedSettings('prod');
+    expect(deployed.kinesisMode).toBe('ON_DEMAND');
+    const p = plan(INPUT, MODEL, prices, '', deployed);
+    expect(p.kinesis.deployedMode).toBe('ON_DEMAND');
+    expect(p.monthlyUsd['Kinesis shard-hours']).toBe(0);
+    expect(p.monthlyUsd['Kinesis on-demand stream-hours']).toBeCloseTo(
+      MONTH_HOURS * prices.prices.kinesisOnDemandStreamHour.usd,
+    );
+    // 220-byte records are billed as 1 KB each on-demand.
+    expect(p.monthlyUsd['Kinesis on-demand ingest']).toBeCloseTo(
+      ((1000 * MONTH_HOURS * 3600 * 1024) / 1024 ** 3) * prices.prices.kinesisOnDemandIngestPerGb.usd,
+    );
+    expect(p.totalMonthlyUsd).toBeCloseTo(p.kinesis.totalMonthlyUsdByMode.ON_DEMAND);
+    const provisioned = plan(INPUT, MODEL, prices, '', PROVISIONED);
+    expect(provisioned.totalMonthlyUsd).toBeCloseTo(p.kinesis.totalMonthlyUsdByMode.PROVISIONED);
+    // Prod traces are Active: every invocation a recorded trace.
+    expect(p.monthlyUsd['X-Ray traces']).toBeGreaterThan(0);
+    expect(p.kinesis.recommendedMode).toBe(
+      recommendMode(p.kinesis.totalMonthlyUsdByMode.ON_DEMAND, p.kinesis.totalMonthlyUsdByMode.PROVISIONED)
+        .mode,
+    );
+  });
+
+  it('recommends provisioned only when it saves at least a fifth', () => {
+    expect(recommendMode(100, 50).mode).toBe('PROVISIONED');
+    expect(recommendMode(100, 80).mode).toBe('PROVISIONED');
+    expect(recommendMode(100, 81).mode).toBe('ON_DEMAND');
+    expect(recommendMode(100, 120)).toMatchObject({ mode: 'ON_DEMAND', reason: /absorbs spikes/ });
+  });
+
+  it('never interpolates toward "every event a new user" when returning users were measured', () => {
+    const batches = { 'session-updater': 1000, 'fraud-rules': 1000, 'metrics-emitter': 1000 };
+    const model = {
+      ...MODEL,
+      shapes: [shape('heavy', 0.1, 0.1), shape('returning', 1, 2), shape('unique', 1, 1)],
+    };
+    expect(
+      interpolateUsage(model, 1, 0.01, batches, 200).functions['session-updater'].writeUnits,
+    ).toBeCloseTo(2);
+    expect(
+      interpolateUsage(model, 0.55, 0.01, batches, 200).functions['session-updater'].writeUnits,
+    ).toBeCloseTo(1.05);
   });
 });
 
@@ -189,6 +260,8 @@ describe('capacity planner arguments', () => {
     [['--rate', '100', '--bogus'], /unknown option --bogus/],
     [['--rate'], /--rate needs a value/],
     [['--rate', '100', '--model', '/nonexistent/model.json'], /cannot read the cost model/],
+    [['--rate', '100', '--alert-rate', '2'], /--alert-rate must be a share from 0 to 1/],
+    [['--rate', '100', '--environment', 'qa'], /--environment "qa": no terraform\/envs/],
   ])('%j exits 2 with a clear message', async (argv, message) => {
     const { code, out, err } = await errors(argv as string[]);
     expect(code).toBe(2);
