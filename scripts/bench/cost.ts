@@ -284,9 +284,13 @@ async function measureShape(
         await runs[fn](toKinesisEvent(events.slice(from, from + size)));
     }
   };
+  const started = Date.now();
+  const step = (what: string) =>
+    ctx.log(`    ${shape.key}: ${what} at ${((Date.now() - started) / 1000).toFixed(0)} s`);
   if (!shape.distinct) {
     await warm(earlier(ours, users * WARMUP_PER_USER), pulseRuns, ['session-updater', 'fraud-rules']);
     await warmSeed(ctx, earlier(seeds, users * WARMUP_PER_USER));
+    step('warmed');
   }
   // Each shard's watermark at its steady size: the function itself emits enough earlier events
   // (RECENT_EVENT_IDS_LIMIT per shard) that its recent-eventId memory is full when measuring starts.
@@ -299,8 +303,11 @@ async function measureShape(
   for (let from = 0; from < fill.length; from += metricsBatch)
     await pulseRuns['metrics-emitter'](toKinesisEvent(fill.slice(from, from + metricsBatch)));
 
+  step('watermarks filled');
   const pulse = await system(ours, pulseRuns);
+  step('Pulse measured');
   const seed = await system(seeds, seedRuns);
+  step('seed measured');
   const prices = loadPrices();
   // Dollars at the reference rate: its shards, and the Lambda batches that rate fills (one
   // invocation per batch; metrics-emitter's watermark and PutMetricData once per shard-batch).

@@ -24,6 +24,7 @@ export function metricsDeps(ctx: BenchContext, functionName: string): EmitterDep
     environment: config.environment,
     functionName,
     maxEventTypes: config.maxEventTypes,
+    eventTypes: config.eventTypes,
     recentEventIdsLimit: 5000,
     duplicateWindowSeconds: 120,
     logger: silentLogger,

@@ -33,6 +33,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     environment: config.environment,
     functionName: context.functionName,
     maxEventTypes: config.maxEventTypes,
+    eventTypes: config.eventTypes,
     recentEventIdsLimit: config.recentEventIdsLimit,
     duplicateWindowSeconds: config.duplicateWindowSeconds,
     parentShards,

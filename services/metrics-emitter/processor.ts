@@ -41,6 +41,8 @@ export interface EmitterDeps {
   environment: string;
   functionName: string;
   maxEventTypes: number;
+  /** EventType values with metrics of their own; others count as `other` (absent: any type). */
+  eventTypes?: ReadonlySet<string>;
   /** eventIds remembered per shard; a duplicate further back than this is counted again. */
   recentEventIdsLimit: number;
   /** ... or arriving longer than this after the first copy (the producer's retry span). */
@@ -86,7 +88,7 @@ export async function emitBatchMetrics(
 ): Promise<{ response: BatchResponse; summary: EmitSummary }> {
   const nowMs = (deps.now ?? Date.now)();
   const { valid, invalid } = decodeBatch(event.Records, deps.decode);
-  const { labelOf, folded } = eventTypeLabels(valid, deps.maxEventTypes);
+  const { labelOf, folded } = eventTypeLabels(valid, deps.maxEventTypes, deps.eventTypes);
   const ctx: WindowContext = {
     environment: deps.environment,
     functionName: deps.functionName,

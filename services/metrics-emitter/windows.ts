@@ -106,20 +106,27 @@ export function isUsableDimensionValue(value: string): boolean {
 }
 
 /**
- * EventType dimension values for a batch. Each distinct value is a separate (billed) metric, so a
- * batch keeps at most `maxTypes` of them: the known types first, then the most frequent others
- * (ties by name, so the choice is deterministic); the rest, and values CloudWatch cannot take,
- * fold into `other`.
+ * EventType dimension values for a batch. Each distinct value is a separate (billed) metric, so
+ * only the environment's allow-listed types (EVENT_TYPES) get their own; any other type folds into
+ * `other`, which bounds the EventType metrics to the allow-list plus one whatever producers send.
+ * Within that, a batch keeps at most `maxTypes`: the known types first, then the most frequent
+ * others (ties by name, so the choice is deterministic). Values CloudWatch cannot take fold too.
  */
 export function eventTypeLabels(
   records: readonly ValidRecord[],
   maxTypes: number,
+  allowed?: ReadonlySet<string>,
 ): { labelOf: (eventType: string) => string; folded: number } {
   const counts = new Map<string, number>();
   for (const { event } of records) counts.set(event.eventType, (counts.get(event.eventType) ?? 0) + 1);
   const known = new Set<string>(KNOWN_EVENT_TYPES);
   const ranked = [...counts]
-    .filter(([type]) => isUsableDimensionValue(type) && type !== OTHER_EVENT_TYPE)
+    .filter(
+      ([type]) =>
+        isUsableDimensionValue(type) &&
+        type !== OTHER_EVENT_TYPE &&
+        (allowed === undefined || allowed.has(type)),
+    )
     .sort(
       ([a, ca], [b, cb]) =>
         Number(known.has(b)) - Number(known.has(a)) || cb - ca || (a < b ? -1 : a > b ? 1 : 0),

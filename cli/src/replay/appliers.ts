@@ -190,7 +190,7 @@ export async function makeApplier(
         seen.add(key);
         return true;
       });
-      const { labelOf } = eventTypeLabels(valid, config.maxEventTypes);
+      const { labelOf } = eventTypeLabels(valid, config.maxEventTypes, config.eventTypes);
       const segments = aggregateSegments(fresh, {
         environment: config.environment,
         functionName,
