@@ -40,7 +40,8 @@ const tracerOnItsOwn: Plugin = {
   },
 };
 
-const COMMON: BuildOptions = {
+/** The options every function is bundled with (the compute bench bundles with them too). */
+export const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
   platform: 'node',
   // Prefer the SDK's ES module builds: esbuild can only tree-shake ESM.
@@ -67,13 +68,13 @@ async function bundle(fn: string): Promise<{ fn: string; bundleBytes: number; zi
   await mkdir(outdir, { recursive: true });
   await Promise.all([
     build({
-      ...COMMON,
+      ...BUNDLE_OPTIONS,
       entryPoints: [join(ROOT, 'services', fn, 'handler.ts')],
       outfile: join(outdir, 'index.mjs'),
       plugins: [tracerOnItsOwn],
     }),
     build({
-      ...COMMON,
+      ...BUNDLE_OPTIONS,
       stdin: {
         contents: `export { Tracer } from '${TRACER_PACKAGE}';`,
         resolveDir: ROOT,
@@ -110,7 +111,10 @@ async function main(): Promise<void> {
   for (const r of results) console.log(`${r.fn.padEnd(18)}${kb(r.bundleBytes)}${kb(r.zipBytes)}`);
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+// Run as a script only: the compute bench imports BUNDLE_OPTIONS from here.
+if (process.argv[1] && /scripts[/\\]build\.ts$/.test(process.argv[1])) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

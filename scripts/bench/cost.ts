@@ -306,7 +306,7 @@ async function measureShape(
   step('watermarks filled');
   const pulse = await system(ours, pulseRuns);
   step('Pulse measured');
-  const seed = await system(seeds, seedRuns);
+  const seed = await system(seeds.slice(0, ctx.options.cost.seedEvents), seedRuns);
   step('seed measured');
   const prices = loadPrices();
   // Dollars at the reference rate: its shards, and the Lambda batches that rate fills (one
@@ -337,7 +337,7 @@ async function measureShape(
   const perUser = Math.round(ours.length / users);
   const history = shape.distinct
     ? 'no history: every user is new'
-    : `${WARMUP_PER_USER} earlier events per user, then ${perUser} measured per user${shape.returning ? ` in ${rounds} batches` : ''}`;
+    : `${WARMUP_PER_USER} earlier events per user, then ${perUser} measured per user${shape.returning ? ` in ${rounds} batches` : ''}; the seed: the first ${Math.min(ours.length, ctx.options.cost.seedEvents)} of them`;
   let userBatches = 0;
   const block = shape.returning ? users : 1_000;
   for (let from = 0; from < ours.length; from += block)

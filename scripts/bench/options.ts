@@ -21,8 +21,11 @@ export interface BenchOptions {
   producer: { records: number; baselineRecords: number; inProcessRecords: number };
   coldStart: { runs: number };
   e2e: { events: number; timeoutMs: number };
-  /** Events per traffic shape, through every function of both designs. */
-  cost: { events: number };
+  /**
+   * Events per traffic shape through every Pulse function; the seed, per record (its cost per
+   * event does not depend on how many it sees), runs on the first `seedEvents` of the same events.
+   */
+  cost: { events: number; seedEvents: number };
 }
 
 export function benchOptions(mode: Mode): BenchOptions {
@@ -44,7 +47,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         producer: { records: 2_000, baselineRecords: 500, inProcessRecords: 20_000 },
         coldStart: { runs: 5 },
         e2e: { events: 200, timeoutMs: 120_000 },
-        cost: { events: 5_000 },
+        cost: { events: 5_000, seedEvents: 600 },
       };
     case 'quick':
       return {
@@ -63,7 +66,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         producer: { records: 500, baselineRecords: 100, inProcessRecords: 5_000 },
         coldStart: { runs: 3 },
         e2e: { events: 50, timeoutMs: 60_000 },
-        cost: { events: 1_000 },
+        cost: { events: 1_000, seedEvents: 150 },
       };
     case 'tiny':
       return {
@@ -82,7 +85,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         producer: { records: 20, baselineRecords: 10, inProcessRecords: 200 },
         coldStart: { runs: 1 },
         e2e: { events: 5, timeoutMs: 60_000 },
-        cost: { events: 150 },
+        cost: { events: 150, seedEvents: 50 },
       };
   }
 }

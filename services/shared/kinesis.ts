@@ -107,32 +107,53 @@ function aheadReason(aheadMs: number, maxEventAheadMs: number): string {
   );
 }
 
+function invalidRecord(record: KinesisStreamRecord, position: RecordPosition, reason: string): Decoded {
+  return {
+    ok: false,
+    record: {
+      shardId: position.shardId,
+      sequenceNumber: position.sequenceNumber,
+      arrivalMs: position.arrivalMs,
+      reason,
+      rawData: record.kinesis.data,
+      partitionKey: record.kinesis.partitionKey,
+    },
+  };
+}
+
+/** One record; the valid path builds its result directly (it runs for every record of every batch). */
 export function decodeRecord(
   record: KinesisStreamRecord,
   options: DecodeOptions = DEFAULT_DECODE_OPTIONS,
 ): Decoded {
   const position = positionOf(record);
-  const invalid = (reason: string): Decoded => ({
-    ok: false,
-    record: { ...position, reason, rawData: record.kinesis.data, partitionKey: record.kinesis.partitionKey },
-  });
   const text = decodeText(record.kinesis.data);
-  if (text === undefined) return invalid('data is not valid UTF-8');
+  if (text === undefined) return invalidRecord(record, position, 'data is not valid UTF-8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    return invalid(jsonErrorReason(err));
+    return invalidRecord(record, position, jsonErrorReason(err));
   }
   const result = validateEvent(parsed);
-  if (!result.ok) return invalid(`schema: ${result.reason}`);
-  if (result.event.userId !== record.kinesis.partitionKey) {
+  if (!result.ok) return invalidRecord(record, position, `schema: ${result.reason}`);
+  const event = result.event;
+  if (event.userId !== record.kinesis.partitionKey) {
     // Per-user ordering rests on partitioning by userId; anything else could be applied out of order.
-    return invalid('schema: userId does not match the record partition key');
+    return invalidRecord(record, position, 'schema: userId does not match the record partition key');
   }
-  const aheadMs = result.event.timestamp - position.arrivalMs;
-  if (aheadMs > options.maxEventAheadMs) return invalid(aheadReason(aheadMs, options.maxEventAheadMs));
-  return { ok: true, record: { ...position, event: result.event } };
+  const aheadMs = event.timestamp - position.arrivalMs;
+  if (aheadMs > options.maxEventAheadMs)
+    return invalidRecord(record, position, aheadReason(aheadMs, options.maxEventAheadMs));
+  return {
+    ok: true,
+    record: {
+      shardId: position.shardId,
+      sequenceNumber: position.sequenceNumber,
+      arrivalMs: position.arrivalMs,
+      event,
+    },
+  };
 }
 
 export function decodeBatch(
