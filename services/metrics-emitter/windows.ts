@@ -151,6 +151,9 @@ interface CellSpec {
   bytes: number;
   /** A money metric (MONEY_METRICS): its values are integer micros, summed exactly. */
   money: boolean;
+  /** The segment holding this cell's aggregate now, and the aggregate (see SegmentAggregate). */
+  owner: object | undefined;
+  cell: Cell | undefined;
 }
 
 interface Cell {
@@ -170,8 +173,24 @@ function estimateBytes(metric: string, dimensions: readonly Dimension[]): number
   return bytes;
 }
 
-/** A record's share of one cell: [cell, value, displaced]. */
-type Contribution = [CellSpec, number, boolean];
+/**
+ * The cells one record touches and the value it adds to each, filled in place for every record of
+ * a batch (one scratch object, no per-record arrays): lag first, then the record's event cells.
+ */
+class RecordCells {
+  readonly specs: CellSpec[] = [];
+  readonly values: number[] = [];
+  count = 0;
+  /** The Events cell (index 1) is counted at arrival time: CloudWatch would reject the event time. */
+  displaced = false;
+  unrepresentable = false;
+
+  push(spec: CellSpec, value: number): void {
+    this.specs[this.count] = spec;
+    this.values[this.count] = value;
+    this.count += 1;
+  }
+}
 
 /** The cells of one batch (one aggregateSegments call), created on first use and then reused. */
 class CellCatalog {
@@ -202,6 +221,8 @@ class CellCatalog {
         dimensions,
         bytes: estimateBytes(metric, dimensions),
         money: MONEY_METRICS.has(metric),
+        owner: undefined,
+        cell: undefined,
       };
       this.specs.set(key, found);
     }
@@ -237,11 +258,42 @@ class CellCatalog {
     }
     return cells;
   }
+
+  /** Fills `out` with the cells `item` touches and its value for each. */
+  cellsOf(item: BatchItem, out: RecordCells): void {
+    const { nowMs } = this.ctx;
+    out.count = 0;
+    out.displaced = false;
+    out.unrepresentable = false;
+    out.push(this.lag, Math.max(0, nowMs - item.arrivalMs));
+    if (!isValidItem(item)) {
+      out.push(this.invalid(bucketMinute(item.arrivalMs, item.arrivalMs, nowMs).minute), 1);
+      return;
+    }
+    const { event } = item;
+    const { minute, displaced } = bucketMinute(event.timestamp, item.arrivalMs, nowMs);
+    const purchase = isPurchase(event);
+    const summable = purchase && event.data.amount <= MAX_METRIC_AMOUNT;
+    const cells = this.events(minute, event.eventType, purchase, summable ? event.data.currency : undefined);
+    out.displaced = displaced;
+    out.unrepresentable = purchase && !summable;
+    out.push(cells[0] as CellSpec, 1);
+    out.push(cells[1] as CellSpec, 1);
+    if (purchase) out.push(cells[2] as CellSpec, 1);
+    if (summable) {
+      const micros = toMicros(event.data.amount);
+      out.push(cells[3] as CellSpec, micros);
+      out.push(cells[4] as CellSpec, micros);
+    }
+  }
 }
 
-/** One segment's cells, keyed by metric, minute and dimension values. */
+/**
+ * One segment's cells. A spec points at its cell in the segment that owns it, so a record's cells
+ * are found without a map look-up (specs are per batch, segments follow one another).
+ */
 class SegmentAggregate {
-  readonly cells = new Map<string, Cell>();
+  readonly cells: Cell[] = [];
   bytes = 0;
   records = 0;
   displaced = 0;
@@ -249,62 +301,29 @@ class SegmentAggregate {
   first = '';
   last = '';
 
-  constructor(
-    private readonly ctx: WindowContext,
-    private readonly catalog: CellCatalog,
-  ) {}
-
-  /** The cells a record touches, each with the value it adds. */
-  contributions(item: BatchItem): Contribution[] {
-    const { nowMs } = this.ctx;
-    const out: Contribution[] = [[this.catalog.lag, Math.max(0, nowMs - item.arrivalMs), false]];
-    if (!isValidItem(item)) {
-      const { minute } = bucketMinute(item.arrivalMs, item.arrivalMs, nowMs);
-      out.push([this.catalog.invalid(minute), 1, false]);
-      return out;
-    }
-    const { event } = item;
-    const { minute, displaced } = bucketMinute(event.timestamp, item.arrivalMs, nowMs);
-    const purchase = isPurchase(event);
-    const summable = purchase && event.data.amount <= MAX_METRIC_AMOUNT;
-    const cells = this.catalog.events(
-      minute,
-      event.eventType,
-      purchase,
-      summable ? event.data.currency : undefined,
-    );
-    out.push([cells[0] as CellSpec, 1, displaced]);
-    out.push([cells[1] as CellSpec, 1, false]);
-    if (purchase) out.push([cells[2] as CellSpec, 1, false]);
-    if (summable) {
-      const micros = toMicros(event.data.amount);
-      out.push([cells[3] as CellSpec, micros, false], [cells[4] as CellSpec, micros, false]);
-    }
-    return out;
-  }
-
-  /** How many new cells and bytes adding a record's contributions would cost. */
-  cost(contributions: readonly Contribution[]): { cells: number; bytes: number } {
+  /** How many new cells, and their bytes, adding a record would cost. */
+  newCells(record: RecordCells): { cells: number; bytes: number } {
     let cells = 0;
     let bytes = 0;
-    for (const [spec] of contributions) {
-      if (this.cells.has(spec.key)) continue;
+    for (let i = 0; i < record.count; i++) {
+      const spec = record.specs[i] as CellSpec;
+      if (spec.owner === this) continue;
       cells += 1;
       bytes += spec.bytes;
     }
     return { cells, bytes };
   }
 
-  add(item: BatchItem, contributions: readonly Contribution[]): void {
+  add(item: BatchItem, record: RecordCells): void {
     if (this.records === 0) this.first = item.sequenceNumber;
     this.last = item.sequenceNumber;
     this.records += 1;
-    if (isValidItem(item) && isPurchase(item.event) && !(item.event.data.amount <= MAX_METRIC_AMOUNT)) {
-      this.unrepresentable += 1;
-    }
-    for (const [spec, value, displaced] of contributions) {
-      if (displaced) this.displaced += 1;
-      const cell = this.cells.get(spec.key);
+    if (record.unrepresentable) this.unrepresentable += 1;
+    if (record.displaced) this.displaced += 1;
+    for (let i = 0; i < record.count; i++) {
+      const spec = record.specs[i] as CellSpec;
+      const value = record.values[i] as number;
+      const cell = spec.owner === this ? spec.cell : undefined;
       if (cell) {
         cell.count += 1;
         if (cell.micros !== undefined) cell.micros += BigInt(value);
@@ -312,21 +331,24 @@ class SegmentAggregate {
         if (value < cell.min) cell.min = value;
         if (value > cell.max) cell.max = value;
       } else {
-        this.cells.set(spec.key, {
+        const created: Cell = {
           spec,
           count: 1,
           sum: value,
           min: value,
           max: value,
           ...(spec.money ? { micros: BigInt(value) } : {}),
-        });
+        };
+        spec.owner = this;
+        spec.cell = created;
+        this.cells.push(created);
         this.bytes += spec.bytes;
       }
     }
   }
 
   toSegment(): Segment {
-    const cells = [...this.cells.values()].sort(
+    const cells = [...this.cells].sort(
       (a, b) =>
         a.spec.minute - b.spec.minute ||
         compareText(a.spec.metric, b.spec.metric) ||
@@ -381,19 +403,20 @@ export function aggregateSegments(
 ): Segment[] {
   const segments: Segment[] = [];
   const catalog = new CellCatalog(ctx);
-  let current = new SegmentAggregate(ctx, catalog);
+  const record = new RecordCells();
+  let current = new SegmentAggregate();
   for (const item of items) {
     // Computed once per record: both the size check and the aggregation need them.
-    const contributions = current.contributions(item);
-    const { cells, bytes } = current.cost(contributions);
+    catalog.cellsOf(item, record);
+    const { cells, bytes } = current.newCells(record);
     if (
       current.records > 0 &&
-      (current.cells.size + cells > limits.maxDatums || current.bytes + bytes > limits.maxBytes)
+      (current.cells.length + cells > limits.maxDatums || current.bytes + bytes > limits.maxBytes)
     ) {
       segments.push(current.toSegment());
-      current = new SegmentAggregate(ctx, catalog);
+      current = new SegmentAggregate();
     }
-    current.add(item, contributions);
+    current.add(item, record);
   }
   if (current.records > 0) segments.push(current.toSegment());
   return segments;
