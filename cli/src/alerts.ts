@@ -34,9 +34,8 @@ const USAGE = `Usage: pulse alerts pending [--status PENDING|FAILED] [--limit N]
 pending     lists PENDING fraud alerts (recorded, not yet published to SNS), oldest first.
             With --status FAILED, the alerts parked as FAILED instead (SNS refused each one 5
             times for itself; the alerts-failed alarm), with their publishAttempts and lastError.
-            FAILED alerts are in no index, so that reads the alerts table with a paginated Scan
-            and a filter: the table is small and its items expire (TTL). Listing only: nothing
-            here publishes a FAILED alert again.
+            They are read through the alerts table's status index (a Query of the FAILED key,
+            never a Scan). Listing only: nothing here publishes a FAILED alert again.
 republish   publishes them through fraud-rules' outbox (the code its scheduled sweep runs): each
             alert is claimed, published once and marked SENT; one claimed by someone else or
             already SENT is skipped. Stops at the first systemic SNS failure (the rest stays

@@ -13,9 +13,48 @@ export interface PendingIndex {
   rangeKey?: string;
 }
 
-export function pendingIndex(): PendingIndex | undefined {
+/** An index of the alerts table as services/resources.json declares it. */
+export function alertsIndex(name: string): PendingIndex | undefined {
   const table = loadResources().tables.alerts as { globalSecondaryIndexes?: PendingIndex[] } | undefined;
-  return table?.globalSecondaryIndexes?.find((i) => i.name === 'pending');
+  return table?.globalSecondaryIndexes?.find((i) => i.name === name);
+}
+
+export function pendingIndex(): PendingIndex | undefined {
+  return alertsIndex('pending');
+}
+
+/**
+ * Every item of one key of an alerts index, oldest first (the indexes range on createdAt): a
+ * Query, so it reads that key's items only, however many alerts the table holds.
+ */
+export async function queryAlertsIndex(
+  target: Target,
+  name: 'user' | 'status',
+  value: string,
+  options: { limit?: number } = {},
+): Promise<Record<string, unknown>[]> {
+  const index = alertsIndex(name);
+  if (!index) throw new Error(`services/resources.json declares no "${name}" index on the alerts table`);
+  const items: Record<string, unknown>[] = [];
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await target.db.send(
+      new QueryCommand({
+        TableName: target.names.table('alerts'),
+        IndexName: index.name,
+        KeyConditionExpression: '#h = :v',
+        ExpressionAttributeNames: { '#h': index.hashKey },
+        ExpressionAttributeValues: { ':v': value },
+        ExclusiveStartKey: start,
+      }),
+    );
+    // An index may lag the table by a moment; the item's own attribute decides.
+    items.push(...(page.Items ?? []).filter((i) => i[index.hashKey] === value));
+    start = page.LastEvaluatedKey;
+  } while (start && items.length < limit);
+  items.sort((a, b) => String(a.createdAt ?? '').localeCompare(String(b.createdAt ?? '')));
+  return items.slice(0, limit);
 }
 
 /** PENDING alerts, oldest first; `count` only counts (Select COUNT, nothing transferred). */
@@ -61,31 +100,12 @@ export async function countPending(target: Target): Promise<number> {
 }
 
 /**
- * FAILED alerts (SNS refused them MAX_PUBLISH_REJECTIONS times), oldest first. Parking removes an
- * alert from the sparse `pending` index and no other index is keyed on the status, so this is a
- * paginated Scan with a filter: the alerts table is small (alerts only) and TTL'd, so a Scan
- * stays cheap, and an operator runs it by hand after the alerts-failed alarm.
+ * FAILED alerts (SNS refused them MAX_PUBLISH_REJECTIONS times), oldest first, through the alerts
+ * table's `status` index: a Query of the FAILED key, so it reads the parked alerts only.
  */
 export async function listFailed(
   target: Target,
   options: { limit?: number } = {},
 ): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await target.db.send(
-      new ScanCommand({
-        TableName: target.names.table('alerts'),
-        FilterExpression: '#s = :failed',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':failed': 'FAILED' },
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start && items.length < limit);
-  items.sort((a, b) => String(a.createdAt ?? '').localeCompare(String(b.createdAt ?? '')));
-  return items.slice(0, limit);
+  return queryAlertsIndex(target, 'status', 'FAILED', options);
 }

@@ -1,10 +1,10 @@
 /**
  * `pulse user <userId>`: everything Pulse keeps about one user, on one screen — the open
  * session, the latest closed sessions, recently viewed products, fraud rule state and alerts.
- * Read-only. Alerts are keyed by alert id (not user), so they are found with a filtered Scan of
- * the alerts table; --no-alerts skips it on a large table.
+ * Read-only. Alerts are keyed by alert id; they are found through the alerts table's `user` index
+ * (a Query of that user's key), so the lookup costs the same however large the table grows.
  */
-import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   COMMON_OPTIONS,
   defineCommand,
@@ -16,6 +16,7 @@ import {
   progress,
 } from './command.js';
 import { ago, money, table, time } from './format.js';
+import { queryAlertsIndex } from './pending.js';
 import type { Target } from './target.js';
 
 const USAGE = `Usage: pulse user <userId> [--sessions N] [--no-alerts] [--env E] [--json]
@@ -25,7 +26,7 @@ state (recent purchases, cool-downs, last country) and alerts. Reads only.
 
 Options:
   --sessions N    closed sessions to show, newest first (default 5, at most 100)
-  --no-alerts     skip the alerts (they are found by scanning the alerts table)
+  --no-alerts     skip the alerts (read through the alerts table's user index)
   --env <name>    local | dev | staging | prod (default $PULSE_ENV, else local)
   --json          print one JSON document
   -h, --help      this help`;
@@ -68,24 +69,8 @@ export async function readUser(
     fraudState: fraud.Item,
   };
   if (options.alerts) {
-    const alerts: Item[] = [];
-    let start: Item | undefined;
-    let scanned = 0;
-    do {
-      const page = await target.db.send(
-        new ScanCommand({
-          TableName: target.names.table('alerts'),
-          FilterExpression: 'userId = :u',
-          ExpressionAttributeValues: { ':u': userId },
-          ExclusiveStartKey: start,
-        }),
-      );
-      alerts.push(...(page.Items ?? []));
-      scanned += page.ScannedCount ?? 0;
-      options.onProgress?.(scanned);
-      start = page.LastEvaluatedKey;
-    } while (start);
-    alerts.sort((a, b) => String(a.createdAt ?? '').localeCompare(String(b.createdAt ?? '')));
+    const alerts = await queryAlertsIndex(target, 'user', userId);
+    options.onProgress?.(alerts.length);
     report.alerts = alerts;
     if (alerts.length > 0) report.found = true;
   }
@@ -175,7 +160,7 @@ export const command = defineCommand({
       const report = await readUser(target, userId, {
         sessions,
         alerts: !values['no-alerts'],
-        onProgress: (scanned) => bar.update(`scanning alerts: ${scanned} item(s)…`),
+        onProgress: (scanned) => bar.update(`reading alerts: ${scanned} item(s)…`),
       });
       bar.done();
       if (values.json) printJson(io, report);

@@ -49,8 +49,10 @@ function tables(found = true): Handlers {
       if (!found) return {};
       return { Item: input.TableName === 'pulse-local-sessions' ? current : fraud };
     },
-    QueryCommand: () => ({ Items: found ? [closed] : [] }),
-    ScanCommand: () => ({ Items: found ? [alert] : [], ScannedCount: 7 }),
+    QueryCommand: (input) => ({ Items: found ? [input.IndexName === 'user' ? alert : closed] : [] }),
+    ScanCommand: () => {
+      throw new Error('pulse user must not Scan the alerts table');
+    },
   };
 }
 
@@ -66,8 +68,15 @@ test('shows the open session, totals per currency, products, closed sessions, fr
   expect(r.stdout).toContain('last country FR');
   expect(r.stdout).toContain('last alert per rule: largePurchase 2026-11-28T11:40:00Z');
   expect(r.stdout).toMatch(/HIGH\s+largePurchase\s+PENDING\s+One purchase of 1,250.50 USD\./);
-  const query = r.calls.find((c) => c.command === 'QueryCommand')!;
+  const query = r.calls.find((c) => c.command === 'QueryCommand' && !c.input.IndexName)!;
   expect(query.input).toMatchObject({ ScanIndexForward: false, Limit: 5 });
+  // Alerts by the user index (a Query of this user's key), never a Scan of the table.
+  const byUser = r.calls.find((c) => c.command === 'QueryCommand' && c.input.IndexName === 'user')!;
+  expect(byUser.input).toMatchObject({
+    TableName: 'pulse-local-alerts',
+    ExpressionAttributeValues: { ':v': 'u1' },
+  });
+  expect(r.calls.some((c) => c.command === 'ScanCommand')).toBe(false);
 });
 
 test('--json carries the items; --no-alerts does not scan; --sessions bounds the query', async () => {
@@ -82,7 +91,7 @@ test('--json carries the items; --no-alerts does not scan; --sessions bounds the
   });
   expect(doc.alerts).toBeUndefined();
   expect(r.calls.some((c) => c.command === 'ScanCommand')).toBe(false);
-  expect(r.calls.find((c) => c.command === 'QueryCommand')!.input.Limit).toBe(2);
+  expect(r.calls.filter((c) => c.command === 'QueryCommand').map((c) => c.input.Limit)).toEqual([2]);
 });
 
 test('an unknown user says so and exits 1', async () => {
