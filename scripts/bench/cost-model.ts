@@ -124,7 +124,7 @@ export type KinesisMode = 'ON_DEMAND' | 'PROVISIONED';
 export interface Deployment {
   environment: string;
   kinesisMode: KinesisMode;
-  /** X-Ray `Active`: every invocation is recorded as a trace (an upper bound of the sampling). */
+  /** X-Ray `Active`: invocations are recorded as traces under the default sampling rule. */
   tracingActive: boolean;
   pointInTimeRecovery: boolean;
   /** Alarms (observability module: 4 per function, 3 pipeline-wide, 1 "stalled" per function). */
@@ -254,7 +254,8 @@ export function dollarsFor(
       ((f.invocations * events * d.logBytesPerInvocation) / GB) * p('logsIngestionPerGb'),
     'X-Ray traces': only(
       d.tracingActive,
-      ((f.invocations * events) / 1e6) * p('xrayTraceRecordedPerMillion'),
+      ((sampledShare(f.invocations * eventsPerSecond) * f.invocations * events) / 1e6) *
+        p('xrayTraceRecordedPerMillion'),
     ),
     'KMS requests + key':
       ((shards * hours * d.kmsRequestsPerShardHour) / 1e4) * p('kmsRequestPer10k') +
@@ -264,6 +265,15 @@ export function dollarsFor(
       ((f.snsPublishes * emailsPerPublish * events) / 1e5) * p('snsEmailDeliveryPer100k'),
     'SQS requests': ((f.sqsRequests * events) / 1e6) * p('sqsRequestPerMillion'),
   };
+}
+
+/**
+ * Share of invocations X-Ray records under its default sampling rule, which Lambda's Active
+ * tracing uses: the first request each second (the reservoir), then 5 % of the rest.
+ */
+export function sampledShare(invocationsPerSecond: number): number {
+  if (invocationsPerSecond <= 1) return 1;
+  return (1 + 0.05 * (invocationsPerSecond - 1)) / invocationsPerSecond;
 }
 
 /** The same usage in the other capacity mode (the comparison `pulse plan` and the bench show). */

@@ -36,7 +36,19 @@ export const NO_WATERMARK: Watermark = { lastSequenceNumber: '', version: 0, rec
  * share one are two events here too. JSON keeps the pair unambiguous whatever the ids contain.
  */
 export function userEventHash(userId: string, eventId: string): Buffer {
-  return eventIdHash(JSON.stringify([userId, eventId]));
+  return eventIdHash(userEventKey(userId, eventId));
+}
+
+/** Characters JSON.stringify may escape in a string (any surrogate: it escapes lone ones). */
+const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * JSON.stringify([userId, eventId]), the hashed text: spelled out when no character needs an
+ * escape (the usual id), the same bytes without building an array and walking it.
+ */
+export function userEventKey(userId: string, eventId: string): string {
+  if (JSON_ESCAPED.test(userId) || JSON_ESCAPED.test(eventId)) return JSON.stringify([userId, eventId]);
+  return `["${userId}","${eventId}"]`;
 }
 
 export function watermarkKey(functionName: string, shardId: string): string {

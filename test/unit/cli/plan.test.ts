@@ -19,6 +19,7 @@ import {
   loadPrices,
   MONTH_HOURS,
   type SystemUsage,
+  sampledShare,
   withMode,
 } from '../../../scripts/bench/cost-model.js';
 import type { CostModel, ShapeResult } from '../../../scripts/bench/types.js';
@@ -218,6 +219,12 @@ describe('capacity planner: deployed mode, recommendation, returning users', () 
       recommendMode(p.kinesis.totalMonthlyUsdByMode.ON_DEMAND, p.kinesis.totalMonthlyUsdByMode.PROVISIONED)
         .mode,
     );
+  });
+
+  it('prices X-Ray by its default sampling: every invocation up to one a second, then 5 % of the rest', () => {
+    expect(sampledShare(0.5)).toBe(1);
+    expect(sampledShare(1)).toBe(1);
+    expect(sampledShare(21)).toBeCloseTo(2 / 21);
   });
 
   it('recommends provisioned only when it saves at least a fifth', () => {
