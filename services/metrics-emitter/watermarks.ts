@@ -40,6 +40,7 @@ export function userEventHash(userId: string, eventId: string): Buffer {
 }
 
 /** Characters JSON.stringify may escape in a string (any surrogate: it escapes lone ones). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes
 const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /**
