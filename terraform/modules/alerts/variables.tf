@@ -74,7 +74,7 @@ variable "slack" {
   # The AWS Chatbot API exists only in these regions; a configuration elsewhere fails at apply,
   # after everything else was created.
   validation {
-    condition     = var.slack == null || try(var.slack.region == null || contains(["us-east-2", "us-west-2", "eu-west-1", "ap-southeast-1"], var.slack.region), false)
+    condition     = var.slack == null || try(contains(["us-east-2", "us-west-2", "eu-west-1", "ap-southeast-1"], coalesce(var.slack.region, "us-east-2")), false)
     error_message = "slack.region must be a region where the AWS Chatbot API exists: us-east-2, us-west-2, eu-west-1 or ap-southeast-1 (omit it to use the environment's region when it is one of these, else us-east-2)."
   }
 
