@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected values are Terraform interpolations
 // biome-ignore-all lint/suspicious/noExplicitAny: hcl2json output and terraform console JSON are untyped
 /**
  * Anomaly-detection alarms on what the business notices first (modules/observability): Events,

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected values are Terraform interpolations
 // biome-ignore-all lint/suspicious/noExplicitAny: hcl2json output is untyped JSON walked by path
 /**
  * A first deploy must not mail every ops subscriber one "OK" per alarm (each new alarm moves from

@@ -125,9 +125,10 @@ describe('metric-filter: the deployed pattern matches the line fraud-rules logs,
     const l = logs(pattern, (m) => m.filter((x) => x.includes(ALERT_PARKED_MESSAGE)));
     const r = await checkMetricFilter(clients(fake({}), l), targets);
     expect(r.ok).toBe(true);
-    const sent = l.calls.find((c) => c.command === 'TestMetricFilterCommand')?.input;
-    expect(sent?.filterPattern).toBe(pattern);
-    expect(JSON.parse((sent?.logEventMessages as string[])[0] as string)).toMatchObject({
+    const sent = l.calls.find((c) => c.command === 'TestMetricFilterCommand')?.input ?? {};
+    expect(sent.filterPattern).toBe(pattern);
+    const [first] = sent.logEventMessages as string[];
+    expect(JSON.parse(first ?? '')).toMatchObject({
       level: 'ERROR',
       message: ALERT_PARKED_MESSAGE,
       function_name: 'pulse-dev-fraud-rules',
