@@ -90,6 +90,28 @@ test('CONFIRM_ENV naming another environment destroys nothing', () => {
   }
 });
 
+/** The same with a terminal on stdin (util-linux `script` gives it a pseudo-terminal), typing `typed`. */
+function destroyAtTerminal(env: string, typed: string) {
+  const command = `bash ${join(dir, 'scripts/tf/run.sh')} destroy ${env}`;
+  const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+    encoding: 'utf8',
+    input: `${typed}\n`,
+    env: { PATH: process.env.PATH ?? '', TERRAFORM: join(dir, 'fake-terraform') },
+  });
+  const terraform = existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : [];
+  return { status: r.status, output: `${r.stdout}${r.stderr}`, terraform };
+}
+
+test('at a terminal, typing the environment name destroys it; anything else aborts', () => {
+  const wrong = destroyAtTerminal('dev', 'prod');
+  expect(wrong.status).toBe(1);
+  expect(wrong.output).toContain("aborted (typed 'prod', expected 'dev')");
+  expect(wrong.terraform).toEqual([]);
+  const right = destroyAtTerminal('dev', 'dev');
+  expect(right.status).toBe(0);
+  expect(right.terraform).toContain('-chdir=terraform/envs/dev destroy -input=false -auto-approve');
+});
+
 test('make destroy passes CONFIRM_ENV through and still needs no build', () => {
   const mk = readFileSync(join(root, 'terraform/terraform.mk'), 'utf8');
   expect(mk).toMatch(/^destroy: tf-env ##.*CONFIRM_ENV=<env>/m);
