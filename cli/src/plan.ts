@@ -11,7 +11,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CostModel, ShapeResult } from '../../scripts/bench/cost.js';
 import {
   type Component,
   dollarsFor,
@@ -23,6 +22,7 @@ import {
   type SystemUsage,
   total,
 } from '../../scripts/bench/cost-model.js';
+import type { CostModel, ShapeResult } from '../../scripts/bench/types.js';
 import { FUNCTIONS, type FunctionName, loadFunction } from '../../scripts/local/config.js';
 import { repoRoot } from '../../scripts/local/paths.js';
 import {

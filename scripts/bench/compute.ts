@@ -20,10 +20,9 @@ import { loadFunction } from '../local/config.js';
 import { seedDetectFraud } from './baseline/fraud-rules.js';
 import { seedEmitMetrics } from './baseline/metrics-emitter.js';
 import { seedUpdateSessions } from './baseline/session-updater.js';
-import type { BenchContext } from './context.js';
 import { makeEvents, toKinesisEvent } from './data.js';
-import type { Row } from './report.js';
 import { median } from './stats.js';
+import type { BenchContext, Row } from './types.js';
 
 /** An SDK client stand-in: every request answers at once, reads find nothing. */
 // biome-ignore lint/suspicious/noExplicitAny: stands in for several SDK client types

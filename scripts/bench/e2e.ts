@@ -19,9 +19,8 @@ import { FUNCTIONS, type FunctionName } from '../local/config.js';
 import { repoRoot } from '../local/paths.js';
 import { sleep } from '../local/processes.js';
 import { createResources } from '../local/resources.js';
-import type { BenchContext } from './context.js';
-import type { Row } from './report.js';
 import { percentile } from './stats.js';
+import type { BenchContext, Row } from './types.js';
 
 interface Pending {
   userId: string;

@@ -11,13 +11,13 @@ import {
   shardsFor,
   userBatchesPerEvent,
 } from '../../../cli/src/plan.js';
-import type { CostModel, ShapeResult } from '../../../scripts/bench/cost.js';
 import {
   type FunctionUsage,
   loadPrices,
   MONTH_HOURS,
   type SystemUsage,
 } from '../../../scripts/bench/cost-model.js';
+import type { CostModel, ShapeResult } from '../../../scripts/bench/types.js';
 import { loadFunction } from '../../../scripts/local/config.js';
 import { run } from './support.js';
 
