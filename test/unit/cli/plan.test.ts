@@ -11,6 +11,7 @@ import {
   shardsFor,
   userBatchesPerEvent,
 } from '../../../cli/src/plan.js';
+import { loadFunction } from '../../../lib/config.js';
 import {
   type FunctionUsage,
   loadPrices,
@@ -18,7 +19,6 @@ import {
   type SystemUsage,
 } from '../../../scripts/bench/cost-model.js';
 import type { CostModel, ShapeResult } from '../../../scripts/bench/types.js';
-import { loadFunction } from '../../../scripts/local/config.js';
 import { run } from './support.js';
 
 const fnUsage = (over: Partial<FunctionUsage> = {}): FunctionUsage => ({
