@@ -22,6 +22,7 @@ import {
   physicalName,
 } from '../../lib/config.js';
 import { localPaths } from '../../lib/paths.js';
+import { checkAwsSetup } from './aws-setup.js';
 import type { EnvName } from './environments.js';
 
 type Sender = { send(command: unknown): Promise<unknown> };
@@ -159,6 +160,16 @@ export async function connect(env: EnvName, processEnv: Record<string, string | 
     cloudwatch: new CloudWatchClient(base),
     lambda: new LambdaClient(base),
   };
+  try {
+    await checkAwsSetup(env, {
+      region: () => dynamodb.config.region(),
+      credentials: () => dynamodb.config.credentials(),
+    });
+  } catch (err) {
+    dynamodb.destroy();
+    for (const c of Object.values(clients)) c.destroy();
+    throw err;
+  }
   return {
     env,
     names,
