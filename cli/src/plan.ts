@@ -11,6 +11,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FUNCTIONS, type FunctionName, loadFunction } from '../../lib/config.js';
+import { repoRoot } from '../../lib/paths.js';
 import {
   type Component,
   type Deployment,
@@ -28,8 +30,6 @@ import {
   withMode,
 } from '../../scripts/bench/cost-model.js';
 import type { CostModel, ShapeResult } from '../../scripts/bench/types.js';
-import { FUNCTIONS, type FunctionName, loadFunction } from '../../scripts/local/config.js';
-import { repoRoot } from '../../scripts/local/paths.js';
 import {
   type CliIO,
   COMMON_OPTIONS,
@@ -102,7 +102,7 @@ Options:
   --env <name>           accepted like every pulse command, not used: planning reads no AWS
   -h, --help             this text
 
-Model and limits: README.md, Performance, "Capacity planning".`;
+Model and limits: docs/performance-and-cost.md, "Capacity planning".`;
 
 function positive(flag: string, raw: string | undefined, fallback: number | undefined, max: number): number {
   if (raw === undefined) {

@@ -20,8 +20,8 @@ import {
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { FUNCTIONS, type FunctionName } from '../../scripts/local/config.js';
-import type { StreamRecord } from '../../scripts/local/lambda-event.js';
+import { FUNCTIONS, type FunctionName } from '../../lib/config.js';
+import type { StreamRecord } from '../../lib/lambda-event.js';
 import { isConditionalCheckFailed } from '../../services/shared/errors.js';
 import {
   deleteEntry,

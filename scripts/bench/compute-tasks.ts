@@ -5,6 +5,7 @@
  * and base64 decode + JSON.parse. compute.ts runs this module bundled as the functions ship.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
+import { loadFunction } from '../../lib/config.js';
 import { AlertLog } from '../../services/fraud-rules/alerts.js';
 import { detectFraud } from '../../services/fraud-rules/detector.js';
 import { parseRules } from '../../services/fraud-rules/rules.js';
@@ -17,7 +18,6 @@ import { updateSessions } from '../../services/session-updater/updater.js';
 import { KNOWN_EVENT_TYPES } from '../../services/shared/event.js';
 import { decodeBatch } from '../../services/shared/kinesis.js';
 import { silentLogger } from '../../services/shared/logger.js';
-import { loadFunction } from '../local/config.js';
 import { seedDetectFraud } from './baseline/fraud-rules.js';
 import { seedEmitMetrics } from './baseline/metrics-emitter.js';
 import { seedUpdateSessions } from './baseline/session-updater.js';

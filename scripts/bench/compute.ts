@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { repoRoot } from '../../lib/paths.js';
 import { BUNDLE_OPTIONS } from '../build.js';
-import { repoRoot } from '../local/paths.js';
 import type { ComputeOptions } from './compute-tasks.js';
 import type { BenchContext, Row } from './types.js';
 

@@ -19,13 +19,13 @@
  * per-event figures the capacity planner reads.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
+import { FUNCTIONS, type FunctionName, loadFunction } from '../../lib/config.js';
 import { detectFraud } from '../../services/fraud-rules/detector.js';
 import { emitBatchMetrics } from '../../services/metrics-emitter/processor.js';
 import { updateSessions } from '../../services/session-updater/updater.js';
 import { batchPutItems } from '../../services/shared/dynamo.js';
 import type { PulseEvent } from '../../services/shared/event.js';
 import { isPurchase } from '../../services/shared/event.js';
-import { FUNCTIONS, type FunctionName, loadFunction } from '../local/config.js';
 import { type SeedFraudState, seedDetectFraud } from './baseline/fraud-rules.js';
 import { seedEmitMetrics } from './baseline/metrics-emitter.js';
 import { appendEvent, type SeedSession, seedUpdateSessions } from './baseline/session-updater.js';

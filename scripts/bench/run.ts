@@ -9,8 +9,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { flagMessage, parseFlags, stringFlag } from '../cli.js';
-import { repoRoot } from '../local/paths.js';
+import { flagMessage, parseFlags, stringFlag } from '../../lib/flags.js';
+import { repoRoot } from '../../lib/paths.js';
 import { benchColdStart } from './coldstart.js';
 import { benchCompute } from './compute.js';
 import { benchCost, costMarkdown } from './cost.js';

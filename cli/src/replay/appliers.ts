@@ -11,12 +11,8 @@
  *   duplicates are still dropped by eventId: the shard's recent eventId hashes and the range itself.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
-import type { FunctionName } from '../../../scripts/local/config.js';
-import {
-  type FunctionIdentity,
-  kinesisEvent,
-  type StreamRecord,
-} from '../../../scripts/local/lambda-event.js';
+import type { FunctionName } from '../../../lib/config.js';
+import { type FunctionIdentity, kinesisEvent, type StreamRecord } from '../../../lib/lambda-event.js';
 import { alertLogFrom } from '../../../services/fraud-rules/alerts.js';
 import { loadConfig as fraudConfig } from '../../../services/fraud-rules/config.js';
 import { detectFraud } from '../../../services/fraud-rules/detector.js';

@@ -1,10 +1,10 @@
 /**
  * What replay reads: the on-failure queue's invocation records (the format Lambda sends and the
- * local runner copies, scripts/local/lambda-event.ts) and the stream records they point at.
+ * local runner copies, lib/lambda-event.ts) and the stream records they point at.
  */
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Message } from '@aws-sdk/client-sqs';
-import type { StreamRecord } from '../../../scripts/local/lambda-event.js';
+import type { StreamRecord } from '../../../lib/lambda-event.js';
 import { compareSequence } from '../../../services/shared/sequence.js';
 
 export interface FailureMessage {

@@ -13,6 +13,7 @@ import {
   shardsFor,
   userBatchesPerEvent,
 } from '../../../cli/src/plan.js';
+import { loadFunction } from '../../../lib/config.js';
 import {
   deployedSettings,
   type FunctionUsage,
@@ -23,7 +24,6 @@ import {
   withMode,
 } from '../../../scripts/bench/cost-model.js';
 import type { CostModel, ShapeResult } from '../../../scripts/bench/types.js';
-import { loadFunction } from '../../../scripts/local/config.js';
 import { run } from './support.js';
 
 const fnUsage = (over: Partial<FunctionUsage> = {}): FunctionUsage => ({
