@@ -157,7 +157,10 @@ describe('make bench (tiny mode)', () => {
       const units = (u: { readUnits: number; writeUnits: number }) => u.readUnits + u.writeUnits;
       const measured = units(shape.pulse.functions['session-updater']);
       const expected = units(predicted.functions['session-updater']);
-      expect(Math.abs(measured - expected)).toBeLessThanOrEqual(0.3 * measured + 0.02);
+      // "Every event a new user" is not interpolated towards (returning users are the high end:
+      // their items exist), so there the planner may only overestimate.
+      if (shape.shape === 'unique') expect(expected).toBeGreaterThanOrEqual(measured - 0.02);
+      else expect(Math.abs(measured - expected)).toBeLessThanOrEqual(0.3 * measured + 0.02);
       const defaultShape = defaults.shapes.find((s) => s.shape === shape.shape);
       expect(defaultShape).toBeDefined();
       expect(Math.abs(shape.averageEventBytes - (defaultShape?.averageEventBytes ?? 0))).toBeLessThanOrEqual(
