@@ -24,7 +24,7 @@ import type { ParentShards } from './lineage.js';
 import {
   type HashBlock,
   trimBlocks,
-  userEventHash,
+  userEventHashKey,
   type Watermark,
   type WatermarkStore,
   watermarkKey,
@@ -165,16 +165,17 @@ async function emitShard(
   const seen = new Set<string>();
   for (const block of watermark.recent) for (const key of hashKeys(block.h)) seen.add(key);
   const fresh: BatchItem[] = [];
-  const hashes: Array<Buffer | undefined> = [];
+  // Each fresh item's hash as latin1 text ('' for an invalid record, which has none).
+  const hashes: string[] = [];
   let redelivered = 0;
   for (const item of items) {
     if (watermark.version > 0 && !isAfter(item.sequenceNumber, watermark.lastSequenceNumber)) {
       redelivered += 1;
       continue;
     }
-    const hash = 'event' in item ? userEventHash(item.event.userId, item.event.eventId) : undefined;
-    if (hash !== undefined) {
-      const key = hash.toString('latin1');
+    let key = '';
+    if ('event' in item) {
+      key = userEventHashKey(item.event.userId, item.event.eventId);
       if (seen.has(key)) {
         summary.duplicates += 1;
         continue;
@@ -182,7 +183,7 @@ async function emitShard(
       seen.add(key);
     }
     fresh.push(item);
-    hashes.push(hash);
+    hashes.push(key);
   }
   summary.skipped += redelivered;
   if (redelivered > 0) {
@@ -201,9 +202,7 @@ async function emitShard(
       at: Math.floor(
         Math.max(...fresh.slice(offset, offset + segment.records).map((i) => i.arrivalMs)) / 1000,
       ),
-      h: new Uint8Array(
-        Buffer.concat(hashes.slice(offset, offset + segment.records).filter((h) => h !== undefined)),
-      ),
+      h: new Uint8Array(Buffer.from(hashes.slice(offset, offset + segment.records).join(''), 'latin1')),
     };
     offset += segment.records;
     if (timeIsShort(deps.deadline)) {

@@ -11,7 +11,7 @@
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError, isConditionalCheckFailed } from '../shared/errors.js';
-import { EVENT_HASH_BYTES, eventIdHash } from '../shared/idempotency.js';
+import { EVENT_HASH_BYTES, eventIdHash, eventIdHashKey } from '../shared/idempotency.js';
 
 /** Hashes of one watermark write: `at` is the newest arrival among them (epoch seconds). */
 export interface HashBlock {
@@ -37,6 +37,11 @@ export const NO_WATERMARK: Watermark = { lastSequenceNumber: '', version: 0, rec
  */
 export function userEventHash(userId: string, eventId: string): Buffer {
   return eventIdHash(userEventKey(userId, eventId));
+}
+
+/** userEventHash as latin1 text (the set key the processor looks duplicates up by). */
+export function userEventHashKey(userId: string, eventId: string): string {
+  return eventIdHashKey(userEventKey(userId, eventId));
 }
 
 /** Characters JSON.stringify may escape in a string (any surrogate: it escapes lone ones). */
