@@ -195,8 +195,15 @@ class RecordCells {
 /** The cells of one batch (one aggregateSegments call), created on first use and then reused. */
 class CellCatalog {
   private readonly specs = new Map<string, CellSpec>();
-  /** Per minute, label and purchase flag: the event cells a valid record touches. */
-  private readonly eventCells = new Map<string, CellSpec[]>();
+  /**
+   * The event cells a valid record touches, per minute, then per raw eventType (a non-purchase)
+   * or per summable currency (a purchase; undefined when not summable): nested maps, so the
+   * per-record look-up builds no key string and calls no labelOf.
+   */
+  private readonly eventCells = new Map<
+    number,
+    { types: Map<string, CellSpec[]>; purchases: Map<string | undefined, CellSpec[]> }
+  >();
   private readonly env: Dimension;
   readonly lag: CellSpec;
 
@@ -238,10 +245,14 @@ class CellCatalog {
    * Revenue and OrderValue in its currency: in that order, so callers find the cells by position.
    */
   events(minute: number, eventType: string, purchase: boolean, currency: string | undefined): CellSpec[] {
-    const label = this.ctx.labelOf(eventType);
-    const id = `${minute}|${purchase ? (currency === undefined ? 1 : `2|${currency}`) : 0}|${label}`;
-    let cells = this.eventCells.get(id);
+    let byMinute = this.eventCells.get(minute);
+    if (!byMinute) {
+      byMinute = { types: new Map(), purchases: new Map() };
+      this.eventCells.set(minute, byMinute);
+    }
+    let cells = purchase ? byMinute.purchases.get(currency) : byMinute.types.get(eventType);
     if (!cells) {
+      const label = this.ctx.labelOf(eventType);
       cells = [
         this.spec(METRICS.events, 'Count', minute, [this.env]),
         this.spec(METRICS.events, 'Count', minute, [this.env, { Name: 'EventType', Value: label }]),
@@ -254,7 +265,8 @@ class CellCatalog {
           cells.push(this.spec(METRICS.orderValue, 'None', minute, dims));
         }
       }
-      this.eventCells.set(id, cells);
+      if (purchase) byMinute.purchases.set(currency, cells);
+      else byMinute.types.set(eventType, cells);
     }
     return cells;
   }
