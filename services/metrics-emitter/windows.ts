@@ -283,7 +283,11 @@ class CellCatalog {
       return;
     }
     const { event } = item;
-    const { minute, displaced } = bucketMinute(event.timestamp, item.arrivalMs, nowMs);
+    // The usual case (event time accepted) without bucketMinute's result object.
+    let minute = minuteOf(event.timestamp);
+    let displaced = false;
+    if (!isAcceptedTimestamp(minute, nowMs))
+      ({ minute, displaced } = bucketMinute(event.timestamp, item.arrivalMs, nowMs));
     const purchase = isPurchase(event);
     const summable = purchase && event.data.amount <= MAX_METRIC_AMOUNT;
     const cells = this.events(minute, event.eventType, purchase, summable ? event.data.currency : undefined);

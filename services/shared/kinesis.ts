@@ -49,10 +49,19 @@ export interface DecodedBatch {
 // one place, so both paths agree (the default would strip it here only).
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+// The last shardId returned: a batch's records share one or a few shards, and handing back the
+// same string object lets the per-record Map look-ups and comparisons by shard reuse its cached
+// hash instead of hashing a fresh slice every time.
+let lastShardId = '';
+
 /** Lambda's eventID is "<shardId>:<sequenceNumber>". */
 export function shardIdOf(record: KinesisStreamRecord): string {
-  const colon = record.eventID.lastIndexOf(':');
-  return colon > 0 ? record.eventID.slice(0, colon) : record.eventID;
+  const id = record.eventID;
+  const colon = id.lastIndexOf(':');
+  if (colon <= 0) return id;
+  if (colon === lastShardId.length && id.startsWith(lastShardId)) return lastShardId;
+  lastShardId = id.slice(0, colon);
+  return lastShardId;
 }
 
 export function positionOf(record: KinesisStreamRecord): RecordPosition {
