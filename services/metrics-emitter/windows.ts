@@ -117,8 +117,20 @@ export function eventTypeLabels(
   maxTypes: number,
   allowed?: ReadonlySet<string>,
 ): { labelOf: (eventType: string) => string; folded: number } {
+  // The known types are tallied by position (no Map look-up for the usual record), the rest by
+  // Map; the ranking below is a total order, so the order they enter `counts` does not matter.
+  const knownCounts = KNOWN_EVENT_TYPES.map(() => 0);
   const counts = new Map<string, number>();
-  for (const { event } of records) counts.set(event.eventType, (counts.get(event.eventType) ?? 0) + 1);
+  for (const { event } of records) {
+    const type = event.eventType;
+    const at = (KNOWN_EVENT_TYPES as readonly string[]).indexOf(type);
+    if (at >= 0) knownCounts[at] = (knownCounts[at] as number) + 1;
+    else counts.set(type, (counts.get(type) ?? 0) + 1);
+  }
+  for (const [at, type] of KNOWN_EVENT_TYPES.entries()) {
+    const count = knownCounts[at] as number;
+    if (count > 0) counts.set(type, count);
+  }
   const known = new Set<string>(KNOWN_EVENT_TYPES);
   const ranked = [...counts]
     .filter(
