@@ -111,11 +111,20 @@ export async function emitBatchMetrics(
   };
 
   const shards = new Map<string, BatchItem[]>();
-  for (const item of [...valid, ...invalid]) {
-    const items = shards.get(item.shardId);
-    if (items) items.push(item);
-    else shards.set(item.shardId, [item]);
-  }
+  // Consecutive records of one shard (the usual batch) share the shardId string: no look-up.
+  let lastShard: string | undefined;
+  let lastItems: BatchItem[] = [];
+  const group = (item: BatchItem) => {
+    if (item.shardId !== lastShard) {
+      lastShard = item.shardId;
+      const items = shards.get(lastShard);
+      if (items) lastItems = items;
+      else shards.set(lastShard, (lastItems = []));
+    }
+    lastItems.push(item);
+  };
+  for (const item of valid) group(item);
+  for (const item of invalid) group(item);
 
   const streamArn = event.Records[0]?.eventSourceARN ?? '';
   const failures = await mapWithConcurrency([...shards], SHARD_CONCURRENCY, ([shardId, items]) =>
@@ -176,11 +185,12 @@ async function emitShard(
     let key = '';
     if ('event' in item) {
       key = userEventHashKey(item.event.userId, item.event.eventId);
-      if (seen.has(key)) {
+      const before = seen.size;
+      seen.add(key); // one look-up: the set did not grow when the key was there already
+      if (seen.size === before) {
         summary.duplicates += 1;
         continue;
       }
-      seen.add(key);
     }
     fresh.push(item);
     hashes.push(key);
