@@ -150,8 +150,8 @@ export async function processPartitioned<R extends Positioned>(
     try {
       for (const e of await ledger.entries(batch.shardId)) byKey.set(e.sk, e);
       const ancestors = o.ancestors ? await o.ancestors(batch.streamArn, batch.shardId) : [];
-      let empty = emptyAncestors.get(ledger);
-      if (!empty) emptyAncestors.set(ledger, (empty = new Set()));
+      const empty = emptyAncestors.get(ledger) ?? new Set<string>();
+      emptyAncestors.set(ledger, empty);
       for (const shard of ancestors) {
         if (empty.has(shard)) continue;
         const entries = await ledger.entries(shard);
