@@ -241,3 +241,46 @@ describe('ledgerFromEnv', () => {
     );
   });
 });
+
+test('recordFailure: a parked entry stays parked whatever the count; a new one needs the decision', async () => {
+  const { db, ledger } = setup();
+  const at = { sk: userKey('u1'), shardId: SHARD, streamArn: 'arn', first: '10', last: '30' };
+  const parked = anEntry({ attempts: 0, last: '20' });
+  db.put(TABLE, { ...parked });
+  const kept = await ledger.recordFailure(parked, at, new Error('x'), () => false);
+  expect(kept).toMatchObject({ status: 'parked', attempts: 1, first: '10', last: '30' });
+  const fresh = await ledger.recordFailure(
+    undefined,
+    { ...at, sk: userKey('u2') },
+    new Error('x'),
+    (n) => n >= 1,
+  );
+  expect(fresh).toMatchObject({
+    status: 'parked',
+    attempts: 1,
+    parkedAt: new Date(NOW).toISOString(),
+    nextAttemptAt: NOW,
+  });
+  const counting = await ledger.recordFailure(
+    undefined,
+    { ...at, sk: userKey('u3') },
+    new Error('x'),
+    () => false,
+  );
+  expect(counting.status).toBe('failing');
+  expect(counting.parkedAt).toBeUndefined();
+  expect(counting.nextAttemptAt).toBeUndefined();
+});
+
+test('recordFailure: equal bounds keep the entry as it is', async () => {
+  const { db, ledger } = setup();
+  const e = anEntry({ status: 'failing', attempts: 1, first: '10', last: '20', after: ['p'] });
+  db.put(TABLE, { ...e });
+  const out = await ledger.recordFailure(
+    e,
+    { sk: e.sk, shardId: SHARD, streamArn: 'arn', first: '10', last: '20' },
+    new Error('x'),
+    () => false,
+  );
+  expect(out).toMatchObject({ first: '10', last: '20', attempts: 2, after: ['p'] });
+});

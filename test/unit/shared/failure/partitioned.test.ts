@@ -545,7 +545,8 @@ describe('range partitions (metrics segments)', () => {
 
   test('records inside a parked range are the entry’s: never partitioned again', async () => {
     const s = setup();
-    put(s, { sk: segmentKey(seq(3)), first: seq(3), last: seq(4) });
+    put(s, { sk: segmentKey(seq(2)), first: seq(2), last: seq(3) });
+    put(s, { sk: segmentKey(seq(9)), first: seq(9), last: seq(9), status: 'failing' });
     const seen: string[][] = [];
     const out = await run(
       s,
@@ -556,10 +557,24 @@ describe('range partitions (metrics segments)', () => {
       { keyOf: undefined, partition: segments(2), concurrency: 1 },
     );
     expect(seen).toEqual([
-      [seq(1), seq(2)],
+      [seq(1), seq(4)],
       [seq(5), seq(6)],
     ]);
     expect(out.outcome.held).toBe(1);
+    // A failing segment entry holds nothing, and user entries never hold by range.
+    const t = setup();
+    put(t, { sk: segmentKey(seq(1)), first: seq(1), last: seq(6), status: 'failing', attempts: 1 });
+    put(t, { sk: userKey('x'), first: seq(1), last: seq(6) });
+    const all: string[] = [];
+    await run(
+      t,
+      recs(1, 2),
+      async (p) => {
+        all.push(...p.records.map((x) => x.sequenceNumber));
+      },
+      { keyOf: undefined, partition: segments(2), concurrency: 1 },
+    );
+    expect(all).toEqual([seq(1), seq(2)]);
     expect(out.response.batchItemFailures).toEqual([]);
   });
 
@@ -657,4 +672,127 @@ describe('batchRange', () => {
   test('an empty batch has no range', () => {
     expect(batchRange([])).toBeUndefined();
   });
+});
+
+describe('what the logs say', () => {
+  const line = (s: ReturnType<typeof setup>, message: string) => s.lines.find((l) => l.message === message);
+
+  test('ledger read, state read and held keys', async () => {
+    const s = setup();
+    s.db.failNext('QueryCommand', throttled());
+    await run(s, [r(1, 'a')], failsFor({}));
+    expect(line(s, 'failure ledger could not be read; the shard waits')).toEqual({
+      level: 'error',
+      message: 'failure ledger could not be read; the shard waits',
+      context: {
+        shardId: SHARD,
+        error: expect.objectContaining({ name: 'ProvisionedThroughputExceededException' }),
+      },
+    });
+    const t = setup();
+    await run(t, [r(1, 'a')], failsFor({}), {
+      keyOf: undefined,
+      partition: async () => {
+        throw throttled();
+      },
+    });
+    expect(line(t, 'batch state could not be read; the shard waits')).toMatchObject({
+      level: 'error',
+      context: { shardId: SHARD },
+    });
+    const u = setup();
+    await run(u, [r(1, 'a')], failsFor({}), {
+      prepare: async () => {
+        throw throttled();
+      },
+    });
+    expect(line(u, 'batch state could not be read; the shard waits')).toMatchObject({
+      level: 'error',
+      context: { shardId: SHARD, error: expect.anything() },
+    });
+    const v = setup();
+    await run(v, [r(1, 'a')], failsFor({}));
+    expect(v.lines.filter((l) => l.level !== 'debug')).toEqual([]);
+    put(v, { sk: userKey('a'), first: seq(1), last: seq(1) });
+    await run(v, [r(2, 'a')], failsFor({}));
+    expect(line(v, 'records of set-aside keys held for the re-drive')).toEqual({
+      level: 'warn',
+      message: 'records of set-aside keys held for the re-drive',
+      context: { held: 1 },
+    });
+    v.db.failNext('UpdateCommand', throttled());
+    await run(v, [r(3, 'a')], failsFor({}));
+    expect(line(v, 'parked key could not be extended in the failure ledger; the shard waits')).toMatchObject({
+      level: 'warn',
+      context: { key: userKey('a'), error: expect.anything() },
+    });
+  });
+
+  test('deferral, failures, set-aside and removal', async () => {
+    const s = setup();
+    await run(s, [r(1, 'a'), r(2, 'b')], failsFor({}), { deadline: { remainingMs: () => 0, marginMs: 1 } });
+    expect(line(s, 'too little time left to start; the shard waits')).toEqual({
+      level: 'warn',
+      message: 'too little time left to start; the shard waits',
+      context: { partitions: 2 },
+    });
+    await run(s, [r(1, 'a')], failsFor({ a: throttled }));
+    expect(line(s, 'partition failed; the shard waits')).toMatchObject({
+      level: 'warn',
+      context: { key: userKey('a'), class: 'transient', error: expect.anything() },
+    });
+    s.db.failNext('PutCommand', throttled());
+    await run(s, [r(1, 'a')], failsFor({ a: bug }));
+    expect(line(s, 'failure could not be recorded in the failure ledger; the shard waits')).toMatchObject({
+      level: 'error',
+      context: {
+        key: userKey('a'),
+        error: expect.objectContaining({ name: 'ProvisionedThroughputExceededException' }),
+      },
+    });
+    await run(s, [r(1, 'b')], failsFor({ b: () => new DeterministicError('never') }), {
+      onSetAside: async () => {
+        throw throttled();
+      },
+    });
+    expect(line(s, 'key set aside for the re-drive')).toMatchObject({
+      level: 'error',
+      context: { key: userKey('b'), class: 'deterministic', error: expect.anything() },
+    });
+    expect(line(s, 'set-aside follow-up failed')).toMatchObject({
+      level: 'warn',
+      context: { key: userKey('b'), error: expect.anything() },
+    });
+    put(s, { sk: userKey('c'), first: seq(5), last: seq(5), status: 'failing', attempts: 1 });
+    s.db.failNext('DeleteCommand', throttled());
+    await run(s, [r(5, 'c')], failsFor({}));
+    expect(line(s, 'failure-ledger entry not removed; the shard waits')).toMatchObject({
+      level: 'warn',
+      context: { key: userKey('c'), error: expect.anything() },
+    });
+  });
+
+  test('the reason written for a key set aside without a failure of its own', async () => {
+    const s = setup();
+    put(s, { sk: userKey('a'), first: seq(1), last: seq(1), status: 'failing', attempts: 1 });
+    await run(s, [r(5, 'a')], failsFor({}));
+    expect(entry(s, 'a')?.error).toBe('Error: retries ran out');
+    put(s, { sk: userKey('b'), first: seq(1), last: seq(1), shardId: PARENT });
+    await run(s, [r(6, 'b')], failsFor({}), { ancestors: async () => [PARENT] });
+    expect(entry(s, 'b')?.error).toBe('Error: parked on an ancestor shard');
+  });
+});
+
+test('with a ledger but no batch range nothing is written; the shard waits at the first record', async () => {
+  const s = setup();
+  const out = await processPartitioned<Rec>({
+    ledger: s.ledger,
+    batch: undefined,
+    records: [r(7, 'a'), r(8, 'b')],
+    keyOf: (x) => userKey(x.user),
+    apply: failsFor({ b: () => new DeterministicError('never') }),
+    logger: s.logger,
+  });
+  expect(out.response.batchItemFailures).toEqual([{ itemIdentifier: seq(8) }]);
+  expect(s.db.log.calls).toEqual([]);
 });
