@@ -94,13 +94,20 @@ describe('functions: the source of truth', () => {
     }
   });
 
-  test.each(FUNCTIONS)('%s: stream settings are bounded (poison records never block a shard)', (fn) => {
-    const m = fnConfig[fn].eventSourceMapping;
-    expect(['TRIM_HORIZON', 'LATEST']).toContain(m.startingPosition);
-    expect(m.maximumRetryAttempts).toBeGreaterThanOrEqual(0);
-    expect(m.maximumRecordAgeInSeconds).toBeGreaterThanOrEqual(60);
-    expect(m.batchSize).toBeLessThanOrEqual(10000);
-  });
+  test.each(FUNCTIONS)(
+    '%s: Lambda never gives up on a batch while the stream keeps it (retries and record age -1)',
+    (fn) => {
+      const m = fnConfig[fn].eventSourceMapping;
+      expect(['TRIM_HORIZON', 'LATEST']).toContain(m.startingPosition);
+      // A transient outage costs latency only; deterministic failures are set aside per user by the function.
+      expect({ retries: m.maximumRetryAttempts, age: m.maximumRecordAgeInSeconds }).toEqual({
+        retries: -1,
+        age: -1,
+      });
+      expect(m.bisectBatchOnFunctionError || fn === 'metrics-emitter').toBe(true);
+      expect(m.batchSize).toBeLessThanOrEqual(10000);
+    },
+  );
 });
 
 describe('modules/pulse: everything is read from services/', () => {
@@ -119,6 +126,28 @@ describe('modules/pulse: everything is read from services/', () => {
     expect(l.functions).toContain('jsondecode(file(');
     expect(l.namespace).toBe(ref('local.resources.metrics.namespace'));
     expect(resources.metrics.namespace).toBe('Pulse');
+  });
+
+  test("retention and record age agree: the stream's retention reaches each mapping's precondition", async () => {
+    expect(call.stream_retention_hours).toBe(ref('var.stream.retention_hours'));
+    const cf = await mod('modules/consumer-function');
+    const esm = one(cf.resource.aws_lambda_event_source_mapping.this, 'mapping');
+    const pre = one(one(esm.lifecycle, 'lifecycle').precondition, 'precondition');
+    expect(pre.condition).toBe(
+      ref(
+        'var.event_source_mapping.maximum_record_age_in_seconds == -1 || var.event_source_mapping.maximum_record_age_in_seconds <= (var.stream_retention_hours - var.replay_window_hours) * 3600',
+      ),
+    );
+  });
+
+  test.each(ENVS)('%s: every function keeps a record while the stream does, or leaves time to replay', async (env) => {
+    const r = await mod(`envs/${env}`);
+    const hours: number = one(r.locals, 'locals').settings.stream.retention_hours;
+    for (const fn of FUNCTIONS) {
+      const age: number = fnConfig[fn].eventSourceMapping.maximumRecordAgeInSeconds;
+      // 6: replay_window_hours' default in modules/consumer-function.
+      expect({ fn, ok: age === -1 || age <= (hours - 6) * 3600 }).toEqual({ fn, ok: true });
+    }
   });
 
   test('one consumer-function per function.json (for_each)', () => {
@@ -787,6 +816,33 @@ describe('validations (evaluated by terraform)', () => {
     expect(
       accepts(file, 'event_source_mapping', { ...esm, per_shard_state: true, parallelization_factor: 1 }),
     ).toBe(true);
+  });
+
+  test('retries and record age: -1 (infinite) or within what Lambda accepts', () => {
+    const file = 'modules/consumer-function/variables.tf';
+    const esm = {
+      batch_size: 100,
+      maximum_batching_window_in_seconds: 1,
+      parallelization_factor: 1,
+      starting_position: 'TRIM_HORIZON',
+      maximum_retry_attempts: -1,
+      bisect_batch_on_function_error: true,
+      maximum_record_age_in_seconds: -1,
+    };
+    const ok = (over: Partial<typeof esm>) => accepts(file, 'event_source_mapping', { ...esm, ...over });
+    expect(ok({})).toBe(true);
+    expect(ok({ maximum_retry_attempts: 0 })).toBe(true);
+    expect(ok({ maximum_retry_attempts: 10000 })).toBe(true);
+    expect(ok({ maximum_retry_attempts: -2 })).toBe(false);
+    expect(ok({ maximum_retry_attempts: 10001 })).toBe(false);
+    expect(ok({ maximum_record_age_in_seconds: 60 })).toBe(true);
+    expect(ok({ maximum_record_age_in_seconds: 604800 })).toBe(true);
+    expect(ok({ maximum_record_age_in_seconds: 0 })).toBe(false);
+    expect(ok({ maximum_record_age_in_seconds: 59 })).toBe(false);
+    expect(ok({ maximum_record_age_in_seconds: 604801 })).toBe(false);
+    expect(accepts(file, 'stream_retention_hours', 24)).toBe(true);
+    expect(accepts(file, 'stream_retention_hours', 23)).toBe(false);
+    expect(accepts(file, 'replay_window_hours', 0)).toBe(false);
   });
 
   test('metrics-emitter is the function with per-shard state, and its function.json keeps factor 1', () => {
