@@ -22,6 +22,7 @@ import { convertFiles } from '@cdktf/hcl2json';
 import { moduleDocs, splice } from '../../scripts/tf/module-docs.js';
 import { ALERT_PARKED_MESSAGE } from '../../services/fraud-rules/alerts.js';
 import { parseRules } from '../../services/fraud-rules/rules.js';
+import { PARKED_METRIC } from '../../services/shared/parked-metric.js';
 
 type Json = any;
 
@@ -140,15 +141,18 @@ describe('modules/pulse: everything is read from services/', () => {
     );
   });
 
-  test.each(ENVS)('%s: every function keeps a record while the stream does, or leaves time to replay', async (env) => {
-    const r = await mod(`envs/${env}`);
-    const hours: number = one(r.locals, 'locals').settings.stream.retention_hours;
-    for (const fn of FUNCTIONS) {
-      const age: number = fnConfig[fn].eventSourceMapping.maximumRecordAgeInSeconds;
-      // 6: replay_window_hours' default in modules/consumer-function.
-      expect({ fn, ok: age === -1 || age <= (hours - 6) * 3600 }).toEqual({ fn, ok: true });
-    }
-  });
+  test.each(ENVS)(
+    '%s: every function keeps a record while the stream does, or leaves time to replay',
+    async (env) => {
+      const r = await mod(`envs/${env}`);
+      const hours: number = one(r.locals, 'locals').settings.stream.retention_hours;
+      for (const fn of FUNCTIONS) {
+        const age: number = fnConfig[fn].eventSourceMapping.maximumRecordAgeInSeconds;
+        // 6: replay_window_hours' default in modules/consumer-function.
+        expect({ fn, ok: age === -1 || age <= (hours - 6) * 3600 }).toEqual({ fn, ok: true });
+      }
+    },
+  );
 
   test('one consumer-function per function.json (for_each)', () => {
     expect(call.source).toBe('../consumer-function');
@@ -477,7 +481,7 @@ describe('modules/alerts and modules/observability', () => {
     const locals = Object.assign({}, ...(m.locals as Json[]));
     const perFunction = String(locals.function_alarms);
     // Every function gets each per-function alarm; the pipeline alarms read what the code emits.
-    for (const kind of ['iterator-age', 'errors', 'throttles', 'on-failure-depth']) {
+    for (const kind of ['iterator-age', 'errors', 'throttles', 'on-failure-depth', 'parked-user-age']) {
       expect(perFunction).toContain(`"\${key}/${kind}"`);
     }
     for (const metric of ['IteratorAge', 'Errors', 'Throttles', 'ApproximateNumberOfMessagesVisible']) {
@@ -868,6 +872,19 @@ describe('validations (evaluated by terraform)', () => {
     expect(accepts(file, 'schedule', { expression: 'every 5 minutes', input: '{}' })).toBe(false);
   });
 
+  test('the parked-user alarm: the metric the re-drive writes, per function, at least one re-drive period', async () => {
+    const file = 'modules/observability/variables.tf';
+    expect(accepts(file, 'thresholds', { parked_user_age_s: 300 })).toBe(true);
+    expect(accepts(file, 'thresholds', { parked_user_age_s: 299 })).toBe(false);
+    const m = await mod('modules/observability');
+    const locals = Object.assign({}, ...(m.locals as Json[]));
+    expect(locals.parked_user_age_metric).toBe(PARKED_METRIC.oldestAge);
+    const perFunction = String(locals.function_alarms);
+    expect(perFunction).toContain('metric      = local.parked_user_age_metric');
+    expect(perFunction).toContain(`dimensions  = { ${PARKED_METRIC.dimension} = fn.function_name }`);
+    expect(perFunction).toContain('threshold   = local.t.parked_user_age_s');
+  });
+
   test('the stalled alarm looks at 10-15 minutes', () => {
     const file = 'modules/observability/variables.tf';
     expect(accepts(file, 'thresholds', {})).toBe(true);
@@ -888,7 +905,13 @@ describe('alarms: loud when stalled', () => {
     const src = readFileSync(join(tf, 'modules/observability/main.tf'), 'utf8');
     const perFunction = String(locals().function_alarms);
     const kinds = [...perFunction.matchAll(/"\$\{key\}\/([a-z-]+)"/g)].map((x) => x[1]);
-    expect(kinds.sort()).toEqual(['errors', 'iterator-age', 'on-failure-depth', 'throttles']);
+    expect(kinds.sort()).toEqual([
+      'errors',
+      'iterator-age',
+      'on-failure-depth',
+      'parked-user-age',
+      'throttles',
+    ]);
     expect(
       (perFunction.match(/\bmissing\s+=\s+"(notBreaching|breaching|ignore|missing)"/g) ?? []).length,
     ).toBe(kinds.length);
