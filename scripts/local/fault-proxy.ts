@@ -33,10 +33,11 @@ export interface FaultRule {
 /**
  * What an outage takes away. DynamoDB: every request (500 InternalServerError), or only `table`'s
  * (throttled: ProvisionedThroughputExceededException), or only the writes whose body names `user`
- * (500). CloudWatch: PutMetricData (500). SNS: Publish (500 InternalError).
+ * (500; with `deterministic`, the 400 ValidationException DynamoDB gives an item over 400 KB,
+ * which no retry cures). CloudWatch: PutMetricData (500). SNS: Publish (500 InternalError).
  */
 export type Outage =
-  | { service: 'dynamodb'; table?: string; user?: string }
+  | { service: 'dynamodb'; table?: string; user?: string; deterministic?: boolean }
   | { service: 'cloudwatch' }
   | { service: 'sns' };
 
@@ -62,9 +63,11 @@ export function outageRule(outage: Outage): FaultRule {
           ...base,
           operations: DYNAMO_WRITES,
           bodyIncludes: JSON.stringify(outage.user),
-          status: 500,
-          errorType: 'InternalServerError',
+          ...(outage.deterministic
+            ? { status: 400, errorType: 'ValidationException' }
+            : { status: 500, errorType: 'InternalServerError' }),
         };
+      if (outage.deterministic) throw new Error("a deterministic DynamoDB failure is one user's");
       return { ...base, status: 500, errorType: 'InternalServerError' };
     }
     case 'cloudwatch':

@@ -104,6 +104,17 @@ test("one user's writes: only writes naming that user fail; reads and other user
   expect((await dynamo('PutItem', put('sessions', 'user-7'))).status).toBe(200);
 });
 
+test("one user's deterministic failure: a 400 ValidationException, as for an item over 400 KB", async () => {
+  const restore = proxy.takeDown({ service: 'dynamodb', user: 'user-9', deterministic: true });
+  expect(await dynamo('PutItem', put('sessions', 'user-9'))).toEqual({
+    status: 400,
+    type: 'ValidationException',
+  });
+  expect((await dynamo('PutItem', put('sessions', 'user-8'))).status).toBe(200);
+  restore();
+  expect(() => outageRule({ service: 'dynamodb', deterministic: true })).toThrow(/one user/);
+});
+
 test('CloudWatch and SNS: PutMetricData and Publish fail until restored', async () => {
   const restoreCw = proxy.takeDown({ service: 'cloudwatch' });
   const restoreSns = proxy.takeDown({ service: 'sns' });
