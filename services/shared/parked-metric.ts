@@ -5,6 +5,8 @@
  * per-function alarm reads `oldestAge`; a run with nothing parked reports 0, so a healed function
  * clears its alarm.
  */
+import type { RedriveReport } from './failure/redrive.js';
+
 export const PARKED_METRIC = {
   oldestAge: 'OldestParkedUserAgeSeconds',
   count: 'ParkedUsers',
@@ -53,4 +55,46 @@ export function parkedUsersEmf(s: ParkedSummary): Record<string, unknown> {
     [PARKED_METRIC.oldestAge]: age,
     [PARKED_METRIC.count]: s.parked,
   };
+}
+
+/** What stays set aside after a re-drive run: every entry it did not finish, and the oldest one's parkedAt. */
+export function parkedAfterRun(report: Pick<RedriveReport, 'entries'>): {
+  parked: number;
+  oldestParkedAt?: number;
+} {
+  const waiting = report.entries.filter((e) => e.outcome !== 'done');
+  const users = new Set(waiting.map((e) => e.sk));
+  const times = waiting
+    .map((e) => (e.parkedAt ? Date.parse(e.parkedAt) : Number.NaN))
+    .filter(Number.isFinite);
+  return {
+    parked: users.size,
+    ...(users.size > 0 ? { oldestParkedAt: times.length > 0 ? Math.min(...times) : undefined } : {}),
+  };
+}
+
+/**
+ * Writes the run's parked-users metric as one EMF line on stdout (where Lambda's log agent reads
+ * it; the Powertools logger would wrap it in its own fields). An entry without `parkedAt` counts,
+ * and the age is then measured from now: it shows as parked, never as older than it is.
+ */
+export function writeParkedMetric(
+  report: Pick<RedriveReport, 'entries'>,
+  o: {
+    functionName: string;
+    env: Record<string, string | undefined>;
+    now?: number;
+    write?: (line: string) => void;
+  },
+): void {
+  const now = o.now ?? Date.now();
+  const { parked, oldestParkedAt } = parkedAfterRun(report);
+  const emf = parkedUsersEmf({
+    namespace: o.env.METRICS_NAMESPACE?.trim() || 'Pulse',
+    functionName: o.functionName,
+    parked,
+    ...(parked > 0 ? { oldestParkedAt: oldestParkedAt ?? now } : {}),
+    now,
+  });
+  (o.write ?? ((line: string) => process.stdout.write(`${line}\n`)))(JSON.stringify(emf));
 }
