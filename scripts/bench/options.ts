@@ -23,6 +23,8 @@ export interface BenchOptions {
   e2e: { events: number; timeoutMs: number };
   /** Events per traffic shape, through every function of both designs. */
   cost: { events: number };
+  /** The re-drive: traffic, users, how many are set aside, and the live batch size (small: many entries). */
+  redrive: { events: number; users: number; poisonedUsers: number; batchSize: number };
 }
 
 export function benchOptions(mode: Mode): BenchOptions {
@@ -45,6 +47,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         coldStart: { runs: 5 },
         e2e: { events: 200, timeoutMs: 120_000 },
         cost: { events: 1_000 },
+        redrive: { events: 4_000, users: 50, poisonedUsers: 3, batchSize: 100 },
       };
     case 'quick':
       return {
@@ -64,6 +67,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         coldStart: { runs: 3 },
         e2e: { events: 50, timeoutMs: 60_000 },
         cost: { events: 200 },
+        redrive: { events: 1_000, users: 20, poisonedUsers: 2, batchSize: 50 },
       };
     case 'tiny':
       return {
@@ -83,6 +87,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         coldStart: { runs: 1 },
         e2e: { events: 5, timeoutMs: 60_000 },
         cost: { events: 150 },
+        redrive: { events: 200, users: 10, poisonedUsers: 1, batchSize: 20 },
       };
   }
 }

@@ -18,7 +18,12 @@ jest.setTimeout(15 * MINUTE);
 let p: Pipeline;
 let scenario: OutageScenario;
 beforeAll(async () => {
-  p = await startOutagePipeline('outage-poison-user');
+  // The re-drive's back-off after a failed attempt: 5 s doubling to 20 s here (deployed: 5 minutes
+  // doubling to an hour), so the test does not wait for the deployed schedule.
+  const redrive = { REDRIVE_BACKOFF_BASE_SECONDS: '5', REDRIVE_BACKOFF_MAX_SECONDS: '20' };
+  p = await startOutagePipeline('outage-poison-user', {
+    environment: { 'session-updater': redrive, 'fraud-rules': redrive, 'metrics-emitter': redrive },
+  });
   scenario = new OutageScenario(p);
 });
 afterAll(async () => {

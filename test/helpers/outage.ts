@@ -31,8 +31,8 @@ export function startOutagePipeline(name: string, options: PipelineOptions = {})
     scheduleEveryMs: 5_000,
     ...options,
     environment: {
-      'fraud-rules': { ALERT_SWEEP_MIN_AGE_SECONDS: '5' },
       ...options.environment,
+      'fraud-rules': { ALERT_SWEEP_MIN_AGE_SECONDS: '5', ...options.environment?.['fraud-rules'] },
     },
   });
 }
