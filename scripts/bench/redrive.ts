@@ -20,10 +20,9 @@ import {
 import { redrive } from '../../services/shared/failure/redrive.js';
 import { silentLogger } from '../../services/shared/logger.js';
 import { compareSequence } from '../../services/shared/sequence.js';
-import type { BenchContext } from './context.js';
 import { makeEvents } from './data.js';
-import type { Row } from './report.js';
 import { sessionDeps } from './sessions.js';
+import type { BenchContext, Row } from './types.js';
 
 const AREA = 're-drive';
 /** The ledger's function name: its own partition, whatever other areas leave in the table. */

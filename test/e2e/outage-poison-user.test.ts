@@ -6,7 +6,7 @@
  * "fixed" (the fault lifted) and nobody runs anything: the automatic re-drive applies the user,
  * and sessions, alerts (once on SNS) and metric sums are exact.
  */
-import type { FunctionName } from '../../scripts/local/config.js';
+import type { FunctionName } from '../../lib/config.js';
 import type { PulseEvent } from '../../services/shared/event.js';
 import { OutageScenario, outageWave, startOutagePipeline } from '../helpers/outage.js';
 import type { Pipeline } from '../helpers/pipeline.js';

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FunctionName } from '../../scripts/local/config.js';
-import { repoRoot } from '../../scripts/local/paths.js';
+import type { FunctionName } from '../../lib/config.js';
+import { repoRoot } from '../../lib/paths.js';
 import type { SnsEnvelope } from '../../scripts/local/readback.js';
 import { exponentialBackoff, LOCAL_BACKOFF } from '../../scripts/local/shard-processor.js';
 import { generateTraffic } from '../../scripts/traffic/generator.js';

@@ -3,8 +3,8 @@
  * give up (the shard waits, in order), a finite budget still ends at the on-failure destination,
  * the back-off between retries grows exponentially up to its cap, and a stop ends a back-off.
  */
-import type { EventSourceMappingSpec } from '../../../scripts/local/config.js';
-import type { FailureCondition, StreamRecord } from '../../../scripts/local/lambda-event.js';
+import type { EventSourceMappingSpec } from '../../../lib/config.js';
+import type { FailureCondition, StreamRecord } from '../../../lib/lambda-event.js';
 import type { InvokeOutcome } from '../../../scripts/local/sandbox.js';
 import {
   exponentialBackoff,
