@@ -95,6 +95,13 @@ export interface PartitionedResult {
   outcome: PartitionedOutcome;
 }
 
+/**
+ * Ancestor shards found without entries, per ledger (one per execution environment). Lambda reads
+ * a child only after its parents are finished, and nothing adds entries to a finished shard, so an
+ * ancestor found empty stays empty and is not queried again.
+ */
+const emptyAncestors = new WeakMap<FailureLedger, Set<string>>();
+
 const firstOf = <R extends Positioned>(p: Partition<R>) => (p.records[0] as R).sequenceNumber;
 const lastOf = <R extends Positioned>(p: Partition<R>) =>
   (p.records[p.records.length - 1] as R).sequenceNumber;
@@ -143,10 +150,13 @@ export async function processPartitioned<R extends Positioned>(
     try {
       for (const e of await ledger.entries(batch.shardId)) byKey.set(e.sk, e);
       const ancestors = o.ancestors ? await o.ancestors(batch.streamArn, batch.shardId) : [];
+      const empty = emptyAncestors.get(ledger) ?? new Set<string>();
+      emptyAncestors.set(ledger, empty);
       for (const shard of ancestors) {
-        for (const e of await ledger.entries(shard)) {
-          parkedAbove.set(e.sk, [...(parkedAbove.get(e.sk) ?? []), shard]);
-        }
+        if (empty.has(shard)) continue;
+        const entries = await ledger.entries(shard);
+        if (entries.length === 0) empty.add(shard);
+        for (const e of entries) parkedAbove.set(e.sk, [...(parkedAbove.get(e.sk) ?? []), shard]);
       }
     } catch (err) {
       return shardWaits('failure ledger could not be read; the shard waits', err);

@@ -117,7 +117,8 @@ export class KinesisRangeSource implements RangeSource {
         });
       }
       if (page.length > 0) yield page;
-      if (past) return;
+      // `to` itself is a record: once it is read, nothing more is needed.
+      if (past || page[page.length - 1]?.sequenceNumber === to) return;
       empties = got.length === 0 ? empties + 1 : 0;
       // At the tip of an open shard (nothing more yet), at the end of a closed one, or stuck.
       if (

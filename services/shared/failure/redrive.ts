@@ -118,7 +118,7 @@ export function isRedriveRequest(event: unknown): boolean {
 export function backoffFromEnv(env: Record<string, string | undefined>): { baseMs: number; maxMs: number } {
   const seconds = (name: string, fallback: number) => {
     const raw = env[name]?.trim();
-    if (!raw) return fallback;
+    if (!raw) return fallback * 1000;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 1 || n > 86_400)
       throw new ConfigError(
@@ -335,8 +335,9 @@ async function driveShard(
     return true;
   };
 
-  if (!(await read(live()))) return;
-  for (let round = 0; round <= (o.handOverRounds ?? 3); round++) {
+  if (live().length === 0 || !(await read(live()))) return;
+  const rounds = o.handOverRounds ?? 3;
+  for (let round = 0; round <= rounds; round++) {
     const pending = live().filter((w) => caughtUp(w.entry));
     for (const w of pending) {
       if (await ledger.remove(w.entry)) {
@@ -355,8 +356,8 @@ async function driveShard(
       }
     }
     const behind = live().filter((w) => !caughtUp(w.entry));
-    if (behind.length === 0) break;
-    if (round === (o.handOverRounds ?? 3) || !(await read(behind))) break;
+    if (live().length === 0 || round === rounds) break;
+    if (behind.length > 0 && !(await read(behind))) break;
   }
   for (const w of live()) {
     // Still behind: the next run (or the live function's hand-over) finishes it.

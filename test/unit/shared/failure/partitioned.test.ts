@@ -403,6 +403,30 @@ test("after a reshard, a user parked on the parent shard is held on the child, b
   expect(applied).toEqual([seq(11)]);
 });
 
+test('an ancestor shard found without entries is not queried again (it is finished: it stays empty)', async () => {
+  const s = setup();
+  const other = 'shardId-000000000099';
+  const ancestors = async () => [other];
+  await run(s, [r(1, 'a')], failsFor({}), { ancestors });
+  await run(s, [r(2, 'a')], failsFor({}), { ancestors });
+  const queried = s.db.log.calls
+    .filter((c) => c.kind === 'Query')
+    .map((c) => c.input.ExpressionAttributeValues);
+  expect(queried).toEqual([
+    { ':pk': ledgerPk(FN, SHARD) },
+    { ':pk': ledgerPk(FN, other) },
+    { ':pk': ledgerPk(FN, SHARD) },
+  ]);
+  // One with entries is asked every batch, until it is empty.
+  const parent = 'shardId-000000000098';
+  put(s, { sk: userKey('z'), first: seq(1), last: seq(1), shardId: parent });
+  await run(s, [r(3, 'b')], failsFor({}), { ancestors: async () => [parent] });
+  await run(s, [r(4, 'b')], failsFor({}), { ancestors: async () => [parent] });
+  expect(
+    s.db.log.calls.filter((c) => c.kind === 'Query' && JSON.stringify(c.input).includes(parent)),
+  ).toHaveLength(2);
+});
+
 test('a failed ancestor lookup makes the shard wait', async () => {
   const s = setup();
   const out = await run(s, [r(1, 'a')], failsFor({}), {
