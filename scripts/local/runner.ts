@@ -15,7 +15,7 @@ import { type Clients, type Endpoints, makeClients } from '../../lib/aws.js';
 import { type EventSourceMappingSpec, FUNCTIONS, type FunctionName, loadFunction } from '../../lib/config.js';
 import { flagMessage, parseFlags, stringFlag } from '../../lib/flags.js';
 import { localPaths } from '../../lib/paths.js';
-import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
+import { type FaultProxy, type Outage, startFaultProxy } from './fault-proxy.js';
 import { FunctionMapping, type MappingStats } from './mapping.js';
 import { sleep } from './processes.js';
 import { createResources, type LocalResources } from './resources.js';
@@ -54,6 +54,8 @@ export interface Runner {
   /** Kill the function's execution environments (mid-batch if busy); returns how many were busy. */
   kill(fn: FunctionName): number;
   proxy(fn: FunctionName): FaultProxy;
+  /** Starts an outage between the functions (all, or these) and AWS; the returned function ends it. */
+  takeDown(outage: Outage, functions?: readonly FunctionName[]): () => void;
   /** Waits until every function has processed (or sent to its destination) at least `count` records. */
   waitForProcessed(count: number | Partial<Record<FunctionName, number>>, timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
@@ -131,6 +133,15 @@ export async function startRunner(o: RunnerOptions): Promise<Runner> {
       const p = proxies.get(fn);
       if (!p) throw new Error('runner started without faultProxy');
       return p;
+    },
+    takeDown(outage, only) {
+      const targets = only ?? [...mappings.keys()];
+      const missing = targets.filter((fn) => !proxies.has(fn));
+      if (missing.length > 0) throw new Error(`runner started without faultProxy for ${missing.join(', ')}`);
+      const restores = targets.map((fn) => proxies.get(fn)!.takeDown(outage));
+      return () => {
+        for (const restore of restores) restore();
+      };
     },
     async waitForProcessed(count, timeoutMs) {
       const deadline = Date.now() + timeoutMs;

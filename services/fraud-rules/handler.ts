@@ -16,6 +16,7 @@ import {
 } from '../shared/failure/redrive.js';
 import { shardLineage } from '../shared/lineage.js';
 import { createLogger } from '../shared/logger.js';
+import { writeParkedMetric } from '../shared/parked-metric.js';
 import { traceClients } from '../shared/tracing.js';
 import { alertLogFrom } from './alerts.js';
 import { loadConfig } from './config.js';
@@ -64,6 +65,7 @@ export async function handler(
     const report = await redriveNow();
     const summary = report ? redriveSummary(report) : {};
     logger.info('re-drive run', summary);
+    if (report) writeParkedMetric(report, { functionName: context.functionName, env: process.env });
     return summary;
   }
   if (isRepublishRequest(event)) {
@@ -73,7 +75,10 @@ export async function handler(
       logger.error('re-drive run failed; the sweep goes on', { error: err });
       return undefined;
     });
-    if (report) logger.info('re-drive run', redriveSummary(report));
+    if (report) {
+      logger.info('re-drive run', redriveSummary(report));
+      writeParkedMetric(report, { functionName: context.functionName, env: process.env });
+    }
     const summary = await republishPending(alerts, {
       logger,
       minAgeMs: config.alertSweepMinAgeSeconds * 1000,

@@ -10,6 +10,7 @@ import { KinesisRangeSource } from '../shared/failure/range-source.js';
 import { backoffFromEnv, isRedriveRequest, redrive, redriveSummary } from '../shared/failure/redrive.js';
 import { shardLineage } from '../shared/lineage.js';
 import { createLogger } from '../shared/logger.js';
+import { writeParkedMetric } from '../shared/parked-metric.js';
 import { traceClients } from '../shared/tracing.js';
 import { loadConfig } from './config.js';
 import { sessionRedriveTarget } from './redrive.js';
@@ -60,6 +61,7 @@ export async function handler(event: unknown, context: Context): Promise<unknown
     });
     const summary = redriveSummary(report);
     logger.info('re-drive run', summary);
+    writeParkedMetric(report, { functionName: context.functionName, env: process.env });
     return summary;
   }
   const { response, summary } = await updateSessions(event as KinesisStreamEvent, {

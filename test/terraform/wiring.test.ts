@@ -22,6 +22,7 @@ import { convertFiles } from '@cdktf/hcl2json';
 import { moduleDocs, splice } from '../../scripts/tf/module-docs.js';
 import { ALERT_PARKED_MESSAGE } from '../../services/fraud-rules/alerts.js';
 import { parseRules } from '../../services/fraud-rules/rules.js';
+import { PARKED_METRIC } from '../../services/shared/parked-metric.js';
 
 type Json = any;
 
@@ -94,13 +95,20 @@ describe('functions: the source of truth', () => {
     }
   });
 
-  test.each(FUNCTIONS)('%s: stream settings are bounded (poison records never block a shard)', (fn) => {
-    const m = fnConfig[fn].eventSourceMapping;
-    expect(['TRIM_HORIZON', 'LATEST']).toContain(m.startingPosition);
-    expect(m.maximumRetryAttempts).toBeGreaterThanOrEqual(0);
-    expect(m.maximumRecordAgeInSeconds).toBeGreaterThanOrEqual(60);
-    expect(m.batchSize).toBeLessThanOrEqual(10000);
-  });
+  test.each(FUNCTIONS)(
+    '%s: Lambda never gives up on a batch while the stream keeps it (retries and record age -1)',
+    (fn) => {
+      const m = fnConfig[fn].eventSourceMapping;
+      expect(['TRIM_HORIZON', 'LATEST']).toContain(m.startingPosition);
+      // A transient outage costs latency only; deterministic failures are set aside per user by the function.
+      expect({ retries: m.maximumRetryAttempts, age: m.maximumRecordAgeInSeconds }).toEqual({
+        retries: -1,
+        age: -1,
+      });
+      expect(m.bisectBatchOnFunctionError || fn === 'metrics-emitter').toBe(true);
+      expect(m.batchSize).toBeLessThanOrEqual(10000);
+    },
+  );
 });
 
 describe('modules/pulse: everything is read from services/', () => {
@@ -120,6 +128,31 @@ describe('modules/pulse: everything is read from services/', () => {
     expect(l.namespace).toBe(ref('local.resources.metrics.namespace'));
     expect(resources.metrics.namespace).toBe('Pulse');
   });
+
+  test("retention and record age agree: the stream's retention reaches each mapping's precondition", async () => {
+    expect(call.stream_retention_hours).toBe(ref('var.stream.retention_hours'));
+    const cf = await mod('modules/consumer-function');
+    const esm = one(cf.resource.aws_lambda_event_source_mapping.this, 'mapping');
+    const pre = one(one(esm.lifecycle, 'lifecycle').precondition, 'precondition');
+    expect(pre.condition).toBe(
+      ref(
+        'var.event_source_mapping.maximum_record_age_in_seconds == -1 || var.event_source_mapping.maximum_record_age_in_seconds <= (var.stream_retention_hours - var.replay_window_hours) * 3600',
+      ),
+    );
+  });
+
+  test.each(ENVS)(
+    '%s: every function keeps a record while the stream does, or leaves time to replay',
+    async (env) => {
+      const r = await mod(`envs/${env}`);
+      const hours: number = one(r.locals, 'locals').settings.stream.retention_hours;
+      for (const fn of FUNCTIONS) {
+        const age: number = fnConfig[fn].eventSourceMapping.maximumRecordAgeInSeconds;
+        // 6: replay_window_hours' default in modules/consumer-function.
+        expect({ fn, ok: age === -1 || age <= (hours - 6) * 3600 }).toEqual({ fn, ok: true });
+      }
+    },
+  );
 
   test('one consumer-function per function.json (for_each)', () => {
     expect(call.source).toBe('../consumer-function');
@@ -448,7 +481,7 @@ describe('modules/alerts and modules/observability', () => {
     const locals = Object.assign({}, ...(m.locals as Json[]));
     const perFunction = String(locals.function_alarms);
     // Every function gets each per-function alarm; the pipeline alarms read what the code emits.
-    for (const kind of ['iterator-age', 'errors', 'throttles', 'on-failure-depth']) {
+    for (const kind of ['iterator-age', 'errors', 'throttles', 'on-failure-depth', 'parked-user-age']) {
       expect(perFunction).toContain(`"\${key}/${kind}"`);
     }
     for (const metric of ['IteratorAge', 'Errors', 'Throttles', 'ApproximateNumberOfMessagesVisible']) {
@@ -861,6 +894,33 @@ describe('validations (evaluated by terraform)', () => {
     ).toBe(true);
   });
 
+  test('retries and record age: -1 (infinite) or within what Lambda accepts', () => {
+    const file = 'modules/consumer-function/variables.tf';
+    const esm = {
+      batch_size: 100,
+      maximum_batching_window_in_seconds: 1,
+      parallelization_factor: 1,
+      starting_position: 'TRIM_HORIZON',
+      maximum_retry_attempts: -1,
+      bisect_batch_on_function_error: true,
+      maximum_record_age_in_seconds: -1,
+    };
+    const ok = (over: Partial<typeof esm>) => accepts(file, 'event_source_mapping', { ...esm, ...over });
+    expect(ok({})).toBe(true);
+    expect(ok({ maximum_retry_attempts: 0 })).toBe(true);
+    expect(ok({ maximum_retry_attempts: 10000 })).toBe(true);
+    expect(ok({ maximum_retry_attempts: -2 })).toBe(false);
+    expect(ok({ maximum_retry_attempts: 10001 })).toBe(false);
+    expect(ok({ maximum_record_age_in_seconds: 60 })).toBe(true);
+    expect(ok({ maximum_record_age_in_seconds: 604800 })).toBe(true);
+    expect(ok({ maximum_record_age_in_seconds: 0 })).toBe(false);
+    expect(ok({ maximum_record_age_in_seconds: 59 })).toBe(false);
+    expect(ok({ maximum_record_age_in_seconds: 604801 })).toBe(false);
+    expect(accepts(file, 'stream_retention_hours', 24)).toBe(true);
+    expect(accepts(file, 'stream_retention_hours', 23)).toBe(false);
+    expect(accepts(file, 'replay_window_hours', 0)).toBe(false);
+  });
+
   test('metrics-emitter is the function with per-shard state, and its function.json keeps factor 1', () => {
     const perShard = FUNCTIONS.filter((fn) =>
       Object.values<Json>(fnConfig[fn].resources.tables).some((t) => t.table === 'watermarks'),
@@ -884,6 +944,19 @@ describe('validations (evaluated by terraform)', () => {
     expect(accepts(file, 'schedule', { expression: 'every 5 minutes', input: '{}' })).toBe(false);
   });
 
+  test('the parked-user alarm: the metric the re-drive writes, per function, at least one re-drive period', async () => {
+    const file = 'modules/observability/variables.tf';
+    expect(accepts(file, 'thresholds', { parked_user_age_s: 300 })).toBe(true);
+    expect(accepts(file, 'thresholds', { parked_user_age_s: 299 })).toBe(false);
+    const m = await mod('modules/observability');
+    const locals = Object.assign({}, ...(m.locals as Json[]));
+    expect(locals.parked_user_age_metric).toBe(PARKED_METRIC.oldestAge);
+    const perFunction = String(locals.function_alarms);
+    expect(perFunction).toContain('metric      = local.parked_user_age_metric');
+    expect(perFunction).toContain(`dimensions  = { ${PARKED_METRIC.dimension} = fn.function_name }`);
+    expect(perFunction).toContain('threshold   = local.t.parked_user_age_s');
+  });
+
   test('the stalled alarm looks at 10-15 minutes', () => {
     const file = 'modules/observability/variables.tf';
     expect(accepts(file, 'thresholds', {})).toBe(true);
@@ -904,7 +977,13 @@ describe('alarms: loud when stalled', () => {
     const src = readFileSync(join(tf, 'modules/observability/main.tf'), 'utf8');
     const perFunction = String(locals().function_alarms);
     const kinds = [...perFunction.matchAll(/"\$\{key\}\/([a-z-]+)"/g)].map((x) => x[1]);
-    expect(kinds.sort()).toEqual(['errors', 'iterator-age', 'on-failure-depth', 'throttles']);
+    expect(kinds.sort()).toEqual([
+      'errors',
+      'iterator-age',
+      'on-failure-depth',
+      'parked-user-age',
+      'throttles',
+    ]);
     expect(
       (perFunction.match(/\bmissing\s+=\s+"(notBreaching|breaching|ignore|missing)"/g) ?? []).length,
     ).toBe(kinds.length);

@@ -237,13 +237,15 @@ module "functions" {
   kms_key_arn        = aws_kms_key.this.arn
   log_retention_days = var.log_retention_days
   tracing_mode       = var.tracing_mode
-  put_metric_data    = each.value.put_metric_data
-  metrics_namespace  = local.namespace
-  runtime            = var.lambda_runtime
-  architecture       = var.lambda_architecture
-  handler            = var.lambda_handler
-  log_format         = var.lambda_log_format
-  schedule           = each.value.schedule
+
+  stream_retention_hours = var.stream.retention_hours
+  put_metric_data        = each.value.put_metric_data
+  metrics_namespace      = local.namespace
+  runtime                = var.lambda_runtime
+  architecture           = var.lambda_architecture
+  handler                = var.lambda_handler
+  log_format             = var.lambda_log_format
+  schedule               = each.value.schedule
 
   reserved_concurrent_executions = lookup(var.reserved_concurrency, each.key, null)
 

@@ -157,7 +157,7 @@ variable "fraud_rules" {
 }
 
 variable "alarm_thresholds" {
-  description = "Alarm thresholds; unset attributes take the modules/observability defaults (events_per_minute = the seed's 1000, iterator_age_ms = 60000, 0 errors/throttles/on-failure messages/invalid records)."
+  description = "Alarm thresholds; unset attributes take the modules/observability defaults (events_per_minute = the seed's 1000, iterator_age_ms = 60000, 0 errors/throttles/on-failure messages/invalid records, parked_user_age_s = 3600)."
   type = object({
     events_per_minute   = optional(number)
     iterator_age_ms     = optional(number)
@@ -167,6 +167,7 @@ variable "alarm_thresholds" {
     invalid_records     = optional(number)
     evaluation_periods  = optional(number)
     datapoints_to_alarm = optional(number)
+    parked_user_age_s   = optional(number)
   })
   default = {}
 }
