@@ -42,7 +42,6 @@ import {
 } from './command.js';
 
 const MB = 1024 ** 2;
-const GB = 1024 ** 3;
 const SECONDS_PER_MONTH = MONTH_HOURS * 3600;
 /** Kinesis limits per shard (Kinesis Data Streams quotas). */
 export const SHARD_IN_BYTES = 1 * MB;
@@ -50,8 +49,6 @@ export const SHARD_IN_RECORDS = 1000;
 export const SHARD_EFO_OUT_BYTES = 2 * MB;
 /** Longest retention the price table covers (extended retention, up to 7 days). */
 const MAX_RETENTION_HOURS = 168;
-/** Purchases a measured shape needs before its own alerts-per-purchase figure is used. */
-const MIN_PURCHASES = 10;
 
 export interface PlanInput {
   /** Average and peak events per second. */
