@@ -1,7 +1,7 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
-import { clientConfig } from '../shared/clients.js';
+import { snsClientConfig } from '../shared/clients.js';
 import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { ledgerFromEnv } from '../shared/failure-ledger.js';
@@ -10,14 +10,14 @@ import { traceClients } from '../shared/tracing.js';
 import { alertLogFrom } from './alerts.js';
 import { loadConfig } from './config.js';
 import { detectFraud } from './detector.js';
-import { isRepublishRequest, type RepublishSummary, republishPending } from './outbox.js';
+import { isRepublishRequest, type RepublishSummary, republishPending, requestLimits } from './outbox.js';
 import { FraudStateStore } from './store.js';
 
 const config = loadConfig(process.env);
 const logger = createLogger('fraud-rules');
 const db = createDocumentClient();
 const store = new FraudStateStore({ db, tableName: config.stateTableName, ttlDays: config.stateTtlDays });
-const sns = new SNSClient(clientConfig);
+const sns = new SNSClient(snsClientConfig);
 const alerts = alertLogFrom(config, { db, sns });
 const tracing = traceClients('fraud-rules', [db, sns], logger);
 
@@ -35,6 +35,7 @@ export async function handler(event: unknown, context: Context): Promise<BatchRe
     const summary = await republishPending(alerts, {
       logger,
       minAgeMs: config.alertSweepMinAgeSeconds * 1000,
+      ...requestLimits(event),
       shouldStop: () => context.getRemainingTimeInMillis() < SWEEP_RESERVE_MS,
     });
     logger.info('pending alerts swept', { ...summary });
