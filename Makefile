@@ -8,7 +8,7 @@ PYTHON ?= python3
 MOTO_SPEC ?= moto[server]>=5.1.12,<6
 BOTOCORE_SPEC ?= botocore>=1.40
 
-.PHONY: help install browser build lint format typecheck test test-unit test-integration test-e2e test-browser demo local-up local-down produce metrics bench plan-capacity clean pulse
+.PHONY: help install browser build lint format typecheck test test-unit test-integration test-e2e test-browser demo local-up local-down produce metrics bench plan-capacity clean pulse mutation
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -90,7 +90,13 @@ bench: install build ## Benchmarks, ours vs the seed design, to .bench/results.{
 plan-capacity: node_modules/.installed ## Size a deployment (pulse plan): shards, concurrency, units, dollars a month (ARGS="--rate 500")
 	@npx --no-install pulse plan $(ARGS)
 
+# Not part of `make test`: CPU-heavy. One Stryker run per scope (stryker.config.mjs), concurrency 1.
+mutation: node_modules/.installed ## Mutation testing (StrykerJS, jest runner) of the failure layer, the alert outbox and pinned functions; reports/mutation/<scope>.html (SCOPE="outbox" for one)
+	@for scope in $(or $(SCOPE),failure outbox pins); do \
+	  echo "== mutation scope $$scope"; STRYKER_SCOPE=$$scope npx stryker run || exit $$?; \
+	done
+
 clean: ## Remove build output and local state
-	rm -rf dist .local .bench
+	rm -rf dist .local .bench reports
 
 -include terraform/terraform.mk
