@@ -4,15 +4,9 @@ import { ConfigError } from '../shared/errors.js';
 import { itemBytes } from '../shared/item-size.js';
 import type { DecodeOptions } from '../shared/kinesis.js';
 import { MARK_SENT_RESERVE_MS, PUBLISH_BUDGET_MS } from './alerts.js';
-// Bundled at build time: Lambda exposes no timeout variable, and Terraform sets the function's
-// timeout from this same file, so the two cannot disagree.
-import fn from './function.json' with { type: 'json' };
 import { type FraudRules, parseRules } from './rules.js';
 import { checkStateBudget } from './state-size.js';
 import { stateItem } from './store.js';
-
-/** The function timeout (function.json `timeout`, what Terraform deploys). */
-export const FUNCTION_TIMEOUT_SECONDS: number = fn.timeout;
 
 /** The longest one Publish can take with the SNS client settings (shared/clients.ts), rounded up. */
 export const PUBLISH_MAX_SECONDS = Math.ceil(PUBLISH_BUDGET_MS / 1000);
