@@ -7,4 +7,6 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   setupFiles: ['<rootDir>/test/helpers/env.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/no-node-warning.ts'],
+  globalSetup: '<rootDir>/test/helpers/node-major.cjs',
 };

@@ -11,7 +11,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CostModel, ShapeResult } from '../../scripts/bench/cost.js';
+import { FUNCTIONS, type FunctionName, loadFunction } from '../../lib/config.js';
+import { repoRoot } from '../../lib/paths.js';
 import {
   type Component,
   dollarsFor,
@@ -23,8 +24,7 @@ import {
   type SystemUsage,
   total,
 } from '../../scripts/bench/cost-model.js';
-import { FUNCTIONS, type FunctionName, loadFunction } from '../../scripts/local/config.js';
-import { repoRoot } from '../../scripts/local/paths.js';
+import type { CostModel, ShapeResult } from '../../scripts/bench/types.js';
 import {
   type CliIO,
   COMMON_OPTIONS,

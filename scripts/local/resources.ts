@@ -12,7 +12,7 @@ import {
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import type { Clients } from './aws.js';
+import type { Clients } from '../../lib/aws.js';
 import {
   FUNCTIONS,
   type FunctionName,
@@ -22,7 +22,7 @@ import {
   onFailureQueueName,
   physicalName,
   type TableSpec,
-} from './config.js';
+} from '../../lib/config.js';
 import { sleep } from './processes.js';
 
 export const LOCAL_ENVIRONMENT = 'local';

@@ -14,7 +14,7 @@
  * standard topics cannot de-duplicate, so that one is the documented at-least-once case.
  */
 import fc from 'fast-check';
-import { loadResources } from '../../../scripts/local/config.js';
+import { loadResources } from '../../../lib/config.js';
 import { AlertLog } from '../../../services/fraud-rules/alerts.js';
 import { republishPending } from '../../../services/fraud-rules/outbox.js';
 import type { Alert } from '../../../services/fraud-rules/rules.js';
