@@ -105,9 +105,9 @@ plan-capacity: node_modules/.installed ## Size a deployment (pulse plan): shards
 	@npx --no-install pulse plan $(ARGS)
 
 # Not part of `make test`: CPU-heavy. One Stryker run per scope (stryker.config.mjs), concurrency 1.
-mutation: node_modules/.installed ## Mutation testing (StrykerJS, jest runner) of the failure layer, the alert outbox and pinned functions; reports/mutation/<scope>.html (SCOPE="outbox" for one)
+mutation: node_modules/.installed ## Mutation testing (StrykerJS, jest runner) of the failure layer, the alert outbox and pinned functions; reports/mutation/<scope>.html (SCOPE="outbox" for one; MUTATE=file.ts narrows it)
 	@for scope in $(or $(SCOPE),failure outbox pins); do \
-	  echo "== mutation scope $$scope"; STRYKER_SCOPE=$$scope npx stryker run || exit $$?; \
+	  echo "== mutation scope $$scope"; STRYKER_SCOPE=$$scope STRYKER_MUTATE="$(MUTATE)" npx stryker run || exit $$?; \
 	done
 
 clean: ## Remove build output and local state (.cache/node stays)
