@@ -16,7 +16,7 @@ NODE_CACHE := $(CURDIR)/.cache/node
 NODE_READY := $(NODE_CACHE)/.ready-$(NODE_VERSION)
 export PATH := $(NODE_CACHE)/bin:$(PATH)
 
-.PHONY: help node install browser build lint format typecheck test test-unit test-integration test-e2e test-browser demo local-up local-down produce metrics bench plan-capacity clean pulse
+.PHONY: help node install browser build lint format typecheck test test-unit test-integration test-e2e test-browser demo local-up local-down produce metrics bench plan-capacity clean pulse mutation
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -104,7 +104,13 @@ bench: install build ## Benchmarks, ours vs the seed design, to .bench/results.{
 plan-capacity: node_modules/.installed ## Size a deployment (pulse plan): shards, concurrency, units, dollars a month (ARGS="--rate 500")
 	@npx --no-install pulse plan $(ARGS)
 
+# Not part of `make test`: CPU-heavy. One Stryker run per scope (stryker.config.mjs), concurrency 1.
+mutation: node_modules/.installed ## Mutation testing (StrykerJS, jest runner) of the failure layer, the alert outbox and pinned functions; reports/mutation/<scope>.html (SCOPE="outbox" for one; MUTATE=file.ts narrows it)
+	@for scope in $(or $(SCOPE),failure outbox pins); do \
+	  echo "== mutation scope $$scope"; STRYKER_SCOPE=$$scope STRYKER_MUTATE="$(MUTATE)" npx stryker run || exit $$?; \
+	done
+
 clean: ## Remove build output and local state (.cache/node stays)
-	rm -rf dist .local .bench
+	rm -rf dist .local .bench reports
 
 -include terraform/terraform.mk

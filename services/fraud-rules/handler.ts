@@ -2,7 +2,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
-import { clientConfig } from '../shared/clients.js';
+import { clientConfig, snsClientConfig } from '../shared/clients.js';
 import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { ledgerFromEnv } from '../shared/failure/ledger.js';
@@ -21,7 +21,7 @@ import { traceClients } from '../shared/tracing.js';
 import { alertLogFrom } from './alerts.js';
 import { loadConfig } from './config.js';
 import { detectFraud } from './detector.js';
-import { isRepublishRequest, type RepublishSummary, republishPending } from './outbox.js';
+import { isRepublishRequest, type RepublishSummary, republishPending, requestLimits } from './outbox.js';
 import { fraudRedriveTarget } from './redrive.js';
 import { FraudStateStore } from './store.js';
 
@@ -29,7 +29,7 @@ const config = loadConfig(process.env);
 const logger = createLogger('fraud-rules');
 const db = createDocumentClient();
 const store = new FraudStateStore({ db, tableName: config.stateTableName, ttlDays: config.stateTtlDays });
-const sns = new SNSClient(clientConfig);
+const sns = new SNSClient(snsClientConfig);
 const alerts = alertLogFrom(config, { db, sns });
 const kinesis = new KinesisClient(clientConfig);
 const tracing = traceClients('fraud-rules', [db, sns, kinesis], logger);
@@ -69,6 +69,7 @@ export async function handler(
     return summary;
   }
   if (isRepublishRequest(event)) {
+    const limits = requestLimits(event); // a bad age or limit fails before anything is done
     // One schedule per function: the outbox sweep's tick re-drives set-aside users first, so
     // their alerts are recorded before the sweep looks for PENDING ones.
     const report = await redriveNow().catch((err: unknown) => {
@@ -82,6 +83,7 @@ export async function handler(
     const summary = await republishPending(alerts, {
       logger,
       minAgeMs: config.alertSweepMinAgeSeconds * 1000,
+      ...limits,
       shouldStop: () => context.getRemainingTimeInMillis() < SWEEP_RESERVE_MS,
     });
     logger.info('pending alerts swept', { ...summary });
