@@ -111,20 +111,4 @@ describe('session item bytes', () => {
     expect(writeUnits(itemBytes(item))).toBe(1);
     console.log(`session CURRENT item of a busy user at the defaults: ${itemBytes(item)} bytes`);
   });
-
-  it('under or exactly at the budget returns the state itself, untouched (pinned: the early return)', () => {
-    const state: UserState = {
-      ...newUserState('u'),
-      recentEventHashes: new Uint8Array(3 * EVENT_HASH_BYTES),
-      recentProducts: ['p-1', 'p-2'],
-    };
-    const size = (s: UserState) => itemBytes(currentItem(s, T0));
-    const full = size(state);
-    expect(trimToBudget(state, size, full)).toBe(state);
-    expect(trimToBudget(state, size, full + 1)).toBe(state);
-    const over = trimToBudget(state, size, full - 1);
-    expect(over).not.toBe(state);
-    expect(over.recentEventHashes).toHaveLength(2 * EVENT_HASH_BYTES);
-    expect(state.recentEventHashes).toHaveLength(3 * EVENT_HASH_BYTES);
-  });
 });
