@@ -17,14 +17,21 @@ export class FakeS3 {
     return { send: (command: unknown) => this.send(command) } as unknown as S3Client;
   }
 
+  /** Counts the fault down; true (and cleared) when it is due now. */
+  private due(fault: 'failPutAt' | 'failDeleteAt'): boolean {
+    const left = this[fault];
+    if (left === undefined) return false;
+    this[fault] = left === 1 ? undefined : left - 1;
+    return left === 1;
+  }
+
   private async send(command: unknown): Promise<unknown> {
     const name = (command as { constructor: { name: string } }).constructor.name;
     const input = (command as { input: Record<string, unknown> }).input;
     switch (name) {
       case 'PutObjectCommand': {
         this.puts += 1;
-        if (this.failPutAt !== undefined && (this.failPutAt -= 1) === 0) {
-          this.failPutAt = undefined;
+        if (this.due('failPutAt')) {
           throw Object.assign(new Error('injected PutObject failure'), { name: 'InternalError' });
         }
         this.objects.set(input.Key as string, new Uint8Array(input.Body as Uint8Array));
@@ -47,8 +54,7 @@ export class FakeS3 {
         };
       }
       case 'DeleteObjectsCommand': {
-        if (this.failDeleteAt !== undefined && (this.failDeleteAt -= 1) === 0) {
-          this.failDeleteAt = undefined;
+        if (this.due('failDeleteAt')) {
           throw Object.assign(new Error('injected DeleteObjects failure'), { name: 'InternalError' });
         }
         for (const o of (input.Delete as { Objects: Array<{ Key: string }> }).Objects)
