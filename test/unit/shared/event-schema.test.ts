@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv2020 from 'ajv/dist/2020';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { repoRoot } from '../../../scripts/local/paths.js';
 import { EVENT_COLUMNS } from '../../../services/shared/archive/columns.js';
