@@ -72,3 +72,13 @@ output "query_definition_names" {
   description = "Saved CloudWatch Logs Insights queries of this environment."
   value       = module.observability.query_definition_names
 }
+
+output "archive" {
+  description = "The event archive: bucket, Glue database, Athena workgroup and saved query ids."
+  value = {
+    bucket           = module.archive.bucket_name
+    glue_database    = module.archive.glue_database
+    athena_workgroup = module.archive.athena_workgroup
+    named_queries    = module.archive.named_queries
+  }
+}
