@@ -76,7 +76,7 @@ test('a shard range read back from the archive equals the stream range, compacte
         const seqs = onShard.map((r) => r.kinesis.sequenceNumber);
         const [from, to] = [seqs[a % seqs.length] as string, seqs[b % seqs.length] as string].sort(
           compareSequence,
-        );
+        ) as [string, string];
         const expected = onShard
           .filter(
             (r) =>
