@@ -7,15 +7,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { downloadRange, runSql, savedQuery, savedQueryNames } from '../../scripts/local/archive-sql.js';
 import { loadFunction } from '../../scripts/local/config.js';
 import { compactClosedHours } from '../../services/archive-writer/compactor.js';
 import { loadConfig as archiveConfig } from '../../services/archive-writer/config.js';
 import { loadConfig as fraudConfig } from '../../services/fraud-rules/config.js';
 import { parseRules } from '../../services/fraud-rules/rules.js';
 import type { Logger } from '../../services/shared/logger.js';
-import { archiveAccess, downloadRange, readArchivedEvents } from './archive/read.js';
+import { archiveAccess, readArchivedEvents } from './archive/read.js';
 import { ARCHIVE_REPLAY_FUNCTIONS, type ArchiveReplayFunction, replayFromArchive } from './archive/replay.js';
-import { runSql, savedQuery, savedQueryNames } from './archive/sql.js';
 import { trialOf } from './archive/try-rules.js';
 import {
   type CliIO,

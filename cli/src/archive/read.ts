@@ -3,8 +3,6 @@
  * deployed one: --bucket or $PULSE_ARCHIVE_BUCKET, the `archive.bucket` Terraform output) and the
  * events of a time range or of one user, each once, in stream order.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_REGION } from '../../../scripts/local/aws.js';
 import { physicalName } from '../../../scripts/local/config.js';
@@ -63,35 +61,4 @@ export async function readArchivedEvents(store: ArchiveStore, q: RangeQuery): Pr
     }
   }
   return dedupeEvents(out);
-}
-
-/**
- * Copies the archive files of a time range (all kinds) into `dir`, keeping their keys, so a local
- * SQL engine reads them as hive-partitioned Parquet. Returns how many files and bytes.
- */
-export async function downloadRange(
-  store: ArchiveStore,
-  s3: S3Client,
-  fromMs: number,
-  toMs: number,
-  dir: string,
-): Promise<{ files: number; bytes: number }> {
-  const { GetObjectCommand } = await import('@aws-sdk/client-s3');
-  let files = 0;
-  let bytes = 0;
-  for (const kind of ['events', 'invalid'] as const) {
-    for (const prefix of hourPrefixes(kind, fromMs, toMs)) {
-      for (const o of await store.list(prefix)) {
-        const { Body } = await s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: o.key }));
-        const body = await Body?.transformToByteArray();
-        if (!body) continue;
-        const path = join(dir, o.key);
-        mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, body);
-        files += 1;
-        bytes += body.length;
-      }
-    }
-  }
-  return { files, bytes };
 }

@@ -4,11 +4,14 @@
  * objects through the SDK instead). The saved queries are the files Athena gets
  * (services/schema/queries), with `${events}` bound to a view over the copied Parquet.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
-import { repoRoot } from '../../../scripts/local/paths.js';
-import { EVENT_COLUMNS, INVALID_COLUMNS } from '../../../services/shared/archive/columns.js';
+import { EVENT_COLUMNS, INVALID_COLUMNS } from '../../services/shared/archive/columns.js';
+import { hourPrefixes } from '../../services/shared/archive/layout.js';
+import type { ArchiveStore } from '../../services/shared/archive/store.js';
+import { repoRoot } from './paths.js';
 
 export const QUERIES_DIR = join(repoRoot(), 'services', 'schema', 'queries');
 
@@ -54,4 +57,34 @@ export async function runSql(dir: string, sql: string, params: readonly DuckDBVa
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+/**
+ * Copies the archive files of a time range (events and invalid) into `dir`, keeping their keys,
+ * so the engine reads them as hive-partitioned Parquet. Returns how many files and bytes.
+ */
+export async function downloadRange(
+  store: ArchiveStore,
+  s3: S3Client,
+  fromMs: number,
+  toMs: number,
+  dir: string,
+): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  for (const kind of ['events', 'invalid'] as const) {
+    for (const prefix of hourPrefixes(kind, fromMs, toMs)) {
+      for (const o of await store.list(prefix)) {
+        const { Body } = await s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: o.key }));
+        const body = await Body?.transformToByteArray();
+        if (!body) continue;
+        const path = join(dir, o.key);
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, body);
+        files += 1;
+        bytes += body.length;
+      }
+    }
+  }
+  return { files, bytes };
 }
