@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GENERATED_SCHEMA_FILES, renderSchemaFile } from '../services/shared/event-schema.js';
-import { repoRoot } from './local/paths.js';
+import { repoRoot } from '../lib/paths.js';
 
 for (const [path, make] of Object.entries(GENERATED_SCHEMA_FILES)) {
   writeFileSync(join(repoRoot(), path), renderSchemaFile(make));

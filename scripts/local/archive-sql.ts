@@ -11,7 +11,7 @@ import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { EVENT_COLUMNS, INVALID_COLUMNS } from '../../services/shared/archive/columns.js';
 import { hourPrefixes } from '../../services/shared/archive/layout.js';
 import type { ArchiveStore } from '../../services/shared/archive/store.js';
-import { repoRoot } from './paths.js';
+import { repoRoot } from '../../lib/paths.js';
 
 export const QUERIES_DIR = join(repoRoot(), 'services', 'schema', 'queries');
 

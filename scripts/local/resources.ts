@@ -13,7 +13,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/clie
 import { CreateBucketCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import type { Clients } from './aws.js';
+import type { Clients } from '../../lib/aws.js';
 import {
   DEPLOYED_FUNCTIONS,
   type DeployedFunction,
@@ -23,7 +23,7 @@ import {
   onFailureQueueName,
   physicalName,
   type TableSpec,
-} from './config.js';
+} from '../../lib/config.js';
 import { sleep } from './processes.js';
 
 export const LOCAL_ENVIRONMENT = 'local';

@@ -4,12 +4,13 @@
  * events of a time range or of one user, each once, in stream order.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { LOCAL_REGION } from '../../../scripts/local/aws.js';
-import { physicalName } from '../../../scripts/local/config.js';
+import { LOCAL_REGION } from '../../../lib/aws.js';
+import { physicalName } from '../../../lib/config.js';
 import { hourPrefixes } from '../../../services/shared/archive/layout.js';
 import { ArchiveStore, dedupeEvents } from '../../../services/shared/archive/store.js';
 import type { ValidRecord } from '../../../services/shared/kinesis.js';
-import { type CliIO, type EnvName, UsageError } from '../command.js';
+import { type CliIO, UsageError } from '../command.js';
+import type { EnvName } from '../environments.js';
 import { localEndpoints } from '../target.js';
 
 export interface ArchiveAccess {
@@ -41,6 +42,12 @@ export function archiveAccess(env: EnvName, io: CliIO, bucketFlag: string | unde
         })
       : new S3Client({ maxAttempts: 5, retryMode: 'adaptive' });
   return { store: new ArchiveStore({ s3, bucket }), s3, close: () => s3.destroy() };
+}
+
+/** The archive when its bucket is known (always locally; --bucket or $PULSE_ARCHIVE_BUCKET otherwise). */
+export function archiveStoreFor(env: EnvName, io: CliIO): ArchiveStore | undefined {
+  if (env !== 'local' && !io.env.PULSE_ARCHIVE_BUCKET) return undefined;
+  return archiveAccess(env, io, undefined).store;
 }
 
 export interface RangeQuery {

@@ -13,3 +13,9 @@ export function archiveStoreFromEnv(bucket: string): { s3: S3Client; store: Arch
   const s3 = createS3Client();
   return { s3, store: new ArchiveStore({ s3, bucket }) };
 }
+
+/** The archive when ARCHIVE_BUCKET is set (the re-drive's fallback source), else undefined. */
+export function archiveStoreIfConfigured(env: NodeJS.ProcessEnv = process.env): ArchiveStore | undefined {
+  const bucket = env.ARCHIVE_BUCKET?.trim();
+  return bucket ? archiveStoreFromEnv(bucket).store : undefined;
+}

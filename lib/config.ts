@@ -51,7 +51,7 @@ export interface FunctionSpec {
   memorySize: number;
   timeout: number;
   eventSourceMapping: EventSourceMappingSpec;
-  /** An EventBridge schedule invoking the function with `input` (fraud-rules: the outbox sweep). */
+  /** An EventBridge schedule invoking the function with `input` (the re-drive; fraud-rules: with the outbox sweep). */
   schedule?: { expression: string; input: unknown };
   environment: Record<string, string>;
   resources: {
