@@ -47,7 +47,12 @@ export function archiveAccess(env: EnvName, io: CliIO, bucketFlag: string | unde
 /** The archive when its bucket is known (always locally; --bucket or $PULSE_ARCHIVE_BUCKET otherwise). */
 export function archiveStoreFor(env: EnvName, io: CliIO): ArchiveStore | undefined {
   if (env !== 'local' && !io.env.PULSE_ARCHIVE_BUCKET) return undefined;
-  return archiveAccess(env, io, undefined).store;
+  try {
+    return archiveAccess(env, io, undefined).store;
+  } catch {
+    // No local stack to reach (the stream source alone then, as before the archive).
+    return undefined;
+  }
 }
 
 export interface RangeQuery {
