@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBValue } from '@duckdb/node-api';
 import { EVENT_COLUMNS, INVALID_COLUMNS } from '../../services/shared/archive/columns.js';
 import { hourPrefixes } from '../../services/shared/archive/layout.js';
 import type { ArchiveStore } from '../../services/shared/archive/store.js';
@@ -44,6 +44,8 @@ export type Row = Record<string, unknown>;
 
 /** Runs `sql` (with `${events}` and `${invalid}` as the tables) over the archive copied to `dir`. */
 export async function runSql(dir: string, sql: string, params: readonly DuckDBValue[] = []): Promise<Row[]> {
+  // Loaded on use: the native engine is only needed when a query runs (not for --help or replay).
+  const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {
