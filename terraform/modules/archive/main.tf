@@ -76,6 +76,16 @@ resource "aws_s3_bucket_lifecycle_configuration" "archive" {
   bucket     = aws_s3_bucket.archive.id
   depends_on = [aws_s3_bucket_versioning.archive]
 
+  # Every prefix: a PUT that never completed leaves no billed parts behind.
+  rule {
+    id     = "abort-incomplete-uploads"
+    status = "Enabled"
+    filter {}
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+
   rule {
     id     = "events-tiering"
     status = "Enabled"
@@ -101,9 +111,6 @@ resource "aws_s3_bucket_lifecycle_configuration" "archive" {
     noncurrent_version_expiration {
       noncurrent_days = var.lifecycle_days.noncurrent_days
     }
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 1
-    }
   }
 
   rule {
@@ -119,9 +126,6 @@ resource "aws_s3_bucket_lifecycle_configuration" "archive" {
     noncurrent_version_expiration {
       noncurrent_days = var.lifecycle_days.noncurrent_days
     }
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 1
-    }
   }
 
   rule {
@@ -135,9 +139,6 @@ resource "aws_s3_bucket_lifecycle_configuration" "archive" {
     }
     noncurrent_version_expiration {
       noncurrent_days = 1
-    }
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 1
     }
   }
 }
