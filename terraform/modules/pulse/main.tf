@@ -36,7 +36,7 @@ locals {
       ]...)
       queues          = { for env, r in c.resources.queues : env => { key = r.queue, actions = tolist(r.actions) } }
       topics          = { for env, r in c.resources.topics : env => { key = r.topic, actions = tolist(r.actions) } }
-      buckets         = { for env, r in try(c.resources.buckets, {}) : env => { key = r.bucket, actions = tolist(r.actions) } }
+      buckets         = { for env, r in try(c.resources.buckets, {}) : env => { key = r.bucket, actions = tolist(r.actions) } if var.archive.enabled }
       put_metric_data = c.resources.putMetricData
       # Extra actions on the stream itself (e.g. kinesis:ListShards for parent-shard lookups).
       stream_actions = tolist(try(c.resources.stream.actions, []))
@@ -45,6 +45,8 @@ locals {
       # Optional periodic invocation with a fixed input (function.json "schedule").
       schedule = try({ expression = c.schedule.expression, input = jsonencode(c.schedule.input) }, null)
     }
+    # Without the archive (var.archive.enabled = false) its writer is not deployed either.
+    if var.archive.enabled || k != "archive-writer"
   }
 
 
@@ -77,8 +79,8 @@ locals {
   queue_arns = { for k, q in aws_sqs_queue.resource : k => q.arn }
   topic_arns = { alerts = module.alerts.topic_arn }
   # resources.json "buckets": the archive is the only one. Object ARNs are the bucket's plus "/*".
-  bucket_names       = { archive = module.archive.bucket_name }
-  bucket_arns        = { archive = module.archive.bucket_arn }
+  bucket_names       = { for a in module.archive : "archive" => a.bucket_name }
+  bucket_arns        = { for a in module.archive : "archive" => a.bucket_arn }
   bucket_object_arns = { for k, arn in local.bucket_arns : k => "${arn}/*" }
 }
 
@@ -221,6 +223,7 @@ resource "aws_sqs_queue" "resource" {
 # The event archive (S3 + Glue + Athena); archive-writer fills it.
 module "archive" {
   source = "../archive"
+  count  = var.archive.enabled ? 1 : 0
 
   name_prefix                 = local.prefix
   kms_key_arn                 = aws_kms_key.this.arn

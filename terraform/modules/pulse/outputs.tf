@@ -94,11 +94,11 @@ output "chatbot_configuration_arn" {
 }
 
 output "archive" {
-  description = "The event archive: bucket, Glue database, Athena workgroup and saved query ids."
-  value = {
-    bucket           = module.archive.bucket_name
-    glue_database    = module.archive.glue_database
-    athena_workgroup = module.archive.athena_workgroup
-    named_queries    = module.archive.named_queries
-  }
+  description = "The event archive: bucket, Glue database, Athena workgroup and saved query ids (null when archive.enabled = false)."
+  value = var.archive.enabled ? {
+    bucket           = module.archive[0].bucket_name
+    glue_database    = module.archive[0].glue_database
+    athena_workgroup = module.archive[0].athena_workgroup
+    named_queries    = module.archive[0].named_queries
+  } : null
 }

@@ -216,8 +216,9 @@ variable "ops_email_addresses" {
 }
 
 variable "archive" {
-  description = "Event archive: storage tiering and expiry of archived objects, and Athena's bytes-scanned limit per query."
+  description = "Event archive: on (default) or off (no bucket, catalog, Athena or archive-writer), storage tiering and expiry of archived objects, and Athena's bytes-scanned limit per query."
   type = object({
+    enabled = optional(bool, true)
     lifecycle_days = optional(object({
       infrequent_access_days = optional(number, 30)
       glacier_ir_days        = optional(number, 180)
