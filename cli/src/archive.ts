@@ -109,6 +109,21 @@ function functionsOption(raw: string | undefined): ArchiveReplayFunction[] {
   return list as ArchiveReplayFunction[];
 }
 
+function rulesOption(raw: string | undefined) {
+  if (!raw) throw new UsageError('try-rules needs --rules (FRAUD_RULES JSON)');
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    throw new UsageError(`--rules is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return parseRules(json, '--rules');
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 export const command = defineCommand({
   name: 'archive',
   summary: 'The event archive: SQL queries, replay past the stream, try fraud rules on past traffic',
@@ -194,19 +209,15 @@ export const command = defineCommand({
     }
 
     const { fromMs, toMs } = range(values);
+    // Every flag is checked before anything is read.
+    const functions = action === 'replay' ? functionsOption(values.functions) : [];
+    const candidate = action === 'try-rules' ? rulesOption(values.rules) : undefined;
     const access = archiveAccess(env, io, values.bucket);
     try {
       const records = await readArchivedEvents(access.store, { fromMs, toMs, userId: values.user });
 
       if (action === 'try-rules') {
-        if (!values.rules) throw new UsageError('try-rules needs --rules (FRAUD_RULES JSON)');
-        let candidateJson: unknown;
-        try {
-          candidateJson = JSON.parse(values.rules);
-        } catch (err) {
-          throw new UsageError(`--rules is not valid JSON: ${(err as Error).message}`);
-        }
-        const candidate = parseRules(candidateJson, '--rules');
+        if (!candidate) throw new UsageError('try-rules needs --rules (FRAUD_RULES JSON)');
         const target = await io.connect(env);
         let deployed: ReturnType<typeof fraudConfig>['rules'];
         try {
@@ -242,7 +253,6 @@ export const command = defineCommand({
         return EXIT.ok;
       }
 
-      const functions = functionsOption(values.functions);
       await confirm(
         io,
         values.yes,

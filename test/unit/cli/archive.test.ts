@@ -1,0 +1,55 @@
+import { replayBatches } from '../../../cli/src/archive/replay.js';
+import { timeOption } from '../../../cli/src/archive.js';
+import type { ValidRecord } from '../../../services/shared/kinesis.js';
+import { run } from './support.js';
+
+test('bad input is refused before anything is read, naming the problem (exit 2)', async () => {
+  for (const [args, message] of [
+    [['archive', 'frob'], 'unknown action "frob"'],
+    [
+      ['archive', 'replay', '--from', '2026-13-45', '--to', '2026-12-01'],
+      '--from must be YYYY-MM-DD or an ISO time',
+    ],
+    [['archive', 'replay', '--from', '2026-12-02', '--to', '2026-12-01'], '--to must be after --from'],
+    [
+      ['archive', 'query', 'nope', '--from', '2026-12-01', '--to', '2026-12-01'],
+      'query needs a saved query name',
+    ],
+    [
+      ['archive', 'replay', '--from', '2026-12-01', '--to', '2026-12-01', '--functions', 'metrics-emitter'],
+      '--functions',
+    ],
+    [
+      ['archive', 'query', 'events-per-day', '--env', 'prod', '--from', '2026-12-01', '--to', '2026-12-01'],
+      '--bucket is required',
+    ],
+  ] as const) {
+    const r = await run([...args]);
+    expect({ args, code: r.code, says: r.stderr.includes(message) }).toEqual({ args, code: 2, says: true });
+    expect(r.calls).toEqual([]);
+  }
+});
+
+test('a bare day as --to means the end of that day', () => {
+  expect(timeOption('--to', '2026-12-01', true)).toBe(Date.UTC(2026, 11, 2));
+  expect(timeOption('--from', '2026-12-01', false)).toBe(Date.UTC(2026, 11, 1));
+  expect(timeOption('--to', '2026-12-01T10:00:00Z', true)).toBe(Date.UTC(2026, 11, 1, 10));
+});
+
+test('replay batches: one shard each, parents (lower sequence numbers) first, records in order', () => {
+  const r = (shardId: string, seq: number): ValidRecord => ({
+    shardId,
+    sequenceNumber: `49${String(seq).padStart(54, '0')}`,
+    arrivalMs: 0,
+    event: { eventId: `${shardId}-${seq}`, userId: 'u', eventType: 'page_view', timestamp: 0, data: {} },
+  });
+  const batches = replayBatches(
+    [r('child', 9), r('parent', 2), r('child', 7), r('parent', 1), r('parent', 3)],
+    2,
+  );
+  expect(batches.map((b) => b.map((x) => `${x.shardId}:${Number(x.sequenceNumber)}`))).toEqual([
+    [`parent:${Number(r('p', 1).sequenceNumber)}`, `parent:${Number(r('p', 2).sequenceNumber)}`],
+    [`parent:${Number(r('p', 3).sequenceNumber)}`],
+    [`child:${Number(r('c', 7).sequenceNumber)}`, `child:${Number(r('c', 9).sequenceNumber)}`],
+  ]);
+});
