@@ -53,3 +53,27 @@ test('replay batches: one shard each, parents (lower sequence numbers) first, re
     [`child:${Number(r('c', 7).sequenceNumber)}`, `child:${Number(r('c', 9).sequenceNumber)}`],
   ]);
 });
+
+test('try-rules: a lower threshold on the same past purchases raises more alerts, from an empty state', async () => {
+  const { trialOf } = await import('../../../cli/src/archive/try-rules.js');
+  const { parseRules } = await import('../../../services/fraud-rules/rules.js');
+  const purchase = (i: number, amount: number): ValidRecord => ({
+    shardId: 'shardId-000000000000',
+    sequenceNumber: `49${String(i).padStart(54, '0')}`,
+    arrivalMs: Date.UTC(2026, 10, 20) + i * 3_600_000,
+    event: {
+      eventId: `p${i}`,
+      userId: `u${i % 3}`,
+      eventType: 'purchase',
+      timestamp: Date.UTC(2026, 10, 20) + i * 3_600_000,
+      data: { amount, currency: 'EUR', orderId: `o${i}` },
+    },
+  });
+  const records = [purchase(1, 600), purchase(2, 1_200), purchase(3, 700), purchase(4, 90)];
+  const deployed = trialOf(records, parseRules({ largePurchase: { threshold: 1_000 } }));
+  const candidate = trialOf(records, parseRules({ largePurchase: { threshold: 500 } }));
+  expect(deployed.byRule.largePurchase).toBe(1);
+  expect(candidate.byRule.largePurchase).toBe(3);
+  expect(candidate.alerts.map((a) => a.eventId).sort()).toEqual(['p1', 'p2', 'p3']);
+  expect(candidate.purchases).toBe(4);
+});
