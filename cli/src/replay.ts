@@ -7,10 +7,12 @@
  * the function's own code.
  */
 import { FUNCTIONS, type FunctionName } from '../../lib/config.js';
+import { redriveSource } from '../../services/shared/archive/fallback-source.js';
 import { FailureLedger } from '../../services/shared/failure/ledger.js';
 import { KinesisRangeSource } from '../../services/shared/failure/range-source.js';
 import { type EntryReport, type RedriveReport, redrive } from '../../services/shared/failure/redrive.js';
 import type { Logger } from '../../services/shared/logger.js';
+import { archiveStoreFor } from './archive/read.js';
 import {
   type CliIO,
   COMMON_OPTIONS,
@@ -127,7 +129,8 @@ export const command = defineCommand({
       bar.update('re-driving…');
       const result = await redrive({
         ledger,
-        source: new KinesisRangeSource({ kinesis: target.kinesis }),
+        // The stream first; what it no longer holds comes from the archive (when it can be reached).
+        source: redriveSource(new KinesisRangeSource({ kinesis: target.kinesis }), archiveStoreFor(env, io)),
         target: await redriveTarget(target, fn, logger, io.now),
         logger,
         now: io.now,

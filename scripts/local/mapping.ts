@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type Clients, type Endpoints, endpointEnv } from '../../lib/aws.js';
-import type { EventSourceMappingSpec, FunctionName, FunctionSpec } from '../../lib/config.js';
+import type { DeployedFunction, EventSourceMappingSpec, FunctionSpec } from '../../lib/config.js';
 import {
   type FunctionIdentity,
   invocationContext,
@@ -32,7 +32,7 @@ import { ShardProcessor } from './shard-processor.js';
 import { Subscription } from './subscription.js';
 
 export interface MappingOptions {
-  fn: FunctionName;
+  fn: DeployedFunction;
   spec: FunctionSpec;
   esm: EventSourceMappingSpec;
   clients: Clients;
@@ -52,7 +52,7 @@ export interface MappingOptions {
 }
 
 export interface MappingStats {
-  fn: FunctionName;
+  fn: DeployedFunction;
   received: number;
   processed: number;
   sentToDestination: number;

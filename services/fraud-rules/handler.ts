@@ -1,6 +1,8 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
+import { redriveSource } from '../shared/archive/fallback-source.js';
+import { archiveStoreIfConfigured } from '../shared/archive/s3.js';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig, snsClientConfig } from '../shared/clients.js';
 import { lambdaDeadline } from '../shared/deadline.js';
@@ -32,6 +34,8 @@ const store = new FraudStateStore({ db, tableName: config.stateTableName, ttlDay
 const sns = new SNSClient(snsClientConfig);
 const alerts = alertLogFrom(config, { db, sns });
 const kinesis = new KinesisClient(clientConfig);
+// Set-aside ranges the stream no longer holds are read from the archive.
+const archive = archiveStoreIfConfigured();
 const tracing = traceClients('fraud-rules', [db, sns, kinesis], logger);
 
 const ledger = ledgerFromEnv(process.env, db, 'fraud-rules');
@@ -53,7 +57,7 @@ export async function handler(
     ledger &&
     redrive({
       ledger,
-      source: new KinesisRangeSource({ kinesis }),
+      source: redriveSource(new KinesisRangeSource({ kinesis }), archive),
       target: fraudRedriveTarget({ store, alerts, rules: config.rules, logger, decode: config.decode }),
       logger,
       backoff,

@@ -1,6 +1,8 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
+import { redriveSource } from '../shared/archive/fallback-source.js';
+import { archiveStoreIfConfigured } from '../shared/archive/s3.js';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
 import { lambdaDeadline } from '../shared/deadline.js';
@@ -24,6 +26,8 @@ const db = createDocumentClient();
 const watermarks = new WatermarkStore({ db, tableName: config.watermarksTable });
 const ledger = ledgerFromEnv(process.env, db, 'metrics-emitter');
 const kinesis = new KinesisClient(clientConfig);
+// Set-aside ranges the stream no longer holds are read from the archive.
+const archive = archiveStoreIfConfigured();
 const parentShards = shardLineage(kinesis);
 const backoff = backoffFromEnv(process.env);
 const tracing = traceClients('metrics-emitter', [db, cloudwatch, kinesis], logger);
@@ -40,7 +44,7 @@ export async function handler(event: unknown, context: Context): Promise<unknown
     if (!ledger) return {};
     const report = await redrive({
       ledger,
-      source: new KinesisRangeSource({ kinesis }),
+      source: redriveSource(new KinesisRangeSource({ kinesis }), archive),
       target: metricsRedriveTarget({
         cloudwatch,
         watermarks,

@@ -1,6 +1,8 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
+import { redriveSource } from '../shared/archive/fallback-source.js';
+import { archiveStoreIfConfigured } from '../shared/archive/s3.js';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
 import { lambdaDeadline } from '../shared/deadline.js';
@@ -27,6 +29,8 @@ const store = new SessionStore({
 });
 const sqs = new SQSClient(clientConfig);
 const kinesis = new KinesisClient(clientConfig);
+// Set-aside ranges the stream no longer holds are read from the archive.
+const archive = archiveStoreIfConfigured();
 const ledger = ledgerFromEnv(process.env, db, 'session-updater');
 const backoff = backoffFromEnv(process.env);
 const ancestors = shardLineage(kinesis);
@@ -53,7 +57,7 @@ export async function handler(event: unknown, context: Context): Promise<unknown
     if (!ledger) return {};
     const report = await redrive({
       ledger,
-      source: new KinesisRangeSource({ kinesis }),
+      source: redriveSource(new KinesisRangeSource({ kinesis }), archive),
       target: sessionRedriveTarget(deps),
       logger,
       backoff,
