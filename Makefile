@@ -16,7 +16,7 @@ NODE_CACHE := $(CURDIR)/.cache/node
 NODE_READY := $(NODE_CACHE)/.ready-$(NODE_VERSION)
 export PATH := $(NODE_CACHE)/bin:$(PATH)
 
-.PHONY: help node install browser build lint format typecheck test test-unit test-integration test-e2e test-browser demo local-up local-down produce metrics bench plan-capacity clean pulse
+.PHONY: help node install browser build lint format typecheck test test-unit test-integration test-e2e test-browser demo local-up local-down produce metrics bench plan-capacity clean pulse mutation
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -80,6 +80,9 @@ test: install browser lint typecheck build ## Everything CI runs: lint, types, u
 	  exit $$status
 	$(MAKE) tf-check
 
+schema: node_modules/.installed ## Regenerate the published event JSON Schema and the archive table's columns (services/schema)
+	npx tsx scripts/schema.ts
+
 demo: install build ## Run the whole pipeline locally; prints a report and writes .local/demo-report.html
 	npx tsx scripts/demo.ts $(DEMO_ARGS)
 
@@ -104,7 +107,13 @@ bench: install build ## Benchmarks, ours vs the seed design, to .bench/results.{
 plan-capacity: node_modules/.installed ## Size a deployment (pulse plan): shards, concurrency, units, dollars a month (ARGS="--rate 500")
 	@npx --no-install pulse plan $(ARGS)
 
+# Not part of `make test`: CPU-heavy. One Stryker run per scope (stryker.config.mjs), concurrency 1.
+mutation: node_modules/.installed ## Mutation testing (StrykerJS, jest runner) of the failure layer, the alert outbox and pinned functions; reports/mutation/<scope>.html (SCOPE="outbox" for one; MUTATE=file.ts narrows it)
+	@for scope in $(or $(SCOPE),failure outbox pins); do \
+	  echo "== mutation scope $$scope"; STRYKER_SCOPE=$$scope STRYKER_MUTATE="$(MUTATE)" npx stryker run || exit $$?; \
+	done
+
 clean: ## Remove build output and local state (.cache/node stays)
-	rm -rf dist .local .bench
+	rm -rf dist .local .bench reports
 
 -include terraform/terraform.mk

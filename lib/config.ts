@@ -8,6 +8,12 @@ import { repoRoot } from './paths.js';
 
 export const FUNCTIONS = ['session-updater', 'fraud-rules', 'metrics-emitter'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
+/**
+ * Every deployed function: the three that apply events to live state (FUNCTIONS, which replay and
+ * the bench's cost model know) and archive-writer, which only copies the stream to S3.
+ */
+export const DEPLOYED_FUNCTIONS = [...FUNCTIONS, 'archive-writer'] as const;
+export type DeployedFunction = (typeof DEPLOYED_FUNCTIONS)[number];
 
 export interface TableSpec {
   description?: string;
@@ -24,6 +30,8 @@ export interface ResourcesSpec {
   /** maxMessageBytes: the queue's MaximumMessageSize; the sender sizes messages to it. */
   queues: Record<string, { description?: string; maxMessageBytes?: number }>;
   topics: Record<string, { description?: string }>;
+  /** S3 buckets (the archive); physical name pulse-<environment>-<key>-<account id> in AWS. */
+  buckets: Record<string, { description?: string }>;
   metrics: { namespace: string };
 }
 
@@ -38,18 +46,20 @@ export interface EventSourceMappingSpec {
 }
 
 export interface FunctionSpec {
-  name: FunctionName;
+  name: DeployedFunction;
   description?: string;
   memorySize: number;
   timeout: number;
   eventSourceMapping: EventSourceMappingSpec;
-  /** An EventBridge schedule invoking the function with `input` (fraud-rules: the outbox sweep). */
+  /** An EventBridge schedule invoking the function with `input` (the re-drive; fraud-rules: with the outbox sweep). */
   schedule?: { expression: string; input: unknown };
   environment: Record<string, string>;
   resources: {
     tables: Record<string, { table: string; actions: string[] }>;
     queues: Record<string, { queue: string; actions: string[] }>;
     topics: Record<string, { topic: string; actions: string[] }>;
+    /** Buckets the function reads or writes (archive-writer: the archive). */
+    buckets?: Record<string, { bucket: string; actions: string[] }>;
     /** Calls on the function's own source stream (metrics-emitter: ListShards for shard lineage). */
     stream?: { actions: string[] };
     putMetricData: boolean;
@@ -64,7 +74,7 @@ export function loadResources(): ResourcesSpec {
   return readJson<ResourcesSpec>('services', 'resources.json');
 }
 
-export function loadFunction(fn: FunctionName): FunctionSpec {
+export function loadFunction(fn: DeployedFunction): FunctionSpec {
   return readJson<FunctionSpec>('services', fn, 'function.json');
 }
 
@@ -74,6 +84,6 @@ export function physicalName(environment: string, key: string): string {
 }
 
 /** The per-function on-failure queue (terraform/modules/consumer-function: "<function name>-on-failure"). */
-export function onFailureQueueName(environment: string, fn: FunctionName): string {
+export function onFailureQueueName(environment: string, fn: DeployedFunction): string {
   return `${physicalName(environment, fn)}-on-failure`;
 }

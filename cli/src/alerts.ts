@@ -1,12 +1,22 @@
 /**
- * `pulse alerts pending|republish`: the manual twin of fraud-rules' scheduled sweep. Republishing
- * calls the same `republishPending` (services/fraud-rules/outbox.ts) through the same leased claim,
- * so an alert is published at most once per id even if the sweep or a batch runs at the same time,
- * and marked SENT after.
+ * `pulse alerts pending|republish`: the manual twin of fraud-rules' scheduled sweep. For a deployed
+ * environment, republishing invokes the fraud-rules function with the schedule's input (plus the
+ * operator's age and limit) and prints the summary it returns: the Publish, the claims and their
+ * leases all happen in the function, never on the operator's machine. For `local` it runs the same
+ * `republishPending` (services/fraud-rules/outbox.ts) here, on the machine the local functions run
+ * on. Either way each alert goes through the leased claim, so it is published at most once per id
+ * even if the sweep or a batch runs at the same time, and marked SENT after.
  */
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { alertLogFrom } from '../../services/fraud-rules/alerts.js';
 import { loadConfig } from '../../services/fraud-rules/config.js';
-import { emptySummary, republishPending } from '../../services/fraud-rules/outbox.js';
+import {
+  emptySummary,
+  REPUBLISH_INPUT,
+  type RepublishRequest,
+  type RepublishSummary,
+  republishPending,
+} from '../../services/fraud-rules/outbox.js';
 import type { Logger } from '../../services/shared/logger.js';
 import {
   type CliIO,
@@ -38,7 +48,9 @@ pending     lists PENDING fraud alerts (recorded, not yet published to SNS), old
             never a Scan). Listing only: nothing here publishes a FAILED alert again.
 republish   publishes them through fraud-rules' outbox (the code its scheduled sweep runs): each
             alert is claimed, published once and marked SENT; one claimed by someone else or
-            already SENT is skipped. Stops at the first systemic SNS failure (the rest stays
+            already SENT is skipped. For a deployed environment this invokes the fraud-rules
+            function (lambda:InvokeFunction on it) and prints the summary it returns; for local
+            it runs here. Stops at the first systemic SNS failure (the rest stays
             PENDING); an alert SNS refuses for itself is skipped, and parked as FAILED at its 5th
             refusal.
             Asks first (or --yes; a non-interactive shell without --yes is refused).
@@ -70,6 +82,31 @@ function stderrLogger(io: CliIO): Logger {
 }
 
 type AlertItem = Record<string, unknown>;
+
+/** The fraud-rules function refused or failed the republish invocation. */
+export class RepublishInvokeError extends Error {
+  constructor(functionName: string, detail: string) {
+    super(`invoking ${functionName} to republish failed: ${detail}`);
+    this.name = 'RepublishInvokeError';
+  }
+}
+
+/** Runs the sweep in the deployed function: its clock and its SNS client, not this machine's. */
+async function invokeSweep(target: Target, request: RepublishRequest): Promise<RepublishSummary> {
+  const functionName = target.names.function('fraud-rules');
+  const out = await target.lambda.send(
+    new InvokeCommand({
+      FunctionName: functionName,
+      Payload: new TextEncoder().encode(JSON.stringify(request)),
+    }),
+  );
+  const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
+  if (out.FunctionError) throw new RepublishInvokeError(functionName, `${out.FunctionError}: ${text}`);
+  const summary = JSON.parse(text || 'null') as RepublishSummary | null;
+  if (typeof summary?.found !== 'number')
+    throw new RepublishInvokeError(functionName, `unexpected answer ${text.slice(0, 200)}`);
+  return summary;
+}
 
 /** What a listing reads and how it shows one alert, per status. */
 const LISTINGS = {
@@ -175,20 +212,28 @@ export const command = defineCommand({
         values.yes,
         `Republish ${candidates.length} PENDING alert(s) to ${target.names.topic('alerts')}?`,
       );
-      const alerts = alertLogFrom(config, { db: target.db, sns: target.sns, now: () => io.now() });
-      const bar = progress(io);
-      let n = 0;
-      const summary = await republishPending(alerts, {
-        logger: stderrLogger(io),
-        minAgeMs: minAge,
-        maxAlerts: limit,
-        shouldStop: () => {
-          n += 1;
-          bar.update(`alert ${n} of ~${candidates.length}…`);
-          return false;
-        },
-      });
-      bar.done();
+      let summary: RepublishSummary;
+      if (target.env === 'local') {
+        const alerts = alertLogFrom(config, { db: target.db, sns: target.sns, now: () => io.now() });
+        const bar = progress(io);
+        let n = 0;
+        summary = await republishPending(alerts, {
+          logger: stderrLogger(io),
+          minAgeMs: minAge,
+          maxAlerts: limit,
+          shouldStop: () => {
+            n += 1;
+            bar.update(`alert ${n} of ~${candidates.length}…`);
+            return false;
+          },
+        });
+        bar.done();
+      } else {
+        const bar = progress(io);
+        bar.update(`invoking ${target.names.function('fraud-rules')}…`);
+        summary = await invokeSweep(target, { ...REPUBLISH_INPUT, minAgeMs: minAge, maxAlerts: limit });
+        bar.done();
+      }
       if (values.json) printJson(io, summary);
       else {
         println(

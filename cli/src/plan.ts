@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FUNCTIONS, type FunctionName, loadFunction } from '../../lib/config.js';
 import { repoRoot } from '../../lib/paths.js';
+import { type ArchivePlan, archivePlan } from '../../scripts/bench/archive-cost.js';
 import {
   type Component,
   type Deployment,
@@ -42,7 +43,6 @@ import {
 } from './command.js';
 
 const MB = 1024 ** 2;
-const GB = 1024 ** 3;
 const SECONDS_PER_MONTH = MONTH_HOURS * 3600;
 /** Kinesis limits per shard (Kinesis Data Streams quotas). */
 export const SHARD_IN_BYTES = 1 * MB;
@@ -50,8 +50,6 @@ export const SHARD_IN_RECORDS = 1000;
 export const SHARD_EFO_OUT_BYTES = 2 * MB;
 /** Longest retention the price table covers (extended retention, up to 7 days). */
 const MAX_RETENTION_HOURS = 168;
-/** Purchases a measured shape needs before its own alerts-per-purchase figure is used. */
-const MIN_PURCHASES = 10;
 
 export interface PlanInput {
   /** Average and peak events per second. */
@@ -345,6 +343,8 @@ export interface Plan {
   userBatchesPerEvent: number;
   monthlyUsd: Record<Component | 'Kinesis extended retention', number>;
   totalMonthlyUsd: number;
+  /** The event archive (archive-writer, S3, compaction, Athena), kept apart from the total above. */
+  archive: ArchivePlan;
   flink: {
     kpus: number;
     monthlyUsd: number;
@@ -544,6 +544,7 @@ export function plan(
     userBatchesPerEvent: x,
     monthlyUsd,
     totalMonthlyUsd,
+    archive: archivePlan({ eventsPerSecond: input.rate, shards, eventBytes: input.eventBytes }, prices),
     flink: {
       kpus: flink.kpus,
       monthlyUsd: flink.usd,
@@ -587,6 +588,13 @@ export function formatPlan(p: Plan): string {
       .sort(([, a], [, b]) => b - a)
       .map(([k, v]) => `  ${k.padEnd(34)} ${usd(v).padStart(10)}`),
     `  ${'total'.padEnd(34)} ${usd(p.totalMonthlyUsd).padStart(10)}`,
+    '',
+    `Event archive (S3 + Parquet, ${p.archive.assumption}): ${usd(p.archive.totalMonthlyUsd)}/month on top, ${usd(p.archive.perMillionUsd)} per million events in its first month`,
+    ...Object.entries(p.archive.monthlyUsd)
+      .filter(([, v]) => v > 0)
+      .sort(([, a], [, b]) => b - a)
+      .map(([k, v]) => `  ${k.padEnd(34)} ${usd(v).padStart(10)}`),
+    `  Amazon Data Firehose instead: ${usd(p.archive.firehoseMonthlyUsd)}/month (no de-duplication; docs/architecture.md)`,
     '',
     `Managed Service for Apache Flink: ${p.flink.kpus} KPUs, ${usd(p.flink.monthlyUsd)}/month vs ${usd(p.flink.comparableLambdaSideMonthlyUsd)} for the Lambda side it replaces (functions + 2 of 3 EFO consumers).`,
     p.flink.breakEvenEventsPerSecond === null

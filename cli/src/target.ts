@@ -22,6 +22,7 @@ import {
   physicalName,
 } from '../../lib/config.js';
 import { localPaths } from '../../lib/paths.js';
+import { snsClientConfig } from '../../services/shared/clients.js';
 import { checkAwsSetup } from './aws-setup.js';
 import type { EnvName } from './environments.js';
 
@@ -156,7 +157,8 @@ export async function connect(env: EnvName, processEnv: Record<string, string | 
   const clients = {
     kinesis: new KinesisClient(base),
     sqs: new SQSClient(base),
-    sns: new SNSClient(base),
+    // Replay publishes alerts through it: the SNS variant's attempts and timeouts fit in a claim's lease.
+    sns: new SNSClient(snsClientConfig),
     cloudwatch: new CloudWatchClient(base),
     lambda: new LambdaClient(base),
   };

@@ -4,7 +4,8 @@
  * Read-only. Alerts are keyed by alert id; they are found through the alerts table's `user` index
  * (a Query of that user's key), so the lookup costs the same however large the table grows.
  */
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { userKey } from '../../services/shared/failure/ledger.js';
 import {
   COMMON_OPTIONS,
   defineCommand,
@@ -21,8 +22,9 @@ import type { Target } from './target.js';
 
 const USAGE = `Usage: pulse user <userId> [--sessions N] [--no-alerts] [--env E] [--json]
 
-Shows one user: the open session, the latest closed sessions, recently viewed products, fraud rule
-state (recent purchases, cool-downs, last country) and alerts. Reads only.
+Shows one user: whether a function set the user aside (and since when), the open session, the
+latest closed sessions, recently viewed products, fraud rule state (recent purchases, cool-downs,
+last country) and alerts. Reads only.
 
 Options:
   --sessions N    closed sessions to show, newest first (default 5, at most 100)
@@ -40,6 +42,9 @@ export interface UserReport {
   closedSessions: Item[];
   fraudState?: Item;
   alerts?: Item[];
+  /** Failure-ledger entries of this user, per function and shard (set aside, or failing). */
+  ledger?: Item[];
+  ledgerError?: string;
 }
 
 export async function readUser(
@@ -68,6 +73,11 @@ export async function readUser(
     closedSessions: closed.Items ?? [],
     fraudState: fraud.Item,
   };
+  try {
+    report.ledger = await ledgerEntriesOf(target, userId);
+  } catch (err) {
+    report.ledgerError = (err as Error).message;
+  }
   if (options.alerts) {
     const alerts = await queryAlertsIndex(target, 'user', userId);
     options.onProgress?.(alerts.length);
@@ -75,6 +85,26 @@ export async function readUser(
     if (alerts.length > 0) report.found = true;
   }
   return report;
+}
+
+/** The user's failure-ledger entries (the table is normally empty, so the Scan is one small page). */
+async function ledgerEntriesOf(target: Target, userId: string): Promise<Item[]> {
+  const out: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const page = await target.db.send(
+      new ScanCommand({
+        TableName: target.names.table('replay-ledger'),
+        FilterExpression: 'sk = :sk',
+        ExpressionAttributeValues: { ':sk': userKey(userId) },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    out.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out;
 }
 
 function sessionLine(s: Item): string[] {
@@ -94,6 +124,15 @@ export function renderUser(r: UserReport, now: number): string[] {
   const session = cur?.session as Item | undefined;
   const totals = cur?.totals as Item | undefined;
   out.push(`user ${r.userId}`);
+  for (const e of r.ledger ?? []) {
+    const fn = String(e.pk).split('#')[0];
+    out.push(
+      e.status === 'parked'
+        ? `SET ASIDE by ${fn} since ${e.parkedAt} (shard ${e.shardId}; re-drive ${e.expired ? 'cannot read the range: expired' : 'pending'}; ${e.error ?? ''})`
+        : `failing in ${fn} since ${e.since} (${e.attempts} attempt(s); the shard retries)`,
+    );
+  }
+  if (r.ledgerError) out.push(`failure ledger not read: ${r.ledgerError}`);
   out.push('');
   if (session) {
     out.push(

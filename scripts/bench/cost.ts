@@ -26,6 +26,7 @@ import { updateSessions } from '../../services/session-updater/updater.js';
 import { batchPutItems } from '../../services/shared/dynamo.js';
 import type { PulseEvent } from '../../services/shared/event.js';
 import { isPurchase } from '../../services/shared/event.js';
+import { archiveCostRows, measureArchiveUsage } from './archive-cost.js';
 import { type SeedFraudState, seedDetectFraud } from './baseline/fraud-rules.js';
 import { seedEmitMetrics } from './baseline/metrics-emitter.js';
 import { appendEvent, type SeedSession, seedUpdateSessions } from './baseline/session-updater.js';
@@ -542,5 +543,14 @@ export async function benchCost(ctx: BenchContext): Promise<Row[]> {
     deployment,
     shapes,
   };
-  return shapes.flatMap((r) => shapeRows(r, deployment));
+  // The archive (fourth consumer, S3, compaction, Athena): its own rows, from scripts/bench/archive-cost.ts.
+  const archive = archiveCostRows(measureArchiveUsage(), {
+    eventsPerSecond: REFERENCE_EVENTS_PER_SECOND,
+    shards: provisionedShards(
+      REFERENCE_EVENTS_PER_SECOND,
+      shapes[0]?.pulse.recordBytesWithKey ?? 200,
+      SHARD_UTILISATION,
+    ),
+  });
+  return [...shapes.flatMap((r) => shapeRows(r, deployment)), ...archive];
 }

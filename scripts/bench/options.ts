@@ -26,6 +26,8 @@ export interface BenchOptions {
    * event does not depend on how many it sees), runs on the first `seedEvents` of the same events.
    */
   cost: { events: number; seedEvents: number };
+  /** The re-drive: traffic, users, how many are set aside, and the live batch size (small: many entries). */
+  redrive: { events: number; users: number; poisonedUsers: number; batchSize: number };
 }
 
 export function benchOptions(mode: Mode): BenchOptions {
@@ -48,6 +50,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         coldStart: { runs: 5 },
         e2e: { events: 200, timeoutMs: 120_000 },
         cost: { events: 5_000, seedEvents: 600 },
+        redrive: { events: 4_000, users: 50, poisonedUsers: 3, batchSize: 100 },
       };
     case 'quick':
       return {
@@ -67,6 +70,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         coldStart: { runs: 3 },
         e2e: { events: 50, timeoutMs: 60_000 },
         cost: { events: 1_000, seedEvents: 150 },
+        redrive: { events: 1_000, users: 20, poisonedUsers: 2, batchSize: 50 },
       };
     case 'tiny':
       return {
@@ -86,6 +90,7 @@ export function benchOptions(mode: Mode): BenchOptions {
         coldStart: { runs: 1 },
         e2e: { events: 5, timeoutMs: 60_000 },
         cost: { events: 150, seedEvents: 50 },
+        redrive: { events: 200, users: 10, poisonedUsers: 1, batchSize: 20 },
       };
   }
 }

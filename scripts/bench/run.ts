@@ -5,7 +5,7 @@
  *
  * Prints a table and writes <out>/results.json, <out>/results.md and <out>/results.html (a chart
  * per area). Areas: compute (I/O stubbed),
- * sessions, fraud, metrics, producer, coldstart, e2e; each in its own module.
+ * sessions, fraud, metrics, producer, coldstart, e2e, cost, redrive; each in its own module.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -22,6 +22,7 @@ import { machineInfo } from './machine.js';
 import { benchMetrics } from './metrics.js';
 import { benchOptions, type Mode } from './options.js';
 import { benchProducer } from './producer.js';
+import { benchRedrive } from './redrive.js';
 import { markdownTable, ratioOf, terminalTable, toJson } from './report.js';
 import { benchSessions } from './sessions.js';
 import type { BenchContext, BenchResults, Row } from './types.js';
@@ -35,6 +36,7 @@ export const AREAS = {
   coldstart: benchColdStart,
   e2e: benchEndToEnd,
   cost: benchCost,
+  redrive: benchRedrive,
 } as const;
 export type Area = keyof typeof AREAS;
 

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type Clients, type Endpoints, endpointEnv } from '../../lib/aws.js';
-import type { EventSourceMappingSpec, FunctionName, FunctionSpec } from '../../lib/config.js';
+import type { DeployedFunction, EventSourceMappingSpec, FunctionSpec } from '../../lib/config.js';
 import {
   type FunctionIdentity,
   invocationContext,
@@ -32,7 +32,7 @@ import { ShardProcessor } from './shard-processor.js';
 import { Subscription } from './subscription.js';
 
 export interface MappingOptions {
-  fn: FunctionName;
+  fn: DeployedFunction;
   spec: FunctionSpec;
   esm: EventSourceMappingSpec;
   clients: Clients;
@@ -46,12 +46,13 @@ export interface MappingOptions {
   proxy?: FaultProxy;
   /** Variables set on top of function.json's (tests: shorter leases). */
   environment?: Record<string, string>;
+  /** Back-off between retries of a failing batch; default shard-processor's LOCAL_BACKOFF. */
   backoffMs?: (attempt: number) => number;
   log: (message: string) => void;
 }
 
 export interface MappingStats {
-  fn: FunctionName;
+  fn: DeployedFunction;
   received: number;
   processed: number;
   sentToDestination: number;
@@ -60,6 +61,10 @@ export interface MappingStats {
   partialFailures: number;
   retries: number;
   bisects: number;
+  /** Time the shards spent backing off between retries (ms, summed over shards). */
+  backoffMs: number;
+  /** The most invocations one record needed (first try included), over all shards. */
+  maxAttempts: number;
   coldStarts: number;
   firstProcessedAt?: number;
   lastProcessedAt?: number;
@@ -367,6 +372,8 @@ export class FunctionMapping {
       partialFailures: 0,
       retries: 0,
       bisects: 0,
+      backoffMs: 0,
+      maxAttempts: 0,
       coldStarts: 0,
       firstProcessedAt: this.firstProcessedAt,
       lastProcessedAt: this.lastProcessedAt,
@@ -388,6 +395,8 @@ export class FunctionMapping {
       s.partialFailures += p.partialFailures;
       s.retries += p.retries;
       s.bisects += p.bisects;
+      s.backoffMs += p.backoffMs;
+      s.maxAttempts = Math.max(s.maxAttempts, p.maxAttempts);
       s.coldStarts += run.sandbox.coldStarts;
       s.buffered += run.processor.buffered;
       s.subscriptions += run.subscription.subscribeCount;

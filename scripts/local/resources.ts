@@ -10,12 +10,13 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Clients } from '../../lib/aws.js';
 import {
-  FUNCTIONS,
-  type FunctionName,
+  DEPLOYED_FUNCTIONS,
+  type DeployedFunction,
   type FunctionSpec,
   loadFunction,
   loadResources,
@@ -37,7 +38,9 @@ export interface LocalResources {
   queues: Record<string, string>;
   /** resources.json key → topic ARN. */
   topics: Record<string, string>;
-  onFailureQueues: Record<FunctionName, string>;
+  /** resources.json key → bucket name. */
+  buckets: Record<string, string>;
+  onFailureQueues: Record<DeployedFunction, string>;
   /** An SQS queue subscribed to the alerts topic (SNS envelopes, message attributes included). */
   alertTapQueue: string;
   metricsNamespace: string;
@@ -129,6 +132,18 @@ async function createQueue(
   return QueueUrl;
 }
 
+/** Versioned, as in Terraform (an overwrite or delete keeps the previous version). */
+async function createBucket(clients: Clients, name: string): Promise<void> {
+  try {
+    await clients.s3.send(new CreateBucketCommand({ Bucket: name }));
+  } catch (err) {
+    if (!isCode(err, 'BucketAlreadyOwnedByYou') && !isCode(err, 'BucketAlreadyExists')) throw err;
+  }
+  await clients.s3.send(
+    new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }),
+  );
+}
+
 export async function createResources(
   clients: Clients,
   options: { environment?: string; shards?: number } = {},
@@ -144,14 +159,19 @@ export async function createResources(
   const queues: Record<string, string> = {};
   for (const [key, queue] of Object.entries(spec.queues))
     queues[key] = await createQueue(clients, name(key), queue);
-  const onFailureQueues = {} as Record<FunctionName, string>;
-  for (const fn of FUNCTIONS)
+  const onFailureQueues = {} as Record<DeployedFunction, string>;
+  for (const fn of DEPLOYED_FUNCTIONS)
     onFailureQueues[fn] = await createQueue(clients, onFailureQueueName(environment, fn));
   const topics: Record<string, string> = {};
   for (const key of Object.keys(spec.topics)) {
     const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: name(key) }));
     if (!TopicArn) throw new Error(`no ARN for topic ${name(key)}`);
     topics[key] = TopicArn;
+  }
+  const buckets: Record<string, string> = {};
+  for (const key of Object.keys(spec.buckets ?? {})) {
+    buckets[key] = name(key);
+    await createBucket(clients, buckets[key]);
   }
   const alertTapQueue = await createQueue(clients, name('alerts-tap'));
   const { Attributes } = await clients.sqs.send(
@@ -169,6 +189,7 @@ export async function createResources(
     tables: Object.fromEntries(Object.keys(spec.tables).map((k) => [k, name(k)])),
     queues,
     topics,
+    buckets,
     onFailureQueues,
     alertTapQueue,
     metricsNamespace: spec.metrics.namespace,
@@ -177,7 +198,7 @@ export async function createResources(
 
 /** The function's environment as Terraform sets it: function.json + ENVIRONMENT + one variable per resource. */
 export function functionEnvironment(
-  fn: FunctionSpec | FunctionName,
+  fn: FunctionSpec | DeployedFunction,
   res: LocalResources,
 ): Record<string, string> {
   const spec = typeof fn === 'string' ? loadFunction(fn) : fn;
@@ -196,6 +217,11 @@ export function functionEnvironment(
     const topic = res.topics[ref.topic];
     if (!topic) throw new Error(`${spec.name}: ${variable} names unknown topic ${ref.topic}`);
     env[variable] = topic;
+  }
+  for (const [variable, ref] of Object.entries(spec.resources.buckets ?? {})) {
+    const bucket = res.buckets[ref.bucket];
+    if (!bucket) throw new Error(`${spec.name}: ${variable} names unknown bucket ${ref.bucket}`);
+    env[variable] = bucket;
   }
   if (spec.resources.putMetricData) env.METRICS_NAMESPACE = res.metricsNamespace;
   return env;

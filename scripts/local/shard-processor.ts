@@ -2,8 +2,9 @@
  * What Lambda's event source mapping does with one shard's records: batch them by size and
  * batching window, invoke the function, and honour the answer — partial batch failures (resume
  * from the earliest reported sequence number), function errors (bisect, retry with back-off),
- * MaximumRetryAttempts and MaximumRecordAgeInSeconds (then the on-failure destination). The
- * checkpoint only moves past records that succeeded or were sent to the destination.
+ * MaximumRetryAttempts and MaximumRecordAgeInSeconds (then the on-failure destination; -1 for
+ * either means never: the shard waits and retries for as long as it takes). The checkpoint only
+ * moves past records that succeeded or were sent to the destination.
  */
 import type { EventSourceMappingSpec } from '../../lib/config.js';
 import type { FailureCondition, StreamRecord } from '../../lib/lambda-event.js';
@@ -20,8 +21,31 @@ export interface ShardProcessorHooks {
   ): Promise<void>;
   commit(last: StreamRecord, processed: StreamRecord[]): void;
   log(message: string): void;
-  /** Back-off before retry n (1-based); Lambda backs off exponentially. */
+  /** Back-off before retry n (1-based); default LOCAL_BACKOFF. */
   backoffMs?: (attempt: number) => number;
+}
+
+/** Exponential back-off: `baseMs` before the first retry, doubling, never above `capMs`. */
+export function exponentialBackoff(baseMs: number, capMs: number): (attempt: number) => number {
+  if (!(baseMs > 0) || !(capMs >= baseMs))
+    throw new Error(`backoff needs 0 < baseMs <= capMs, got ${baseMs} and ${capMs}`);
+  return (attempt) => Math.min(capMs, baseMs * 2 ** Math.min(Math.max(attempt, 1) - 1, 30));
+}
+
+/**
+ * The runner's default between retries of a failing batch. Lambda documents an exponential
+ * back-off but not its cap; locally it is 500 ms doubling to 30 s, so an outage of any length
+ * costs one invocation per shard every 30 s, and the shard resumes at most 30 s after the cause
+ * is gone.
+ */
+export const LOCAL_BACKOFF = { baseMs: 500, capMs: 30_000 } as const;
+
+/** MaximumRetryAttempts / MaximumRecordAgeInSeconds: -1 is infinite. */
+export const UNLIMITED = -1;
+
+/** True when a record invoked `attempts` times (first try included) may not be retried again. */
+export function retriesExhausted(attempts: number, maximumRetryAttempts: number): boolean {
+  return maximumRetryAttempts !== UNLIMITED && attempts > maximumRetryAttempts;
 }
 
 export interface ShardStats {
@@ -31,6 +55,10 @@ export interface ShardStats {
   retries: number;
   bisects: number;
   sentToDestination: number;
+  /** Time spent backing off between retries (ms). */
+  backoffMs: number;
+  /** The longest run of invocations of one head record (first try included). */
+  maxAttempts: number;
 }
 
 export class ShardProcessor {
@@ -38,6 +66,8 @@ export class ShardProcessor {
   private firstBufferedAt = 0;
   private wake?: () => void;
   private drained?: () => void;
+  private interruptBackoff?: () => void;
+  private readonly backoffOf: (attempt: number) => number;
   private stopped = false;
   private done?: Promise<void>;
   readonly stats: ShardStats = {
@@ -47,13 +77,22 @@ export class ShardProcessor {
     retries: 0,
     bisects: 0,
     sentToDestination: 0,
+    backoffMs: 0,
+    maxAttempts: 0,
   };
 
   constructor(
     private readonly shardId: string,
     private readonly esm: EventSourceMappingSpec,
     private readonly hooks: ShardProcessorHooks,
-  ) {}
+  ) {
+    const { maximumRetryAttempts: retries, maximumRecordAgeInSeconds: age } = esm;
+    if (!Number.isInteger(retries) || retries < UNLIMITED || retries > 10_000)
+      throw new Error(`maximumRetryAttempts must be -1 (infinite) or 0-10000, got ${retries}`);
+    if (!Number.isFinite(age) || (age !== UNLIMITED && age < 1) || age > 604_800)
+      throw new Error(`maximumRecordAgeInSeconds must be -1 (infinite) or 1-604800, got ${age}`);
+    this.backoffOf = hooks.backoffMs ?? exponentialBackoff(LOCAL_BACKOFF.baseMs, LOCAL_BACKOFF.capMs);
+  }
 
   get buffered(): number {
     return this.buffer.length;
@@ -68,6 +107,7 @@ export class ShardProcessor {
     this.stopped = true;
     this.wake?.();
     this.drained?.();
+    this.interruptBackoff?.();
     await this.done;
   }
 
@@ -107,9 +147,19 @@ export class ShardProcessor {
     }
   }
 
-  private backoff(attempt: number): Promise<void> {
-    const ms = this.hooks.backoffMs?.(attempt) ?? Math.min(2_000, 100 * 2 ** (attempt - 1));
-    return sleep(ms);
+  /** Waits before a retry; a stop ends the wait at once (a 30 s back-off must not hold a shutdown). */
+  private async backoff(attempt: number): Promise<void> {
+    const ms = this.backoffOf(attempt);
+    const started = Date.now();
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.interruptBackoff = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.interruptBackoff = undefined;
+    this.stats.backoffMs += Date.now() - started;
   }
 
   /** Processes the records until each one succeeded or went to the destination (or the processor stops). */
@@ -130,6 +180,7 @@ export class ShardProcessor {
       }
       this.stats.invocations += 1;
       attempts += 1;
+      if (attempts > this.stats.maxAttempts) this.stats.maxAttempts = attempts;
       const outcome = await this.hooks.invoke(pending);
       if (this.stopped && !outcome.ok) return;
       let errorText: string | undefined;
@@ -145,14 +196,14 @@ export class ShardProcessor {
             const ok = pending.slice(0, failedAt);
             this.hooks.commit(ok[ok.length - 1]!, ok);
             pending = pending.slice(failedAt);
-            attempts = 0;
+            attempts = 1; // the new head was in this invocation: its first try
           }
-          if (attempts > this.esm.maximumRetryAttempts) {
+          if (retriesExhausted(attempts, this.esm.maximumRetryAttempts)) {
             await this.toDestination(pending, 'RetryAttemptsExhausted', attempts);
             return;
           }
           this.stats.retries += 1;
-          await this.backoff(Math.max(1, attempts));
+          await this.backoff(attempts);
           continue;
         }
         errorText = 'invalid batchItemFailures response';
@@ -170,7 +221,7 @@ export class ShardProcessor {
         await this.processRange(pending.slice(mid));
         return;
       }
-      if (attempts > this.esm.maximumRetryAttempts) {
+      if (retriesExhausted(attempts, this.esm.maximumRetryAttempts)) {
         await this.toDestination(pending, 'RetryAttemptsExhausted', attempts, errorText);
         return;
       }

@@ -26,12 +26,12 @@ trap 'kill "$moto_pid" "$shim_pid" 2>/dev/null; rm -rf "$work"' EXIT
 for p in "$moto_port" "$port"; do for _ in $(seq 50); do curl -s "http://127.0.0.1:$p/moto-api/" >/dev/null && break; sleep 0.2; done; done
 
 pkg="$PWD/dist"
-for fn in session-updater fraud-rules metrics-emitter; do
+for fn in session-updater fraud-rules metrics-emitter archive-writer; do
   if [[ ! -f "$pkg/$fn.zip" ]]; then
     pkg="$work/dist"
     mkdir -p "$pkg"
     (cd "$work" && echo 'export const handler = async () => ({ batchItemFailures: [] });' >index.mjs &&
-      for f in session-updater fraud-rules metrics-emitter; do python3 -c "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w'); z.write('index.mjs'); z.close()" "$pkg/$f.zip"; done)
+      for f in session-updater fraud-rules metrics-emitter archive-writer; do python3 -c "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w'); z.write('index.mjs'); z.close()" "$pkg/$f.zip"; done)
     break
   fi
 done

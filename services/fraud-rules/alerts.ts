@@ -2,10 +2,17 @@
  * The alert log: the alerts table is an outbox. An alert is recorded (conditional put on its
  * deterministic id, status PENDING, and the `outbox` attribute that puts it in the sparse
  * `pending` index) before the user's rule state is written, and delivered after: claim ->
- * publish -> mark SENT. Whoever delivers — the batch that raised it, the scheduled sweep or the
- * operator's CLI — goes through the same claim, a conditional update with a lease, so two
- * deliverers never publish the same alert at the same time, and one that died mid-way is taken
- * over once its lease has passed.
+ * publish -> mark SENT. Whoever delivers — the batch that raised it, the scheduled sweep or a
+ * replay — goes through the same claim, a conditional update writing a fresh claim id, so two
+ * deliverers never publish the same alert at the same time.
+ *
+ * A claim is a lease of `leaseMs`, and no wall clock judges it, so a clock that is minutes off
+ * changes nothing. The holder measures it on its own monotonic clock from just before it sent the
+ * claim: it publishes only if a whole Publish (the SNS client's attempts and timeouts) still fits
+ * before the lease ends, aborts the Publish at that point regardless, and marks SENT only on the
+ * condition that its claim id is still there. Another deliverer takes a claim over only after it
+ * has itself seen that same claim id, unchanged, at least one lease earlier by its own monotonic
+ * clock (a "sighting", kept in memory: the next sweep in the same process takes it over).
  *
  * SNS errors are classified. Systemic ones (throttling, server faults, timeouts and network errors,
  * KMS, authorization, a missing topic: anything not known to concern one message) leave the alert
@@ -17,6 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { maxCallMs, snsClientConfig } from '../shared/clients.js';
 import { isConditionalCheckFailed } from '../shared/errors.js';
 import type { FraudRulesConfig } from './config.js';
 import { buildMessage } from './messages.js';
@@ -30,12 +38,20 @@ export type DeliveryOutcome = 'published' | 'skipped';
 export const PENDING_INDEX = 'pending';
 export const OUTBOX_ATTRIBUTE = 'outbox';
 export const OUTBOX_PENDING = 'PENDING';
-/**
- * Default claim lease. A claim holder is done (or dead) well before: Lambda stops the function at
- * its 60 s timeout, and one Publish with the SDK's retries takes at most 4 attempts of 12 s
- * (connect + request timeouts). config.ts refuses a lease shorter than that sum.
- */
+/** Default claim lease; config.ts refuses one too short for a Publish and the mark after it. */
 export const DEFAULT_LEASE_MS = 120_000;
+
+/** The longest one Publish takes with the SNS client settings every deliverer uses. */
+export const PUBLISH_BUDGET_MS = maxCallMs(snsClientConfig);
+
+/** The end of a lease kept free of Publish: the conditional mark SENT is sent within it. */
+export const MARK_SENT_RESERVE_MS = 5_000;
+
+/** Added to a lease before a sighted claim is taken over: the two monotonic clocks' rates may differ slightly. */
+export const TAKEOVER_MARGIN_MS = 1_000;
+
+/** Sightings kept per AlertLog; beyond it the oldest is forgotten (it is only seen again later). */
+const MAX_SIGHTINGS = 10_000;
 
 /** SNS refused or never answered: the alert stays PENDING for the sweep. */
 export class PublishFailedError extends Error {
@@ -66,6 +82,23 @@ export class AlertRejectedError extends Error {
     this.name = 'AlertRejectedError';
   }
 }
+
+/**
+ * The alert was published, but by the time its SENT mark arrived another deliverer had taken the
+ * claim over (the holder was paused past its lease between Publish and the mark). That deliverer
+ * may publish it again: the one duplicate a standard SNS topic cannot prevent.
+ */
+export class ClaimLostError extends Error {
+  constructor(readonly alertId: string) {
+    super(
+      `alert ${alertId} was published, but its claim passed to another deliverer before it was marked SENT`,
+    );
+    this.name = 'ClaimLostError';
+  }
+}
+
+/** What a claim writes; every path that ends a claim removes all of it (`leaseUntil`: older code's). */
+const CLAIM_ATTRIBUTES = 'claimId, claimedAt, leaseMs, leaseUntil';
 
 /** Refusals of one alert before it is parked: enough to ride out a transient misclassification. */
 export const MAX_PUBLISH_REJECTIONS = 5;
@@ -108,7 +141,14 @@ export interface AlertLogOptions {
   ttlDays: number;
   cooldownMinutes: number;
   leaseMs?: number;
+  /** Wall clock: createdAt, sentAt and the like. Never used to judge a lease. */
   now?: () => number;
+  /** This deliverer's monotonic clock (ms), the only clock that judges a lease. */
+  monotonic?: () => number;
+  /** The longest one Publish can take with the `sns` client's settings. */
+  publishBudgetMs?: number;
+  /** An AbortSignal that fires after `ms` (tests drive it from a fake clock). */
+  abortAfter?: (ms: number) => AbortSignal;
 }
 
 /**
@@ -118,7 +158,7 @@ export interface AlertLogOptions {
  */
 export function alertLogFrom(
   config: FraudRulesConfig,
-  clients: Pick<AlertLogOptions, 'db' | 'sns' | 'now'>,
+  clients: Pick<AlertLogOptions, 'db' | 'sns' | 'now' | 'monotonic'>,
 ): AlertLog {
   return new AlertLog({
     ...clients,
@@ -133,11 +173,19 @@ export function alertLogFrom(
 
 export class AlertLog {
   readonly now: () => number;
+  readonly monotonic: () => number;
   readonly leaseMs: number;
+  readonly publishBudgetMs: number;
+  private readonly abortAfter: (ms: number) => AbortSignal;
+  /** alertId -> a claim id seen on it, and when (monotonic), unchanged since. */
+  private readonly sightings = new Map<string, { claimId: string; at: number }>();
 
   constructor(readonly options: AlertLogOptions) {
     this.now = options.now ?? Date.now;
+    this.monotonic = options.monotonic ?? (() => performance.now());
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.publishBudgetMs = options.publishBudgetMs ?? PUBLISH_BUDGET_MS;
+    this.abortAfter = options.abortAfter ?? ((ms) => AbortSignal.timeout(Math.max(0, Math.floor(ms))));
   }
 
   /** Puts the alert as PENDING unless it exists; returns the status it now has. */
@@ -173,55 +221,102 @@ export class AlertLog {
   }
 
   /**
-   * Claim -> publish -> mark SENT for one recorded alert. Throws PublishFailedError when SNS
-   * fails systemically (the claim is released so the next sweep retries at once), and
-   * AlertRejectedError when SNS refused this alert for itself (counted; parked as FAILED at the
-   * limit). A failure to mark SENT propagates and leaves the alert PENDING, to be published again
-   * after the lease.
+   * Claim -> publish -> mark SENT for one recorded alert, all within the claim's lease by this
+   * deliverer's monotonic clock. `skipped` when the alert is SENT, held by a live claim, or when
+   * too little of our lease was left to publish (the claim is released). Throws PublishFailedError
+   * when SNS fails systemically or the Publish was cut off at the lease's end (the claim is
+   * released so the next sweep retries at once), AlertRejectedError when SNS refused this alert
+   * for itself (counted; parked as FAILED at the limit), and ClaimLostError when the claim passed
+   * to another deliverer before the mark. A failure to mark SENT propagates and leaves the alert
+   * PENDING, to be published again once another deliverer takes the claim over.
    */
   async deliver(alert: Alert): Promise<DeliveryOutcome> {
     const claimId = randomUUID();
+    // Before the claim is sent: the lease we measure ends no later than the one others measure.
+    const takenAt = this.monotonic();
     if (!(await this.claim(alert.alertId, claimId))) return 'skipped';
+    const publishBy = takenAt + this.leaseMs - MARK_SENT_RESERVE_MS;
+    const left = publishBy - this.monotonic();
+    if (left < this.publishBudgetMs) {
+      // Paused since the claim: a Publish might outlive the lease. Whoever comes next takes it.
+      await this.release(alert.alertId, claimId).catch(() => undefined);
+      return 'skipped';
+    }
     let messageId: string | undefined;
     try {
-      messageId = await this.publish(alert);
+      messageId = await this.publish(alert, this.abortAfter(left));
     } catch (err) {
       if (isRefusedForItself(err)) throw await this.reject(alert.alertId, claimId, err);
       await this.release(alert.alertId, claimId).catch(() => undefined);
       throw new PublishFailedError(alert.alertId, { cause: err });
     }
-    await this.markSent(alert.alertId, messageId);
+    await this.markSent(alert.alertId, claimId, messageId);
     return 'published';
   }
 
   /**
-   * Takes the alert for `leaseMs` if it is PENDING and nobody holds a live claim. Matching our own
+   * Takes the alert if it is PENDING and unclaimed, or claimed by a claim id this deliverer saw
+   * there at least one lease ago (its holder's lease has ended, by our clock). Matching our own
    * claim id too makes the update safe under an SDK retry of a claim whose response was lost.
+   * When the alert is held, the holder's claim id is read and remembered as a sighting.
    */
   async claim(alertId: string, claimId: string): Promise<boolean> {
     const { db, tableName } = this.options;
-    const now = this.now();
+    const stale = this.staleClaim(alertId);
+    const values: Record<string, unknown> = {
+      ':pending': OUTBOX_PENDING,
+      ':claim': claimId,
+      ':claimedAt': new Date(this.now()).toISOString(),
+      ':lease': this.leaseMs,
+    };
+    if (stale !== undefined) values[':stale'] = stale;
     try {
       await db.send(
         new UpdateCommand({
           TableName: tableName,
           Key: { alertId },
-          UpdateExpression: 'SET leaseUntil = :until, claimId = :claim',
-          ConditionExpression:
-            '#outbox = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR claimId = :claim)',
+          UpdateExpression:
+            'SET claimId = :claim, claimedAt = :claimedAt, leaseMs = :lease REMOVE leaseUntil',
+          ConditionExpression: `#outbox = :pending AND (attribute_not_exists(claimId) OR claimId = :claim${stale === undefined ? '' : ' OR claimId = :stale'})`,
           ExpressionAttributeNames: { '#outbox': OUTBOX_ATTRIBUTE },
-          ExpressionAttributeValues: {
-            ':pending': OUTBOX_PENDING,
-            ':now': now,
-            ':until': now + this.leaseMs,
-            ':claim': claimId,
-          },
+          ExpressionAttributeValues: values,
         }),
       );
+      this.sightings.delete(alertId);
       return true;
     } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
+      if (!isConditionalCheckFailed(err)) throw err;
+    }
+    await this.sight(alertId);
+    return false;
+  }
+
+  /** The claim id last sighted on the alert if that was at least a lease (and margin) ago. */
+  private staleClaim(alertId: string): string | undefined {
+    const seen = this.sightings.get(alertId);
+    if (seen === undefined) return undefined;
+    return this.monotonic() - seen.at >= this.leaseMs + TAKEOVER_MARGIN_MS ? seen.claimId : undefined;
+  }
+
+  /** Reads who holds the alert; a new holder starts a new sighting, the same one keeps the first. */
+  private async sight(alertId: string): Promise<void> {
+    const { db, tableName } = this.options;
+    const out = await db.send(
+      new GetCommand({ TableName: tableName, Key: { alertId }, ConsistentRead: true }),
+    );
+    // Taken after the read returned: the claim we saw was written before this instant.
+    const at = this.monotonic();
+    const holder = out.Item?.[OUTBOX_ATTRIBUTE] === OUTBOX_PENDING ? out.Item?.claimId : undefined;
+    if (typeof holder !== 'string') {
+      this.sightings.delete(alertId);
+      return;
+    }
+    if (this.sightings.get(alertId)?.claimId === holder) return;
+    this.sightings.delete(alertId);
+    this.sightings.set(alertId, { claimId: holder, at });
+    if (this.sightings.size > MAX_SIGHTINGS) {
+      const oldest = this.sightings.keys().next().value;
+      if (oldest !== undefined) this.sightings.delete(oldest);
     }
   }
 
@@ -251,8 +346,8 @@ export class AlertLog {
         TableName: tableName,
         Key: { alertId },
         UpdateExpression: parked
-          ? 'SET #status = :failed, failedAt = :failedAt, publishAttempts = :attempts, lastError = :error REMOVE #outbox, leaseUntil, claimId'
-          : 'SET publishAttempts = :attempts, lastError = :error REMOVE leaseUntil, claimId',
+          ? `SET #status = :failed, failedAt = :failedAt, publishAttempts = :attempts, lastError = :error REMOVE #outbox, ${CLAIM_ATTRIBUTES}`
+          : `SET publishAttempts = :attempts, lastError = :error REMOVE ${CLAIM_ATTRIBUTES}`,
         ConditionExpression: 'claimId = :claim',
         ExpressionAttributeNames: parked ? { '#status': 'status', '#outbox': OUTBOX_ATTRIBUTE } : undefined,
         ExpressionAttributeValues: values,
@@ -267,14 +362,15 @@ export class AlertLog {
       new UpdateCommand({
         TableName: tableName,
         Key: { alertId },
-        UpdateExpression: 'REMOVE leaseUntil, claimId',
+        UpdateExpression: `REMOVE ${CLAIM_ATTRIBUTES}`,
         ConditionExpression: 'claimId = :claim',
         ExpressionAttributeValues: { ':claim': claimId },
       }),
     );
   }
 
-  async publish(alert: Alert): Promise<string | undefined> {
+  /** One Publish; `abortSignal` cuts it off (every attempt) at the end of the caller's lease. */
+  async publish(alert: Alert, abortSignal?: AbortSignal): Promise<string | undefined> {
     const { sns, topicArn, environment, cooldownMinutes } = this.options;
     const { subject, message, attributes } = buildMessage(alert, environment, cooldownMinutes);
     const out = await sns.send(
@@ -285,27 +381,42 @@ export class AlertLog {
         // No MessageStructure: attributes are sent only with the String structure (messages.ts).
         MessageAttributes: attributes,
       }),
+      { abortSignal },
     );
     return out.MessageId;
   }
 
-  /** SENT, and out of the pending index. Idempotent, so an SDK retry of it is harmless. */
-  async markSent(alertId: string, messageId: string | undefined): Promise<void> {
+  /**
+   * SENT, and out of the pending index, on the condition that our claim is still there. An SDK
+   * retry of a mark that landed finds its own messageId and is fine; anything else means the claim
+   * was taken over after our Publish: ClaimLostError.
+   */
+  async markSent(alertId: string, claimId: string, messageId: string | undefined): Promise<void> {
     const { db, tableName } = this.options;
-    await db.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: { alertId },
-        UpdateExpression:
-          'SET #status = :sent, sentAt = :sentAt, messageId = :messageId REMOVE #outbox, leaseUntil, claimId',
-        ConditionExpression: 'attribute_exists(alertId)',
-        ExpressionAttributeNames: { '#status': 'status', '#outbox': OUTBOX_ATTRIBUTE },
-        ExpressionAttributeValues: {
-          ':sent': 'SENT',
-          ':sentAt': new Date(this.now()).toISOString(),
-          ':messageId': messageId ?? 'unknown',
-        },
-      }),
-    );
+    const sentAs = messageId ?? 'unknown';
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { alertId },
+          UpdateExpression: `SET #status = :sent, sentAt = :sentAt, messageId = :messageId REMOVE #outbox, ${CLAIM_ATTRIBUTES}`,
+          ConditionExpression: 'claimId = :claim',
+          ExpressionAttributeNames: { '#status': 'status', '#outbox': OUTBOX_ATTRIBUTE },
+          ExpressionAttributeValues: {
+            ':sent': 'SENT',
+            ':sentAt': new Date(this.now()).toISOString(),
+            ':messageId': sentAs,
+            ':claim': claimId,
+          },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      const out = await db.send(
+        new GetCommand({ TableName: tableName, Key: { alertId }, ConsistentRead: true }),
+      );
+      if (out.Item?.status === 'SENT' && out.Item.messageId === sentAs) return;
+      throw new ClaimLostError(alertId);
+    }
   }
 }

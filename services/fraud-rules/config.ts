@@ -1,35 +1,21 @@
 /** fraud-rules settings, read once per cold start. */
-import { clientConfig } from '../shared/clients.js';
 import { decodeOptions, type Env, jsonValue, positiveInt, requireString, ttlDays } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
 import { itemBytes } from '../shared/item-size.js';
 import type { DecodeOptions } from '../shared/kinesis.js';
-// Bundled at build time: Lambda exposes no timeout variable, and Terraform sets the function's
-// timeout from this same file, so the two cannot disagree.
-import fn from './function.json' with { type: 'json' };
+import { MARK_SENT_RESERVE_MS, PUBLISH_BUDGET_MS } from './alerts.js';
 import { type FraudRules, parseRules } from './rules.js';
 import { checkStateBudget } from './state-size.js';
 import { stateItem } from './store.js';
 
-/** The function timeout (function.json `timeout`, what Terraform deploys). */
-export const FUNCTION_TIMEOUT_SECONDS: number = fn.timeout;
+/** The longest one Publish can take with the SNS client settings (shared/clients.ts), rounded up. */
+export const PUBLISH_MAX_SECONDS = Math.ceil(PUBLISH_BUDGET_MS / 1000);
 
 /**
- * The longest one Publish can take with the shared client settings: every attempt connecting and
- * then timing out, plus the SDK's back-off between attempts (well under 2 s for 4 attempts).
+ * The shortest lease in which a fresh claim can still publish: a holder publishes only when a
+ * whole Publish and the SENT mark after it fit in what is left of its lease (alerts.ts).
  */
-export const PUBLISH_MAX_SECONDS =
-  Math.ceil(
-    (clientConfig.maxAttempts *
-      (clientConfig.requestHandler.connectionTimeout + clientConfig.requestHandler.requestTimeout)) /
-      1000,
-  ) + 2;
-
-/**
- * The shortest lease that outlasts any holder: one that claimed at the start of an invocation is
- * done or dead by the timeout, and a holder's last Publish may start just before it.
- */
-export const MIN_ALERT_LEASE_SECONDS = FUNCTION_TIMEOUT_SECONDS + PUBLISH_MAX_SECONDS + 1;
+export const MIN_ALERT_LEASE_SECONDS = PUBLISH_MAX_SECONDS + Math.ceil(MARK_SENT_RESERVE_MS / 1000) + 1;
 
 export interface FraudRulesConfig {
   stateTableName: string;
@@ -65,9 +51,9 @@ export function loadConfig(env: Env): FraudRulesConfig {
     decode: decodeOptions(env),
   };
   if (config.alertLeaseSeconds < MIN_ALERT_LEASE_SECONDS) {
-    // A shorter lease lets a second deliverer claim an alert its holder is still publishing.
+    // With a shorter lease no claim would leave room for a Publish: nothing would be delivered.
     throw new ConfigError(
-      `environment variable ALERT_LEASE_SECONDS must be at least ${MIN_ALERT_LEASE_SECONDS} (the ${FUNCTION_TIMEOUT_SECONDS} s function timeout plus ${PUBLISH_MAX_SECONDS} s for one Publish), got ${config.alertLeaseSeconds}`,
+      `environment variable ALERT_LEASE_SECONDS must be at least ${MIN_ALERT_LEASE_SECONDS} (${PUBLISH_MAX_SECONDS} s for one Publish plus ${Math.ceil(MARK_SENT_RESERVE_MS / 1000)} s to mark it SENT), got ${config.alertLeaseSeconds}`,
     );
   }
   // The widest timestamp: a far-future write time has the same ISO length and number width.

@@ -1,7 +1,7 @@
 /**
  * Automatic republishing of PENDING alerts: the scheduled sweep (function.json `schedule`, input
- * `{ "pulse": "republish-pending" }`) and the operator's `pulse alerts republish` both call
- * `republishPending`. It reads the sparse `pending` index oldest first and delivers each alert
+ * `{ "pulse": "republish-pending" }`) and the operator's `pulse alerts republish` (which invokes
+ * the function with that input, adding its own age and limit) both run `republishPending`. It reads the sparse `pending` index oldest first and delivers each alert
  * through the same claim the batch path uses (claim -> publish -> SENT), so it never races the
  * batch that raised an alert or another sweep into a second Publish. A systemic SNS failure stops
  * the run (SNS is down: the rest waits for the next run); an alert SNS refuses for itself is
@@ -23,12 +23,42 @@ import type { Alert } from './rules.js';
 /** The scheduled event's input, as declared in function.json. */
 export const REPUBLISH_INPUT = { pulse: 'republish-pending' } as const;
 
-export function isRepublishRequest(event: unknown): boolean {
+/** What `pulse alerts republish` adds to the schedule's input: `--older-than` and `--limit`. */
+export interface RepublishRequest {
+  pulse: typeof REPUBLISH_INPUT.pulse;
+  minAgeMs?: number;
+  maxAlerts?: number;
+}
+
+export function isRepublishRequest(event: unknown): event is RepublishRequest {
   return (
     typeof event === 'object' &&
     event !== null &&
     (event as { pulse?: unknown }).pulse === REPUBLISH_INPUT.pulse
   );
+}
+
+/** A republish invocation carried an age or limit that is not a whole number in range. */
+export class RepublishRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RepublishRequestError';
+  }
+}
+
+/** The request's own age and limit, checked: a bad one fails the invocation naming it. */
+export function requestLimits(request: RepublishRequest): Pick<RepublishOptions, 'minAgeMs' | 'maxAlerts'> {
+  const out: Pick<RepublishOptions, 'minAgeMs' | 'maxAlerts'> = {};
+  for (const key of ['minAgeMs', 'maxAlerts'] as const) {
+    const value = request[key];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value < (key === 'maxAlerts' ? 1 : 0))
+      throw new RepublishRequestError(
+        `republish request: ${key} must be an integer >= ${key === 'maxAlerts' ? 1 : 0}, got ${JSON.stringify(value)}`,
+      );
+    out[key] = value;
+  }
+  return out;
 }
 
 export interface RepublishOptions {

@@ -1,13 +1,21 @@
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
+import { redriveSource } from '../shared/archive/fallback-source.js';
+import { archiveStoreIfConfigured } from '../shared/archive/s3.js';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
 import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
-import { ledgerFromEnv } from '../shared/failure-ledger.js';
+import { ledgerFromEnv } from '../shared/failure/ledger.js';
+import { KinesisRangeSource } from '../shared/failure/range-source.js';
+import { backoffFromEnv, isRedriveRequest, redrive, redriveSummary } from '../shared/failure/redrive.js';
+import { shardLineage } from '../shared/lineage.js';
 import { createLogger } from '../shared/logger.js';
+import { writeParkedMetric } from '../shared/parked-metric.js';
 import { traceClients } from '../shared/tracing.js';
 import { loadConfig } from './config.js';
+import { sessionRedriveTarget } from './redrive.js';
 import { SessionStore } from './store.js';
 import { updateSessions } from './updater.js';
 
@@ -20,23 +28,52 @@ const store = new SessionStore({
   closedSessionTtlDays: config.closedSessionTtlDays,
 });
 const sqs = new SQSClient(clientConfig);
+const kinesis = new KinesisClient(clientConfig);
+// Set-aside ranges the stream no longer holds are read from the archive.
+const archive = archiveStoreIfConfigured();
 const ledger = ledgerFromEnv(process.env, db, 'session-updater');
-const tracing = traceClients('session-updater', [db, sqs], logger);
+const backoff = backoffFromEnv(process.env);
+const ancestors = shardLineage(kinesis);
+const tracing = traceClients('session-updater', [db, sqs, kinesis], logger);
 
-export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
+/** Leave this much of a re-drive invocation unused: one more page must fit. */
+const REDRIVE_RESERVE_MS = 15_000;
+
+export async function handler(event: KinesisStreamEvent, context: Context): Promise<BatchResponse>;
+export async function handler(event: unknown, context: Context): Promise<unknown>;
+export async function handler(event: unknown, context: Context): Promise<unknown> {
   logger.addContext(context);
   await tracing;
-  const { response, summary } = await updateSessions(event, {
+  const deps = {
     store,
     sqs,
     invalidRecordsQueueUrl: config.invalidRecordsQueueUrl,
     functionName: context.functionName,
     rules: config.rules,
     logger,
-    ledger,
     decode: config.decode,
+  };
+  if (isRedriveRequest(event)) {
+    if (!ledger) return {};
+    const report = await redrive({
+      ledger,
+      source: redriveSource(new KinesisRangeSource({ kinesis }), archive),
+      target: sessionRedriveTarget(deps),
+      logger,
+      backoff,
+      shouldStop: () => context.getRemainingTimeInMillis() < REDRIVE_RESERVE_MS,
+    });
+    const summary = redriveSummary(report);
+    logger.info('re-drive run', summary);
+    writeParkedMetric(report, { functionName: context.functionName, env: process.env });
+    return summary;
+  }
+  const { response, summary } = await updateSessions(event as KinesisStreamEvent, {
+    ...deps,
+    ledger,
+    ancestors,
     deadline: lambdaDeadline(context),
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;
-};
+}

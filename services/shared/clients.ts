@@ -50,3 +50,27 @@ export function createClientConfig(options: ClientOptions = {}): SharedClientCon
 }
 
 export const clientConfig: SharedClientConfig = createClientConfig();
+
+/**
+ * The SNS variant, for every client that publishes alerts: fewer, shorter attempts, so one Publish
+ * with all its retries fits well inside an alert claim's lease (services/fraud-rules/alerts.ts
+ * checks that it does before publishing, and aborts the call at the lease's end regardless).
+ */
+export const snsClientConfig: SharedClientConfig = createClientConfig({
+  maxAttempts: 3,
+  requestTimeoutMs: 5_000,
+});
+
+/** The SDK's longest back-off before retry n (base 100 ms, doubling, capped at 20 s). */
+const backoffCapMs = (n: number) => Math.min(20_000, 100 * 2 ** n);
+
+/**
+ * The longest one call can take with a configuration: every attempt connecting and then timing
+ * out, plus the SDK's longest back-off between attempts.
+ */
+export function maxCallMs(config: SharedClientConfig): number {
+  const { connectionTimeout, requestTimeout } = config.requestHandler;
+  let total = config.maxAttempts * (connectionTimeout + requestTimeout);
+  for (let n = 1; n < config.maxAttempts; n += 1) total += backoffCapMs(n);
+  return total;
+}

@@ -7,6 +7,13 @@ import { isCountryCode } from './countries.js';
 import { isCurrencyCode } from './currencies.js';
 import { hasMoneyScale, MONEY_SCALE } from './money.js';
 
+/**
+ * The newest event schema version this code understands. Adding an optional field, a new event
+ * type or a new key inside `data` is compatible and keeps the version; removing or retyping a
+ * field, or making one required, is breaking and bumps it, with consumers deployed first.
+ */
+export const SCHEMA_VERSION = 1;
+
 export const KNOWN_EVENT_TYPES = ['page_view', 'product_view', 'add_to_cart', 'purchase'] as const;
 export type KnownEventType = (typeof KNOWN_EVENT_TYPES)[number];
 
@@ -17,6 +24,8 @@ export interface BaseEvent {
   /** Event time, epoch milliseconds. */
   timestamp: number;
   data: Record<string, unknown>;
+  /** Schema version the producer wrote; absent means 1 (see docs/event.md, schema versions). */
+  schemaVersion?: number;
 }
 
 export interface PurchaseData {
@@ -48,8 +57,8 @@ export const MAX_ID_BYTES = 128;
 export const MAX_AMOUNT = 1_000_000_000;
 export const MIN_NONZERO_AMOUNT = 0.000_001;
 // Event times outside this range are almost certainly seconds-vs-milliseconds mistakes.
-const MIN_TIMESTAMP = Date.UTC(2000, 0, 1);
-const MAX_TIMESTAMP = Date.UTC(2100, 0, 1);
+export const MIN_TIMESTAMP = Date.UTC(2000, 0, 1);
+export const MAX_TIMESTAMP = Date.UTC(2100, 0, 1);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -113,6 +122,16 @@ export function validateEvent(value: unknown): Validation {
   }
   if (timestamp < MIN_TIMESTAMP || timestamp >= MAX_TIMESTAMP) {
     return { ok: false, reason: 'timestamp must be epoch milliseconds between 2000 and 2100' };
+  }
+  const { schemaVersion } = value;
+  if (
+    schemaVersion !== undefined &&
+    (typeof schemaVersion !== 'number' ||
+      !Number.isInteger(schemaVersion) ||
+      schemaVersion < 1 ||
+      schemaVersion > SCHEMA_VERSION)
+  ) {
+    return { ok: false, reason: `schemaVersion must be an integer from 1 to ${SCHEMA_VERSION} when present` };
   }
   const data = value.data === undefined ? {} : value.data;
   if (!isPlainObject(data)) return { ok: false, reason: 'data must be an object when present' };

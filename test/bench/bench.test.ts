@@ -57,6 +57,8 @@ describe('make bench (tiny mode)', () => {
       ['metrics-emitter', /^throughput/, { baseline: true }],
       ['producer', /^records\/s into local Kinesis/, { baseline: true }],
       ['producer', /^in-process validate \+ encode \+ chunk/, { baseline: true }],
+      ['re-drive', /^records read per record recovered/, { baseline: false }],
+      ['re-drive', /^reads per record of the set-aside ranges/, { baseline: false }],
       ...FUNCTIONS.flatMap(
         (fn): Array<[string, RegExp, { baseline: boolean }]> => [
           [fn, /^bundle size/, { baseline: false }],
@@ -85,6 +87,12 @@ describe('make bench (tiny mode)', () => {
     expect(requests.baseline).toBe(2_000);
     expect(requests.ours as number).toBeLessThan(requests.baseline as number);
     expect(Object.keys(results.requestBreakdown).length).toBeGreaterThan(0);
+  });
+
+  it('the re-drive reads each record of the set-aside ranges at most twice', () => {
+    expect(row('re-drive', /^reads per record of the set-aside ranges/).ours as number).toBeLessThanOrEqual(
+      2,
+    );
   });
 
   it('writes JSON and Markdown with the machine, and prints a table', () => {

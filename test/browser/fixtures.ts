@@ -22,6 +22,8 @@ function stats(fn: MappingStats['fn'], lagAvg: number, lagMax: number, invocatio
     partialFailures: 0,
     retries: 0,
     bisects: 0,
+    backoffMs: 0,
+    maxAttempts: 1,
     coldStarts: 2,
     firstProcessedAt: START + 1_900,
     lastProcessedAt: START + 61_800,

@@ -1,10 +1,12 @@
 /**
  * `pulse replay` end to end, once per function, on one shard so each function's batches are easy
- * to reason about. A failure for one user (one shard's metrics) outlasts the retries, so Lambda
- * sends the batch to the on-failure queue and moves on; traffic keeps flowing past it. Then the
- * fault is cleared and `pulse replay` (the real bin) applies exactly the skipped records: sessions,
- * fraud state, alerts and metric sums equal the truth, the queue is empty, and a second replay
- * changes nothing.
+ * to reason about. One user's writes (one shard's metrics) fail deterministically (a
+ * ValidationException, as a bug would cause): the function sets that key aside itself — no batch
+ * goes to the on-failure queue, every other user stays exact — and its later records are held
+ * for the re-drive. After the "fix", `pulse replay` (the real bin, running the function's own
+ * re-drive code from the ledger entry alone) applies exactly the held records: sessions, fraud
+ * state, alerts and metric sums equal the truth, the ledger is empty, and a second replay changes
+ * nothing. The scheduled re-drive is kept out of the way here (a one-hour period).
  */
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import type { FunctionName } from '../../lib/config.js';
@@ -19,18 +21,13 @@ import { expectAlertsMatch, expectMetricsMatch, expectSessionsMatch } from '../h
 
 jest.setTimeout(300_000);
 
-const RETRIES = 2;
 let p: Pipeline;
 beforeAll(async () => {
   p = await startPipeline('cli-replay', {
     shards: 1,
     faultProxy: true,
     backoffMs: () => 50,
-    esm: {
-      'session-updater': { maximumRetryAttempts: RETRIES },
-      'fraud-rules': { maximumRetryAttempts: RETRIES },
-      'metrics-emitter': { maximumRetryAttempts: RETRIES },
-    },
+    scheduleEveryMs: 3_600_000,
   });
 });
 afterAll(async () => {
@@ -70,15 +67,18 @@ async function replay(fn: FunctionName, ...flags: string[]) {
   return JSON.parse(run.stdout);
 }
 
+const ledgerItems = () => scanTable(p.clients, p.resources.tables['replay-ledger']!);
+
 function destinationCount(fn: FunctionName): number {
   return p.runner.stats().find((s) => s.fn === fn)?.sentToDestination ?? 0;
 }
 
 /**
- * Sends the traffic in two halves: the first with the fault on (Lambda gives up on the failing
- * batch), the second after it is cleared (later records move the watermarks past the skipped ones).
+ * Sends the traffic in two halves: the first with the fault on (the function sets the failing key
+ * aside; Lambda never gives up on a batch), the second after it is cleared (the set-aside user's
+ * later records are held; metrics go on).
  */
-async function failThenMoveOn(
+async function setAsideThenMoveOn(
   fn: FunctionName,
   traffic: Traffic,
   fault: Parameters<ReturnType<Pipeline['runner']['proxy']>['addRule']>[0],
@@ -88,9 +88,9 @@ async function failThenMoveOn(
   p.runner.proxy(fn).addRule(fault);
   const before = destinationCount(fn);
   await send(traffic.events.slice(0, half), traffic.schedule.slice(0, half));
-  expect(destinationCount(fn)).toBeGreaterThan(before);
   p.runner.proxy(fn).clearRules();
   await send(traffic.events.slice(half), traffic.schedule.slice(half));
+  expect(destinationCount(fn)).toBe(before);
   return half;
 }
 
@@ -110,11 +110,11 @@ function victim(traffic: Traffic, half: number, only: (e: PulseEvent) => boolean
 
 const userItem = (userId: string) => `"userId":{"S":"${userId}"}`;
 
-test('session-updater: a user failing past the retries is parked, then replayed exactly once', async () => {
+test('session-updater: a user failing deterministically is set aside, then replayed exactly once', async () => {
   const traffic = generateTraffic({ seed: 1001, users: 6, events: 240, rate: 400 });
   const half = Math.floor(traffic.events.length / 2);
   const user = victim(traffic, half);
-  await failThenMoveOn('session-updater', traffic, {
+  await setAsideThenMoveOn('session-updater', traffic, {
     operation: 'PutItem',
     bodyIncludes: userItem(user),
     times: 1_000_000,
@@ -128,14 +128,15 @@ test('session-updater: a user failing past the retries is parked, then replayed 
     sentSoFar.flatMap((t) => t.truth.alerts),
   );
   const before = await readSessions(p.clients, p.resources.tables.sessions!);
-  expect(before.current.get(user)?.totals).not.toEqual(
-    expect.objectContaining({ eventCount: truth.users.get(user)!.totals.eventCount }),
-  );
-  const ledger = await scanTable(p.clients, p.resources.tables['replay-ledger']!);
-  expect(ledger.map((e) => [e.pk, e.sk])).toEqual([['session-updater#shardId-000000000000', user]]);
+  expect(before.current.get(user)).toBeUndefined();
+  expect(truth.users.get(user)!.totals.eventCount).toBeGreaterThan(0);
+  const ledger = await ledgerItems();
+  expect(ledger.map((e) => [e.pk, e.sk, e.status])).toEqual([
+    ['session-updater#shardId-000000000000', `u#${user}`, 'parked'],
+  ]);
 
   const userEvents = traffic.events.filter((e) => e.userId === user).length;
-  // pulse status sees the given-up batch and the parked user.
+  // pulse status counts the set-aside user; pulse user says so and since when.
   const status = await pulse(p, ['status', '--json']);
   expect(status.code).toBe(4);
   const fnStatus = JSON.parse(status.stdout).functions.find(
@@ -143,59 +144,54 @@ test('session-updater: a user failing past the retries is parked, then replayed 
   );
   expect(fnStatus).toMatchObject({
     mapping: { state: 'local runner' },
-    onFailureDepth: 1,
+    onFailureDepth: 0,
     ledgerEntries: 1,
+    parked: 1,
+    oldestParkedAt: ledger[0]!.parkedAt,
     behind: { records: 0 },
   });
+  const shownBefore = await pulse(p, ['user', user]);
+  expect(shownBefore.stdout).toContain(`SET ASIDE by session-updater since ${ledger[0]!.parkedAt}`);
 
   const dry = await replay('session-updater', '--dry-run');
-  expect(dry.totals).toMatchObject({ messages: 1, applied: 0, pastRetention: 0, unknown: 0, deleted: 0 });
-  expect(dry.messages[0].entries).toEqual([expect.objectContaining({ key: user, records: userEvents })]);
+  expect(dry.entries).toEqual([expect.objectContaining({ sk: `u#${user}`, outcome: 'would apply' })]);
 
   const first = await replay('session-updater', '--yes');
   console.log(
-    `replay session-updater: ${first.totals.applied} records of ${user} applied (${first.messages[0].entries[0].inBatch} in the given-up batch of ${first.messages[0].batchSize}, the rest parked), ${first.totals.alreadyApplied} already applied`,
+    `replay session-updater: ${first.applied} records of ${user} applied, ${first.recordsRead} read from the stream`,
   );
-  expect(first.totals).toMatchObject({
-    messages: 1,
-    applied: userEvents,
-    pastRetention: 0,
-    unknown: 0,
-    deleted: 1,
-    kept: 0,
-    failed: 0,
-  });
-  // Every other record of the given-up range took effect when the batch ran.
-  expect(first.messages[0].alreadyApplied).toBe(
-    first.messages[0].batchSize - first.messages[0].entries[0].inBatch,
-  );
+  expect(first.entries).toEqual([
+    expect.objectContaining({ sk: `u#${user}`, outcome: 'done', applied: userEvents }),
+  ]);
   const exact = await expectExact();
-  expect(await scanTable(p.clients, p.resources.tables['replay-ledger']!)).toEqual([]);
+  expect(await ledgerItems()).toEqual([]);
   const after = JSON.parse((await pulse(p, ['status', '--json'])).stdout);
   expect(
-    after.functions.map((f: { onFailureDepth: number; ledgerEntries: number }) => [
+    after.functions.map((f: { onFailureDepth: number; ledgerEntries: number; parked: number }) => [
       f.onFailureDepth,
       f.ledgerEntries,
+      f.parked,
     ]),
   ).toEqual([
-    [0, 0],
-    [0, 0],
-    [0, 0],
+    [0, 0, 0],
+    [0, 0, 0],
+    [0, 0, 0],
   ]);
-  // pulse user shows the replayed user as the truth has it.
+  // pulse user shows the replayed user as the truth has it, and no longer set aside.
   const shown = JSON.parse((await pulse(p, ['user', user, '--json'])).stdout);
   expect(shown.current.totals.eventCount).toBe(exact.users.get(user)!.totals.eventCount);
   expect(shown.current.sessionCount).toBe(exact.users.get(user)!.sessionCount);
+  expect(shown.ledger).toEqual([]);
   expect(await drain(p, p.resources.onFailureQueues['session-updater'])).toEqual([]);
 
   const second = await replay('session-updater', '--yes');
-  expect(second.totals).toMatchObject({ messages: 0, applied: 0 });
+  expect(second).toMatchObject({ entries: [], applied: 0 });
   await expectExact();
 });
 
-test('fraud-rules: a purchaser failing past the retries is parked, then replayed; alerts exactly once', async () => {
+test('fraud-rules: a purchaser failing deterministically is set aside, then replayed; alerts exactly once', async () => {
   // The burst user buys once in the first half and five times in the second: the velocity alert
-  // comes from parked purchases, so only replay can raise it.
+  // comes from held purchases, so only the re-drive can raise it.
   const traffic = generateTraffic({
     seed: 1002,
     users: 6,
@@ -208,7 +204,7 @@ test('fraud-rules: a purchaser failing past the retries is parked, then replayed
   const user = traffic.truth.alerts[0]!.userId;
   expect(traffic.truth.alerts.map((a) => a.userId)).toEqual([user]);
   await drain(p, p.resources.alertTapQueue);
-  await failThenMoveOn('fraud-rules', traffic, {
+  await setAsideThenMoveOn('fraud-rules', traffic, {
     operation: 'PutItem',
     bodyIncludes: userItem(user),
     times: 1_000_000,
@@ -221,22 +217,17 @@ test('fraud-rules: a purchaser failing past the retries is parked, then replayed
 
   const purchases = traffic.events.filter((e) => e.userId === user && isPurchase(e)).length;
   const dry = await replay('fraud-rules', '--dry-run');
-  expect(dry.messages[0].entries).toEqual([expect.objectContaining({ key: user, records: purchases })]);
+  expect(dry.entries).toEqual([expect.objectContaining({ sk: `u#${user}`, outcome: 'would apply' })]);
   // Nothing of the user's took effect yet: no rule state at all.
   const stateBefore = await scanTable(p.clients, p.resources.tables['fraud-state']!);
   expect(stateBefore.find((s) => s.userId === user)).toBeUndefined();
   const first = await replay('fraud-rules', '--yes');
   console.log(
-    `replay fraud-rules: ${first.totals.applied} purchases of ${user} applied (${first.messages[0].entries[0].inBatch} in the given-up batch of ${first.messages[0].batchSize}, the rest parked), ${first.totals.alreadyApplied} already applied`,
+    `replay fraud-rules: ${first.applied} purchases of ${user} applied, ${first.recordsRead} records read`,
   );
-  expect(first.totals).toMatchObject({
-    messages: 1,
-    applied: purchases,
-    pastRetention: 0,
-    unknown: 0,
-    deleted: 1,
-    failed: 0,
-  });
+  expect(first.entries).toEqual([
+    expect.objectContaining({ sk: `u#${user}`, outcome: 'done', applied: purchases }),
+  ]);
   await expectExact();
   const state = (await scanTable(p.clients, p.resources.tables['fraud-state']!)).find(
     (s) => s.userId === user,
@@ -259,13 +250,13 @@ test('fraud-rules: a purchaser failing past the retries is parked, then replayed
   expect(await drain(p, p.resources.onFailureQueues['fraud-rules'])).toEqual([]);
 
   const second = await replay('fraud-rules', '--yes');
-  expect(second.totals).toMatchObject({ messages: 0, applied: 0 });
+  expect(second).toMatchObject({ entries: [], applied: 0 });
   expect(await scanTable(p.clients, p.resources.tables.alerts!)).toHaveLength(alerts.length);
   expect(await published()).toEqual([]);
   await expectExact();
 });
 
-test('metrics-emitter: a shard batch CloudWatch refused past the retries is emitted once by replay', async () => {
+test('metrics-emitter: segments CloudWatch refuses deterministically are set aside and emitted once by replay', async () => {
   const traffic = generateTraffic({
     seed: 1003,
     users: 6,
@@ -273,42 +264,43 @@ test('metrics-emitter: a shard batch CloudWatch refused past the retries is emit
     rate: 400,
     fraud: { largePurchase: 1 },
   });
-  await failThenMoveOn('metrics-emitter', traffic, {
+  await setAsideThenMoveOn('metrics-emitter', traffic, {
     operation: 'PutMetricData',
     times: 1_000_000,
     status: 400,
     errorType: 'InvalidParameterValue',
   });
-  const [entry] = await scanTable(p.clients, p.resources.tables['replay-ledger']!);
-  expect(entry).toMatchObject({ pk: 'metrics-emitter#shardId-000000000000' });
-  // Before replay the Events sum is short by exactly the given-up batch.
-  const dry = await replay('metrics-emitter', '--dry-run');
+  const entries = await ledgerItems();
+  expect(entries.length).toBeGreaterThan(0);
+  for (const e of entries)
+    expect(e).toMatchObject({ pk: 'metrics-emitter#shardId-000000000000', status: 'parked' });
   const truth = computeTruth(
     sentSoFar.flatMap((t) => t.events),
     sentSoFar.flatMap((t) => t.truth.alerts),
   );
   const minutes = [...truth.perMinute.keys()];
-  const events = await metricSum(p.clients, {
-    namespace: p.resources.metricsNamespace,
-    metric: 'Events',
-    dimensions: { Environment: p.resources.environment },
-    start: new Date(Math.min(...minutes) - 60_000),
-    end: new Date(Math.max(...minutes, Date.now()) + 120_000),
-  });
-  expect(events.sum).toBe(truth.events - dry.messages[0].batchSize);
+  const eventsSum = () =>
+    metricSum(p.clients, {
+      namespace: p.resources.metricsNamespace,
+      metric: 'Events',
+      dimensions: { Environment: p.resources.environment },
+      start: new Date(Math.min(...minutes) - 60_000),
+      end: new Date(Math.max(...minutes, Date.now()) + 120_000),
+    });
+  // Before replay the Events sum is short by the set-aside segments (the first half).
+  const short = truth.events - (await eventsSum()).sum;
+  expect(short).toBeGreaterThan(0);
 
   const first = await replay('metrics-emitter', '--yes');
   console.log(
-    `replay metrics-emitter: ${first.totals.applied} records emitted (the given-up batch), Events short by ${dry.messages[0].batchSize} before`,
+    `replay metrics-emitter: ${first.applied} records emitted from ${entries.length} set-aside segment(s), Events short by ${short} before`,
   );
-  expect(first.totals).toMatchObject({ messages: 1, pastRetention: 0, unknown: 0, deleted: 1, failed: 0 });
-  // The whole given-up range was skipped (metrics fail a shard batch from the failed segment on).
-  expect(first.totals.applied).toBe(first.messages[0].batchSize);
-  expect(first.messages[0].alreadyApplied).toBe(0);
+  expect(first.entries.map((e: { outcome: string }) => e.outcome)).toEqual(entries.map(() => 'done'));
+  expect(first.applied).toBe(short);
   await expectExact();
 
   const second = await replay('metrics-emitter', '--yes');
-  expect(second.totals).toMatchObject({ messages: 0, applied: 0 });
+  expect(second).toMatchObject({ entries: [], applied: 0 });
   await expectExact();
 });
 

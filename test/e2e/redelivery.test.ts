@@ -5,6 +5,7 @@
  * re-deliver records — and the stores still match the truth exactly: nothing lost, nothing
  * counted twice.
  */
+import { FUNCTIONS } from '../../lib/config.js';
 import { generateTraffic, type Traffic } from '../../scripts/traffic/generator.js';
 import { sendTraffic } from '../../scripts/traffic/send.js';
 import { computeTruth } from '../../scripts/traffic/truth.js';
@@ -15,7 +16,8 @@ jest.setTimeout(240_000);
 
 let p: Pipeline;
 beforeAll(async () => {
-  p = await startPipeline('redelivery', { faultProxy: true });
+  // The three functions whose faults it injects (archive-writer has its own tests).
+  p = await startPipeline('redelivery', { faultProxy: true, functions: FUNCTIONS });
 });
 afterAll(async () => {
   await p?.stop();

@@ -27,7 +27,7 @@ test('lost responses: state and claim exactly once; Publish and PutMetricData re
   const fraud = p.runner.proxy('fraud-rules');
   // The state write (version condition), the alert claim (lease), the Publish: each lands, then its response is lost.
   fraud.addRule({ operation: 'PutItem', bodyIncludes: 'fraud-state', times: 1, dropResponse: true });
-  fraud.addRule({ operation: 'UpdateItem', bodyIncludes: 'leaseUntil', times: 1, dropResponse: true });
+  fraud.addRule({ operation: 'UpdateItem', bodyIncludes: 'claimedAt', times: 1, dropResponse: true });
   fraud.addRule({ operation: 'Publish', times: 1, dropResponse: true });
   p.runner.proxy('metrics-emitter').addRule({ operation: 'PutMetricData', times: 1, dropResponse: true });
 

@@ -29,7 +29,7 @@ beforeAll(async () => {
     // shortened: the cold start refuses one below the function timeout plus a Publish.
     scheduleEveryMs: 2_000,
     environment: { [FN]: { ALERT_SWEEP_MIN_AGE_SECONDS: '5' } },
-    // Retries as Lambda makes them (10 per batch), quickly: the outage outlasts all of them.
+    // Retries as function.json configures them, quickly: no batch may fail while SNS is down.
     backoffMs: () => 100,
   });
 });

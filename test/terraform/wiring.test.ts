@@ -22,6 +22,7 @@ import { convertFiles } from '@cdktf/hcl2json';
 import { moduleDocs, splice } from '../../scripts/tf/module-docs.js';
 import { ALERT_PARKED_MESSAGE } from '../../services/fraud-rules/alerts.js';
 import { parseRules } from '../../services/fraud-rules/rules.js';
+import { PARKED_METRIC } from '../../services/shared/parked-metric.js';
 
 type Json = any;
 
@@ -29,7 +30,7 @@ const root = join(__dirname, '..', '..');
 const tf = join(root, 'terraform');
 const services = join(root, 'services');
 const ENVS = ['dev', 'staging', 'prod'] as const;
-const FUNCTIONS = ['fraud-rules', 'metrics-emitter', 'session-updater'];
+const FUNCTIONS = ['archive-writer', 'fraud-rules', 'metrics-emitter', 'session-updater'];
 
 const resources: Json = JSON.parse(readFileSync(join(services, 'resources.json'), 'utf8'));
 const functionDirs = readdirSync(services).filter((d) => existsSync(join(services, d, 'function.json')));
@@ -64,7 +65,7 @@ function walkFiles(dir: string, ext: RegExp, out: string[] = []): string[] {
 }
 
 describe('functions: the source of truth', () => {
-  test('exactly the three stream consumers have a function.json', () => {
+  test('exactly the four stream consumers have a function.json', () => {
     expect(functionDirs.sort()).toEqual(FUNCTIONS);
   });
 
@@ -94,13 +95,21 @@ describe('functions: the source of truth', () => {
     }
   });
 
-  test.each(FUNCTIONS)('%s: stream settings are bounded (poison records never block a shard)', (fn) => {
-    const m = fnConfig[fn].eventSourceMapping;
-    expect(['TRIM_HORIZON', 'LATEST']).toContain(m.startingPosition);
-    expect(m.maximumRetryAttempts).toBeGreaterThanOrEqual(0);
-    expect(m.maximumRecordAgeInSeconds).toBeGreaterThanOrEqual(60);
-    expect(m.batchSize).toBeLessThanOrEqual(10000);
-  });
+  test.each(FUNCTIONS)(
+    '%s: Lambda never gives up on a batch while the stream keeps it (retries and record age -1)',
+    (fn) => {
+      const m = fnConfig[fn].eventSourceMapping;
+      expect(['TRIM_HORIZON', 'LATEST']).toContain(m.startingPosition);
+      // A transient outage costs latency only; deterministic failures are set aside per user by the function.
+      expect({ retries: m.maximumRetryAttempts, age: m.maximumRecordAgeInSeconds }).toEqual({
+        retries: -1,
+        age: -1,
+      });
+      // Per-user functions bisect to isolate a user; per-shard ones (metrics, archive) write whole segments.
+      expect(m.bisectBatchOnFunctionError || fn === 'metrics-emitter' || fn === 'archive-writer').toBe(true);
+      expect(m.batchSize).toBeLessThanOrEqual(10000);
+    },
+  );
 });
 
 describe('modules/pulse: everything is read from services/', () => {
@@ -120,6 +129,31 @@ describe('modules/pulse: everything is read from services/', () => {
     expect(l.namespace).toBe(ref('local.resources.metrics.namespace'));
     expect(resources.metrics.namespace).toBe('Pulse');
   });
+
+  test("retention and record age agree: the stream's retention reaches each mapping's precondition", async () => {
+    expect(call.stream_retention_hours).toBe(ref('var.stream.retention_hours'));
+    const cf = await mod('modules/consumer-function');
+    const esm = one(cf.resource.aws_lambda_event_source_mapping.this, 'mapping');
+    const pre = one(one(esm.lifecycle, 'lifecycle').precondition, 'precondition');
+    expect(pre.condition).toBe(
+      ref(
+        'var.event_source_mapping.maximum_record_age_in_seconds == -1 || var.event_source_mapping.maximum_record_age_in_seconds <= (var.stream_retention_hours - var.replay_window_hours) * 3600',
+      ),
+    );
+  });
+
+  test.each(ENVS)(
+    '%s: every function keeps a record while the stream does, or leaves time to replay',
+    async (env) => {
+      const r = await mod(`envs/${env}`);
+      const hours: number = one(r.locals, 'locals').settings.stream.retention_hours;
+      for (const fn of FUNCTIONS) {
+        const age: number = fnConfig[fn].eventSourceMapping.maximumRecordAgeInSeconds;
+        // 6: replay_window_hours' default in modules/consumer-function.
+        expect({ fn, ok: age === -1 || age <= (hours - 6) * 3600 }).toEqual({ fn, ok: true });
+      }
+    },
+  );
 
   test('one consumer-function per function.json (for_each)', () => {
     expect(call.source).toBe('../consumer-function');
@@ -391,6 +425,7 @@ describe('modules/tables and the code', () => {
       ...Object.keys(c.resources.tables),
       ...Object.keys(c.resources.queues),
       ...Object.keys(c.resources.topics),
+      ...Object.keys(c.resources.buckets ?? {}),
       'ENVIRONMENT',
       ...(c.resources.putMetricData ? ['METRICS_NAMESPACE'] : []),
     ]);
@@ -399,7 +434,7 @@ describe('modules/tables and the code', () => {
       expect({ fn, name, provided: provided.has(name) }).toEqual({ fn, name, provided: true });
     // resource variables the code reads must be declared as resources (so IAM and values follow)
     for (const name of all) {
-      if (/_(TABLE|QUEUE_URL|TOPIC_ARN)$/.test(name))
+      if (/_(TABLE|QUEUE_URL|TOPIC_ARN|BUCKET)$/.test(name))
         expect({ fn, name, provided: provided.has(name) }).toEqual({ fn, name, provided: true });
     }
   });
@@ -448,7 +483,7 @@ describe('modules/alerts and modules/observability', () => {
     const locals = Object.assign({}, ...(m.locals as Json[]));
     const perFunction = String(locals.function_alarms);
     // Every function gets each per-function alarm; the pipeline alarms read what the code emits.
-    for (const kind of ['iterator-age', 'errors', 'throttles', 'on-failure-depth']) {
+    for (const kind of ['iterator-age', 'errors', 'throttles', 'on-failure-depth', 'parked-user-age']) {
       expect(perFunction).toContain(`"\${key}/${kind}"`);
     }
     for (const metric of ['IteratorAge', 'Errors', 'Throttles', 'ApproximateNumberOfMessagesVisible']) {
@@ -602,11 +637,117 @@ describe('environment roots', () => {
   });
 });
 
+describe('modules/archive: private, encrypted, versioned, lifecycle; catalog and Athena', () => {
+  let m: Json;
+  let pulse: Json;
+  const columns: Json = JSON.parse(readFileSync(join(services, 'schema', 'archive-columns.json'), 'utf8'));
+  beforeAll(async () => {
+    m = await mod('modules/archive');
+    pulse = await mod('modules/pulse');
+  });
+
+  test('no public access: all four public-access blocks on, owner-enforced objects, TLS-only policy', () => {
+    const block = one(m.resource.aws_s3_bucket_public_access_block.archive, 'public access block');
+    expect(block.bucket).toBe(ref('aws_s3_bucket.archive.id'));
+    for (const k of [
+      'block_public_acls',
+      'block_public_policy',
+      'ignore_public_acls',
+      'restrict_public_buckets',
+    ])
+      expect({ [k]: block[k] }).toEqual({ [k]: true });
+    const ownership = one(m.resource.aws_s3_bucket_ownership_controls.archive, 'ownership');
+    expect(ownership.rule[0].object_ownership).toBe('BucketOwnerEnforced');
+    const policy = one(m.data.aws_iam_policy_document.archive, 'bucket policy').statement[0];
+    expect(policy.effect).toBe('Deny');
+    expect(policy.condition[0]).toMatchObject({ variable: 'aws:SecureTransport', values: ['false'] });
+    // nothing grants access to a principal outside the account
+    expect(JSON.stringify(m.data.aws_iam_policy_document.archive)).not.toMatch(/"Allow"/);
+  });
+
+  test('encrypted with the environment key, versioned, and a lifecycle on every prefix the code writes', () => {
+    const sse = one(m.resource.aws_s3_bucket_server_side_encryption_configuration.archive, 'sse').rule[0];
+    expect(sse.apply_server_side_encryption_by_default[0]).toEqual({
+      sse_algorithm: 'aws:kms',
+      kms_master_key_id: ref('var.kms_key_arn'),
+    });
+    expect(
+      one(m.resource.aws_s3_bucket_versioning.archive, 'versioning').versioning_configuration[0].status,
+    ).toBe('Enabled');
+    const rules = one(m.resource.aws_s3_bucket_lifecycle_configuration.archive, 'lifecycle').rule;
+    const byPrefix = rules.filter((r: Json) => r.filter[0]?.prefix !== undefined);
+    expect(byPrefix.map((r: Json) => r.filter[0].prefix).sort()).toEqual([
+      'athena-results/',
+      'events/',
+      'invalid/',
+    ]);
+    for (const r of rules) expect(r.status).toBe('Enabled');
+    for (const r of byPrefix) expect(r.noncurrent_version_expiration).toHaveLength(1);
+    // one rule over every object aborts incomplete uploads
+    const all = rules.filter((r: Json) => r.filter[0]?.prefix === undefined);
+    expect(all).toHaveLength(1);
+    expect(all[0].abort_incomplete_multipart_upload[0].days_after_initiation).toBe(1);
+    expect(one(pulse.module.archive, 'module.archive').kms_key_arn).toBe(ref('aws_kms_key.this.arn'));
+  });
+
+  test('Glue tables: columns from the generated file, partition projection over the layout of the code', () => {
+    const table = one(m.resource.aws_glue_catalog_table.archive, 'glue table');
+    expect(table.for_each).toEqual({ events: 'events', invalid: 'invalid' });
+    expect(m.locals[0].columns).toBe(ref('jsondecode(file("${var.schema_dir}/archive-columns.json"))'));
+    expect(table.storage_descriptor[0].dynamic.columns[0].for_each).toBe(ref('local.columns[each.key]'));
+    expect(table.dynamic.partition_keys[0].for_each).toBe(ref('local.columns.partitions'));
+    expect(columns.partitions.map((c: Json) => c.name)).toEqual(['ub', 'dt', 'hr']);
+    expect(table.parameters).toContain(
+      's3://${aws_s3_bucket.archive.id}/${each.value}/ub=$${ub}/dt=$${dt}/hr=$${hr}/',
+    );
+    const projection = m.locals[0].projection;
+    expect(projection['projection.ub.range']).toBe('0,15');
+    expect(projection['projection.hr.range']).toBe('0,23');
+    expect(projection['projection.dt.format']).toBe('yyyy-MM-dd');
+    expect(one(pulse.module.archive, 'module.archive').schema_dir).toBe('${local.services_dir}/schema');
+  });
+
+  test('Athena: enforced workgroup, KMS-encrypted results, a bytes-scanned limit, the three saved queries', () => {
+    const wg = one(m.resource.aws_athena_workgroup.archive, 'workgroup').configuration[0];
+    expect(wg.enforce_workgroup_configuration).toBe(true);
+    expect(wg.bytes_scanned_cutoff_per_query).toBe(ref('var.athena_bytes_scanned_cutoff'));
+    expect(wg.result_configuration[0].encryption_configuration[0]).toEqual({
+      encryption_option: 'SSE_KMS',
+      kms_key_arn: ref('var.kms_key_arn'),
+    });
+    const queries = m.locals[0].queries;
+    expect(Object.keys(queries).sort()).toEqual(
+      readdirSync(join(services, 'schema', 'queries'))
+        .map((f) => f.replace(/\.sql$/, ''))
+        .sort(),
+    );
+    expect(one(m.resource.aws_athena_named_query.archive, 'named queries').query).toContain(
+      'templatefile("${var.schema_dir}/queries/${each.key}.sql"',
+    );
+  });
+
+  test('archive-writer gets ARCHIVE_BUCKET and exactly its actions on the bucket and its objects', () => {
+    const call = one(pulse.module.functions, 'module.functions');
+    expect(call.environment_variables).toContain(
+      '{ for env, r in each.value.buckets : env => local.bucket_names[r.key] }',
+    );
+    expect(call.resource_access).toContain(
+      '{ for env, r in each.value.buckets : env => { arns = [local.bucket_arns[r.key], local.bucket_object_arns[r.key]], actions = r.actions } }',
+    );
+    const grant = fnConfig['archive-writer'].resources.buckets.ARCHIVE_BUCKET;
+    expect(Object.keys(resources.buckets)).toContain(grant.bucket);
+    for (const a of grant.actions) expect(a).toMatch(/^s3:[A-Za-z]+$/);
+    const src = readFileSync(join(services, 'archive-writer', 'config.ts'), 'utf8');
+    expect(src).toContain("'ARCHIVE_BUCKET'");
+  });
+});
+
 describe('module READMEs', () => {
   const modules = readdirSync(join(tf, 'modules'));
   test('every module has main.tf variables.tf outputs.tf versions.tf README.md', () => {
     expect(modules.sort()).toEqual([
       'alerts',
+      'archive',
       'consumer-function',
       'observability',
       'pulse',
@@ -861,6 +1002,33 @@ describe('validations (evaluated by terraform)', () => {
     ).toBe(true);
   });
 
+  test('retries and record age: -1 (infinite) or within what Lambda accepts', () => {
+    const file = 'modules/consumer-function/variables.tf';
+    const esm = {
+      batch_size: 100,
+      maximum_batching_window_in_seconds: 1,
+      parallelization_factor: 1,
+      starting_position: 'TRIM_HORIZON',
+      maximum_retry_attempts: -1,
+      bisect_batch_on_function_error: true,
+      maximum_record_age_in_seconds: -1,
+    };
+    const ok = (over: Partial<typeof esm>) => accepts(file, 'event_source_mapping', { ...esm, ...over });
+    expect(ok({})).toBe(true);
+    expect(ok({ maximum_retry_attempts: 0 })).toBe(true);
+    expect(ok({ maximum_retry_attempts: 10000 })).toBe(true);
+    expect(ok({ maximum_retry_attempts: -2 })).toBe(false);
+    expect(ok({ maximum_retry_attempts: 10001 })).toBe(false);
+    expect(ok({ maximum_record_age_in_seconds: 60 })).toBe(true);
+    expect(ok({ maximum_record_age_in_seconds: 604800 })).toBe(true);
+    expect(ok({ maximum_record_age_in_seconds: 0 })).toBe(false);
+    expect(ok({ maximum_record_age_in_seconds: 59 })).toBe(false);
+    expect(ok({ maximum_record_age_in_seconds: 604801 })).toBe(false);
+    expect(accepts(file, 'stream_retention_hours', 24)).toBe(true);
+    expect(accepts(file, 'stream_retention_hours', 23)).toBe(false);
+    expect(accepts(file, 'replay_window_hours', 0)).toBe(false);
+  });
+
   test('metrics-emitter is the function with per-shard state, and its function.json keeps factor 1', () => {
     const perShard = FUNCTIONS.filter((fn) =>
       Object.values<Json>(fnConfig[fn].resources.tables).some((t) => t.table === 'watermarks'),
@@ -884,6 +1052,19 @@ describe('validations (evaluated by terraform)', () => {
     expect(accepts(file, 'schedule', { expression: 'every 5 minutes', input: '{}' })).toBe(false);
   });
 
+  test('the parked-user alarm: the metric the re-drive writes, per function, at least one re-drive period', async () => {
+    const file = 'modules/observability/variables.tf';
+    expect(accepts(file, 'thresholds', { parked_user_age_s: 300 })).toBe(true);
+    expect(accepts(file, 'thresholds', { parked_user_age_s: 299 })).toBe(false);
+    const m = await mod('modules/observability');
+    const locals = Object.assign({}, ...(m.locals as Json[]));
+    expect(locals.parked_user_age_metric).toBe(PARKED_METRIC.oldestAge);
+    const perFunction = String(locals.function_alarms);
+    expect(perFunction).toContain('metric      = local.parked_user_age_metric');
+    expect(perFunction).toContain(`dimensions  = { ${PARKED_METRIC.dimension} = fn.function_name }`);
+    expect(perFunction).toContain('threshold   = local.t.parked_user_age_s');
+  });
+
   test('the stalled alarm looks at 10-15 minutes', () => {
     const file = 'modules/observability/variables.tf';
     expect(accepts(file, 'thresholds', {})).toBe(true);
@@ -904,7 +1085,13 @@ describe('alarms: loud when stalled', () => {
     const src = readFileSync(join(tf, 'modules/observability/main.tf'), 'utf8');
     const perFunction = String(locals().function_alarms);
     const kinds = [...perFunction.matchAll(/"\$\{key\}\/([a-z-]+)"/g)].map((x) => x[1]);
-    expect(kinds.sort()).toEqual(['errors', 'iterator-age', 'on-failure-depth', 'throttles']);
+    expect(kinds.sort()).toEqual([
+      'errors',
+      'iterator-age',
+      'on-failure-depth',
+      'parked-user-age',
+      'throttles',
+    ]);
     expect(
       (perFunction.match(/\bmissing\s+=\s+"(notBreaching|breaching|ignore|missing)"/g) ?? []).length,
     ).toBe(kinds.length);

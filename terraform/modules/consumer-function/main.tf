@@ -37,6 +37,15 @@ resource "aws_lambda_event_source_mapping" "this" {
 
   # Lambda checks the role's permissions when the mapping is created.
   depends_on = [aws_iam_role_policy.this]
+
+  lifecycle {
+    # Retention and record age agree: with -1 Lambda retries for as long as the stream keeps the
+    # record; a finite age must leave time to replay the on-failure message before the trim.
+    precondition {
+      condition     = var.event_source_mapping.maximum_record_age_in_seconds == -1 || var.event_source_mapping.maximum_record_age_in_seconds <= (var.stream_retention_hours - var.replay_window_hours) * 3600
+      error_message = "maximum_record_age_in_seconds must be -1 or end replay_window_hours before the stream's retention (stream_retention_hours), or a batch given up for age can never be replayed."
+    }
+  }
 }
 
 # Per-function on-failure destination: what one function could not process is replayed by that

@@ -91,14 +91,37 @@ variable "event_source_mapping" {
     error_message = "starting_position must be TRIM_HORIZON or LATEST."
   }
 
+  # -1 (infinite, Lambda's own default) is what Pulse deploys: a transient failure, however long,
+  # never makes Lambda give up on a batch; a poison record is set aside per user by the function.
   validation {
-    condition     = var.event_source_mapping.maximum_retry_attempts >= 0 && var.event_source_mapping.maximum_retry_attempts <= 10000
-    error_message = "maximum_retry_attempts must be bounded: 0-10000 (-1, infinite, would let a poison record block a shard)."
+    condition     = var.event_source_mapping.maximum_retry_attempts == -1 || (var.event_source_mapping.maximum_retry_attempts >= 0 && var.event_source_mapping.maximum_retry_attempts <= 10000)
+    error_message = "maximum_retry_attempts must be -1 (infinite: retry until the record expires) or 0-10000."
   }
 
   validation {
-    condition     = var.event_source_mapping.maximum_record_age_in_seconds >= 60 && var.event_source_mapping.maximum_record_age_in_seconds <= 604800
-    error_message = "maximum_record_age_in_seconds must be bounded: 60-604800 (-1, infinite, would let a poison record block a shard)."
+    condition     = var.event_source_mapping.maximum_record_age_in_seconds == -1 || (var.event_source_mapping.maximum_record_age_in_seconds >= 60 && var.event_source_mapping.maximum_record_age_in_seconds <= 604800)
+    error_message = "maximum_record_age_in_seconds must be -1 (infinite: as long as the stream keeps the record) or 60-604800."
+  }
+}
+
+variable "stream_retention_hours" {
+  description = "Retention of the source stream in hours: a finite maximum_record_age_in_seconds must end replay_window_hours before it, so a batch given up for age can still be replayed."
+  type        = number
+
+  validation {
+    condition     = var.stream_retention_hours >= 24 && var.stream_retention_hours <= 8760
+    error_message = "stream_retention_hours must be between 24 and 8760 (what Kinesis accepts)."
+  }
+}
+
+variable "replay_window_hours" {
+  description = "Hours an operator has to replay a batch given up for age before the stream trims it (only with a finite maximum_record_age_in_seconds)."
+  type        = number
+  default     = 6
+
+  validation {
+    condition     = var.replay_window_hours >= 1
+    error_message = "replay_window_hours must be at least 1."
   }
 }
 

@@ -81,8 +81,24 @@ locals {
         missing     = "notBreaching" # SQS stops reporting an idle, empty queue
         notify_ok   = false
       }
+      "${key}/parked-user-age" = {
+        name        = "${fn.function_name}-parked-user-age"
+        description = "${key} has set a user aside for over ${local.t.parked_user_age_s} s and the automatic re-drive has not healed it: that user's state is frozen (docs/operations.md)."
+        namespace   = local.ns
+        metric      = local.parked_user_age_metric
+        dimensions  = { FunctionName = fn.function_name }
+        statistic   = "Maximum"
+        period      = 300
+        evaluations = 1
+        datapoints  = 1
+        threshold   = local.t.parked_user_age_s
+        missing     = "notBreaching" # written by each re-drive run; none yet means nothing was ever parked
+      }
     }
   ]...)
+
+  # services/shared/parked-metric.ts PARKED_METRIC.oldestAge: an EMF line of each re-drive run.
+  parked_user_age_metric = "OldestParkedUserAgeSeconds"
 
   pipeline_alarms = {
     events-per-minute = {

@@ -60,8 +60,15 @@ variable "thresholds" {
     invalid_alarm_period_s = optional(number, 60)
     stalled_period_s       = optional(number, 300)
     stalled_periods        = optional(number, 3)
+    parked_user_age_s      = optional(number, 3600)
   })
   default = {}
+
+  # The re-drive retries a parked user with back-off: an hour is several attempts, not one.
+  validation {
+    condition     = var.thresholds.parked_user_age_s >= 300
+    error_message = "thresholds.parked_user_age_s must be at least 300 (one re-drive period)."
+  }
 
   validation {
     condition     = var.thresholds.events_per_minute > 0 && var.thresholds.iterator_age_ms > 0

@@ -36,6 +36,7 @@ locals {
       ]...)
       queues          = { for env, r in c.resources.queues : env => { key = r.queue, actions = tolist(r.actions) } }
       topics          = { for env, r in c.resources.topics : env => { key = r.topic, actions = tolist(r.actions) } }
+      buckets         = { for env, r in try(c.resources.buckets, {}) : env => { key = r.bucket, actions = tolist(r.actions) } if var.archive.enabled }
       put_metric_data = c.resources.putMetricData
       # Extra actions on the stream itself (e.g. kinesis:ListShards for parent-shard lookups).
       stream_actions = tolist(try(c.resources.stream.actions, []))
@@ -44,6 +45,8 @@ locals {
       # Optional periodic invocation with a fixed input (function.json "schedule").
       schedule = try({ expression = c.schedule.expression, input = jsonencode(c.schedule.input) }, null)
     }
+    # Without the archive (var.archive.enabled = false) its writer is not deployed either.
+    if var.archive.enabled || k != "archive-writer"
   }
 
 
@@ -75,6 +78,10 @@ locals {
   queue_urls = { for k, q in aws_sqs_queue.resource : k => q.url }
   queue_arns = { for k, q in aws_sqs_queue.resource : k => q.arn }
   topic_arns = { alerts = module.alerts.topic_arn }
+  # resources.json "buckets": the archive is the only one. Object ARNs are the bucket's plus "/*".
+  bucket_names       = { for a in module.archive : "archive" => a.bucket_name }
+  bucket_arns        = { for a in module.archive : "archive" => a.bucket_arn }
+  bucket_object_arns = { for k, arn in local.bucket_arns : k => "${arn}/*" }
 }
 
 # --- encryption -----------------------------------------------------------------------------------
@@ -213,6 +220,19 @@ resource "aws_sqs_queue" "resource" {
   tags             = merge(local.tags, { Name = "${local.prefix}-${each.key}" })
 }
 
+# The event archive (S3 + Glue + Athena); archive-writer fills it.
+module "archive" {
+  source = "../archive"
+  count  = var.archive.enabled ? 1 : 0
+
+  name_prefix                 = local.prefix
+  kms_key_arn                 = aws_kms_key.this.arn
+  schema_dir                  = "${local.services_dir}/schema"
+  lifecycle_days              = var.archive.lifecycle_days
+  athena_bytes_scanned_cutoff = var.archive.athena_bytes_scanned_cutoff
+  tags                        = local.tags
+}
+
 module "alerts" {
   source = "../alerts"
 
@@ -237,13 +257,15 @@ module "functions" {
   kms_key_arn        = aws_kms_key.this.arn
   log_retention_days = var.log_retention_days
   tracing_mode       = var.tracing_mode
-  put_metric_data    = each.value.put_metric_data
-  metrics_namespace  = local.namespace
-  runtime            = var.lambda_runtime
-  architecture       = var.lambda_architecture
-  handler            = var.lambda_handler
-  log_format         = var.lambda_log_format
-  schedule           = each.value.schedule
+
+  stream_retention_hours = var.stream.retention_hours
+  put_metric_data        = each.value.put_metric_data
+  metrics_namespace      = local.namespace
+  runtime                = var.lambda_runtime
+  architecture           = var.lambda_architecture
+  handler                = var.lambda_handler
+  log_format             = var.lambda_log_format
+  schedule               = each.value.schedule
 
   reserved_concurrent_executions = lookup(var.reserved_concurrency, each.key, null)
 
@@ -267,6 +289,7 @@ module "functions" {
     { for env, r in each.value.tables : env => module.tables.names[r.key] },
     { for env, r in each.value.queues : env => local.queue_urls[r.key] },
     { for env, r in each.value.topics : env => local.topic_arns[r.key] },
+    { for env, r in each.value.buckets : env => local.bucket_names[r.key] },
     each.value.put_metric_data ? { METRICS_NAMESPACE = local.namespace } : {},
     contains(keys(each.value.environment), "FRAUD_RULES") ? { FRAUD_RULES = local.fraud_rules_json } : {},
   )
@@ -278,6 +301,7 @@ module "functions" {
     { for k, g in each.value.index_grants : k => { arns = [module.tables.index_arns[g.key][g.index]], actions = g.actions } },
     { for env, r in each.value.queues : env => { arns = [local.queue_arns[r.key]], actions = r.actions } },
     { for env, r in each.value.topics : env => { arns = [local.topic_arns[r.key]], actions = r.actions } },
+    { for env, r in each.value.buckets : env => { arns = [local.bucket_arns[r.key], local.bucket_object_arns[r.key]], actions = r.actions } },
     length(each.value.stream_actions) > 0 ? { STREAM = { arns = [module.stream.arn], actions = each.value.stream_actions } } : {},
   )
 

@@ -92,3 +92,13 @@ output "chatbot_configuration_arn" {
   description = "ARN of the AWS Chatbot Slack channel configuration of the alert topic (null without alert_slack)."
   value       = module.alerts.chatbot_configuration_arn
 }
+
+output "archive" {
+  description = "The event archive: bucket, Glue database, Athena workgroup and saved query ids (null when archive.enabled = false)."
+  value = var.archive.enabled ? {
+    bucket           = module.archive[0].bucket_name
+    glue_database    = module.archive[0].glue_database
+    athena_workgroup = module.archive[0].athena_workgroup
+    named_queries    = module.archive[0].named_queries
+  } : null
+}

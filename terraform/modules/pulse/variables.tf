@@ -157,7 +157,7 @@ variable "fraud_rules" {
 }
 
 variable "alarm_thresholds" {
-  description = "Alarm thresholds; unset attributes take the modules/observability defaults (events_per_minute = the seed's 1000, iterator_age_ms = 60000, 0 errors/throttles/on-failure messages/invalid records)."
+  description = "Alarm thresholds; unset attributes take the modules/observability defaults (events_per_minute = the seed's 1000, iterator_age_ms = 60000, 0 errors/throttles/on-failure messages/invalid records, parked_user_age_s = 3600)."
   type = object({
     events_per_minute   = optional(number)
     iterator_age_ms     = optional(number)
@@ -167,6 +167,7 @@ variable "alarm_thresholds" {
     invalid_records     = optional(number)
     evaluation_periods  = optional(number)
     datapoints_to_alarm = optional(number)
+    parked_user_age_s   = optional(number)
   })
   default = {}
 }
@@ -223,6 +224,22 @@ variable "ops_email_addresses" {
   description = "Emails subscribed to the ops topic that receives CloudWatch alarms."
   type        = list(string)
   default     = []
+}
+
+variable "archive" {
+  description = "Event archive: on (default) or off (no bucket, catalog, Athena or archive-writer), storage tiering and expiry of archived objects, and Athena's bytes-scanned limit per query."
+  type = object({
+    enabled = optional(bool, true)
+    lifecycle_days = optional(object({
+      infrequent_access_days = optional(number, 30)
+      glacier_ir_days        = optional(number, 180)
+      expire_days            = optional(number, 0)
+      noncurrent_days        = optional(number, 7)
+      athena_results_days    = optional(number, 7)
+    }), {})
+    athena_bytes_scanned_cutoff = optional(number, 10737418240)
+  })
+  default = {}
 }
 
 variable "tags" {

@@ -181,3 +181,93 @@ test.each([
   expect(r.stderr).toContain(message);
   expect(r.calls).toEqual([]);
 });
+
+describe('republish for a deployed environment', () => {
+  const DEV_ALERTS = 'pulse-dev-alerts';
+  const fraudEnvironment = {
+    FRAUD_STATE_TABLE: 'pulse-dev-fraud-state',
+    ALERTS_TABLE: DEV_ALERTS,
+    ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:pulse-dev-alerts',
+    ENVIRONMENT: 'dev',
+    FRAUD_RULES: '{}',
+    ALERT_LEASE_SECONDS: '120',
+  };
+
+  function deployed(answer: (payload: unknown) => { Payload?: Uint8Array; FunctionError?: string }) {
+    const db = new FakeDynamo({ [DEV_ALERTS]: 'alertId' }, new CallLog(), {
+      [DEV_ALERTS]: loadResources().tables.alerts?.globalSecondaryIndexes ?? [],
+    });
+    db.put(DEV_ALERTS, alert(1, 30));
+    db.put(DEV_ALERTS, alert(2, 20));
+    const sns = new FakeSns();
+    const invoked: Array<{ FunctionName?: unknown; payload: unknown }> = [];
+    const target = fakeTarget(
+      {
+        GetFunctionConfigurationCommand: () => ({ Environment: { Variables: fraudEnvironment } }),
+        InvokeCommand: (input) => {
+          const payload = JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array));
+          invoked.push({ FunctionName: input.FunctionName, payload });
+          return answer(payload);
+        },
+      },
+      [],
+      'dev',
+    );
+    const io: CliIO = {
+      stdout: { write: (s: string) => (out.stdout += s) },
+      stderr: { write: (s: string) => (out.stderr += s) },
+      interactive: false,
+      env: {},
+      ask: async () => 'n',
+      connect: async () => ({ ...target, db: db.asClient(), sns: sns as never }),
+      now: () => NOW,
+    };
+    const out = { stdout: '', stderr: '' };
+    return { io, out, sns, invoked, db };
+  }
+
+  const summary = {
+    found: 2,
+    published: 2,
+    skipped: 0,
+    failed: 0,
+    rejected: 0,
+    parked: 0,
+    snsFailing: false,
+  };
+  const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+  it('invokes the fraud-rules function with the schedule input, its age and limit, and prints its summary; this machine publishes nothing', async () => {
+    const d = deployed(() => ({ Payload: encode(summary) }));
+    const code = await runCli(
+      ['alerts', 'republish', '--env', 'dev', '--older-than', '10m', '--limit', '50', '--yes', '--json'],
+      d.io,
+    );
+    expect(code).toBe(0);
+    expect(d.invoked).toEqual([
+      {
+        FunctionName: 'pulse-dev-fraud-rules',
+        payload: { pulse: 'republish-pending', minAgeMs: 600_000, maxAlerts: 50 },
+      },
+    ]);
+    expect(JSON.parse(d.out.stdout)).toEqual(summary);
+    expect(d.sns.published).toHaveLength(0);
+    expect(d.db.item(DEV_ALERTS, 'largePurchase#evt-1')).toMatchObject({ status: 'PENDING' });
+    expect(d.db.item(DEV_ALERTS, 'largePurchase#evt-1')?.claimId).toBeUndefined();
+  });
+
+  it('exits 1 when the function reports SNS failing, and names a function error', async () => {
+    const failing = deployed(() => ({
+      Payload: encode({ ...summary, published: 0, failed: 1, snsFailing: true }),
+    }));
+    expect(await runCli(['alerts', 'republish', '--env', 'dev', '--yes'], failing.io)).toBe(1);
+    expect(failing.out.stdout).toContain('SNS still fails');
+    const crashed = deployed(() => ({
+      FunctionError: 'Unhandled',
+      Payload: encode({ errorType: 'RepublishRequestError', errorMessage: 'bad' }),
+    }));
+    expect(await runCli(['alerts', 'republish', '--env', 'dev', '--yes'], crashed.io)).not.toBe(0);
+    expect(crashed.out.stderr).toContain('invoking pulse-dev-fraud-rules to republish failed: Unhandled');
+    expect(crashed.out.stderr).toContain('RepublishRequestError');
+  });
+});

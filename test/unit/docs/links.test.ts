@@ -128,7 +128,7 @@ describe('links in the repository', () => {
       'Producing events',
       'Delivery semantics',
       'The `pulse` command',
-      'Replay: how skipped records are applied exactly once',
+      'Failures, the ledger and the re-drive',
       'Runbook: one entry per alarm (`terraform/modules/observability`)',
       'Configuration',
       'Logging',

@@ -25,3 +25,18 @@ describe('alert ids are scoped by user', () => {
     expect(alertIdOf('largePurchase', 'a%23b', 'c')).not.toBe(alertIdOf('largePurchase', 'a#b', 'c'));
   });
 });
+
+describe('alert id escaping (pinned: a mutant here lets two users share alert ids)', () => {
+  it('escapes the separator and the escape character, each to its own code', () => {
+    expect(alertIdOf('largePurchase', 'a#b', 'e')).toBe('largePurchase#a%23b#e');
+    expect(alertIdOf('largePurchase', 'a%b', 'e')).toBe('largePurchase#a%25b#e');
+    expect(alertIdOf('largePurchase', '#%#%', 'e')).toBe('largePurchase#%23%25%23%25#e');
+    expect(alertIdOf('largePurchase', 'a%23b', 'e')).toBe('largePurchase#a%2523b#e');
+  });
+
+  it('users a#b and a%b never share an alert id', () => {
+    const users = ['a#b', 'a%b', 'a%23b', 'a%25b', 'a#', 'a%', 'ab'];
+    const ids = users.map((u) => alertIdOf('purchaseVelocity', u, 'evt-1'));
+    expect(new Set(ids).size).toBe(users.length);
+  });
+});

@@ -1,16 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_LEASE_MS } from '../../../services/fraud-rules/alerts.js';
+import {
+  DEFAULT_LEASE_MS,
+  MARK_SENT_RESERVE_MS,
+  PUBLISH_BUDGET_MS,
+} from '../../../services/fraud-rules/alerts.js';
 import { detectFraud } from '../../../services/fraud-rules/detector.js';
 import { isRepublishRequest } from '../../../services/fraud-rules/outbox.js';
 import { alertIdOf } from '../../../services/fraud-rules/rules.js';
-import { createClientConfig } from '../../../services/shared/clients.js';
+import { snsClientConfig } from '../../../services/shared/clients.js';
 import { marginFor } from '../../../services/shared/deadline.js';
 import { eventIdHash } from '../../../services/shared/idempotency.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { awsError, type Call } from '../../helpers/fake-dynamo.js';
 import { aKinesisEvent, anEvent, aPurchase, aRawRecord, aRecord, MINUTE, T0 } from '../../helpers/records.js';
-import { ALERTS_TABLE, harness, LEASE_MS, NOW, onlyRules, STATE_TABLE, TOPIC_ARN } from './support.js';
+import {
+  ALERTS_TABLE,
+  harness,
+  LEASE_MS,
+  NOW,
+  onlyRules,
+  STATE_TABLE,
+  TAKEOVER_MS,
+  TOPIC_ARN,
+} from './support.js';
 
 /** The [userId, eventId] a test record carries. */
 const userAndEvent = (r: { kinesis: { data: string } }): [string, string] => {
@@ -269,7 +282,7 @@ describe('detectFraud: crash between steps', () => {
     expect(h.stateItem('u1')?.version).toBe(1);
   });
 
-  it('after publish but before the mark: the sweep publishes again after the lease, exactly once more (the documented duplicate)', async () => {
+  it('after publish but before the mark: the sweep publishes again one lease after it saw the claim, exactly once more (the documented duplicate)', async () => {
     const h = harness(rules);
     const p = big('u1');
     const batch = [aRecord(p)];
@@ -278,7 +291,10 @@ describe('detectFraud: crash between steps', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     await h.run(batch); // a re-delivery changes nothing
     expect(await h.sweep()).toMatchObject({ found: 0 });
-    h.clock.now += LEASE_MS + 1;
+    h.clock.now += TAKEOVER_MS;
+    expect(await h.sweep()).toMatchObject({ found: 1, skipped: 1 }); // sees the dead holder's claim
+    expect(h.publishedIds()).toHaveLength(1);
+    h.clock.now += TAKEOVER_MS;
     await h.sweep();
     await h.sweep();
     expect(h.publishedIds()).toEqual([`largePurchase#u1#${p.eventId}`, `largePurchase#u1#${p.eventId}`]);
@@ -329,10 +345,12 @@ describe('outbox: claims and the sweep', () => {
     const id = `largePurchase#u1#${p.eventId}`;
     expect(await h.alerts.claim(id, 'sweeper-1')).toBe(true);
     expect(await h.alerts.claim(id, 'sweeper-1')).toBe(true); // an SDK retry of a claim that landed
+    expect(await h.alerts.claim(id, 'sweeper-2')).toBe(false); // seen: sweeper-1 holds it
+    h.clock.now += TAKEOVER_MS - 1;
     expect(await h.alerts.claim(id, 'sweeper-2')).toBe(false);
-    h.clock.now += LEASE_MS + 1;
+    h.clock.now += 1;
     expect(await h.alerts.claim(id, 'sweeper-2')).toBe(true);
-    await h.alerts.markSent(id, 'm');
+    await h.alerts.markSent(id, 'sweeper-2', 'm');
     expect(await h.alerts.claim(id, 'sweeper-3')).toBe(false);
   });
 
@@ -389,18 +407,18 @@ describe('state written before exact money', () => {
 });
 
 describe('the claim lease', () => {
-  it('outlasts anything a claim holder can still be doing: the function timeout and one Publish with every SDK retry', () => {
+  it('leaves room, after the claim, for one Publish with every attempt of the SNS client and the SENT mark', () => {
     const path = join(__dirname, '../../../services/fraud-rules/function.json');
-    const fn = JSON.parse(readFileSync(path, 'utf8')) as {
-      timeout: number;
-      environment: Record<string, string>;
-    };
+    const fn = JSON.parse(readFileSync(path, 'utf8')) as { environment: Record<string, string> };
     const leaseMs = Number(fn.environment.ALERT_LEASE_SECONDS) * 1000;
     expect(leaseMs).toBe(DEFAULT_LEASE_MS);
-    expect(leaseMs).toBeGreaterThan(fn.timeout * 1000);
-    // 4 attempts of at most 10 s each, plus the SDK's back-off (at most 20 s between attempts).
-    const { maxAttempts } = createClientConfig();
-    expect(leaseMs).toBeGreaterThan(maxAttempts * 10_000 + (maxAttempts - 1) * 20_000);
+    // 3 attempts of at most 2 s connect + 5 s request each, plus the SDK's back-off between them.
+    expect(snsClientConfig).toMatchObject({
+      maxAttempts: 3,
+      requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
+    });
+    expect(PUBLISH_BUDGET_MS).toBe(3 * 7_000 + 200 + 400);
+    expect(leaseMs).toBeGreaterThan(PUBLISH_BUDGET_MS + MARK_SENT_RESERVE_MS);
   });
 });
 

@@ -41,3 +41,15 @@ describe('fraud-rules handler', () => {
     );
   });
 });
+
+describe('fraud-rules handler: a republish invocation', () => {
+  it('refuses an age or limit that is not a whole number in range, before calling AWS', async () => {
+    const handler = loadHandler(ENV) as unknown as (event: unknown, context: Context) => Promise<unknown>;
+    await expect(
+      handler({ pulse: 'republish-pending', maxAlerts: 0 }, aLambdaContext('pulse-test-fraud')),
+    ).rejects.toMatchObject({ name: 'RepublishRequestError', message: expect.stringContaining('maxAlerts') });
+    await expect(
+      handler({ pulse: 'republish-pending', minAgeMs: -5 }, aLambdaContext('pulse-test-fraud')),
+    ).rejects.toMatchObject({ name: 'RepublishRequestError', message: expect.stringContaining('minAgeMs') });
+  });
+});

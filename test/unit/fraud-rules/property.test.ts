@@ -9,12 +9,19 @@
 
 import type { KinesisStreamRecord } from 'aws-lambda';
 import fc from 'fast-check';
+import { detectFraud } from '../../../services/fraud-rules/detector.js';
+import { fraudRedriveTarget } from '../../../services/fraud-rules/redrive.js';
 import type { FraudRules, FraudState, RecentPurchase } from '../../../services/fraud-rules/rules.js';
 import type { PulseEvent } from '../../../services/shared/event.js';
+import { FailureLedger } from '../../../services/shared/failure/ledger.js';
+import type { RangeRecord, RangeSource } from '../../../services/shared/failure/range-source.js';
+import { redrive } from '../../../services/shared/failure/redrive.js';
+import { silentLogger } from '../../../services/shared/logger.js';
 import { toMicros } from '../../../services/shared/money.js';
-import { awsError, type Call } from '../../helpers/fake-dynamo.js';
-import { aRawRecord, aRecord, MINUTE, T0 } from '../../helpers/records.js';
-import { ALERTS_TABLE, harness, LEASE_MS, onlyRules, STATE_TABLE } from './support.js';
+import { compareSequence } from '../../../services/shared/sequence.js';
+import { awsError, type Call, FakeDynamo } from '../../helpers/fake-dynamo.js';
+import { aKinesisEvent, aRawRecord, aRecord, MINUTE, T0 } from '../../helpers/records.js';
+import { ALERTS_TABLE, harness, onlyRules, STATE_TABLE, TAKEOVER_MS } from './support.js';
 
 // ---------------------------------------------------------------------------------------------
 // The reference: the documented rules, written plainly, applied once per unique purchase.
@@ -162,7 +169,7 @@ const matches: Record<Target, (c: Call) => boolean> = {
   Get: (c) => c.kind === 'Get',
   PutAlert: (c) => c.kind === 'Put' && c.table === ALERTS_TABLE,
   PutState: (c) => c.kind === 'Put' && c.table === STATE_TABLE,
-  Claim: (c) => c.kind === 'Update' && String(c.input.UpdateExpression).startsWith('SET leaseUntil'),
+  Claim: (c) => c.kind === 'Update' && String(c.input.UpdateExpression).startsWith('SET claimId'),
   Publish: (c) => c.kind === 'Publish',
   Mark: (c) => c.kind === 'Update' && String(c.input.UpdateExpression).includes('#status = :sent'),
 };
@@ -220,6 +227,28 @@ const stateView = (s: Record<string, unknown> | undefined) => {
   };
 };
 
+/** The batch's records as the re-drive reads them back from the stream (one shard). */
+function streamOf(records: KinesisStreamRecord[]): RangeSource {
+  return {
+    async *pages(_at, from, to) {
+      const page: RangeRecord[] = records
+        .filter(
+          (r) =>
+            compareSequence(r.kinesis.sequenceNumber, from) >= 0 &&
+            compareSequence(r.kinesis.sequenceNumber, to) <= 0,
+        )
+        .map((r) => ({
+          shardId: 'shardId-000000000000',
+          sequenceNumber: r.kinesis.sequenceNumber,
+          partitionKey: r.kinesis.partitionKey,
+          data: Buffer.from(r.kinesis.data, 'base64'),
+          arrivalMs: r.kinesis.approximateArrivalTimestamp * 1000,
+        }));
+      for (let i = 0; i < page.length; i += 4) yield page.slice(i, i + 4);
+    },
+  };
+}
+
 test('final state and alert ids equal the reference, whatever the delivery; every alert delivered after recovery', async () => {
   await fc.assert(
     fc.asyncProperty(
@@ -227,9 +256,32 @@ test('final state and alert ids equal the reference, whatever the delivery; ever
       fc.array(invocationArb, { minLength: 1, maxLength: 30 }),
       rulesArb,
       fc.boolean(),
-      async (items, invocations, rules, outage) => {
+      // A poison user whose state writes fail (a bug) until the fix lands after some invocations.
+      fc.option(fc.record({ user: fc.constantFrom('u1', 'u2', 'u3'), fixAfter: fc.nat(40) }), { freq: 2 }),
+      async (items, invocations, rules, outage, poison) => {
         const { records, unique } = build(items);
         const h = harness(rules);
+        const ledger = new FailureLedger({
+          db: new FakeDynamo({ ledger: ['pk', 'sk'] }, h.log).asClient(),
+          tableName: 'ledger',
+          functionName: 'fraud-rules',
+          parkAfter: 2,
+        });
+        let broken = poison !== null;
+        const saveUser = h.store.saveUser.bind(h.store);
+        h.store.saveUser = async (state) => {
+          if (broken && state.userId === poison?.user) throw new Error('bug: this state cannot be written');
+          return saveUser(state);
+        };
+        const deps = { store: h.store, alerts: h.alerts, rules, logger: silentLogger };
+        const redriveAll = () =>
+          redrive({
+            ledger,
+            source: streamOf(records),
+            target: fraudRedriveTarget(deps),
+            logger: silentLogger,
+            force: true,
+          });
         // Lambda's side: batches from the checkpoint, a failure resumes from the reported record;
         // after MAX_RETRIES failures in a row the batch is given up (on-failure destination).
         let position = 0;
@@ -242,6 +294,9 @@ test('final state and alert ids equal the reference, whatever the delivery; ever
           if (outage && i < OUTAGE_INVOCATIONS) h.log.fail(matches.Publish, throttled, { times: 1_000 });
           const faulty = i < FAULTY_INVOCATIONS;
           i += 1;
+          if (poison && i > poison.fixAfter) broken = false;
+          // The scheduled re-drive runs between live batches now and then.
+          if (plan.redeliver && i % 3 === 0) await redriveAll();
           const batch = records.slice(position, position + plan.size);
           if (faulty) {
             for (const f of plan.faults) {
@@ -255,10 +310,11 @@ test('final state and alert ids equal the reference, whatever the delivery; ever
               });
             }
           }
-          const { response } = await h.run(batch);
+          const run = () => detectFraud(aKinesisEvent(batch), { ...deps, ledger });
+          const { response } = await run();
           h.log.clearFaults();
           const failed = response.batchItemFailures[0]?.itemIdentifier;
-          if (plan.redeliver) await h.run(batch); // at-least-once: the same batch again
+          if (plan.redeliver) await run(); // at-least-once: the same batch again
           failuresInARow = failed ? failuresInARow + 1 : 0;
           if (failuresInARow > MAX_RETRIES) {
             position += batch.length;
@@ -266,8 +322,15 @@ test('final state and alert ids equal the reference, whatever the delivery; ever
           } else if (failed) position = records.findIndex((r) => r.kinesis.sequenceNumber === failed);
           else position += batch.length;
         }
-        // SNS is back; the scheduled sweep runs after the lease (twice, as a schedule would).
-        h.clock.now += LEASE_MS + 1;
+        // The fix has landed; the re-drive applies what was set aside, then nothing is left.
+        broken = false;
+        for (let run = 0; run < 3 && (await ledger.all()).length > 0; run++) await redriveAll();
+        expect(await ledger.all()).toEqual([]);
+        // SNS is back; the scheduled sweep runs after the lease, then one lease later again (a
+        // claim left by a crash is taken over by the sweep that saw it a lease ago), then again.
+        h.clock.now += TAKEOVER_MS;
+        await h.sweep();
+        h.clock.now += TAKEOVER_MS;
         await h.sweep();
         await h.sweep();
 

@@ -1,7 +1,7 @@
 /** Shared set-up for the fraud-rules tests: rules with only some enabled, records, a wired detector. */
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { loadResources } from '../../../lib/config.js';
-import { AlertLog } from '../../../services/fraud-rules/alerts.js';
+import { AlertLog, TAKEOVER_MARGIN_MS } from '../../../services/fraud-rules/alerts.js';
 import { detectFraud } from '../../../services/fraud-rules/detector.js';
 import { republishPending } from '../../../services/fraud-rules/outbox.js';
 import { type FraudRules, parseRules, type RuleName } from '../../../services/fraud-rules/rules.js';
@@ -17,6 +17,8 @@ export const ALERTS_TABLE = 'pulse-test-alerts';
 export const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:pulse-test-alerts';
 export const NOW = Date.UTC(2026, 10, 25, 13, 0, 0);
 export const LEASE_MS = 120_000;
+/** How long after a deliverer first sees a claim it may take it over. */
+export const TAKEOVER_MS = LEASE_MS + TAKEOVER_MARGIN_MS;
 
 /** Rules with every rule disabled except those given (merged over the defaults). */
 export function onlyRules(
@@ -38,7 +40,7 @@ export function validRecords(events: PulseEvent[]): ValidRecord[] {
 
 export function harness(rules: FraudRules) {
   const log = new CallLog();
-  /** Wall clock of the functions (record/claim times, leases); tests move it forward. */
+  /** The functions' clock, wall and monotonic (record times, leases); tests move it forward. */
   const clock = { now: NOW };
   const db = new FakeDynamo({ [STATE_TABLE]: 'userId', [ALERTS_TABLE]: 'alertId' }, log, {
     [ALERTS_TABLE]: loadResources().tables.alerts?.globalSecondaryIndexes ?? [],
@@ -61,6 +63,7 @@ export function harness(rules: FraudRules) {
     cooldownMinutes: rules.cooldownMinutes,
     leaseMs: LEASE_MS,
     now: () => clock.now,
+    monotonic: () => clock.now,
   });
   const run = (records: KinesisStreamRecord[]) =>
     detectFraud(aKinesisEvent(records), { store, alerts, rules, logger: silentLogger });

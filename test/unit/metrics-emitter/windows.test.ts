@@ -1,4 +1,4 @@
-import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { type MetricDatum, StandardUnit } from '@aws-sdk/client-cloudwatch';
 import {
   aggregateSegments,
   bucketMinute,
@@ -318,5 +318,38 @@ describe('aggregateSegments', () => {
 
   it('returns no segment for no records', () => {
     expect(aggregateSegments([], context())).toEqual([]);
+  });
+});
+
+describe('metric units (pinned: CloudWatch refuses a whole PutMetricData for one invalid unit)', () => {
+  it('gives every datum the exact unit of its metric, each one CloudWatch accepts', () => {
+    const items = [
+      valid(anEvent({ eventType: 'page_view', timestamp: T0 })),
+      valid(aPurchase({ amount: 12.5, timestamp: T0 })),
+      valid(aPurchase({ amount: 1e200, timestamp: T0 })),
+      invalid(T0 + 1_000),
+    ];
+    const datums = aggregateSegments(
+      items,
+      context(items.filter((i): i is ValidRecord => 'event' in i)),
+    ).flatMap((s) => s.datums);
+    const expected: Record<string, string> = {
+      Events: 'Count',
+      Purchases: 'Count',
+      InvalidRecords: 'Count',
+      Revenue: 'None',
+      OrderValue: 'None',
+      PipelineLagMs: 'Milliseconds',
+    };
+    expect([...new Set(datums.map((d) => d.MetricName))].sort()).toEqual(Object.keys(expected).sort());
+    for (const d of datums) {
+      expect({ metric: d.MetricName, unit: d.Unit }).toEqual({
+        metric: d.MetricName,
+        unit: expected[String(d.MetricName)],
+      });
+      expect(Object.values(StandardUnit)).toContain(d.Unit);
+    }
+    // Events: the total and one per type (page_view, purchase).
+    expect(datums.filter((d) => d.MetricName === 'Events')).toHaveLength(3);
   });
 });

@@ -132,6 +132,30 @@ describe('applyRecords', () => {
     expect(state.recentProducts).toEqual(['d', 'a', 'c']);
   });
 
+  it('does not modify a full state it was given: open session, totals, products, watermarks, hashes (pinned)', () => {
+    const seed = applyRecords(
+      newUserState('user-1'),
+      valid(aProductView('p-1', { timestamp: T0 }), aPurchase({ timestamp: T0 + MINUTE, amount: 10 })),
+      rules,
+    ).state;
+    expect(seed.session).toBeDefined();
+    const before = structuredClone(seed);
+    const next = applyRecords(
+      seed,
+      valid(
+        aProductView('p-2', { timestamp: T0 + 2 * MINUTE }),
+        aPurchase({ timestamp: T0 + 3 * MINUTE, amount: 20 }),
+        anEvent({ timestamp: T0 + 2 * MINUTE + 1 }),
+        anEvent({ timestamp: T0 + 90 * MINUTE }),
+      ),
+      rules,
+    );
+    expect(seed).toEqual(before);
+    expect(next.state).not.toEqual(before);
+    expect(next.closed).toHaveLength(1);
+    expect(next.closed[0]).not.toBe(seed.session);
+  });
+
   it('does not modify the state it was given', () => {
     const initial = newUserState('user-1');
     applyRecords(initial, valid(anEvent()), rules);

@@ -1,12 +1,11 @@
 /**
  * Configuration the code cannot work with is refused at cold start, naming the variable: a claim
- * lease shorter than a holder can spend, TTLs that push `expiresAt` past a safe integer (every
+ * lease too short for one Publish, TTLs that push `expiresAt` past a safe integer (every
  * write would fail), integers in notations nobody means (0x10, 1e3).
  */
 import type { PublishCommand } from '@aws-sdk/client-sns';
-import { AlertLog } from '../../../services/fraud-rules/alerts.js';
+import { AlertLog, MARK_SENT_RESERVE_MS } from '../../../services/fraud-rules/alerts.js';
 import {
-  FUNCTION_TIMEOUT_SECONDS,
   loadConfig as loadFraudConfig,
   MIN_ALERT_LEASE_SECONDS,
   PUBLISH_MAX_SECONDS,
@@ -15,6 +14,7 @@ import fn from '../../../services/fraud-rules/function.json' with { type: 'json'
 import { type Alert, newFraudState } from '../../../services/fraud-rules/rules.js';
 import { FraudStateStore } from '../../../services/fraud-rules/store.js';
 import { loadConfig as loadSessionConfig } from '../../../services/session-updater/config.js';
+import { maxCallMs, snsClientConfig } from '../../../services/shared/clients.js';
 import { MAX_TTL_DAYS } from '../../../services/shared/config.js';
 import { ConfigError } from '../../../services/shared/errors.js';
 import { FakeDynamo } from '../../helpers/fake-dynamo.js';
@@ -34,19 +34,19 @@ const sessionEnv = (overrides: Record<string, string> = {}) => ({
 });
 
 describe('ALERT_LEASE_SECONDS', () => {
-  it('is refused at cold start when shorter than a holder can spend (the 60 s timeout plus one Publish)', () => {
+  it('is refused at cold start when too short for one Publish and the SENT mark after it', () => {
     expect(() => loadFraudConfig(fraudEnv({ ALERT_LEASE_SECONDS: '1' }))).toThrow(ConfigError);
     expect(() =>
       loadFraudConfig(fraudEnv({ ALERT_LEASE_SECONDS: String(MIN_ALERT_LEASE_SECONDS - 1) })),
-    ).toThrow(/ALERT_LEASE_SECONDS must be at least 111/);
+    ).toThrow(`ALERT_LEASE_SECONDS must be at least ${MIN_ALERT_LEASE_SECONDS}`);
     expect(
       loadFraudConfig(fraudEnv({ ALERT_LEASE_SECONDS: String(MIN_ALERT_LEASE_SECONDS) })).alertLeaseSeconds,
     ).toBe(MIN_ALERT_LEASE_SECONDS);
   });
 
-  it('is bounded by the timeout function.json deploys, and function.json’s own lease passes', () => {
-    expect(FUNCTION_TIMEOUT_SECONDS).toBe(fn.timeout);
-    expect(MIN_ALERT_LEASE_SECONDS).toBe(fn.timeout + PUBLISH_MAX_SECONDS + 1);
+  it('is bounded by the SNS client settings, and function.json’s own lease passes', () => {
+    expect(PUBLISH_MAX_SECONDS * 1000).toBeGreaterThanOrEqual(maxCallMs(snsClientConfig));
+    expect(MIN_ALERT_LEASE_SECONDS * 1000).toBeGreaterThan(maxCallMs(snsClientConfig) + MARK_SENT_RESERVE_MS);
     expect(
       loadFraudConfig(fraudEnv({ ALERT_LEASE_SECONDS: fn.environment.ALERT_LEASE_SECONDS }))
         .alertLeaseSeconds,
@@ -54,9 +54,9 @@ describe('ALERT_LEASE_SECONDS', () => {
   });
 
   // Adapted from the review: it showed two deliverers publishing together under the 1 s lease the
-  // config used to accept. With the smallest lease now accepted, a sweep that comes while the
-  // holder's Publish is as slow as the function can be alive finds the claim still held.
-  it('with the smallest accepted lease, a sweep during the slowest possible Publish does not publish again', async () => {
+  // config used to accept. With the smallest lease now accepted, a fresh claim still publishes, and
+  // a sweep that comes while the holder's Publish is slow finds the claim held.
+  it('with the smallest accepted lease, a fresh claim publishes and a sweep during a slow Publish does not publish again', async () => {
     const clock = { now: Date.UTC(2026, 10, 25, 13, 0, 0) };
     const db = new FakeDynamo({ alerts: 'alertId' });
     const published: string[] = [];
@@ -66,8 +66,7 @@ describe('ALERT_LEASE_SECONDS', () => {
       async send(command: PublishCommand) {
         published.push(String(command.input.MessageAttributes?.alertId?.StringValue));
         if (!nested) {
-          // The holder claimed at the start of its invocation and Publish ends at the timeout.
-          clock.now += (FUNCTION_TIMEOUT_SECONDS + PUBLISH_MAX_SECONDS) * 1000;
+          clock.now += PUBLISH_MAX_SECONDS * 1000;
           nested = alerts.deliver(alert);
           await nested;
         }
@@ -85,6 +84,7 @@ describe('ALERT_LEASE_SECONDS', () => {
       cooldownMinutes: 15,
       leaseMs: config.alertLeaseSeconds * 1000,
       now: () => clock.now,
+      monotonic: () => clock.now,
     });
     const alert = {
       alertId: 'largePurchase#u-1#e-1',
@@ -102,7 +102,8 @@ describe('ALERT_LEASE_SECONDS', () => {
       threshold: 't',
     } as unknown as Alert;
     await alerts.record(alert);
-    await alerts.deliver(alert);
+    await expect(alerts.deliver(alert)).resolves.toBe('published');
+    await expect(nested).resolves.toBe('skipped');
     expect(published).toEqual(['largePurchase#u-1#e-1']);
   });
 });
