@@ -10,6 +10,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -29,6 +30,7 @@ type Sender = { send(command: unknown): Promise<unknown> };
 export interface Names {
   stream: string;
   table(key: string): string;
+  secret(key: string): string;
   queue(key: string): string;
   topic(key: string): string;
   function(fn: FunctionName): string;
@@ -45,6 +47,7 @@ export interface Target {
   sns: Pick<SNSClient, 'send'>;
   cloudwatch: Pick<CloudWatchClient, 'send'>;
   lambda: Pick<LambdaClient, 'send'>;
+  secrets: Pick<SecretsManagerClient, 'send'>;
   queueUrl(name: string): Promise<string>;
   topicArn(key: string): Promise<string>;
   /** Local only: the runner's state folder (checkpoints/<fn>.json). */
@@ -57,6 +60,7 @@ export function namesFor(env: string): Names {
   return {
     stream: physicalName(env, spec.stream.name),
     table: (key) => physicalName(env, key),
+    secret: (key) => physicalName(env, key),
     queue: (key) => physicalName(env, key),
     topic: (key) => physicalName(env, key),
     function: (fn) => physicalName(env, fn),
@@ -133,6 +137,10 @@ export async function connect(env: EnvName, processEnv: Record<string, string | 
       region: processEnv.AWS_REGION ?? LOCAL_REGION,
       endpoint: endpoints.default,
     });
+    const secrets = new SecretsManagerClient({
+      region: processEnv.AWS_REGION ?? LOCAL_REGION,
+      endpoint: endpoints.default,
+    });
     return {
       env,
       names,
@@ -142,11 +150,13 @@ export async function connect(env: EnvName, processEnv: Record<string, string | 
       sns: clients.sns,
       cloudwatch: clients.cloudwatch,
       lambda,
+      secrets,
       ...resolvers(clients.sqs, clients.sns, names),
       localStateDir: localPaths(processEnv.PULSE_STATE_DIR).stateDir,
       close() {
         clients.destroy();
         lambda.destroy();
+        secrets.destroy();
       },
     };
   }
@@ -158,6 +168,7 @@ export async function connect(env: EnvName, processEnv: Record<string, string | 
     sns: new SNSClient(base),
     cloudwatch: new CloudWatchClient(base),
     lambda: new LambdaClient(base),
+    secrets: new SecretsManagerClient(base),
   };
   return {
     env,

@@ -21,6 +21,7 @@ import { isPurchase } from '../shared/event.js';
 import { batchRange, type FailureLedger, gateUsers } from '../shared/failure-ledger.js';
 import { type DecodeOptions, decodeBatch, type ValidRecord } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
+import { dropErased, type Tombstones } from '../shared/tombstones.js';
 import { ALERT_PARKED_MESSAGE, type AlertLog, AlertRejectedError, PublishFailedError } from './alerts.js';
 import {
   type Alert,
@@ -45,6 +46,8 @@ export interface DetectorDeps {
   decode?: DecodeOptions;
   /** When set, no user starts with less than its margin left (see shared/deadline.ts). */
   deadline?: Deadline;
+  /** Erased users, whose records are dropped (services/shared/tombstones.ts). */
+  tombstones?: Tombstones;
 }
 
 export interface BatchSummary {
@@ -73,7 +76,11 @@ export async function detectFraud(
   event: KinesisStreamEvent,
   deps: DetectorDeps,
 ): Promise<{ response: BatchResponse; summary: BatchSummary }> {
-  const { valid, invalid } = decodeBatch(event.Records, deps.decode);
+  const { valid, invalid } = await dropErased(
+    deps.tombstones,
+    decodeBatch(event.Records, deps.decode),
+    deps.logger,
+  );
   const purchases = valid.filter((record) => isPurchase(record.event));
   const gate = await gateUsers(
     purchases.length > 0 ? deps.ledger : undefined,

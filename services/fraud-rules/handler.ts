@@ -1,3 +1,4 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
@@ -6,6 +7,7 @@ import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { ledgerFromEnv } from '../shared/failure-ledger.js';
 import { createLogger } from '../shared/logger.js';
+import { tombstonesFromEnv } from '../shared/tombstones.js';
 import { traceClients } from '../shared/tracing.js';
 import { alertLogFrom } from './alerts.js';
 import { loadConfig } from './config.js';
@@ -22,6 +24,7 @@ const alerts = alertLogFrom(config, { db, sns });
 const tracing = traceClients('fraud-rules', [db, sns], logger);
 
 const ledger = ledgerFromEnv(process.env, db, 'fraud-rules');
+const tombstones = tombstonesFromEnv(process.env, db, () => new SecretsManagerClient(clientConfig));
 
 /** Leave this much of the invocation unused by the sweep: one more delivery must fit. */
 const SWEEP_RESERVE_MS = 15_000;
@@ -46,6 +49,7 @@ export async function handler(event: unknown, context: Context): Promise<BatchRe
     rules: config.rules,
     logger,
     ledger,
+    tombstones,
     decode: config.decode,
     deadline: context ? lambdaDeadline(context) : undefined,
   });

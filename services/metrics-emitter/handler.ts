@@ -1,5 +1,6 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
@@ -7,6 +8,7 @@ import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { ledgerFromEnv } from '../shared/failure-ledger.js';
 import { createLogger } from '../shared/logger.js';
+import { tombstonesFromEnv } from '../shared/tombstones.js';
 import { traceClients } from '../shared/tracing.js';
 import { loadConfig } from './config.js';
 import { shardLineage } from './lineage.js';
@@ -19,6 +21,7 @@ const cloudwatch = new CloudWatchClient(clientConfig);
 const db = createDocumentClient();
 const watermarks = new WatermarkStore({ db, tableName: config.watermarksTable });
 const ledger = ledgerFromEnv(process.env, db, 'metrics-emitter');
+const tombstones = tombstonesFromEnv(process.env, db, () => new SecretsManagerClient(clientConfig));
 const kinesis = new KinesisClient(clientConfig);
 const parentShards = shardLineage(kinesis);
 const tracing = traceClients('metrics-emitter', [db, cloudwatch, kinesis], logger);
@@ -38,6 +41,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     parentShards,
     logger,
     ledger,
+    tombstones,
     decode: config.decode,
     deadline: lambdaDeadline(context),
   });

@@ -19,6 +19,7 @@ import { hashKeys } from '../shared/idempotency.js';
 import { type DecodeOptions, decodeBatch } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
 import { compareSequence, isAfter } from '../shared/sequence.js';
+import { dropErased, type Tombstones } from '../shared/tombstones.js';
 import { MetricEmissionError, putMetricData } from './emitter.js';
 import type { ParentShards } from './lineage.js';
 import {
@@ -57,6 +58,8 @@ export interface EmitterDeps {
   now?: () => number;
   /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
   decode?: DecodeOptions;
+  /** Erased users, whose records are dropped (services/shared/tombstones.ts). */
+  tombstones?: Tombstones;
 }
 
 export interface EmitSummary {
@@ -85,7 +88,11 @@ export async function emitBatchMetrics(
   deps: EmitterDeps,
 ): Promise<{ response: BatchResponse; summary: EmitSummary }> {
   const nowMs = (deps.now ?? Date.now)();
-  const { valid, invalid } = decodeBatch(event.Records, deps.decode);
+  const { valid, invalid } = await dropErased(
+    deps.tombstones,
+    decodeBatch(event.Records, deps.decode),
+    deps.logger,
+  );
   const { labelOf, folded } = eventTypeLabels(valid, deps.maxEventTypes);
   const ctx: WindowContext = {
     environment: deps.environment,

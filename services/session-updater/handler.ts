@@ -1,3 +1,4 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import type { BatchResponse } from '../shared/batch.js';
@@ -6,6 +7,7 @@ import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
 import { ledgerFromEnv } from '../shared/failure-ledger.js';
 import { createLogger } from '../shared/logger.js';
+import { tombstonesFromEnv } from '../shared/tombstones.js';
 import { traceClients } from '../shared/tracing.js';
 import { loadConfig } from './config.js';
 import { SessionStore } from './store.js';
@@ -21,6 +23,7 @@ const store = new SessionStore({
 });
 const sqs = new SQSClient(clientConfig);
 const ledger = ledgerFromEnv(process.env, db, 'session-updater');
+const tombstones = tombstonesFromEnv(process.env, db, () => new SecretsManagerClient(clientConfig));
 const tracing = traceClients('session-updater', [db, sqs], logger);
 
 export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
@@ -34,6 +37,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     rules: config.rules,
     logger,
     ledger,
+    tombstones,
     decode: config.decode,
     deadline: lambdaDeadline(context),
   });

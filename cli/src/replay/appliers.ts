@@ -43,6 +43,7 @@ import { hashKeys } from '../../../services/shared/idempotency.js';
 import { type DecodeOptions, decodeBatch } from '../../../services/shared/kinesis.js';
 import type { Logger } from '../../../services/shared/logger.js';
 import { compareSequence } from '../../../services/shared/sequence.js';
+import { dropErased, tombstonesFromEnv } from '../../../services/shared/tombstones.js';
 import { functionEnvironment } from '../function-env.js';
 import type { Target } from '../target.js';
 
@@ -97,6 +98,8 @@ export async function makeApplier(
   const event = (rs: StreamRecord[]) => kinesisEvent(rs, streamArn, identity);
   // The function's own event-time tolerance, so a record is valid here exactly when it was there.
   const decode = decodeOptions(env);
+  // Replay drops erased users' records exactly as the function does.
+  const tombstones = tombstonesFromEnv(env, target.db, () => target.secrets);
   const userOf = (r: StreamRecord) => decodeOne(r, event, decode).valid?.event.userId;
   const failIf = (failures: number, what: string) => {
     if (failures > 0)
@@ -129,6 +132,7 @@ export async function makeApplier(
           rules: config.rules,
           logger,
           decode,
+          tombstones,
         });
         failIf(response.batchItemFailures.length, 'applying the records');
         return {
@@ -161,6 +165,7 @@ export async function makeApplier(
           rules: config.rules,
           logger,
           decode,
+          tombstones,
         });
         failIf(response.batchItemFailures.length, 'evaluating the purchases');
         return { applied: summary.evaluated, unchanged: records.length - summary.evaluated };
@@ -175,7 +180,7 @@ export async function makeApplier(
       entry.sk.startsWith(SEGMENT_PREFIX) ? range.filter((r) => inRange(r, entry)) : [],
     concerns: () => true,
     async apply(entry, records, onSegment) {
-      const { valid, invalid } = decodeBatch(event(records).Records, decode);
+      const { valid, invalid } = await dropErased(tombstones, decodeBatch(event(records).Records, decode));
       const items: BatchItem[] = [...valid, ...invalid].sort((a, b) =>
         compareSequence(a.sequenceNumber, b.sequenceNumber),
       );
