@@ -25,6 +25,8 @@ export async function functionEnvironment(
     env[variable] = await target.queueUrl(target.names.queue(ref.queue));
   for (const [variable, ref] of Object.entries(spec.resources.topics))
     env[variable] = await target.topicArn(ref.topic);
+  for (const [variable, ref] of Object.entries(spec.resources.secrets ?? {}))
+    env[variable] = target.names.secret(ref.secret);
   if (spec.resources.putMetricData) env.METRICS_NAMESPACE = loadResources().metrics.namespace;
   return env;
 }

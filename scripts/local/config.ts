@@ -24,6 +24,8 @@ export interface ResourcesSpec {
   /** maxMessageBytes: the queue's MaximumMessageSize; the sender sizes messages to it. */
   queues: Record<string, { description?: string; maxMessageBytes?: number }>;
   topics: Record<string, { description?: string }>;
+  /** Secrets Manager secrets (the erasure key), generated at creation. */
+  secrets: Record<string, { description?: string }>;
   metrics: { namespace: string };
 }
 
@@ -50,6 +52,7 @@ export interface FunctionSpec {
     tables: Record<string, { table: string; actions: string[] }>;
     queues: Record<string, { queue: string; actions: string[] }>;
     topics: Record<string, { topic: string; actions: string[] }>;
+    secrets?: Record<string, { secret: string; actions: string[] }>;
     /** Calls on the function's own source stream (metrics-emitter: ListShards for shard lineage). */
     stream?: { actions: string[] };
     putMetricData: boolean;

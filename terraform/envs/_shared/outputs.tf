@@ -74,3 +74,8 @@ output "log_group_names" {
   description = "CloudWatch log group of each function, keyed by service."
   value       = module.pulse.log_group_names
 }
+
+output "erasure_operator_policy_arn" {
+  description = "IAM policy for pulse erase (attach it to the operators who handle erasure requests)."
+  value       = module.pulse.erasure_operator_policy_arn
+}

@@ -72,3 +72,8 @@ output "query_definition_names" {
   description = "Saved CloudWatch Logs Insights queries of this environment."
   value       = module.observability.query_definition_names
 }
+
+output "erasure_operator_policy_arn" {
+  description = "IAM policy with exactly the permissions pulse erase needs; attach it to whoever handles erasure requests."
+  value       = module.erasure_operator.policy_arn
+}
