@@ -7,6 +7,13 @@ import { isCountryCode } from './countries.js';
 import { isCurrencyCode } from './currencies.js';
 import { hasMoneyScale, MONEY_SCALE } from './money.js';
 
+/**
+ * The newest event schema version this code understands. Adding an optional field, a new event
+ * type or a new key inside `data` is compatible and keeps the version; removing or retyping a
+ * field, or making one required, is breaking and bumps it, with consumers deployed first.
+ */
+export const SCHEMA_VERSION = 1;
+
 export const KNOWN_EVENT_TYPES = ['page_view', 'product_view', 'add_to_cart', 'purchase'] as const;
 export type KnownEventType = (typeof KNOWN_EVENT_TYPES)[number];
 
@@ -17,6 +24,8 @@ export interface BaseEvent {
   /** Event time, epoch milliseconds. */
   timestamp: number;
   data: Record<string, unknown>;
+  /** Schema version the producer wrote; absent means 1 (see docs/event.md, schema versions). */
+  schemaVersion?: number;
 }
 
 export interface PurchaseData {
@@ -113,6 +122,16 @@ export function validateEvent(value: unknown): Validation {
   }
   if (timestamp < MIN_TIMESTAMP || timestamp >= MAX_TIMESTAMP) {
     return { ok: false, reason: 'timestamp must be epoch milliseconds between 2000 and 2100' };
+  }
+  const { schemaVersion } = value;
+  if (
+    schemaVersion !== undefined &&
+    (typeof schemaVersion !== 'number' ||
+      !Number.isInteger(schemaVersion) ||
+      schemaVersion < 1 ||
+      schemaVersion > SCHEMA_VERSION)
+  ) {
+    return { ok: false, reason: `schemaVersion must be an integer from 1 to ${SCHEMA_VERSION} when present` };
   }
   const data = value.data === undefined ? {} : value.data;
   if (!isPlainObject(data)) return { ok: false, reason: 'data must be an object when present' };
