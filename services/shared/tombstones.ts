@@ -146,19 +146,32 @@ export async function activeHashes(db: Db, tableName: string, now: number): Prom
   return out;
 }
 
+/** A `"userId": "..."` member anywhere in the text, for data that is not (whole) JSON. */
+const USER_ID_MEMBER = /"userId"\s*:\s*("(?:[^"\\]|\\.)*")/g;
+
 /**
- * The user ids a raw record names: its partition key and, when its data is JSON with a string
- * `userId`, that one (an invalid record's key and body can disagree).
+ * The user ids a raw record names: its partition key and every `userId` its data carries —
+ * parsed when the data is JSON, else found textually (a truncated or malformed body still names
+ * its user). An invalid record's key and body can disagree, so both count.
  */
 export function usersNamedBy(rawDataBase64: string, partitionKey: string | undefined): string[] {
-  const users = partitionKey === undefined ? [] : [partitionKey];
-  try {
-    const parsed = JSON.parse(Buffer.from(rawDataBase64, 'base64').toString('utf8')) as { userId?: unknown };
-    if (typeof parsed?.userId === 'string' && parsed.userId !== partitionKey) users.push(parsed.userId);
-  } catch {
-    // Not JSON: the partition key is all it names.
+  const users = new Set<string>(partitionKey === undefined ? [] : [partitionKey]);
+  const text = Buffer.from(rawDataBase64, 'base64').toString('utf8');
+  for (const match of text.matchAll(USER_ID_MEMBER)) {
+    try {
+      const id: unknown = JSON.parse(match[1] as string);
+      if (typeof id === 'string') users.add(id);
+    } catch {
+      // A broken escape: not a readable id.
+    }
   }
-  return users;
+  try {
+    const parsed = JSON.parse(text) as { userId?: unknown };
+    if (typeof parsed?.userId === 'string') users.add(parsed.userId);
+  } catch {
+    // Not JSON: what the text search found is all it names.
+  }
+  return [...users];
 }
 
 /**
