@@ -18,7 +18,7 @@ import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { zipSync } from 'fflate';
 import { flagMessage, parseFlags } from './cli.js';
 
-export const FUNCTIONS = ['session-updater', 'fraud-rules', 'metrics-emitter'] as const;
+export const FUNCTIONS = ['session-updater', 'fraud-rules', 'metrics-emitter', 'archive-writer'] as const;
 const ROOT = new URL('..', import.meta.url).pathname;
 const DIST = join(ROOT, 'dist');
 // 1980-01-01 is the earliest time a zip entry can carry; any fixed value makes the bytes stable.

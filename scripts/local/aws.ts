@@ -9,6 +9,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -57,6 +58,7 @@ export interface Clients {
   sqs: SQSClient;
   sns: SNSClient;
   cloudwatch: CloudWatchClient;
+  s3: S3Client;
   destroy(): void;
 }
 
@@ -80,6 +82,13 @@ export function makeClients(endpoints: Endpoints, options: { maxAttempts?: numbe
     sqs: new SQSClient({ ...base, endpoint: endpoints.default, requestHandler: handler() }),
     sns: new SNSClient({ ...base, endpoint: endpoints.default, requestHandler: handler() }),
     cloudwatch: new CloudWatchClient({ ...base, endpoint: endpoints.default, requestHandler: handler() }),
+    // moto serves S3 on its one port: path-style, the bucket cannot be a host name there.
+    s3: new S3Client({
+      ...base,
+      endpoint: endpoints.default,
+      forcePathStyle: true,
+      requestHandler: handler(),
+    }),
   };
   return {
     ...clients,

@@ -8,6 +8,12 @@ import { repoRoot } from './paths.js';
 
 export const FUNCTIONS = ['session-updater', 'fraud-rules', 'metrics-emitter'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
+/**
+ * Every deployed function: the three that apply events to live state (FUNCTIONS, which replay and
+ * the bench's cost model know) and archive-writer, which only copies the stream to S3.
+ */
+export const DEPLOYED_FUNCTIONS = [...FUNCTIONS, 'archive-writer'] as const;
+export type DeployedFunction = (typeof DEPLOYED_FUNCTIONS)[number];
 
 export interface TableSpec {
   description?: string;
@@ -26,6 +32,8 @@ export interface ResourcesSpec {
   topics: Record<string, { description?: string }>;
   /** Secrets Manager secrets (the erasure key), generated at creation. */
   secrets: Record<string, { description?: string }>;
+  /** S3 buckets (the archive); physical name pulse-<environment>-<key>-<account id> in AWS. */
+  buckets: Record<string, { description?: string }>;
   metrics: { namespace: string };
 }
 
@@ -40,7 +48,7 @@ export interface EventSourceMappingSpec {
 }
 
 export interface FunctionSpec {
-  name: FunctionName;
+  name: DeployedFunction;
   description?: string;
   memorySize: number;
   timeout: number;
@@ -53,6 +61,8 @@ export interface FunctionSpec {
     queues: Record<string, { queue: string; actions: string[] }>;
     topics: Record<string, { topic: string; actions: string[] }>;
     secrets?: Record<string, { secret: string; actions: string[] }>;
+    /** Buckets the function reads or writes (archive-writer: the archive). */
+    buckets?: Record<string, { bucket: string; actions: string[] }>;
     /** Calls on the function's own source stream (metrics-emitter: ListShards for shard lineage). */
     stream?: { actions: string[] };
     putMetricData: boolean;
@@ -67,7 +77,7 @@ export function loadResources(): ResourcesSpec {
   return readJson<ResourcesSpec>('services', 'resources.json');
 }
 
-export function loadFunction(fn: FunctionName): FunctionSpec {
+export function loadFunction(fn: DeployedFunction): FunctionSpec {
   return readJson<FunctionSpec>('services', fn, 'function.json');
 }
 
@@ -77,6 +87,6 @@ export function physicalName(environment: string, key: string): string {
 }
 
 /** The per-function on-failure queue (terraform/modules/consumer-function: "<function name>-on-failure"). */
-export function onFailureQueueName(environment: string, fn: FunctionName): string {
+export function onFailureQueueName(environment: string, fn: DeployedFunction): string {
   return `${physicalName(environment, fn)}-on-failure`;
 }

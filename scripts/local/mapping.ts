@@ -16,7 +16,7 @@ import {
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type Clients, type Endpoints, endpointEnv } from './aws.js';
 import { Checkpoints } from './checkpoints.js';
-import type { EventSourceMappingSpec, FunctionName, FunctionSpec } from './config.js';
+import type { DeployedFunction, EventSourceMappingSpec, FunctionSpec } from './config.js';
 import type { FaultProxy } from './fault-proxy.js';
 import {
   type FunctionIdentity,
@@ -32,7 +32,7 @@ import { ShardProcessor } from './shard-processor.js';
 import { Subscription } from './subscription.js';
 
 export interface MappingOptions {
-  fn: FunctionName;
+  fn: DeployedFunction;
   spec: FunctionSpec;
   esm: EventSourceMappingSpec;
   clients: Clients;
@@ -51,7 +51,7 @@ export interface MappingOptions {
 }
 
 export interface MappingStats {
-  fn: FunctionName;
+  fn: DeployedFunction;
   received: number;
   processed: number;
   sentToDestination: number;

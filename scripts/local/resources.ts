@@ -12,13 +12,14 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Clients } from './aws.js';
 import {
-  FUNCTIONS,
-  type FunctionName,
+  DEPLOYED_FUNCTIONS,
+  type DeployedFunction,
   type FunctionSpec,
   loadFunction,
   loadResources,
@@ -42,7 +43,9 @@ export interface LocalResources {
   topics: Record<string, string>;
   /** resources.json key → secret name (optional: stacks created before secrets existed). */
   secrets?: Record<string, string>;
-  onFailureQueues: Record<FunctionName, string>;
+  /** resources.json key → bucket name. */
+  buckets: Record<string, string>;
+  onFailureQueues: Record<DeployedFunction, string>;
   /** An SQS queue subscribed to the alerts topic (SNS envelopes, message attributes included). */
   alertTapQueue: string;
   metricsNamespace: string;
@@ -154,6 +157,18 @@ async function createSecret(clients: Clients, name: string): Promise<string> {
   return name;
 }
 
+/** Versioned, as in Terraform (an overwrite or delete keeps the previous version). */
+async function createBucket(clients: Clients, name: string): Promise<void> {
+  try {
+    await clients.s3.send(new CreateBucketCommand({ Bucket: name }));
+  } catch (err) {
+    if (!isCode(err, 'BucketAlreadyOwnedByYou') && !isCode(err, 'BucketAlreadyExists')) throw err;
+  }
+  await clients.s3.send(
+    new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }),
+  );
+}
+
 export async function createResources(
   clients: Clients,
   options: { environment?: string; shards?: number } = {},
@@ -169,8 +184,8 @@ export async function createResources(
   const queues: Record<string, string> = {};
   for (const [key, queue] of Object.entries(spec.queues))
     queues[key] = await createQueue(clients, name(key), queue);
-  const onFailureQueues = {} as Record<FunctionName, string>;
-  for (const fn of FUNCTIONS)
+  const onFailureQueues = {} as Record<DeployedFunction, string>;
+  for (const fn of DEPLOYED_FUNCTIONS)
     onFailureQueues[fn] = await createQueue(clients, onFailureQueueName(environment, fn));
   const topics: Record<string, string> = {};
   for (const key of Object.keys(spec.topics)) {
@@ -180,6 +195,11 @@ export async function createResources(
   }
   const secrets: Record<string, string> = {};
   for (const key of Object.keys(spec.secrets ?? {})) secrets[key] = await createSecret(clients, name(key));
+  const buckets: Record<string, string> = {};
+  for (const key of Object.keys(spec.buckets ?? {})) {
+    buckets[key] = name(key);
+    await createBucket(clients, buckets[key]);
+  }
   const alertTapQueue = await createQueue(clients, name('alerts-tap'));
   const { Attributes } = await clients.sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: alertTapQueue, AttributeNames: ['QueueArn'] }),
@@ -197,6 +217,7 @@ export async function createResources(
     queues,
     topics,
     secrets,
+    buckets,
     onFailureQueues,
     alertTapQueue,
     metricsNamespace: spec.metrics.namespace,
@@ -205,7 +226,7 @@ export async function createResources(
 
 /** The function's environment as Terraform sets it: function.json + ENVIRONMENT + one variable per resource. */
 export function functionEnvironment(
-  fn: FunctionSpec | FunctionName,
+  fn: FunctionSpec | DeployedFunction,
   res: LocalResources,
 ): Record<string, string> {
   const spec = typeof fn === 'string' ? loadFunction(fn) : fn;
@@ -230,6 +251,11 @@ export function functionEnvironment(
     if (!secret)
       throw new Error(`${spec.name}: ${variable} names unknown secret ${ref.secret} (re-run make local-up)`);
     env[variable] = secret;
+  }
+  for (const [variable, ref] of Object.entries(spec.resources.buckets ?? {})) {
+    const bucket = res.buckets[ref.bucket];
+    if (!bucket) throw new Error(`${spec.name}: ${variable} names unknown bucket ${ref.bucket}`);
+    env[variable] = bucket;
   }
   if (spec.resources.putMetricData) env.METRICS_NAMESPACE = res.metricsNamespace;
   return env;

@@ -13,7 +13,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { flagMessage, parseFlags, stringFlag } from '../cli.js';
 import { type Clients, type Endpoints, makeClients } from './aws.js';
-import { type EventSourceMappingSpec, FUNCTIONS, type FunctionName, loadFunction } from './config.js';
+import {
+  DEPLOYED_FUNCTIONS,
+  type DeployedFunction,
+  type EventSourceMappingSpec,
+  loadFunction,
+} from './config.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { FunctionMapping, type MappingStats } from './mapping.js';
 import { localPaths } from './paths.js';
@@ -25,9 +30,9 @@ import { Schedule } from './schedule.js';
 export interface RunnerOptions {
   endpoints: Endpoints;
   resources: LocalResources;
-  functions?: readonly FunctionName[];
+  functions?: readonly DeployedFunction[];
   /** Handler bundle per function; default dist/<fn>/index.mjs. */
-  handlers?: Partial<Record<FunctionName, string>>;
+  handlers?: Partial<Record<DeployedFunction, string>>;
   stateDir?: string;
   /** Re-subscribe period; AWS ends subscriptions at 5 minutes, so the default is 4.5. */
   resubscribeMs?: number;
@@ -35,9 +40,9 @@ export interface RunnerOptions {
   /** Put a fault proxy between each function and its AWS endpoint. */
   faultProxy?: boolean;
   /** Per-function overrides of the event source mapping (tests: shorter windows). */
-  esm?: Partial<Record<FunctionName, Partial<EventSourceMappingSpec>>>;
+  esm?: Partial<Record<DeployedFunction, Partial<EventSourceMappingSpec>>>;
   /** Per-function environment variables on top of function.json's. */
-  environment?: Partial<Record<FunctionName, Record<string, string>>>;
+  environment?: Partial<Record<DeployedFunction, Record<string, string>>>;
   /** Period of every function.json `schedule` (default: its rate expression, as in AWS). */
   scheduleEveryMs?: number;
   backoffMs?: (attempt: number) => number;
@@ -46,16 +51,19 @@ export interface RunnerOptions {
 
 export interface Runner {
   startedAt: number;
-  mappings: Map<FunctionName, FunctionMapping>;
+  mappings: Map<DeployedFunction, FunctionMapping>;
   /** The scheduled invocations (function.json `schedule`), per function. */
-  schedules: Map<FunctionName, Schedule>;
+  schedules: Map<DeployedFunction, Schedule>;
   stats(): MappingStats[];
-  injectFault(fn: FunctionName, fault: Fault, times?: number): void;
+  injectFault(fn: DeployedFunction, fault: Fault, times?: number): void;
   /** Kill the function's execution environments (mid-batch if busy); returns how many were busy. */
-  kill(fn: FunctionName): number;
-  proxy(fn: FunctionName): FaultProxy;
+  kill(fn: DeployedFunction): number;
+  proxy(fn: DeployedFunction): FaultProxy;
   /** Waits until every function has processed (or sent to its destination) at least `count` records. */
-  waitForProcessed(count: number | Partial<Record<FunctionName, number>>, timeoutMs: number): Promise<void>;
+  waitForProcessed(
+    count: number | Partial<Record<DeployedFunction, number>>,
+    timeoutMs: number,
+  ): Promise<void>;
   stop(): Promise<void>;
   /** Stop abruptly: environments killed mid-batch, nothing flushed beyond the checkpoints already written. */
   crash(): Promise<void>;
@@ -65,10 +73,10 @@ export async function startRunner(o: RunnerOptions): Promise<Runner> {
   const paths = localPaths(o.stateDir);
   const clients: Clients = makeClients(o.endpoints);
   const log = o.log ?? ((m: string) => console.error(`[runner] ${m}`));
-  const functions = o.functions ?? FUNCTIONS;
-  const mappings = new Map<FunctionName, FunctionMapping>();
-  const proxies = new Map<FunctionName, FaultProxy>();
-  const schedules = new Map<FunctionName, Schedule>();
+  const functions = o.functions ?? DEPLOYED_FUNCTIONS;
+  const mappings = new Map<DeployedFunction, FunctionMapping>();
+  const proxies = new Map<DeployedFunction, FaultProxy>();
+  const schedules = new Map<DeployedFunction, Schedule>();
   const startedAt = Date.now();
   for (const fn of functions) {
     const handlerPath = o.handlers?.[fn] ?? join(paths.root, 'dist', fn, 'index.mjs');
@@ -169,11 +177,11 @@ export function formatStats(stats: MappingStats[], startedAt: number): string {
 
 export function parseFaults(
   spec: string | undefined,
-): Array<{ fn: FunctionName; fault: Fault; times: number }> {
+): Array<{ fn: DeployedFunction; fault: Fault; times: number }> {
   if (!spec) return [];
   return spec.split(',').map((item) => {
     const [fn, phase, action, times] = item.trim().split(':');
-    if (!(FUNCTIONS as readonly string[]).includes(fn ?? ''))
+    if (!(DEPLOYED_FUNCTIONS as readonly string[]).includes(fn ?? ''))
       throw new Error(`PULSE_FAULTS: unknown function ${fn}`);
     if (phase !== 'before' && phase !== 'after')
       throw new Error(`PULSE_FAULTS: phase must be before|after, got ${phase}`);
@@ -182,13 +190,13 @@ export function parseFaults(
     const n = Number(times ?? 1);
     if (!Number.isInteger(n) || n < 1)
       throw new Error(`PULSE_FAULTS: times must be a positive integer, got ${times}`);
-    return { fn: fn as FunctionName, fault: { phase, action }, times: n };
+    return { fn: fn as DeployedFunction, fault: { phase, action }, times: n };
   });
 }
 
 /** `runner.ts [--functions a,b] [--stats-every seconds]`. */
 export function parseRunnerArgs(argv: readonly string[]): {
-  functions?: FunctionName[];
+  functions?: DeployedFunction[];
   statsEveryMs: number;
 } {
   const flags = parseFlags(
@@ -200,15 +208,17 @@ export function parseRunnerArgs(argv: readonly string[]): {
     },
   );
   const list = stringFlag(flags, 'functions')?.split(',');
-  const unknown = (list ?? []).filter((fn) => !(FUNCTIONS as readonly string[]).includes(fn));
+  const unknown = (list ?? []).filter((fn) => !(DEPLOYED_FUNCTIONS as readonly string[]).includes(fn));
   if (unknown.length > 0)
-    throw new Error(`--functions: unknown ${unknown.join(', ')}; expected some of ${FUNCTIONS.join(', ')}`);
+    throw new Error(
+      `--functions: unknown ${unknown.join(', ')}; expected some of ${DEPLOYED_FUNCTIONS.join(', ')}`,
+    );
   const seconds = Number(stringFlag(flags, 'stats-every') ?? 5);
   if (!Number.isFinite(seconds) || seconds <= 0)
     throw new Error(
       `--stats-every needs a positive number of seconds, got ${stringFlag(flags, 'stats-every')}`,
     );
-  return { functions: list as FunctionName[] | undefined, statsEveryMs: seconds * 1000 };
+  return { functions: list as DeployedFunction[] | undefined, statsEveryMs: seconds * 1000 };
 }
 
 async function main(): Promise<void> {

@@ -6,7 +6,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Clients, makeClients } from '../../scripts/local/aws.js';
-import { FUNCTIONS, type FunctionName } from '../../scripts/local/config.js';
+import { DEPLOYED_FUNCTIONS, type DeployedFunction } from '../../scripts/local/config.js';
 import { repoRoot } from '../../scripts/local/paths.js';
 import { drainQueue } from '../../scripts/local/readback.js';
 import { createResources, type LocalResources } from '../../scripts/local/resources.js';
@@ -29,7 +29,7 @@ export type PipelineOptions = Omit<RunnerOptions, 'endpoints' | 'resources' | 's
   shards?: number;
 };
 
-export function requireBundles(functions: readonly FunctionName[] = FUNCTIONS): void {
+export function requireBundles(functions: readonly DeployedFunction[] = DEPLOYED_FUNCTIONS): void {
   for (const fn of functions) {
     const path = join(repoRoot(), 'dist', fn, 'index.mjs');
     if (!existsSync(path)) throw new Error(`${path} missing: run \`make build\` before the end-to-end tests`);

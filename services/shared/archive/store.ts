@@ -91,7 +91,9 @@ export class ArchiveStore {
         }),
       );
       if (Errors && Errors.length > 0) {
-        throw new Error(`archive delete failed for ${Errors.length} objects, e.g. ${Errors[0]?.Key}: ${Errors[0]?.Code}`);
+        throw new Error(
+          `archive delete failed for ${Errors.length} objects, e.g. ${Errors[0]?.Key}: ${Errors[0]?.Code}`,
+        );
       }
     }
   }
