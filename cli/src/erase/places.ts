@@ -4,6 +4,12 @@
  * proof. Counts only — the removed data itself is never returned, logged or stored.
  */
 import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  type ObjectVersion,
+} from '@aws-sdk/client-s3';
+import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -11,8 +17,13 @@ import {
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { DeleteCommand, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ARCHIVE_KINDS, userBucketPrefix } from '../../../services/shared/archive/layout.js';
-import type { ArchiveStore } from '../../../services/shared/archive/store.js';
+import {
+  ARCHIVE_KINDS,
+  type ArchiveKind,
+  userBucketPrefix,
+} from '../../../services/shared/archive/layout.js';
+import { decodeEvents, decodeInvalid } from '../../../services/shared/archive/parquet.js';
+import { ArchiveStore } from '../../../services/shared/archive/store.js';
 import { chunk, mapWithConcurrency } from '../../../services/shared/batch.js';
 import { usersNamedBy } from '../../../services/shared/tombstones.js';
 import type { Target } from '../target.js';
@@ -24,6 +35,7 @@ export const PLACES = [
   'failure-ledger',
   'invalid-records-queue',
   'archive',
+  'archive-versions',
 ] as const;
 export type Place = (typeof PLACES)[number];
 
@@ -31,7 +43,7 @@ export type Place = (typeof PLACES)[number];
 export interface PlaceCount {
   place: Place;
   count: number;
-  /** Archive files rewritten or deleted (archive only). */
+  /** Archive files (or non-current versions) rewritten or deleted. */
   files?: number;
   /** Messages that were in flight elsewhere and could not be looked at (queue only). */
   unchecked?: number;
@@ -40,11 +52,16 @@ export interface PlaceCount {
 type Item = Record<string, unknown>;
 const CONCURRENCY = 8;
 
-async function scanAll(target: Target, params: ConstructorParameters<typeof ScanCommand>[0]): Promise<Item[]> {
+async function scanAll(
+  target: Target,
+  params: ConstructorParameters<typeof ScanCommand>[0],
+): Promise<Item[]> {
   const items: Item[] = [];
   let start: Item | undefined;
   do {
-    const page = await target.db.send(new ScanCommand({ ...params, ExclusiveStartKey: start, ConsistentRead: true }));
+    const page = await target.db.send(
+      new ScanCommand({ ...params, ExclusiveStartKey: start, ConsistentRead: true }),
+    );
     items.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
   } while (start);
@@ -52,7 +69,9 @@ async function scanAll(target: Target, params: ConstructorParameters<typeof Scan
 }
 
 async function deleteKeys(target: Target, tableName: string, keys: Item[]): Promise<number> {
-  await mapWithConcurrency(keys, CONCURRENCY, (Key) => target.db.send(new DeleteCommand({ TableName: tableName, Key })));
+  await mapWithConcurrency(keys, CONCURRENCY, (Key) =>
+    target.db.send(new DeleteCommand({ TableName: tableName, Key })),
+  );
   return keys.length;
 }
 
@@ -120,7 +139,10 @@ const HOLD_SECONDS = 300;
 async function walkQueue(target: Target, userId: string, remove: boolean): Promise<PlaceCount> {
   const url = await target.queueUrl(target.names.queue('invalid-records'));
   const before = await target.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
   const unchecked = Number(before.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
   const matching: Message[] = [];
@@ -157,7 +179,11 @@ async function walkQueue(target: Target, userId: string, remove: boolean): Promi
       await target.sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: url,
-          Entries: group.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+          Entries: group.map((m, i) => ({
+            Id: String(i),
+            ReceiptHandle: m.ReceiptHandle,
+            VisibilityTimeout: 0,
+          })),
         }),
       );
     }
@@ -177,28 +203,36 @@ export function namesUser(message: Pick<Message, 'Body'>, userId: string): boole
   return usersNamedBy(typeof body.rawData === 'string' ? body.rawData : '', key).includes(userId);
 }
 
+/** Where one user's archived rows can be: their user bucket of events/, and all of invalid/. */
+function archivePrefixes(userId: string): Array<[ArchiveKind, string]> {
+  // Invalid records are filed under their partition key, but their body may name another user;
+  // they are few, so every invalid file is read.
+  return ARCHIVE_KINDS.map((kind) => [kind, kind === 'events' ? userBucketPrefix(kind, userId) : `${kind}/`]);
+}
+
+const eventKeep = (userId: string) => (r: { event: { userId: string } }) => r.event.userId !== userId;
+const invalidKeep = (userId: string) => (r: { rawData: string; partitionKey: string }) =>
+  !usersNamedBy(r.rawData, r.partitionKey).includes(userId);
+
 /**
- * The archive: events live under the user's bucket prefix only (layout.ts puts the user bucket
- * first), so only those files are read; invalid records are filed under their partition key, but
- * their body may name another user, so every invalid file is read (they are few). A file holding
- * the user is rewritten in place without their rows (one PUT), or deleted when nothing is left.
+ * The archive's current files: events live under the user's bucket prefix only (layout.ts puts
+ * the user bucket first), so only those are read. A file holding the user is rewritten in place
+ * without their rows (one PUT), or deleted when nothing is left; every other row stays as it was.
  */
 async function walkArchive(store: ArchiveStore, userId: string, remove: boolean): Promise<PlaceCount> {
   let count = 0;
   let files = 0;
-  for (const kind of ARCHIVE_KINDS) {
-    const prefix = kind === 'events' ? userBucketPrefix(kind, userId) : `${kind}/`;
+  for (const [kind, prefix] of archivePrefixes(userId)) {
     const objects = await store.list(prefix);
     await mapWithConcurrency(objects, CONCURRENCY, async ({ key }) => {
       let n: number;
       if (kind === 'events') {
-        const keep = (r: { event: { userId: string } }) => r.event.userId !== userId;
+        const keep = eventKeep(userId);
         n = remove
           ? await store.rewriteEvents(key, keep)
           : (await store.readEvents(key)).filter((r) => !keep(r)).length;
       } else {
-        const keep = (r: { rawData: string; partitionKey: string }) =>
-          !usersNamedBy(r.rawData, r.partitionKey).includes(userId);
+        const keep = invalidKeep(userId);
         n = remove
           ? await store.rewriteInvalid(key, keep)
           : (await store.readInvalid(key)).filter((r) => !keep(r)).length;
@@ -210,11 +244,60 @@ async function walkArchive(store: ArchiveStore, userId: string, remove: boolean)
   return { place: 'archive', count, files };
 }
 
+/**
+ * The bucket is versioned, so a rewrite leaves the user's rows in the file's previous version and
+ * compaction leaves them in its deleted parts' versions. Every non-current version under the
+ * user's prefixes is read; one holding the user is deleted for good (DeleteObject with its
+ * VersionId), the others — other users' history — stay.
+ */
+async function walkVersions(
+  target: Target,
+  bucket: string,
+  userId: string,
+  remove: boolean,
+): Promise<PlaceCount> {
+  let count = 0;
+  let files = 0;
+  for (const [kind, prefix] of archivePrefixes(userId)) {
+    const versions: ObjectVersion[] = [];
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    do {
+      const page = await target.s3.send(
+        new ListObjectVersionsCommand({
+          Bucket: bucket,
+          Prefix: prefix,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionMarker,
+        }),
+      );
+      versions.push(...(page.Versions ?? []).filter((v) => v.IsLatest === false));
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker);
+    await mapWithConcurrency(versions, CONCURRENCY, async ({ Key, VersionId }) => {
+      if (!Key?.endsWith('.parquet')) return;
+      const { Body } = await target.s3.send(new GetObjectCommand({ Bucket: bucket, Key, VersionId }));
+      const bytes = await Body?.transformToByteArray();
+      if (!bytes) return;
+      const n =
+        kind === 'events'
+          ? (await decodeEvents(bytes)).filter((r) => !eventKeep(userId)(r)).length
+          : (await decodeInvalid(bytes)).filter((r) => !invalidKeep(userId)(r)).length;
+      if (n === 0) return;
+      if (remove) await target.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key, VersionId }));
+      count += n;
+      files += 1;
+    });
+  }
+  return { place: 'archive-versions', count, files };
+}
+
 /** What one user has in every place; `remove` deletes it on the way. */
 export async function walkPlaces(
   target: Target,
   userId: string,
-  options: { remove: boolean; archive?: ArchiveStore },
+  options: { remove: boolean; archiveBucket?: string },
 ): Promise<PlaceCount[]> {
   const { remove } = options;
   const tables: Array<[Place, string, () => Promise<Item[]>]> = [
@@ -226,9 +309,16 @@ export async function walkPlaces(
   const out: PlaceCount[] = [];
   for (const [place, table, keys] of tables) {
     const found = await keys();
-    out.push({ place, count: remove ? await deleteKeys(target, target.names.table(table), found) : found.length });
+    out.push({
+      place,
+      count: remove ? await deleteKeys(target, target.names.table(table), found) : found.length,
+    });
   }
   out.push(await walkQueue(target, userId, remove));
-  if (options.archive) out.push(await walkArchive(options.archive, userId, remove));
+  if (options.archiveBucket) {
+    const store = new ArchiveStore({ s3: target.s3 as never, bucket: options.archiveBucket });
+    out.push(await walkArchive(store, userId, remove));
+    out.push(await walkVersions(target, options.archiveBucket, userId, remove));
+  }
   return out;
 }

@@ -49,6 +49,12 @@ data "aws_iam_policy_document" "this" {
   }
 
   statement {
+    sid       = "StreamRetention"
+    actions   = ["kinesis:DescribeStreamSummary"]
+    resources = [var.stream_arn]
+  }
+
+  statement {
     sid       = "RefreshIntervalAndTimeout"
     actions   = ["lambda:GetFunctionConfiguration"]
     resources = var.function_arns
@@ -58,7 +64,7 @@ data "aws_iam_policy_document" "this" {
     for_each = var.archive_bucket_arn == null ? [] : [var.archive_bucket_arn]
     content {
       sid       = "ArchiveListing"
-      actions   = ["s3:ListBucket"]
+      actions   = ["s3:ListBucket", "s3:ListBucketVersions"]
       resources = [statement.value]
     }
   }
@@ -66,8 +72,9 @@ data "aws_iam_policy_document" "this" {
   dynamic "statement" {
     for_each = var.archive_bucket_arn == null ? [] : [var.archive_bucket_arn]
     content {
-      sid       = "ArchiveRewrite"
-      actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+      sid = "ArchiveRewrite"
+      # The bucket is versioned: the user's rows in earlier versions are read and deleted too.
+      actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
       resources = ["${statement.value}/*"]
     }
   }

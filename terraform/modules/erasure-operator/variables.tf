@@ -13,6 +13,11 @@ variable "table_arns" {
   }
 }
 
+variable "stream_arn" {
+  description = "ARN of the Kinesis stream (pulse erase reads its retention period to size the tombstone)."
+  type        = string
+}
+
 variable "invalid_records_queue_arn" {
   description = "ARN of the invalid-records queue (pulse erase receives it and deletes the messages naming the user)."
   type        = string

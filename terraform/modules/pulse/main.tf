@@ -361,6 +361,7 @@ module "erasure_operator" {
 
   name                      = "${local.prefix}-erasure-operator"
   table_arns                = module.tables.arns
+  stream_arn                = module.stream.arn
   invalid_records_queue_arn = local.queue_arns["invalid-records"]
   erasure_key_secret_arn    = aws_secretsmanager_secret.resource["erasure-key"].arn
   kms_key_arn               = aws_kms_key.this.arn
