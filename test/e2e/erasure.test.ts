@@ -210,7 +210,12 @@ test('a user is erased everywhere while their traffic is in flight, and nothing 
     victimEvent('product_view', now - 2 * 3_600_000 + 1_000, { productId: 'sku-0001' }),
     victimEvent('page_view', now - 5_000, { page: '/deals' }),
     victimEvent('add_to_cart', now - 4_000, { productId: 'sku-0001', quantity: 1 }),
-    victimEvent('purchase', now - 3_000, { orderId: 'order-erase-1', amount: 1500, currency: 'USD', country: 'DE' }),
+    victimEvent('purchase', now - 3_000, {
+      orderId: 'order-erase-1',
+      amount: 1500,
+      currency: 'USD',
+      country: 'DE',
+    }),
   ];
   const phase1 = mixed(a, history);
   await send(phase1.events, phase1.schedule);

@@ -607,6 +607,7 @@ describe('module READMEs', () => {
     expect(modules.sort()).toEqual([
       'alerts',
       'consumer-function',
+      'erasure-operator',
       'observability',
       'pulse',
       'stream',
