@@ -144,7 +144,7 @@ describe('Tombstones', () => {
   });
 
   it('property: the kept records are exactly those of users without an active tombstone, in order', async () => {
-    const user = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f');
+    const user = fc.constantFrom<string>('a', 'b', 'c', 'd', 'e', 'f');
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.record({ user, invalid: fc.boolean() }), { maxLength: 40 }),
