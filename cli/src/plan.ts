@@ -86,7 +86,7 @@ Options:
   --env <name>           accepted like every pulse command, not used: planning reads no AWS
   -h, --help             this text
 
-Model and limits: README.md, Performance, "Capacity planning".`;
+Model and limits: docs/performance-and-cost.md, "Capacity planning".`;
 
 function positive(flag: string, raw: string | undefined, fallback: number | undefined, max: number): number {
   if (raw === undefined) {

@@ -133,7 +133,7 @@ export function buildMessage(alert: Alert, environment: string, cooldownMinutes:
   return {
     subject: subjectLine(alert, environment),
     message: JSON.stringify(chatbotNotification(alert, environment, cooldownMinutes), null, 2),
-    // alertId lets subscribers drop the duplicate an SDK retry of Publish can cause (README).
+    // alertId lets subscribers drop the duplicate an SDK retry of Publish can cause (docs/delivery-semantics.md).
     attributes: {
       severity: text(alert.severity),
       rule: text(alert.rule),

@@ -1,7 +1,7 @@
 /**
  * Sessions as pure state transitions: no I/O here, so every rule is unit-testable.
  *
- * Rules (see README "Sessions"):
+ * Rules (see docs/event.md, "Sessions"):
  * - Records of a user are applied in sequence order; a record at or below the user's sequence
  *   watermark was applied before (re-delivery) and is skipped.
  * - An eventId seen among the user's recent eventIds is a producer duplicate and is skipped.

@@ -1,8 +1,8 @@
 /**
  * Lost responses, which the SDK retries (maxAttempts 4): the service carried out the request, the
  * caller never heard back, and the SDK sends the same request again. The fault proxy lets each
- * request through and cuts the connection before the answer. What must hold (README "Delivery
- * semantics"): conditional DynamoDB writes stay exactly once, an alert claim retried by the SDK is
+ * request through and cuts the connection before the answer. What must hold (docs/delivery-semantics.md,
+ * "SDK retries"): conditional DynamoDB writes stay exactly once, an alert claim retried by the SDK is
  * still ours, and the windows that cannot be closed show up exactly as documented: a re-sent
  * Publish reaches subscribers twice with the same alertId, and a re-sent PutMetricData counts its
  * datums twice.

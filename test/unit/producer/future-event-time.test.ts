@@ -1,5 +1,5 @@
 /**
- * README "The event": "The producer library validates with the same validateEvent, so it refuses
+ * docs/event.md: "The producer library validates with the same validateEvent, so it refuses
  * what the consumers would." The consumers also refuse an event more than MAX_EVENT_AHEAD_SECONDS
  * (300 s by default) ahead of its arrival; the review found prepareEvent/publishBatch accepting
  * any timestamp before 2100, so a producer got `sent` for events all three functions quarantine.

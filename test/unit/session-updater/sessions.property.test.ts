@@ -64,7 +64,7 @@ function add(c: Counts, e: PulseEvent): void {
   }
 }
 
-/** The README's session rules, applied once per unique event in stream order. */
+/** The session rules of docs/event.md, applied once per unique event in stream order. */
 function reference(events: readonly PulseEvent[]): Map<string, RefUser> {
   const users = new Map<string, RefUser>();
   for (const e of events) {

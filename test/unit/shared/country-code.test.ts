@@ -1,5 +1,5 @@
 /**
- * README and docs/architecture.md promise `data.country` "ISO 3166-1 alpha-2"; the review found the
+ * docs/event.md and docs/architecture.md promise `data.country` "ISO 3166-1 alpha-2"; the review found the
  * schema (services/shared/event.ts) accepting any two capital letters, so "ZZ" or "XX" passed and
  * each change between such codes was a country hop for the fraud rules. It is now a closed list,
  * services/shared/countries.ts, like the ISO 4217 currencies.

@@ -175,7 +175,7 @@ const mutatedEvent = fc
   });
 
 // ---------------------------------------------------------------------------------------------
-// The reference: the schema as the README documents it, written independently of event.ts.
+// The reference: the schema as docs/event.md documents it, written independently of event.ts.
 
 function idOk(value: unknown): boolean {
   return (
