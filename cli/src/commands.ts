@@ -17,7 +17,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'user', summary: "One user's open and recent sessions, viewed products, fraud state and alerts", load: () => import('./user.js') },
   { name: 'invalid', summary: 'Read the invalid-records queue: reasons and decoded payloads (export, delete)', load: () => import('./invalid.js') },
   { name: 'alerts', summary: 'PENDING fraud alerts: list them, republish them (each at most once)', load: () => import('./alerts.js') },
-  { name: 'replay', summary: "Re-apply what a function skipped (its on-failure queue), exactly once", load: () => import('./replay.js') },
+  { name: 'replay', summary: 'Re-drive what a function set aside, now, exactly once', load: () => import('./replay.js') },
   { name: 'erase', summary: 'Forget users everywhere (tables, invalid records, archive) so nothing comes back; --list the erasures', load: () => import('./erase.js') },
   { name: 'plan', summary: 'Size a deployment: shards, concurrency, DynamoDB units, dollars a month, Flink', load: () => import('./plan.js') },
 ];

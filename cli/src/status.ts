@@ -46,8 +46,12 @@ export interface FunctionStatus {
   /** Local: records after the checkpoint (capped) and the oldest one's age. */
   behind?: { records: number; capped: boolean; oldestAgeMs?: number };
   onFailureDepth?: number;
-  /** Failure-ledger entries: users (or metrics segments) waiting for `pulse replay`. */
+  /** Failure-ledger entries: keys failing (the shard waits) or set aside. */
   ledgerEntries?: number;
+  /** Set-aside users (metrics-emitter: segments) waiting for the re-drive. */
+  parked?: number;
+  /** ISO time the oldest of them was set aside. */
+  oldestParkedAt?: string;
   error?: string;
 }
 
@@ -157,21 +161,35 @@ async function localBehind(target: Target, checkpoints: Record<string, string>, 
   return { records, capped, oldestAgeMs: oldest === undefined ? undefined : now - oldest };
 }
 
+interface LedgerCount {
+  entries: number;
+  parked: number;
+  oldestParkedAt?: string;
+}
+
 /** Entries per function in the failure ledger (normally none, so the Scan is one small page). */
-async function ledgerCounts(target: Target): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
+async function ledgerCounts(target: Target): Promise<Map<string, LedgerCount>> {
+  const counts = new Map<string, LedgerCount>();
   let start: Record<string, unknown> | undefined;
   do {
     const page = await target.db.send(
       new ScanCommand({
         TableName: target.names.table('replay-ledger'),
-        ProjectionExpression: 'pk',
+        ProjectionExpression: 'pk, #status, parkedAt',
+        ExpressionAttributeNames: { '#status': 'status' },
         ExclusiveStartKey: start,
       }),
     );
     for (const item of page.Items ?? []) {
       const fn = String(item.pk).split('#')[0]!;
-      counts.set(fn, (counts.get(fn) ?? 0) + 1);
+      const c = counts.get(fn) ?? { entries: 0, parked: 0 };
+      c.entries += 1;
+      if (item.status === 'parked') {
+        c.parked += 1;
+        const at = String(item.parkedAt ?? '');
+        if (at && (!c.oldestParkedAt || at < c.oldestParkedAt)) c.oldestParkedAt = at;
+      }
+      counts.set(fn, c);
     }
     start = page.LastEvaluatedKey;
   } while (start);
@@ -186,7 +204,7 @@ export async function readStatus(
   const report: StatusReport = { env: target.env, functions: [], attention: [] };
   const ledger = await ledgerCounts(target).catch((err: Error) => {
     report.attention.push(`replay-ledger table: ${err.message}`);
-    return new Map<string, number>();
+    return new Map<string, LedgerCount>();
   });
   for (const fn of FUNCTIONS) {
     onProgress?.(`${fn}…`);
@@ -208,14 +226,17 @@ export async function readStatus(
         s.iteratorAgeMs = await iteratorAge(target, fn, now);
       }
       s.onFailureDepth = await queueDepth(target, target.names.onFailureQueue(fn));
-      s.ledgerEntries = ledger.get(fn) ?? 0;
+      const counted = ledger.get(fn);
+      s.ledgerEntries = counted?.entries ?? 0;
+      s.parked = counted?.parked ?? 0;
+      if (counted?.oldestParkedAt) s.oldestParkedAt = counted.oldestParkedAt;
     } catch (err) {
       s.error = (err as Error).message;
       report.attention.push(`${fn}: ${s.error}`);
     }
-    if (s.ledgerEntries)
+    if (s.parked)
       report.attention.push(
-        `${fn}: ${s.ledgerEntries} failure-ledger entr${s.ledgerEntries === 1 ? 'y' : 'ies'} (parked users or skipped metrics)`,
+        `${fn}: ${s.parked} set aside (oldest since ${s.oldestParkedAt}); re-driven automatically, pulse replay --function ${fn} --dry-run shows why`,
       );
     if (s.onFailureDepth)
       report.attention.push(
@@ -255,13 +276,14 @@ export function renderStatus(r: StatusReport): string[] {
   const out = [`Pulse ${r.env}`, ''];
   out.push(
     ...table([
-      ['function', 'mapping', 'behind', 'on-failure', 'ledger', 'detail'],
+      ['function', 'mapping', 'behind', 'on-failure', 'ledger', 'parked', 'detail'],
       ...r.functions.map((s) => [
         s.function,
         s.mapping.state,
         lag(s),
         s.onFailureDepth === undefined ? '?' : String(s.onFailureDepth),
         s.ledgerEntries === undefined ? '?' : String(s.ledgerEntries),
+        s.parked === undefined ? '?' : String(s.parked),
         s.error ?? s.mapping.detail ?? '',
       ]),
     ]),

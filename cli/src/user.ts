@@ -5,6 +5,7 @@
  * the alerts table; --no-alerts skips it on a large table.
  */
 import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { userKey } from '../../services/shared/failure/ledger.js';
 import {
   COMMON_OPTIONS,
   defineCommand,
@@ -20,8 +21,9 @@ import type { Target } from './target.js';
 
 const USAGE = `Usage: pulse user <userId> [--sessions N] [--no-alerts] [--env E] [--json]
 
-Shows one user: the open session, the latest closed sessions, recently viewed products, fraud rule
-state (recent purchases, cool-downs, last country) and alerts. Reads only.
+Shows one user: whether a function set the user aside (and since when), the open session, the
+latest closed sessions, recently viewed products, fraud rule state (recent purchases, cool-downs,
+last country) and alerts. Reads only.
 
 Options:
   --sessions N    closed sessions to show, newest first (default 5, at most 100)
@@ -39,6 +41,9 @@ export interface UserReport {
   closedSessions: Item[];
   fraudState?: Item;
   alerts?: Item[];
+  /** Failure-ledger entries of this user, per function and shard (set aside, or failing). */
+  ledger?: Item[];
+  ledgerError?: string;
 }
 
 export async function readUser(
@@ -67,6 +72,11 @@ export async function readUser(
     closedSessions: closed.Items ?? [],
     fraudState: fraud.Item,
   };
+  try {
+    report.ledger = await ledgerEntriesOf(target, userId);
+  } catch (err) {
+    report.ledgerError = (err as Error).message;
+  }
   if (options.alerts) {
     const alerts: Item[] = [];
     let start: Item | undefined;
@@ -92,6 +102,26 @@ export async function readUser(
   return report;
 }
 
+/** The user's failure-ledger entries (the table is normally empty, so the Scan is one small page). */
+async function ledgerEntriesOf(target: Target, userId: string): Promise<Item[]> {
+  const out: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const page = await target.db.send(
+      new ScanCommand({
+        TableName: target.names.table('replay-ledger'),
+        FilterExpression: 'sk = :sk',
+        ExpressionAttributeValues: { ':sk': userKey(userId) },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    out.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out;
+}
+
 function sessionLine(s: Item): string[] {
   return [
     time(s.firstActivity),
@@ -109,6 +139,15 @@ export function renderUser(r: UserReport, now: number): string[] {
   const session = cur?.session as Item | undefined;
   const totals = cur?.totals as Item | undefined;
   out.push(`user ${r.userId}`);
+  for (const e of r.ledger ?? []) {
+    const fn = String(e.pk).split('#')[0];
+    out.push(
+      e.status === 'parked'
+        ? `SET ASIDE by ${fn} since ${e.parkedAt} (shard ${e.shardId}; re-drive ${e.expired ? 'cannot read the range: expired' : 'pending'}; ${e.error ?? ''})`
+        : `failing in ${fn} since ${e.since} (${e.attempts} attempt(s); the shard retries)`,
+    );
+  }
+  if (r.ledgerError) out.push(`failure ledger not read: ${r.ledgerError}`);
   out.push('');
   if (session) {
     out.push(

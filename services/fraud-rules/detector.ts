@@ -10,15 +10,16 @@
  * same alert ids on retry. A publish failure leaves the alert PENDING for the scheduled sweep
  * (outbox.ts) and does not fail the batch; after the first systemic one the batch stops calling SNS
  * (it is down; the sweep will catch up). An alert SNS refuses for itself (alerts.ts) stays PENDING
- * with its refusal counted, or is parked as FAILED at the limit; the batch goes on with the rest. A user whose alerts or state cannot be written is reported by
- * the sequence number of their first purchase in the batch.
+ * with its refusal counted, or is parked as FAILED at the limit; the batch goes on with the rest. What happens when a user's alerts or state cannot be written is
+ * the failure layer's policy (shared/failure/partitioned.ts).
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { type BatchResponse, batchResponse, groupByUser, mapWithConcurrency } from '../shared/batch.js';
-import { type Deadline, timeIsShort } from '../shared/deadline.js';
+import type { BatchResponse } from '../shared/batch.js';
+import type { Deadline } from '../shared/deadline.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
 import { isPurchase } from '../shared/event.js';
-import { batchRange, type FailureLedger, gateUsers } from '../shared/failure-ledger.js';
+import { type FailureLedger, userKey } from '../shared/failure/ledger.js';
+import { batchRange, processPartitioned } from '../shared/failure/partitioned.js';
 import { type DecodeOptions, decodeBatch, type ValidRecord } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
 import { dropErased, type Tombstones } from '../shared/tombstones.js';
@@ -33,15 +34,16 @@ import {
 import type { FraudStateStore } from './store.js';
 
 const MAX_CONFLICT_ATTEMPTS = 3;
-const USER_CONCURRENCY = 16;
 
 export interface DetectorDeps {
   store: FraudStateStore;
   alerts: AlertLog;
   rules: FraudRules;
   logger: Logger;
-  /** What could not be applied, for `pulse replay` (optional: absent in unit tests of other paths). */
+  /** The failure ledger (absent in the re-drive itself and unit tests of other paths: every failure waits). */
   ledger?: FailureLedger;
+  /** A shard's parents (a reshard), so a user set aside there stays set aside here. */
+  ancestors?: (streamArn: string, shardId: string) => Promise<string[]>;
   /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
   decode?: DecodeOptions;
   /** When set, no user starts with less than its margin left (see shared/deadline.ts). */
@@ -56,7 +58,7 @@ export interface BatchSummary {
   skipped: number;
   purchases: number;
   users: number;
-  /** Users whose purchases wait for `pulse replay` (Lambda gave up on an earlier batch of theirs). */
+  /** Set-aside users whose purchases were added to their ledger entry for the re-drive. */
   parkedUsers: number;
   evaluated: number;
   duplicates: number;
@@ -82,20 +84,13 @@ export async function detectFraud(
     deps.logger,
   );
   const purchases = valid.filter((record) => isPurchase(record.event));
-  const gate = await gateUsers(
-    purchases.length > 0 ? deps.ledger : undefined,
-    batchRange(event.Records),
-    groupByUser(purchases),
-    deps.logger,
-  );
-  const groups = gate.groups;
   const summary: BatchSummary = {
     records: event.Records.length,
     invalid: invalid.length,
     skipped: valid.length - purchases.length,
     purchases: purchases.length,
-    users: groups.size,
-    parkedUsers: gate.parkedUsers,
+    users: 0,
+    parkedUsers: 0,
     evaluated: 0,
     duplicates: 0,
     alertsPublished: 0,
@@ -107,41 +102,42 @@ export async function detectFraud(
     failedUsers: 0,
   };
   deps.logger.debug('records skipped', { invalid: summary.invalid, notPurchases: summary.skipped });
-  if (groups.size === 0) return { response: batchResponse(gate.failed), summary };
-
-  const firstSequenceOf = (records: ValidRecord[]) => (records[0] as ValidRecord).sequenceNumber;
-  let states: Map<string, FraudState>;
-  try {
-    states = await deps.store.loadUsers([...groups.keys()]);
-  } catch (err) {
-    deps.logger.error('rule state could not be read', { users: groups.size, error: err });
-    summary.failedUsers = groups.size;
-    return { response: batchResponse([...groups.values()].map(firstSequenceOf)), summary };
-  }
-
-  const failed: string[] = [...gate.failed];
-  let deferred = 0;
+  let states = new Map<string, FraudState>();
   const sns: SnsBreaker = { failing: false };
-  await mapWithConcurrency([...groups], USER_CONCURRENCY, async ([userId, records]) => {
-    if (timeIsShort(deps.deadline)) {
-      // Lambda retries from the earliest reported record; users finished meanwhile are skipped there.
-      deferred += 1;
-      failed.push(firstSequenceOf(records));
-      return;
-    }
-    try {
-      await processUser(states.get(userId) as FraudState, records, deps, summary, sns);
-    } catch (err) {
-      summary.failedUsers += 1;
-      failed.push(firstSequenceOf(records));
-      deps.logger.error('user evaluation failed', { userId, error: err });
-      await gate.userFailed(userId, firstSequenceOf(records));
-      return;
-    }
-    if (!(await gate.userSucceeded(userId))) failed.push(firstSequenceOf(records));
+  const { response, outcome } = await processPartitioned<ValidRecord>({
+    ledger: deps.ledger,
+    batch: batchRange(event.Records),
+    records: purchases,
+    keyOf: (r) => userKey(r.event.userId),
+    ancestors: deps.ancestors,
+    deadline: deps.deadline,
+    logger: deps.logger,
+    async prepare(partitions) {
+      try {
+        states = await deps.store.loadUsers(
+          partitions.map((p) => (p.records[0] as ValidRecord).event.userId),
+        );
+      } catch (err) {
+        summary.failedUsers = partitions.length;
+        throw err;
+      }
+    },
+    async apply({ records }) {
+      const userId = (records[0] as ValidRecord).event.userId;
+      try {
+        await processUser(states.get(userId) as FraudState, records, deps, summary, sns);
+      } catch (err) {
+        summary.failedUsers += 1;
+        deps.logger.error('user evaluation failed', { userId, error: err });
+        throw err;
+      }
+    },
   });
-  if (deferred > 0) deps.logger.warn('running out of time: users left for the retry', { deferred });
-  return { response: batchResponse(failed), summary };
+  summary.users = outcome.partitions - outcome.held;
+  summary.parkedUsers = outcome.held;
+  if (outcome.deferred > 0)
+    deps.logger.warn('running out of time: users left for the retry', { deferred: outcome.deferred });
+  return { response, summary };
 }
 
 function tally(summary: BatchSummary, result: EvaluateResult): void {

@@ -6,13 +6,16 @@ import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
 import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
-import { ledgerFromEnv } from '../shared/failure-ledger.js';
+import { ledgerFromEnv } from '../shared/failure/ledger.js';
+import { KinesisRangeSource } from '../shared/failure/range-source.js';
+import { backoffFromEnv, isRedriveRequest, redrive, redriveSummary } from '../shared/failure/redrive.js';
+import { shardLineage } from '../shared/lineage.js';
 import { createLogger } from '../shared/logger.js';
 import { tombstonesFromEnv } from '../shared/tombstones.js';
 import { traceClients } from '../shared/tracing.js';
 import { loadConfig } from './config.js';
-import { shardLineage } from './lineage.js';
 import { emitBatchMetrics } from './processor.js';
+import { metricsRedriveTarget } from './redrive.js';
 import { WatermarkStore } from './watermarks.js';
 
 const config = loadConfig(process.env);
@@ -24,12 +27,41 @@ const ledger = ledgerFromEnv(process.env, db, 'metrics-emitter');
 const tombstones = tombstonesFromEnv(process.env, db, () => new SecretsManagerClient(clientConfig));
 const kinesis = new KinesisClient(clientConfig);
 const parentShards = shardLineage(kinesis);
+const backoff = backoffFromEnv(process.env);
 const tracing = traceClients('metrics-emitter', [db, cloudwatch, kinesis], logger);
 
-export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
+/** Leave this much of a re-drive invocation unused: one more page must fit. */
+const REDRIVE_RESERVE_MS = 15_000;
+
+export async function handler(event: KinesisStreamEvent, context: Context): Promise<BatchResponse>;
+export async function handler(event: unknown, context: Context): Promise<unknown>;
+export async function handler(event: unknown, context: Context): Promise<unknown> {
   logger.addContext(context);
   await tracing;
-  const { response, summary } = await emitBatchMetrics(event, {
+  if (isRedriveRequest(event)) {
+    if (!ledger) return {};
+    const report = await redrive({
+      ledger,
+      source: new KinesisRangeSource({ kinesis }),
+      target: metricsRedriveTarget({
+        cloudwatch,
+        watermarks,
+        namespace: config.namespace,
+        environment: config.environment,
+        functionName: context.functionName,
+        maxEventTypes: config.maxEventTypes,
+        decode: config.decode,
+        tombstones,
+      }),
+      logger,
+      backoff,
+      shouldStop: () => context.getRemainingTimeInMillis() < REDRIVE_RESERVE_MS,
+    });
+    const summary = redriveSummary(report);
+    logger.info('re-drive run', summary);
+    return summary;
+  }
+  const { response, summary } = await emitBatchMetrics(event as KinesisStreamEvent, {
     cloudwatch,
     watermarks,
     namespace: config.namespace,
@@ -47,4 +79,4 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;
-};
+}

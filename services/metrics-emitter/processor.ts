@@ -4,24 +4,26 @@
  *
  * Exactly-once in the normal retry paths: a re-delivered record is at or below its shard's
  * watermark and is skipped; a producer duplicate (same eventId in a new record) is found among the
- * shard's recent eventIds (the same user, so the same shard) and is skipped too. When a PutMetricData fails, the segment's first record is reported as
- * failed, so Lambda re-delivers from there; earlier segments are already emitted and covered by
- * the watermark. Residual window: if the function dies (crash, timeout) after a PutMetricData
+ * shard's recent eventIds (the same user, so the same shard) and is skipped too. Segments are the
+ * failure layer's partitions (shared/failure/partitioned.ts): a failed PutMetricData makes the
+ * shard wait from the segment's first record (earlier segments are emitted and under the
+ * watermark), unless the layer sets the segment aside for the re-drive. Residual window: if the function dies (crash, timeout) after a PutMetricData
  * succeeded and before the watermark write, that one segment is emitted again on retry.
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { type BatchResponse, mapWithConcurrency } from '../shared/batch.js';
-import { type Deadline, timeIsShort } from '../shared/deadline.js';
+import type { Deadline } from '../shared/deadline.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
-import { type BatchLedger, type FailureLedger, quietly } from '../shared/failure-ledger.js';
+import { type FailureLedger, segmentKey } from '../shared/failure/ledger.js';
+import { type Partition, processPartitioned } from '../shared/failure/partitioned.js';
 import { hashKeys } from '../shared/idempotency.js';
 import { type DecodeOptions, decodeBatch } from '../shared/kinesis.js';
+import type { ParentShards } from '../shared/lineage.js';
 import type { Logger } from '../shared/logger.js';
 import { compareSequence, isAfter } from '../shared/sequence.js';
 import { dropErased, type Tombstones } from '../shared/tombstones.js';
 import { MetricEmissionError, putMetricData } from './emitter.js';
-import type { ParentShards } from './lineage.js';
 import {
   type HashBlock,
   trimBlocks,
@@ -30,7 +32,13 @@ import {
   type WatermarkStore,
   watermarkKey,
 } from './watermarks.js';
-import { aggregateSegments, type BatchItem, eventTypeLabels, type WindowContext } from './windows.js';
+import {
+  aggregateSegments,
+  type BatchItem,
+  eventTypeLabels,
+  type Segment,
+  type WindowContext,
+} from './windows.js';
 
 const MAX_WATERMARK_ATTEMPTS = 3;
 const SHARD_CONCURRENCY = 4;
@@ -53,7 +61,7 @@ export interface EmitterDeps {
   /** When set, no shard or segment starts with less than its margin left (see shared/deadline.ts). */
   deadline?: Deadline;
   logger: Logger;
-  /** What could not be emitted, for `pulse replay` (optional: absent in unit tests of other paths). */
+  /** The failure ledger (absent in unit tests of other paths: every failure waits). */
   ledger?: FailureLedger;
   now?: () => number;
   /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
@@ -79,7 +87,7 @@ export interface EmitSummary {
   /** Events whose EventType folded into `other` (cap per batch, or unusable value). */
   foldedEventTypes: number;
   failedShards: number;
-  /** Segments left for Lambda's retry because the invocation was running out of time. */
+  /** Segments the shard waits for because the invocation was running out of time. */
   deferredSegments: number;
 }
 
@@ -148,25 +156,91 @@ async function emitShard(
   summary: EmitSummary,
 ): Promise<string | undefined> {
   const pk = watermarkKey(deps.functionName, shardId);
-  if (timeIsShort(deps.deadline)) {
-    summary.deferredSegments += 1;
-    deps.logger.warn('running out of time: shard left for the retry', { shardId });
-    return items[0]?.sequenceNumber;
+  const segments = new Map<string, { segment: Segment; block: HashBlock }>();
+  let known: Watermark | undefined;
+  let displaced = 0;
+  const { response, outcome } = await processPartitioned<BatchItem>({
+    ledger: deps.ledger,
+    batch: {
+      shardId,
+      streamArn,
+      first: (items[0] as BatchItem).sequenceNumber,
+      last: (items[items.length - 1] as BatchItem).sequenceNumber,
+    },
+    records: items,
+    // Segments go out in order: the watermark covers each one as it is emitted.
+    concurrency: 1,
+    deadline: deps.deadline,
+    logger: deps.logger,
+    async partition(free) {
+      let watermark = await deps.watermarks.read(pk);
+      if (watermark.version === 0)
+        watermark = { ...watermark, recent: await inherited(streamArn, shardId, deps) };
+      known = watermark;
+      const { fresh, hashes } = freshItems(free, watermark, shardId, deps, summary);
+      const out: Partition<BatchItem>[] = [];
+      let offset = 0;
+      for (const segment of aggregateSegments(fresh, ctx, deps.segmentLimits)) {
+        const records = fresh.slice(offset, offset + segment.records);
+        const block: HashBlock = {
+          at: Math.floor(Math.max(...records.map((i) => i.arrivalMs)) / 1000),
+          h: new Uint8Array(
+            Buffer.concat(hashes.slice(offset, offset + segment.records).filter((h) => h !== undefined)),
+          ),
+        };
+        offset += segment.records;
+        const key = segmentKey(segment.firstSequenceNumber);
+        segments.set(key, { segment, block });
+        out.push({ key, records });
+      }
+      return out;
+    },
+    async apply(p) {
+      const { segment, block } = segments.get(p.key) as { segment: Segment; block: HashBlock };
+      try {
+        summary.requests += await putMetricData(deps.cloudwatch, deps.namespace, segment.datums);
+      } catch (err) {
+        // A segment is sized to one request, so nothing of it went out (sentDatums 0); earlier
+        // segments did and are covered by the watermark. A non-zero sentDatums would be datums
+        // that the retry counts twice, so the log says how many.
+        deps.logger.error('PutMetricData failed', {
+          shardId,
+          firstSequenceNumber: segment.firstSequenceNumber,
+          sentDatums: err instanceof MetricEmissionError ? err.sentDatums : 0,
+          error: err,
+        });
+        throw err;
+      }
+      summary.emitted += segment.records;
+      summary.datums += segment.datums.length;
+      summary.displaced += segment.displaced;
+      summary.unrepresentable += segment.unrepresentable;
+      displaced += segment.displaced;
+      known = await advanceWatermark(deps, pk, segment.lastSequenceNumber, block, known);
+    },
+    // The entry owns the set-aside segment now; the watermark moves over it, without its eventId
+    // hashes, which would make the re-drive drop the segment's events as duplicates.
+    async onSetAside(p) {
+      const { segment, block } = segments.get(p.key) as { segment: Segment; block: HashBlock };
+      const none: HashBlock = { at: block.at, h: new Uint8Array(0) };
+      known = await advanceWatermark(deps, pk, segment.lastSequenceNumber, none, known);
+    },
+  });
+  summary.deferredSegments += outcome.deferred;
+  if (displaced > 0) {
+    deps.logger.warn('event times CloudWatch would reject; counted at arrival time', { shardId, displaced });
   }
-  let watermark: Watermark | undefined;
-  let ledger: BatchLedger | undefined;
-  try {
-    watermark = await deps.watermarks.read(pk);
-    if (watermark.version === 0)
-      watermark = { ...watermark, recent: await inherited(streamArn, shardId, deps) };
-    const [head, tail] = [items[0], items[items.length - 1]];
-    if (deps.ledger && head && tail)
-      ledger = await deps.ledger.forBatch(shardId, head.sequenceNumber, tail.sequenceNumber);
-  } catch (err) {
-    deps.logger.error('watermark or failure ledger read failed', { shardId, error: err });
-    return items[0]?.sequenceNumber;
-  }
+  return response.batchItemFailures[0]?.itemIdentifier;
+}
 
+/** The shard's records above its watermark, without producer duplicates, with their eventId hashes. */
+function freshItems(
+  items: BatchItem[],
+  watermark: Watermark,
+  shardId: string,
+  deps: EmitterDeps,
+  summary: EmitSummary,
+): { fresh: BatchItem[]; hashes: Array<Buffer | undefined> } {
   const seen = new Set<string>();
   for (const block of watermark.recent) for (const key of hashKeys(block.h)) seen.add(key);
   const fresh: BatchItem[] = [];
@@ -197,65 +271,7 @@ async function emitShard(
       watermark: watermark.lastSequenceNumber,
     });
   }
-
-  let known: Watermark | undefined = watermark;
-  let displaced = 0;
-  let offset = 0;
-  for (const segment of aggregateSegments(fresh, ctx, deps.segmentLimits)) {
-    const block: HashBlock = {
-      at: Math.floor(
-        Math.max(...fresh.slice(offset, offset + segment.records).map((i) => i.arrivalMs)) / 1000,
-      ),
-      h: new Uint8Array(
-        Buffer.concat(hashes.slice(offset, offset + segment.records).filter((h) => h !== undefined)),
-      ),
-    };
-    offset += segment.records;
-    if (timeIsShort(deps.deadline)) {
-      // Nothing of this segment went out; earlier ones are emitted and under the watermark.
-      summary.deferredSegments += 1;
-      deps.logger.warn('running out of time: segment left for the retry', {
-        shardId,
-        firstSequenceNumber: segment.firstSequenceNumber,
-      });
-      // One small write: if the retries never find time either, replay knows what was not emitted.
-      if (ledger)
-        await quietly(deps.logger, 'deferral not recorded', () =>
-          ledger.segmentFailed(segment.firstSequenceNumber),
-        );
-      return segment.firstSequenceNumber;
-    }
-    try {
-      summary.requests += await putMetricData(deps.cloudwatch, deps.namespace, segment.datums);
-    } catch (err) {
-      // A segment is sized to one request, so nothing of it went out (sentDatums 0); earlier
-      // segments did and are covered by the watermark. Lambda re-delivers from this record. A
-      // non-zero sentDatums would be datums that the retry counts twice, so the log says how many.
-      deps.logger.error('PutMetricData failed', {
-        shardId,
-        firstSequenceNumber: segment.firstSequenceNumber,
-        sentDatums: err instanceof MetricEmissionError ? err.sentDatums : 0,
-        error: err,
-      });
-      // From here to the batch's end nothing is emitted: if Lambda gives up, replay emits it.
-      if (ledger)
-        await quietly(deps.logger, 'failure not recorded', () =>
-          ledger.segmentFailed(segment.firstSequenceNumber),
-        );
-      return segment.firstSequenceNumber;
-    }
-    summary.emitted += segment.records;
-    summary.datums += segment.datums.length;
-    summary.displaced += segment.displaced;
-    summary.unrepresentable += segment.unrepresentable;
-    displaced += segment.displaced;
-    known = await advanceWatermark(deps, pk, segment.lastSequenceNumber, block, known);
-  }
-  if (displaced > 0) {
-    deps.logger.warn('event times CloudWatch would reject; counted at arrival time', { shardId, displaced });
-  }
-  if (ledger) await quietly(deps.logger, 'entry not cleared', () => ledger.segmentsSucceeded());
-  return undefined;
+  return { fresh, hashes };
 }
 
 /**

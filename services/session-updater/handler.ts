@@ -1,3 +1,4 @@
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
@@ -5,11 +6,15 @@ import type { BatchResponse } from '../shared/batch.js';
 import { clientConfig } from '../shared/clients.js';
 import { lambdaDeadline } from '../shared/deadline.js';
 import { createDocumentClient } from '../shared/dynamo.js';
-import { ledgerFromEnv } from '../shared/failure-ledger.js';
+import { ledgerFromEnv } from '../shared/failure/ledger.js';
+import { KinesisRangeSource } from '../shared/failure/range-source.js';
+import { backoffFromEnv, isRedriveRequest, redrive, redriveSummary } from '../shared/failure/redrive.js';
+import { shardLineage } from '../shared/lineage.js';
 import { createLogger } from '../shared/logger.js';
 import { tombstonesFromEnv } from '../shared/tombstones.js';
 import { traceClients } from '../shared/tracing.js';
 import { loadConfig } from './config.js';
+import { sessionRedriveTarget } from './redrive.js';
 import { SessionStore } from './store.js';
 import { updateSessions } from './updater.js';
 
@@ -22,25 +27,51 @@ const store = new SessionStore({
   closedSessionTtlDays: config.closedSessionTtlDays,
 });
 const sqs = new SQSClient(clientConfig);
+const kinesis = new KinesisClient(clientConfig);
 const ledger = ledgerFromEnv(process.env, db, 'session-updater');
 const tombstones = tombstonesFromEnv(process.env, db, () => new SecretsManagerClient(clientConfig));
-const tracing = traceClients('session-updater', [db, sqs], logger);
+const backoff = backoffFromEnv(process.env);
+const ancestors = shardLineage(kinesis);
+const tracing = traceClients('session-updater', [db, sqs, kinesis], logger);
 
-export const handler = async (event: KinesisStreamEvent, context: Context): Promise<BatchResponse> => {
+/** Leave this much of a re-drive invocation unused: one more page must fit. */
+const REDRIVE_RESERVE_MS = 15_000;
+
+export async function handler(event: KinesisStreamEvent, context: Context): Promise<BatchResponse>;
+export async function handler(event: unknown, context: Context): Promise<unknown>;
+export async function handler(event: unknown, context: Context): Promise<unknown> {
   logger.addContext(context);
   await tracing;
-  const { response, summary } = await updateSessions(event, {
+  const deps = {
     store,
     sqs,
     invalidRecordsQueueUrl: config.invalidRecordsQueueUrl,
     functionName: context.functionName,
     rules: config.rules,
     logger,
-    ledger,
     tombstones,
     decode: config.decode,
+  };
+  if (isRedriveRequest(event)) {
+    if (!ledger) return {};
+    const report = await redrive({
+      ledger,
+      source: new KinesisRangeSource({ kinesis }),
+      target: sessionRedriveTarget(deps),
+      logger,
+      backoff,
+      shouldStop: () => context.getRemainingTimeInMillis() < REDRIVE_RESERVE_MS,
+    });
+    const summary = redriveSummary(report);
+    logger.info('re-drive run', summary);
+    return summary;
+  }
+  const { response, summary } = await updateSessions(event as KinesisStreamEvent, {
+    ...deps,
+    ledger,
+    ancestors,
     deadline: lambdaDeadline(context),
   });
   logger.info('batch processed', { ...summary, failures: response.batchItemFailures.length });
   return response;
-};
+}

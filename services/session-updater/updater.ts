@@ -5,12 +5,14 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { type BatchResponse, batchResponse, groupByUser, mapWithConcurrency } from '../shared/batch.js';
-import { type Deadline, timeIsShort } from '../shared/deadline.js';
+import type { BatchResponse } from '../shared/batch.js';
+import type { Deadline } from '../shared/deadline.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
-import { batchRange, type FailureLedger, gateUsers, INVALID_RECORDS_KEY } from '../shared/failure-ledger.js';
+import { TransientError } from '../shared/failure/classify.js';
+import { type FailureLedger, INVALID_RECORDS_KEY, userKey } from '../shared/failure/ledger.js';
+import { batchRange, processPartitioned } from '../shared/failure/partitioned.js';
 import { sendInvalidRecords } from '../shared/invalid-records.js';
-import { type DecodeOptions, decodeBatch, type ValidRecord } from '../shared/kinesis.js';
+import { type DecodeOptions, decodeBatch, type InvalidRecord, type ValidRecord } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
 import { compareSequence } from '../shared/sequence.js';
 import { dropErased, type Tombstones } from '../shared/tombstones.js';
@@ -19,7 +21,6 @@ import type { SessionStore } from './store.js';
 
 /** Re-reads after a lost optimistic-lock race before the user is reported as failed. */
 const MAX_CONFLICT_ATTEMPTS = 3;
-const USER_CONCURRENCY = 16;
 
 export interface UpdaterDeps {
   store: SessionStore;
@@ -28,7 +29,7 @@ export interface UpdaterDeps {
   functionName: string;
   rules: SessionRules;
   logger: Logger;
-  /** What could not be applied, for `pulse replay` (optional: absent in unit tests of other paths). */
+  /** The failure ledger (absent in the re-drive itself and unit tests of other paths: every failure waits). */
   ledger?: FailureLedger;
   /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
   decode?: DecodeOptions;
@@ -36,19 +37,23 @@ export interface UpdaterDeps {
   deadline?: Deadline;
   /** Erased users, whose records are dropped (services/shared/tombstones.ts). */
   tombstones?: Tombstones;
+  /** A shard's parents (a reshard), so a user set aside there stays set aside here. */
+  ancestors?: (streamArn: string, shardId: string) => Promise<string[]>;
 }
 
 export interface BatchSummary {
   records: number;
   invalid: number;
   users: number;
-  /** Users whose records wait for `pulse replay` (Lambda gave up on an earlier batch of theirs). */
+  /** Set-aside users whose records were added to their ledger entry for the re-drive. */
   parkedUsers: number;
+  /** Users this batch set aside (failed deterministically). */
+  setAsideUsers?: number;
   applied: number;
   duplicates: number;
   sessionsClosed: number;
   failedUsers: number;
-  /** Users left for Lambda's retry because the invocation was running out of time. */
+  /** Users the shard waits for because the invocation was running out of time. */
   deferredUsers: number;
 }
 
@@ -62,96 +67,85 @@ export async function updateSessions(
     deps.logger,
   );
   const streamArn = event.Records[0]?.eventSourceARN ?? '';
-  const failed: string[] = [];
-  const gate = await gateUsers(deps.ledger, batchRange(event.Records), groupByUser(valid), deps.logger);
-  failed.push(...gate.failed);
-
-  if (invalid.length > 0) {
-    const unsent = await sendInvalidRecords(invalid, {
-      sqs: deps.sqs,
-      queueUrl: deps.invalidRecordsQueueUrl,
-      functionName: deps.functionName,
-      streamArn,
-      logger: deps.logger,
-    });
-    failed.push(...unsent);
-    if (unsent.length > 0) await gate.userFailed(INVALID_RECORDS_KEY, unsent.reduce(minSequence));
-    else if (!(await gate.userSucceeded(INVALID_RECORDS_KEY)))
-      failed.push(invalid.map((r) => r.sequenceNumber).reduce(minSequence));
-    for (const record of invalid) {
-      deps.logger.warn('invalid record', {
-        shardId: record.shardId,
-        sequenceNumber: record.sequenceNumber,
-        reason: record.reason,
-      });
-    }
-  }
-
-  const groups = gate.groups;
   const summary: BatchSummary = {
     records: event.Records.length,
     invalid: invalid.length,
-    users: groups.size,
-    parkedUsers: gate.parkedUsers,
+    users: 0,
+    parkedUsers: 0,
     applied: 0,
     duplicates: 0,
     sessionsClosed: 0,
     failedUsers: 0,
     deferredUsers: 0,
   };
-  // A user not started for lack of time is reported by their first record: Lambda retries from
-  // the earliest one, and users finished meanwhile are skipped there by their watermarks.
-  const defer = (records: readonly ValidRecord[]) => {
-    summary.deferredUsers += 1;
-    failed.push((records[0] as ValidRecord).sequenceNumber);
-  };
-  if (timeIsShort(deps.deadline)) {
-    for (const records of groups.values()) defer(records);
-    deps.logger.warn('too little time left to start; the batch is left for the retry', {
-      users: groups.size,
+  for (const record of invalid) {
+    deps.logger.warn('invalid record', {
+      shardId: record.shardId,
+      sequenceNumber: record.sequenceNumber,
+      reason: record.reason,
     });
-    return { response: batchResponse(failed), summary };
   }
-  const states = await deps.store.loadUsers([...groups.keys()]);
-
-  // Compute every user's new state first, so the closed sessions of the whole batch go out in
-  // shared BatchWriteItem requests before the per-user conditional writes.
-  const planned = [...groups].map(([userId, records]) => ({
-    records,
-    result: applyRecords(states.get(userId) as UserState, records, deps.rules),
-  }));
-  const unsavedClosed = await deps.store.saveClosedSessions(
-    planned.flatMap(({ result }) =>
-      result.closed.map((session) => ({ userId: result.state.userId, session })),
-    ),
-  );
-
-  await mapWithConcurrency(planned, USER_CONCURRENCY, async ({ records, result }) => {
-    const userId = result.state.userId;
-    if (timeIsShort(deps.deadline)) {
-      defer(records);
-      return;
-    }
-    try {
-      if (unsavedClosed.has(userId)) throw new Error('closed sessions could not be written');
-      await saveUser(result, records, deps, summary);
-    } catch (err) {
-      summary.failedUsers += 1;
-      failed.push((records[0] as ValidRecord).sequenceNumber);
-      deps.logger.error('user update failed', { userId, error: err });
-      await gate.userFailed(userId, (records[0] as ValidRecord).sequenceNumber);
-      return;
-    }
-    if (!(await gate.userSucceeded(userId))) failed.push((records[0] as ValidRecord).sequenceNumber);
+  type Item = ValidRecord | InvalidRecord;
+  const isValid = (r: Item): r is ValidRecord => 'event' in r;
+  const planned = new Map<string, { records: ValidRecord[]; result: ApplyResult }>();
+  let unsavedClosed = new Set<string>();
+  const { response, outcome } = await processPartitioned<Item>({
+    ledger: deps.ledger,
+    batch: batchRange(event.Records),
+    records: [...valid, ...invalid].sort((a, b) => compareSequence(a.sequenceNumber, b.sequenceNumber)),
+    keyOf: (r) => (isValid(r) ? userKey(r.event.userId) : INVALID_RECORDS_KEY),
+    ancestors: deps.ancestors,
+    deadline: deps.deadline,
+    logger: deps.logger,
+    // All users are read in batched reads and computed first, so the closed sessions of the
+    // whole batch go out in shared BatchWriteItem requests before the per-user conditional writes.
+    async prepare(partitions) {
+      const users = partitions.filter((p) => p.key !== INVALID_RECORDS_KEY);
+      const states = await deps.store.loadUsers(users.map((p) => (p.records[0] as ValidRecord).event.userId));
+      for (const p of users) {
+        const records = p.records as ValidRecord[];
+        const userId = (records[0] as ValidRecord).event.userId;
+        planned.set(p.key, {
+          records,
+          result: applyRecords(states.get(userId) as UserState, records, deps.rules),
+        });
+      }
+      unsavedClosed = await deps.store.saveClosedSessions(
+        [...planned.values()].flatMap(({ result }) =>
+          result.closed.map((session) => ({ userId: result.state.userId, session })),
+        ),
+      );
+    },
+    async apply(p) {
+      if (p.key === INVALID_RECORDS_KEY) {
+        const unsent = await sendInvalidRecords(p.records as InvalidRecord[], {
+          sqs: deps.sqs,
+          queueUrl: deps.invalidRecordsQueueUrl,
+          functionName: deps.functionName,
+          streamArn,
+          logger: deps.logger,
+        });
+        if (unsent.length > 0) throw new TransientError(`${unsent.length} invalid record(s) not queued`);
+        return;
+      }
+      const plan = planned.get(p.key) as { records: ValidRecord[]; result: ApplyResult };
+      if (unsavedClosed.has(plan.result.state.userId))
+        throw new TransientError('closed sessions could not be written');
+      try {
+        await saveUser(plan.result, plan.records, deps, summary);
+      } catch (err) {
+        summary.failedUsers += 1;
+        deps.logger.error('user update failed', { userId: plan.result.state.userId, error: err });
+        throw err;
+      }
+    },
   });
-
-  if (summary.deferredUsers > 0) {
-    deps.logger.warn('running out of time: users left for the retry', { deferred: summary.deferredUsers });
-  }
-  return { response: batchResponse(failed), summary };
+  summary.users = planned.size;
+  summary.parkedUsers = outcome.held;
+  summary.deferredUsers = outcome.deferred;
+  summary.setAsideUsers = outcome.setAside;
+  return { response, summary };
 }
-
-const minSequence = (a: string, b: string) => (compareSequence(a, b) <= 0 ? a : b);
 
 function tally(summary: BatchSummary, result: ApplyResult): void {
   summary.applied += result.applied;
@@ -180,7 +174,7 @@ async function saveUser(
         const failed = await deps.store.saveClosedSessions(
           result.closed.map((session) => ({ userId: result.state.userId, session })),
         );
-        if (failed.size > 0) throw new Error('closed sessions could not be written');
+        if (failed.size > 0) throw new TransientError('closed sessions could not be written');
       }
       await deps.store.saveUser(result.state);
       tally(summary, result);

@@ -15,6 +15,8 @@
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import type { PulseEvent } from '../../services/shared/event.js';
+import type { RangeRecord, RangeSource } from '../../services/shared/failure/range-source.js';
+import { compareSequence } from '../../services/shared/sequence.js';
 import { aRawRecord, aRecord, MINUTE, T0 } from './records.js';
 
 export interface ModelShard {
@@ -231,4 +233,39 @@ export async function deliver(
     position.set(shard.id, at + size);
   }
   return stats;
+}
+
+/** The generated shards' lineage, as the functions' `ancestors` option asks for it. */
+export function modelAncestors(shards: readonly ModelShard[]) {
+  return async (_streamArn: string, shardId: string) => shards.find((s) => s.id === shardId)?.parents ?? [];
+}
+
+/** The generated stream as the re-drive reads it: pages of `pageSize` records. */
+export function modelSource(
+  shards: readonly ModelShard[],
+  pageSize: number,
+  reads?: { records: number },
+): RangeSource {
+  return {
+    async *pages(at, from, to) {
+      const records: RangeRecord[] = (shards.find((s) => s.id === at.shardId)?.records ?? [])
+        .filter(
+          (r) =>
+            compareSequence(r.kinesis.sequenceNumber, from) >= 0 &&
+            compareSequence(r.kinesis.sequenceNumber, to) <= 0,
+        )
+        .map((r) => ({
+          shardId: at.shardId,
+          sequenceNumber: r.kinesis.sequenceNumber,
+          partitionKey: r.kinesis.partitionKey,
+          data: Buffer.from(r.kinesis.data, 'base64'),
+          arrivalMs: r.kinesis.approximateArrivalTimestamp * 1000,
+        }));
+      for (let i = 0; i < records.length; i += pageSize) {
+        const page = records.slice(i, i + pageSize);
+        if (reads) reads.records += page.length;
+        yield page;
+      }
+    },
+  };
 }

@@ -25,6 +25,7 @@ import {
 import { decodeEvents, decodeInvalid } from '../../../services/shared/archive/parquet.js';
 import { ArchiveStore } from '../../../services/shared/archive/store.js';
 import { chunk, mapWithConcurrency } from '../../../services/shared/batch.js';
+import { userKey } from '../../../services/shared/failure/ledger.js';
 import { usersNamedBy } from '../../../services/shared/tombstones.js';
 import type { Target } from '../target.js';
 
@@ -114,15 +115,15 @@ function alertKeys(target: Target, userId: string): Promise<Item[]> {
 }
 
 /**
- * Failure-ledger entries of the user (sk = userId, one per function and shard). The ledger is
- * normally empty, so a Scan is cheap. Per-shard segment entries and the invalid-records key hold
- * positions only, no user.
+ * Failure-ledger entries of the user (sk = `u#<userId>`, one per function and shard: failing or
+ * set aside). The ledger is normally empty, so a Scan is cheap. Segment and internal entries hold
+ * positions only, no user. Once the entry is gone the re-drive has nothing of the user to apply.
  */
 function ledgerKeys(target: Target, userId: string): Promise<Item[]> {
   return scanAll(target, {
     TableName: target.names.table('replay-ledger'),
     FilterExpression: 'sk = :u',
-    ExpressionAttributeValues: { ':u': userId },
+    ExpressionAttributeValues: { ':u': userKey(userId) },
     ProjectionExpression: 'pk, sk',
   });
 }

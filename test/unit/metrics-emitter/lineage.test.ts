@@ -1,5 +1,5 @@
 import { ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { shardLineage } from '../../../services/metrics-emitter/lineage.js';
+import { shardLineage } from '../../../services/shared/lineage.js';
 
 const ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/pulse-test-events';
 

@@ -6,9 +6,9 @@
  * to the unique valid events (and once per invalid record).
  */
 import fc from 'fast-check';
-import type { ParentShards } from '../../../services/metrics-emitter/lineage.js';
 import { emitBatchMetrics } from '../../../services/metrics-emitter/processor.js';
 import { WatermarkStore } from '../../../services/metrics-emitter/watermarks.js';
+import type { ParentShards } from '../../../services/shared/lineage.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { FakeDynamo } from '../../helpers/fake-dynamo.js';
 import { aKinesisEvent, MINUTE } from '../../helpers/records.js';

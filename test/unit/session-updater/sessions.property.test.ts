@@ -3,19 +3,28 @@
  * bisection, lost responses and re-deliveries, running out of time, a reshard whose child shards
  * number their records below the parents'), the sessions table ends up equal to a plain
  * reference model applied once to the unique valid events, in stream order per user.
+ *
+ * With the failure layer: transient faults (throttles, lost responses, SQS down, ledger writes
+ * failing) only make the shard wait; a poison user whose writes fail deterministically until a
+ * "fix" is set aside, its later records (also on child shards after the reshard) are held, and
+ * after the fix the re-drive applies them in order: nothing lost, nothing applied twice.
  */
 import fc from 'fast-check';
+import { sessionRedriveTarget } from '../../../services/session-updater/redrive.js';
 import type { SessionRules } from '../../../services/session-updater/sessions.js';
 import { CURRENT_SK, SessionStore } from '../../../services/session-updater/store.js';
 import { updateSessions } from '../../../services/session-updater/updater.js';
 import type { PulseEvent } from '../../../services/shared/event.js';
+import { FailureLedger } from '../../../services/shared/failure/ledger.js';
+import { redrive } from '../../../services/shared/failure/redrive.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { ConditionalCheckFailed, FakeDynamo } from '../../helpers/fake-dynamo.js';
 import { FakeSqs } from '../../helpers/fake-sqs.js';
 import { aKinesisEvent, MINUTE } from '../../helpers/records.js';
-import { deliver, prng, streams } from '../../helpers/stream-model.js';
+import { deliver, modelAncestors, modelSource, prng, streams } from '../../helpers/stream-model.js';
 
 const TABLE = 'sessions';
+const LEDGER = 'ledger';
 const RULES: SessionRules = { timeoutMs: 30 * MINUTE, recentProductsLimit: 4, recentEventIdsLimit: 200 };
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
 
@@ -141,11 +150,19 @@ const throttled = () =>
   Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
 
 test('sessions equal the reference model over generated streams, reshards and faulty deliveries', async () => {
-  let totals = { invocations: 0, functionErrors: 0, partialFailures: 0, redeliveries: 0, bisects: 0 };
+  let totals = {
+    invocations: 0,
+    functionErrors: 0,
+    partialFailures: 0,
+    redeliveries: 0,
+    bisects: 0,
+    setAside: 0,
+    redriven: 0,
+  };
   await fc.assert(
     fc.asyncProperty(streams, fc.integer(), async (stream, seed) => {
       const rand = prng(seed);
-      const dynamo = new FakeDynamo({ [TABLE]: ['userId', 'sk'] });
+      const dynamo = new FakeDynamo({ [TABLE]: ['userId', 'sk'], [LEDGER]: ['pk', 'sk'] });
       const sqs = new FakeSqs();
       // A write that lands but whose response is lost: the function sees an error.
       let loseNextPutResponse = false;
@@ -165,24 +182,62 @@ test('sessions equal the reference model over generated streams, reshards and fa
         closedSessionTtlDays: 90,
         sleep: async () => {},
       });
+      // A poison user: every write of theirs fails (a bug) until the fix is deployed.
+      const poison = rand() < 0.6 ? ['ann', 'bob', 'cyd', 'dee', 'eve'][Math.floor(rand() * 5)] : undefined;
+      let broken = true;
+      // The fix lands mid-delivery or after it; the re-drive also runs between live batches.
+      const fixAfter = Math.floor(rand() * 60);
+      let invocations = 0;
+      const saveUser = store.saveUser.bind(store);
+      store.saveUser = async (state) => {
+        if (broken && state.userId === poison) throw new Error('bug: this user cannot be written');
+        return saveUser(state);
+      };
+      const ledger = new FailureLedger({
+        db: dynamo.asClient(),
+        tableName: LEDGER,
+        functionName: 'session-updater',
+        parkAfter: 2,
+      });
+      const deps = {
+        store,
+        sqs: sqs.asClient(),
+        invalidRecordsQueueUrl: 'q',
+        functionName: 'session-updater',
+        rules: RULES,
+        logger: silentLogger,
+      };
+      const redriveOnce = async () => {
+        const report = await redrive({
+          ledger,
+          source: modelSource(stream.shards, 3),
+          target: sessionRedriveTarget(deps),
+          logger: silentLogger,
+          force: true,
+        });
+        totals.redriven += report.applied;
+      };
       let puts = 0;
       let deadlineAfterPuts = Number.POSITIVE_INFINITY;
       const stats = await deliver(
         stream.shards,
         async (records) => {
           const startPuts = puts;
-          const { response } = await updateSessions(aKinesisEvent(records), {
-            store,
-            sqs: sqs.asClient(),
-            invalidRecordsQueueUrl: 'q',
-            functionName: 'session-updater',
-            rules: RULES,
-            logger: silentLogger,
+          invocations += 1;
+          if (invocations > fixAfter) broken = false;
+          if (rand() < 0.15) await redriveOnce();
+          const { response, summary } = await updateSessions(aKinesisEvent(records), {
+            ...deps,
+            ledger,
+            ancestors: modelAncestors(stream.shards),
             deadline: {
               remainingMs: () => (dynamo.count('PutCommand') - startPuts >= deadlineAfterPuts ? 0 : 60_000),
               marginMs: 6_000,
             },
           });
+          totals.setAside += summary.setAsideUsers ?? 0;
+          // The function dies after its effects: Lambda retries (or bisects) the whole batch.
+          if (rand() < 0.04) throw new Error('crashed after the batch took effect');
           return response;
         },
         {
@@ -203,7 +258,15 @@ test('sessions equal the reference model over generated streams, reshards and fa
           },
         },
       );
+      // The fix is deployed; the scheduled re-drive runs (a transient fault may cut a run short).
+      broken = false;
+      for (let run = 0; run < 4 && (await ledger.all()).length > 0; run++) {
+        if (run === 0 && rand() < 0.3) dynamo.failNext('PutCommand', throttled());
+        await redriveOnce();
+      }
+      expect(await ledger.all()).toEqual([]);
       totals = {
+        ...totals,
         invocations: totals.invocations + stats.invocations,
         functionErrors: totals.functionErrors + stats.functionErrors,
         partialFailures: totals.partialFailures + stats.partialFailures,
