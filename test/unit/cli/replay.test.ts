@@ -1,8 +1,26 @@
+/**
+ * `pulse replay`: the function's re-drive, run now, from the failure ledger alone (no on-failure
+ * message needed: defect 4), with the same code the schedule runs.
+ */
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DeleteCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ledgerPk, userKey } from '../../../services/shared/failure/ledger.js';
+import { FakeDynamo } from '../../helpers/fake-dynamo.js';
 import { type Handlers, run } from './support.js';
 
 const SHARD = 'shardId-000000000000';
+const ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/pulse-local-events';
 const seq = (n: number) => `4968000000000000000000000000000000000000000000000000000${n}`;
 const T = Date.parse('2026-11-28T11:00:00Z');
+const LEDGER = 'pulse-local-replay-ledger';
+const SESSIONS = 'pulse-local-sessions';
 
 function record(n: number, userId: string) {
   const event = { eventId: `e${n}`, userId, eventType: 'page_view', timestamp: T + n, data: { page: '/' } };
@@ -14,110 +32,127 @@ function record(n: number, userId: string) {
   };
 }
 
-function failureMessage(id: string, start: number, end: number, batchSize: number) {
-  return {
-    MessageId: id,
-    ReceiptHandle: `rh-${id}`,
-    Body: JSON.stringify({
-      requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 },
-      KinesisBatchInfo: {
-        shardId: SHARD,
-        startSequenceNumber: seq(start),
-        endSequenceNumber: seq(end),
-        batchSize,
-      },
+/** Records 1..5 on the shard; u1 (records 1, 3, 5) is set aside. */
+function world(options: { trimmed?: boolean } = {}) {
+  const db = new FakeDynamo({ [LEDGER]: ['pk', 'sk'], [SESSIONS]: ['userId', 'sk'] });
+  const records = [record(1, 'u1'), record(2, 'u2'), record(3, 'u1'), record(4, 'u2'), record(5, 'u1')].slice(
+    options.trimmed ? 1 : 0,
+  );
+  const via = (C: new (input: never) => unknown) => (input: Record<string, unknown>) =>
+    db.send(new C(input as never));
+  const handlers: Handlers = {
+    ScanCommand: via(ScanCommand),
+    QueryCommand: via(QueryCommand),
+    UpdateCommand: via(UpdateCommand),
+    DeleteCommand: via(DeleteCommand),
+    PutCommand: via(PutCommand),
+    BatchGetCommand: via(BatchGetCommand),
+    BatchWriteCommand: via(BatchWriteCommand),
+    GetShardIteratorCommand: (input) => ({
+      ShardIterator: String(
+        input.ShardIteratorType === 'TRIM_HORIZON' ? seq(0) : input.StartingSequenceNumber,
+      ),
     }),
-  };
-}
-
-/** Records 1..5 on the shard: u1 failed at 1 (batch 1..3), u1's record 5 was parked after it. */
-function world(messages: object[], entries: object[]): Handlers {
-  const records = [record(1, 'u1'), record(2, 'u2'), record(3, 'u1'), record(4, 'u2'), record(5, 'u1')];
-  let served = false;
-  return {
-    ReceiveMessageCommand: () => {
-      const out = served ? [] : messages;
-      served = true;
-      return { Messages: out };
-    },
-    ChangeMessageVisibilityCommand: () => ({}),
-    QueryCommand: () => ({ Items: entries }),
-    GetShardIteratorCommand: (input) => ({ ShardIterator: String(input.StartingSequenceNumber) }),
     GetRecordsCommand: (input) => ({
       Records: records.filter((r) => r.SequenceNumber >= String(input.ShardIterator)),
       MillisBehindLatest: 0,
     }),
   };
+  return { db, handlers };
 }
 
-const entry = {
-  pk: `session-updater#${SHARD}`,
-  sk: 'u1',
-  shardId: SHARD,
-  first: seq(1),
-  last: seq(5),
-  failedAt: 'x',
-};
-
-test('--dry-run shows per message the ledger entries, what already took effect, and changes nothing', async () => {
-  const r = await run(['replay', '--function', 'session-updater', '--dry-run'], {
-    handlers: world([failureMessage('m1', 1, 3, 3)], [entry]),
+function park(db: FakeDynamo, over: Record<string, unknown> = {}) {
+  db.put(LEDGER, {
+    pk: ledgerPk('session-updater', SHARD),
+    sk: userKey('u1'),
+    fn: 'session-updater',
+    shardId: SHARD,
+    streamArn: ARN,
+    first: seq(1),
+    last: seq(5),
+    status: 'parked',
+    attempts: 3,
+    error: 'Error: bug',
+    since: '2026-11-28T11:00:00.000Z',
+    parkedAt: '2026-11-28T11:01:00.000Z',
+    nextAttemptAt: Number.MAX_SAFE_INTEGER,
+    ...over,
   });
+}
+
+test('--dry-run lists what is set aside, since when, and changes nothing', async () => {
+  const { db, handlers } = world();
+  park(db);
+  db.put(LEDGER, {
+    pk: ledgerPk('session-updater', SHARD),
+    sk: userKey('u2'),
+    status: 'failing',
+    first: seq(2),
+    last: seq(2),
+  });
+  const r = await run(['replay', '--function', 'session-updater', '--dry-run'], { handlers });
   expect(r.code).toBe(0);
-  expect(r.stdout).toContain('session-updater (local): 1 on-failure message(s) — dry run, nothing changed');
+  expect(r.stdout).toContain('session-updater (local): 1 set-aside entry — dry run, nothing changed');
   expect(r.stdout).toContain(
-    `${SHARD} ${seq(1)}..${seq(3)} (3 record(s), RetryAttemptsExhausted): would replay`,
+    `${SHARD} u#u1 ${seq(1)}..${seq(5)} since 2026-11-28T11:01:00.000Z — would apply`,
   );
-  expect(r.stdout).toContain(
-    `ledger u1 from ${seq(1)} through ${seq(5)}: 3 record(s) (2 in this batch, 1 parked after it)`,
-  );
-  expect(r.stdout).toContain('already took effect: 1; past retention: 0; unknown: 0');
-  const writes = r.calls.filter((c) => /Delete|Update|Put|Send/.test(c.command));
-  expect(writes).toEqual([]);
-  // The message goes back to the queue at once.
-  expect(r.calls.filter((c) => c.command === 'ChangeMessageVisibilityCommand')).toHaveLength(1);
+  expect(r.stdout).toContain('1 key(s) failing but not set aside');
+  expect(r.calls.filter((c) => /Delete|Update|Put|Batch|GetRecords/.test(c.command))).toEqual([]);
 });
 
-test('a range without a ledger entry, records past retention and an unreadable message are reported and kept (exit 4)', async () => {
-  const r = await run(['replay', '--function', 'session-updater', '--dry-run', '--json'], {
-    handlers: world(
-      [
-        failureMessage('m1', 2, 4, 3),
-        failureMessage('m2', 1, 5, 7),
-        { MessageId: 'm3', ReceiptHandle: 'rh', Body: 'garbage' },
-      ],
-      [],
-    ),
-  });
-  expect(r.code).toBe(4);
+test("applies the user's records in order through the function's code, from the entry alone, ignoring its back-off; a second run changes nothing", async () => {
+  const { db, handlers } = world();
+  park(db);
+  const r = await run(['replay', '--function', 'session-updater', '--yes', '--json'], { handlers });
+  expect(r.stderr).not.toMatch(/error|warning/);
+  expect(r.code).toBe(0);
   const doc = JSON.parse(r.stdout);
-  expect(doc.messages.map((m: { outcome: string }) => m.outcome)).toEqual(['kept', 'kept', 'unreadable']);
-  expect(doc.messages[0]).toMatchObject({ unknown: 3, pastRetention: 0 });
-  expect(doc.messages[0].note).toContain('no ledger entry');
-  expect(doc.messages[1]).toMatchObject({ pastRetention: 2 });
-  expect(doc.messages[1].note).toContain(
-    `2 of 7 record(s) in ${seq(1)}..${seq(5)} are past the stream's retention`,
-  );
-  expect(doc.totals).toMatchObject({ messages: 3, unknown: 8, pastRetention: 2, kept: 3, deleted: 0 });
+  expect(doc.entries).toEqual([expect.objectContaining({ sk: 'u#u1', outcome: 'done', applied: 3 })]);
+  expect(doc.applied).toBe(3);
+  expect(db.items(LEDGER)).toEqual([]);
+  const current = db.item(SESSIONS, { userId: 'u1', sk: 'CURRENT' }) as { totals: { eventCount: number } };
+  expect(current.totals.eventCount).toBe(3);
+  expect(db.item(SESSIONS, { userId: 'u2', sk: 'CURRENT' })).toBeUndefined();
+
+  const again = await run(['replay', '--function', 'session-updater', '--yes', '--json'], { handlers });
+  expect(again.code).toBe(0);
+  expect(JSON.parse(again.stdout)).toMatchObject({ entries: [], applied: 0 });
+  expect((db.item(SESSIONS, { userId: 'u1', sk: 'CURRENT' }) as typeof current).totals.eventCount).toBe(3);
 });
 
-test('without --yes in a non-interactive shell nothing is replayed', async () => {
-  const r = await run(['replay', '--function', 'session-updater'], {
-    handlers: world([failureMessage('m1', 1, 3, 3)], [entry]),
-  });
+test('an interrupted replay resumes after what took effect; nothing is reported unknown (defect 10)', async () => {
+  const { db, handlers } = world();
+  park(db, { appliedThrough: seq(3) });
+  const r = await run(['replay', '--function', 'session-updater', '--yes', '--json'], { handlers });
+  expect(r.code).toBe(0);
+  expect(JSON.parse(r.stdout).entries[0]).toMatchObject({ outcome: 'done', applied: 1 });
+});
+
+test('a range the stream no longer holds is kept and reported (exit 4), never dropped', async () => {
+  const { db, handlers } = world({ trimmed: true });
+  park(db);
+  const r = await run(['replay', '--function', 'session-updater', '--yes'], { handlers });
+  expect(r.code).toBe(4);
+  expect(r.stdout).toContain('— expired');
+  expect(db.items(LEDGER)[0]).toMatchObject({ expired: true, first: seq(1) });
+});
+
+test('without --yes in a non-interactive shell nothing is applied', async () => {
+  const { db, handlers } = world();
+  park(db);
+  const r = await run(['replay', '--function', 'session-updater'], { handlers });
   expect(r.code).toBe(3);
   expect(r.stderr).toContain(
-    'Replay 3 record(s) of 1 message(s) through session-updater in local? Refusing without --yes',
+    'Re-drive 1 set-aside entry of session-updater in local? Refusing without --yes',
   );
-  expect(r.calls.filter((c) => /Delete|Update|Put|Send/.test(c.command))).toEqual([]);
+  expect(r.calls.filter((c) => /Delete|Update|Put|Batch/.test(c.command))).toEqual([]);
 });
 
-test('an empty queue is a clean no-op', async () => {
-  const r = await run(['replay', '--function', 'metrics-emitter', '--yes', '--json'], {
-    handlers: world([], []),
-  });
+test('nothing set aside is a clean no-op', async () => {
+  const { handlers } = world();
+  const r = await run(['replay', '--function', 'metrics-emitter', '--yes', '--json'], { handlers });
   expect(r.code).toBe(0);
-  expect(JSON.parse(r.stdout).totals).toMatchObject({ messages: 0, applied: 0, deleted: 0 });
+  expect(JSON.parse(r.stdout)).toMatchObject({ entries: [], applied: 0, failing: 0 });
 });
 
 test.each([
@@ -130,36 +165,10 @@ test.each([
     ['--function', 'fraud-rules', '--dry-run', '--yes'],
     '--dry-run changes nothing; --yes does not go with it',
   ],
-  [['--function', 'fraud-rules', '--limit', '0'], '--limit must be a whole number from 1 to 10000, got "0"'],
   [['--function'], '--function needs a value'],
-  [['--function', 'fraud-rules', '--dry-run', '--drop-unresolved'], '--drop-unresolved does not go with it'],
 ])('argument error %p', async (args, message) => {
   const r = await run(['replay', ...args]);
   expect(r.code).toBe(2);
   expect(r.stderr).toContain(message);
   expect(r.calls).toEqual([]);
-});
-
-test('--drop-unresolved deletes the messages it cannot resolve, after printing them, only when confirmed', async () => {
-  const messages = [
-    failureMessage('m1', 2, 4, 3),
-    { MessageId: 'm3', ReceiptHandle: 'rh-m3', Body: 'garbage' },
-  ];
-  const refused = await run(['replay', '--function', 'session-updater', '--drop-unresolved'], {
-    handlers: world(messages, []),
-  });
-  expect(refused.code).toBe(3);
-  expect(refused.stderr).toContain('no ledger entry for this range');
-  expect(refused.calls.filter((c) => c.command === 'DeleteMessageCommand')).toEqual([]);
-
-  const r = await run(['replay', '--function', 'session-updater', '--drop-unresolved', '--yes', '--json'], {
-    handlers: { ...world(messages, []), DeleteMessageCommand: () => ({}) },
-  });
-  expect(r.code).toBe(4); // the unknown records are still reported
-  const doc = JSON.parse(r.stdout);
-  expect(doc.messages.map((m: { outcome: string }) => m.outcome)).toEqual(['dropped', 'dropped']);
-  expect(doc.totals).toMatchObject({ dropped: 2, kept: 0, unknown: 3 });
-  expect(
-    r.calls.filter((c) => c.command === 'DeleteMessageCommand').map((c) => c.input.ReceiptHandle),
-  ).toEqual(['rh-m1', 'rh-m3']);
 });

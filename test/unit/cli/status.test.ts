@@ -54,20 +54,36 @@ test('AWS: mapping state, iterator age, on-failure depth; a queue with messages 
       GetMetricDataCommand: () => ({ MetricDataResults: [{ Values: [1_000, 95_000, 3_000] }] }),
       ScanCommand: (input) => ({
         Items:
-          input.TableName === 'pulse-dev-replay-ledger' ? [{ pk: 'fraud-rules#shardId-000000000000' }] : [],
+          input.TableName === 'pulse-dev-replay-ledger'
+            ? [
+                {
+                  pk: 'fraud-rules#shardId-000000000000',
+                  status: 'parked',
+                  parkedAt: '2026-11-28T10:00:00.000Z',
+                },
+                {
+                  pk: 'fraud-rules#shardId-000000000000',
+                  status: 'parked',
+                  parkedAt: '2026-11-28T09:00:00.000Z',
+                },
+                { pk: 'fraud-rules#shardId-000000000001', status: 'failing' },
+              ]
+            : [],
       }),
     },
   );
   const r = await status([], h, 'dev');
   expect(r.code).toBe(4);
-  expect(r.stdout).toMatch(/fraud-rules\s+Enabled\s+iterator age 95s\s+2\s+1\s+OK/);
+  expect(r.stdout).toMatch(/fraud-rules\s+Enabled\s+iterator age 95s\s+2\s+3\s+2\s+OK/);
   expect(r.stdout).toMatch(/metrics-emitter\s+Disabled/);
   expect(r.stdout).toContain('invalid records waiting: 5    PENDING alerts: 0');
   expect(r.stdout).toContain(
     'fraud-rules: 2 batch(es) in the on-failure queue (pulse replay --function fraud-rules)',
   );
   expect(r.stdout).toContain('metrics-emitter: mapping is Disabled');
-  expect(r.stdout).toContain('fraud-rules: 1 failure-ledger entry (parked users or skipped metrics)');
+  expect(r.stdout).toContain(
+    'fraud-rules: 2 set aside (oldest since 2026-11-28T09:00:00.000Z); re-driven automatically, pulse replay --function fraud-rules --dry-run shows why',
+  );
 });
 
 test('local: checkpoints and records behind them; --json; all quiet is exit 0', async () => {

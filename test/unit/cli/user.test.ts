@@ -50,9 +50,17 @@ function tables(found = true): Handlers {
       return { Item: input.TableName === 'pulse-local-sessions' ? current : fraud };
     },
     QueryCommand: () => ({ Items: found ? [closed] : [] }),
-    ScanCommand: () => ({ Items: found ? [alert] : [], ScannedCount: 7 }),
+    ScanCommand: (input) =>
+      input.TableName === 'pulse-local-replay-ledger'
+        ? { Items: found ? ledger : [] }
+        : { Items: found ? [alert] : [], ScannedCount: 7 },
   };
 }
+
+let ledger: Record<string, unknown>[] = [];
+beforeEach(() => {
+  ledger = [];
+});
 
 test('shows the open session, totals per currency, products, closed sessions, fraud state and alerts', async () => {
   const r = await run(['user', 'u1'], { handlers: tables() });
@@ -81,8 +89,48 @@ test('--json carries the items; --no-alerts does not scan; --sessions bounds the
     fraudState: { userId: 'u1' },
   });
   expect(doc.alerts).toBeUndefined();
-  expect(r.calls.some((c) => c.command === 'ScanCommand')).toBe(false);
+  expect(r.calls.some((c) => c.command === 'ScanCommand' && c.input.TableName === 'pulse-local-alerts')).toBe(
+    false,
+  );
   expect(r.calls.find((c) => c.command === 'QueryCommand')!.input.Limit).toBe(2);
+});
+
+test('a user set aside by a function says so, and since when; the ledger is read by namespaced key', async () => {
+  ledger = [
+    {
+      pk: 'fraud-rules#shardId-000000000001',
+      sk: 'u#u1',
+      shardId: 'shardId-000000000001',
+      status: 'parked',
+      parkedAt: '2026-11-28T11:41:00.000Z',
+      error: 'Error: bug',
+    },
+    {
+      pk: 'session-updater#shardId-000000000001',
+      sk: 'u#u1',
+      status: 'failing',
+      since: '2026-11-28T11:42:00.000Z',
+      attempts: 2,
+    },
+  ];
+  const r = await run(['user', 'u1'], { handlers: tables() });
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain(
+    'SET ASIDE by fraud-rules since 2026-11-28T11:41:00.000Z (shard shardId-000000000001; re-drive pending; Error: bug)',
+  );
+  expect(r.stdout).toContain(
+    'failing in session-updater since 2026-11-28T11:42:00.000Z (2 attempt(s); the shard retries)',
+  );
+  const scan = r.calls.find(
+    (c) => c.command === 'ScanCommand' && c.input.TableName === 'pulse-local-replay-ledger',
+  );
+  expect(scan!.input).toMatchObject({ ExpressionAttributeValues: { ':sk': 'u#u1' }, ConsistentRead: true });
+});
+
+test('a user never set aside shows no ledger line', async () => {
+  const r = await run(['user', 'u1'], { handlers: tables() });
+  expect(r.stdout).not.toContain('SET ASIDE');
+  expect(r.stdout).not.toContain('failure ledger not read');
 });
 
 test('an unknown user says so and exits 1', async () => {

@@ -114,7 +114,7 @@ test("all: this function's entries of every shard, strongly consistent, every pa
 test('extend: only forward, conditional on the last read, and the entry in hand follows', async () => {
   const { db, ledger } = setup();
   const e = anEntry();
-  db.put(TABLE, e);
+  db.put(TABLE, { ...e });
   await ledger.extend(e, '20');
   await ledger.extend(e, '9');
   expect(db.count('Update')).toBe(0);
@@ -131,7 +131,7 @@ test('extend: only forward, conditional on the last read, and the entry in hand 
 
 test('remove: only as read; false when it changed, errors pass through', async () => {
   const { db, ledger } = setup();
-  db.put(TABLE, anEntry());
+  db.put(TABLE, { ...anEntry() });
   expect(await ledger.remove(anEntry({ last: '19' }))).toBe(false);
   expect(await ledger.remove(anEntry({ first: '11' }))).toBe(false);
   db.failNext('DeleteCommand', awsError('ThrottlingException'));
@@ -143,7 +143,7 @@ test('remove: only as read; false when it changed, errors pass through', async (
 test('progress: durable, only on the same entry (its first), never on a removed one', async () => {
   const { db, ledger } = setup();
   const e = anEntry();
-  db.put(TABLE, e);
+  db.put(TABLE, { ...e });
   await ledger.progress(e, '15');
   expect(e.appliedThrough).toBe('15');
   expect(db.item(TABLE, { pk: e.pk, sk: e.sk })?.appliedThrough).toBe('15');
@@ -155,7 +155,7 @@ test('progress: durable, only on the same entry (its first), never on a removed 
 test('advanceFirst: conditional on the first read', async () => {
   const { db, ledger } = setup();
   const e = anEntry();
-  db.put(TABLE, e);
+  db.put(TABLE, { ...e });
   await ledger.advanceFirst(e, '12');
   expect(db.item(TABLE, { pk: e.pk, sk: e.sk })?.first).toBe('12');
   await expect(ledger.advanceFirst(anEntry(), '13')).rejects.toThrow(ConditionalCheckFailed);
@@ -164,7 +164,7 @@ test('advanceFirst: conditional on the first read', async () => {
 test('reschedule: back-off, error and expiry are written; a removed entry is not recreated', async () => {
   const { db, ledger } = setup();
   const e = anEntry();
-  db.put(TABLE, e);
+  db.put(TABLE, { ...e });
   await ledger.reschedule(e, { nextAttemptAt: 5, redrives: 2, error: 'x'.repeat(600), expired: true });
   expect(db.item(TABLE, { pk: e.pk, sk: e.sk })).toMatchObject({
     nextAttemptAt: 5,
@@ -187,7 +187,7 @@ test('reschedule: back-off, error and expiry are written; a removed entry is not
 
 test('claim: one holder at a time until the lease passes; the holder may renew; release only by the holder', async () => {
   const { db, ledger, tick } = setup();
-  db.put(TABLE, anEntry());
+  db.put(TABLE, { ...anEntry() });
   expect(await ledger.claim(anEntry(), 'a', 1000)).toBe(true);
   expect(await ledger.claim(anEntry(), 'b', 1000)).toBe(false);
   expect(await ledger.claim(anEntry(), 'a', 1000)).toBe(true);

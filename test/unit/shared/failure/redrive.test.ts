@@ -101,7 +101,7 @@ function setup() {
       nextAttemptAt: NOW,
       ...over,
     };
-    db.put(TABLE, e);
+    db.put(TABLE, { ...e });
     return e;
   };
   const get = (user: string, shardId = SHARD) =>
