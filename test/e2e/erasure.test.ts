@@ -226,8 +226,9 @@ test('a user is erased everywhere while their traffic is in flight, and nothing 
   await putInvalid(KEEPER, JSON.stringify({ userId: KEEPER, eventType: 'teleport' }));
   await p.runner.waitForProcessed(records, 120_000);
 
-  // Phase 2: session-updater cannot write the victim past its retries; Lambda moves on and the
-  // victim's later records are parked in the failure ledger.
+  // Phase 2: session-updater cannot write the victim (a deterministic error): the failure layer sets
+  // them aside, and their later records are parked in the failure ledger. The fault stays until the
+  // erasure is done, so the re-drive cannot apply the entry first.
   const fault = {
     operation: 'PutItem',
     bodyIncludes: `"userId":{"S":"${VICTIM}"}`,
@@ -240,7 +241,6 @@ test('a user is erased everywhere while their traffic is in flight, and nothing 
   const failing = mixed(b, [victimEvent('page_view', now + 1_000, { page: '/search' })]);
   await send(failing.events, failing.schedule);
   await p.runner.waitForProcessed(records, 120_000);
-  p.runner.proxy('session-updater').clearRules();
   const c = generateTraffic({ seed: 1803, users: 4, events: 60, rate: 200, startTime: now + 2_000 });
   const parked = mixed(c, [victimEvent('product_view', now + 3_000, { productId: 'sku-0002' })]);
   await send(parked.events, parked.schedule);
@@ -272,8 +272,11 @@ test('a user is erased everywhere while their traffic is in flight, and nothing 
   const sending = send(inFlight.events, inFlight.schedule);
   await new Promise((r) => setTimeout(r, 2_000));
   await putInvalid(VICTIM, `{"userId":"${VICTIM}","eventType":`);
+  const erasing = Date.now();
   const erase = await pulse(p, ['erase', '--user', VICTIM, '--yes', '--settle', '5s', '--json']);
-  console.log(`pulse erase: exit ${erase.code}\n${erase.stdout}${erase.stderr}`);
+  console.log(
+    `pulse erase: exit ${erase.code} after ${Date.now() - erasing} ms (5 s of it the settle wait)\n${erase.stdout}${erase.stderr}`,
+  );
   expect(erase.code).toBe(0);
   const [result] = JSON.parse(erase.stdout).erasures;
   expect(result).toMatchObject({ userId: VICTIM, status: 'COMPLETED' });
@@ -293,6 +296,7 @@ test('a user is erased everywhere while their traffic is in flight, and nothing 
   expect(removed['invalid-records-queue']).toBeGreaterThanOrEqual(1);
   expect(removed.archive).toBeGreaterThanOrEqual(history.length);
   expect(result.left.every((l: { count: number }) => l.count === 0)).toBe(true);
+  p.runner.proxy('session-updater').clearRules();
   await sending;
   await p.runner.waitForProcessed(records, 180_000);
 
@@ -350,7 +354,7 @@ test('a user is erased everywhere while their traffic is in flight, and nothing 
       expect({ key: o.key, rows: latest.get(o.key) }).toEqual({ key: o.key, rows: expected });
   }
 
-  // Re-drive: pulse replay of the batch Lambda gave up on in phase 2 does not bring them back.
+  // Re-drive: pulse replay (the re-drive, run now) does not bring them back.
   const replay = await pulse(p, ['replay', '--function', 'session-updater', '--yes', '--json']);
   console.log(`pulse replay after erase: exit ${replay.code}\n${replay.stdout}`);
   await expectGoneAndOthersExact('after pulse replay');
