@@ -66,6 +66,9 @@ test: install browser lint typecheck build ## Everything CI runs: lint, types, u
 	  exit $$status
 	$(MAKE) tf-check
 
+schema: node_modules/.installed ## Regenerate the published event JSON Schema and the archive table's columns (services/schema)
+	npx tsx scripts/schema.ts
+
 demo: install build ## Run the whole pipeline locally; prints a report and writes .local/demo-report.html
 	npx tsx scripts/demo.ts $(DEMO_ARGS)
 

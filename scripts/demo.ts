@@ -9,6 +9,7 @@
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { printArchive } from './demo/archive.js';
 import { DEMO_USAGE, type DemoOptions, parseDemoArgs } from './demo/args.js';
 import {
   type DemoAlert,
@@ -18,7 +19,7 @@ import {
   writeDemoHtml,
 } from './demo/report.js';
 import { type Clients, makeClients } from './local/aws.js';
-import { FUNCTIONS, loadResources } from './local/config.js';
+import { DEPLOYED_FUNCTIONS, loadResources } from './local/config.js';
 import { paint } from './local/demo-format.js';
 import { localPaths } from './local/paths.js';
 import { drainQueue, readSessions, type SnsEnvelope } from './local/readback.js';
@@ -70,7 +71,9 @@ async function deployPipeline(
   if (!reused) rmSync(localPaths().checkpointsDir, { recursive: true, force: true });
   await drainQueue(clients, resources.alertTapQueue);
   const runner = await startRunner({ endpoints: stack.endpoints, resources, log: () => undefined });
-  console.log(`  runner: ${FUNCTIONS.join(', ')} as EFO consumers; logs in ${join(localPaths().logsDir)}`);
+  console.log(
+    `  runner: ${DEPLOYED_FUNCTIONS.join(', ')} as EFO consumers; logs in ${join(localPaths().logsDir)}`,
+  );
   return { clients, resources, runner };
 }
 
@@ -289,6 +292,8 @@ async function main(): Promise<void> {
     const traffic = trafficFor(options.traffic);
     const run = await sendAndProcess(pipeline, options.traffic, traffic);
     reportPath = publishReport(await collectReport(pipeline, options, traffic, run));
+    if (pipeline.resources.buckets.archive)
+      await printArchive(clients, pipeline.resources.buckets.archive, traffic);
     if (options.keepRunning) await keepRunningUntilInterrupted(pipeline.runner, onSignal);
   } finally {
     await cleanup();

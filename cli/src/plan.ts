@@ -11,6 +11,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type ArchivePlan, archivePlan } from '../../scripts/bench/archive-cost.js';
 import type { CostModel, ShapeResult } from '../../scripts/bench/cost.js';
 import {
   type Component,
@@ -307,6 +308,8 @@ export interface Plan {
   userBatchesPerEvent: number;
   monthlyUsd: Record<Component | 'Kinesis extended retention', number>;
   totalMonthlyUsd: number;
+  /** The event archive (archive-writer, S3, compaction, Athena), kept apart from the total above. */
+  archive: ArchivePlan;
   flink: {
     kpus: number;
     monthlyUsd: number;
@@ -457,6 +460,7 @@ export function plan(input: PlanInput, model: CostModel, prices: PriceTable, mod
     userBatchesPerEvent: x,
     monthlyUsd,
     totalMonthlyUsd,
+    archive: archivePlan({ eventsPerSecond: input.rate, shards, eventBytes: input.eventBytes }, prices),
     flink: {
       kpus: flink.kpus,
       monthlyUsd: flink.usd,
@@ -499,6 +503,13 @@ export function formatPlan(p: Plan): string {
       .sort(([, a], [, b]) => b - a)
       .map(([k, v]) => `  ${k.padEnd(34)} ${usd(v).padStart(10)}`),
     `  ${'total'.padEnd(34)} ${usd(p.totalMonthlyUsd).padStart(10)}`,
+    '',
+    `Event archive (S3 + Parquet, ${p.archive.assumption}): ${usd(p.archive.totalMonthlyUsd)}/month on top, ${usd(p.archive.perMillionUsd)} per million events in its first month`,
+    ...Object.entries(p.archive.monthlyUsd)
+      .filter(([, v]) => v > 0)
+      .sort(([, a], [, b]) => b - a)
+      .map(([k, v]) => `  ${k.padEnd(34)} ${usd(v).padStart(10)}`),
+    `  Amazon Data Firehose instead: ${usd(p.archive.firehoseMonthlyUsd)}/month (no de-duplication; docs/architecture.md)`,
     '',
     `Managed Service for Apache Flink: ${p.flink.kpus} KPUs, ${usd(p.flink.monthlyUsd)}/month vs ${usd(p.flink.comparableLambdaSideMonthlyUsd)} for the Lambda side it replaces (functions + 2 of 3 EFO consumers).`,
     p.flink.breakEvenEventsPerSecond === null

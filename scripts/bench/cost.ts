@@ -24,6 +24,7 @@ import { emitBatchMetrics } from '../../services/metrics-emitter/processor.js';
 import { updateSessions } from '../../services/session-updater/updater.js';
 import type { PulseEvent } from '../../services/shared/event.js';
 import { FUNCTIONS, type FunctionName, loadFunction } from '../local/config.js';
+import { archiveCostRows, measureArchiveUsage } from './archive-cost.js';
 import { seedDetectFraud } from './baseline/fraud-rules.js';
 import { seedEmitMetrics } from './baseline/metrics-emitter.js';
 import { seedUpdateSessions } from './baseline/session-updater.js';
@@ -425,5 +426,14 @@ export async function benchCost(ctx: BenchContext): Promise<Row[]> {
     prices: { region: prices.region, date: prices.date },
     shapes,
   };
-  return shapes.flatMap(shapeRows);
+  // The archive (fourth consumer, S3, compaction, Athena): its own rows, from scripts/bench/archive-cost.ts.
+  const archive = archiveCostRows(measureArchiveUsage(), {
+    eventsPerSecond: REFERENCE_EVENTS_PER_SECOND,
+    shards: provisionedShards(
+      REFERENCE_EVENTS_PER_SECOND,
+      shapes[0]?.pulse.recordBytesWithKey ?? 200,
+      SHARD_UTILISATION,
+    ),
+  });
+  return [...shapes.flatMap(shapeRows), ...archive];
 }

@@ -3,12 +3,15 @@
  * one shard, so (shard, first, last sequence number) names the batch: a retry of the batch writes
  * the same keys and overwrites its own files. Invalid records go to invalid/ with their reason.
  *
+ * After the files, one index object records which partitions the batch wrote (layout.ts), so a
+ * shard's sequence range can be found again without knowing its users or event times.
+ *
  * A failed PUT fails the whole invocation (thrown, not reported per record): Lambda then retries
  * the identical batch, whose keys are the same, so nothing is doubled. Files already written stay
  * and are overwritten with the same rows.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { type ArchivePartition, partitionOf, partKey } from '../shared/archive/layout.js';
+import { type ArchivePartition, partitionOf, partitionPrefix, partKey } from '../shared/archive/layout.js';
 import type { ArchiveStore } from '../shared/archive/store.js';
 import type { BatchResponse } from '../shared/batch.js';
 import { type DecodeOptions, decodeBatch, shardIdOf } from '../shared/kinesis.js';
@@ -78,16 +81,21 @@ export async function archiveBatch(
   const lastSeq = last.kinesis.sequenceNumber;
   const { valid, invalid } = await dropErased(o.tombstones, decodeBatch(records, o.decode), o.logger);
   const tasks: Array<() => Promise<void>> = [];
+  const partitions: string[] = [];
   for (const g of groupBy(valid, (r) => partitionOf(r.event.timestamp, r.event.userId))) {
     const key = partKey('events', g.partition, shardId, firstSeq, lastSeq);
+    partitions.push(partitionPrefix('events', g.partition));
     tasks.push(() => o.store.putEvents(key, g.items));
   }
   for (const g of groupBy(invalid, (r) => partitionOf(r.arrivalMs, r.partitionKey))) {
     const key = partKey('invalid', g.partition, shardId, firstSeq, lastSeq);
+    partitions.push(partitionPrefix('invalid', g.partition));
     tasks.push(() => o.store.putInvalid(key, g.items));
   }
   try {
     await runAll(tasks, o.concurrency ?? 8);
+    // Last: an index entry promises that the files it points to are there.
+    await o.store.putIndex({ shardId, firstSequence: firstSeq, lastSequence: lastSeq, partitions });
   } catch (err) {
     o.logger.error('archive write failed', { shardId, firstSeq, lastSeq, error: (err as Error).message });
     throw new ArchiveWriteError(`archiving ${shardId} ${firstSeq}..${lastSeq} failed`, { cause: err });

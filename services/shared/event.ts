@@ -57,8 +57,8 @@ export const MAX_ID_BYTES = 128;
 export const MAX_AMOUNT = 1_000_000_000;
 export const MIN_NONZERO_AMOUNT = 0.000_001;
 // Event times outside this range are almost certainly seconds-vs-milliseconds mistakes.
-const MIN_TIMESTAMP = Date.UTC(2000, 0, 1);
-const MAX_TIMESTAMP = Date.UTC(2100, 0, 1);
+export const MIN_TIMESTAMP = Date.UTC(2000, 0, 1);
+export const MAX_TIMESTAMP = Date.UTC(2100, 0, 1);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

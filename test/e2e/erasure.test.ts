@@ -123,6 +123,8 @@ async function readArchive(): Promise<ArchivedObject[]> {
       new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionMarker }),
     );
     for (const v of page.Versions ?? []) {
+      // Batch index objects name partitions only (layout.ts), no rows.
+      if (!/^(events|invalid)\/.*\.parquet$/.test(v.Key ?? '')) continue;
       const { Body } = await p.clients.s3.send(
         new GetObjectCommand({ Bucket: bucket, Key: v.Key, VersionId: v.VersionId }),
       );

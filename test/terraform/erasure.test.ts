@@ -142,6 +142,7 @@ describe('modules/pulse and the roots: the policy, the key, the grants', () => {
       kms_key_arn: ref('aws_kms_key.this.arn'),
       stream_arn: ref('module.stream.arn'),
       function_arns: ref('[for f in module.functions : f.function_arn]'),
+      archive_bucket_arn: ref('module.archive.bucket_arn'),
     });
     expect(pulse.output.erasure_operator_policy_arn[0].value).toBe(ref('module.erasure_operator.policy_arn'));
   });

@@ -29,7 +29,7 @@ const root = join(__dirname, '..', '..');
 const tf = join(root, 'terraform');
 const services = join(root, 'services');
 const ENVS = ['dev', 'staging', 'prod'] as const;
-const FUNCTIONS = ['fraud-rules', 'metrics-emitter', 'session-updater'];
+const FUNCTIONS = ['archive-writer', 'fraud-rules', 'metrics-emitter', 'session-updater'];
 
 const resources: Json = JSON.parse(readFileSync(join(services, 'resources.json'), 'utf8'));
 const functionDirs = readdirSync(services).filter((d) => existsSync(join(services, d, 'function.json')));
@@ -64,7 +64,7 @@ function walkFiles(dir: string, ext: RegExp, out: string[] = []): string[] {
 }
 
 describe('functions: the source of truth', () => {
-  test('exactly the three stream consumers have a function.json', () => {
+  test('exactly the four stream consumers have a function.json', () => {
     expect(functionDirs.sort()).toEqual(FUNCTIONS);
   });
 
@@ -391,6 +391,7 @@ describe('modules/tables and the code', () => {
       ...Object.keys(c.resources.tables),
       ...Object.keys(c.resources.queues),
       ...Object.keys(c.resources.topics),
+      ...Object.keys(c.resources.buckets ?? {}),
       'ENVIRONMENT',
       ...(c.resources.putMetricData ? ['METRICS_NAMESPACE'] : []),
     ]);
@@ -399,7 +400,7 @@ describe('modules/tables and the code', () => {
       expect({ fn, name, provided: provided.has(name) }).toEqual({ fn, name, provided: true });
     // resource variables the code reads must be declared as resources (so IAM and values follow)
     for (const name of all) {
-      if (/_(TABLE|QUEUE_URL|TOPIC_ARN)$/.test(name))
+      if (/_(TABLE|QUEUE_URL|TOPIC_ARN|BUCKET)$/.test(name))
         expect({ fn, name, provided: provided.has(name) }).toEqual({ fn, name, provided: true });
     }
   });
@@ -601,11 +602,115 @@ describe('environment roots', () => {
   });
 });
 
+describe('modules/archive: private, encrypted, versioned, lifecycle; catalog and Athena', () => {
+  let m: Json;
+  let pulse: Json;
+  const columns: Json = JSON.parse(readFileSync(join(services, 'schema', 'archive-columns.json'), 'utf8'));
+  beforeAll(async () => {
+    m = await mod('modules/archive');
+    pulse = await mod('modules/pulse');
+  });
+
+  test('no public access: all four public-access blocks on, owner-enforced objects, TLS-only policy', () => {
+    const block = one(m.resource.aws_s3_bucket_public_access_block.archive, 'public access block');
+    expect(block.bucket).toBe(ref('aws_s3_bucket.archive.id'));
+    for (const k of [
+      'block_public_acls',
+      'block_public_policy',
+      'ignore_public_acls',
+      'restrict_public_buckets',
+    ])
+      expect({ [k]: block[k] }).toEqual({ [k]: true });
+    const ownership = one(m.resource.aws_s3_bucket_ownership_controls.archive, 'ownership');
+    expect(ownership.rule[0].object_ownership).toBe('BucketOwnerEnforced');
+    const policy = one(m.data.aws_iam_policy_document.archive, 'bucket policy').statement[0];
+    expect(policy.effect).toBe('Deny');
+    expect(policy.condition[0]).toMatchObject({ variable: 'aws:SecureTransport', values: ['false'] });
+    // nothing grants access to a principal outside the account
+    expect(JSON.stringify(m.data.aws_iam_policy_document.archive)).not.toMatch(/"Allow"/);
+  });
+
+  test('encrypted with the environment key, versioned, and a lifecycle on every prefix the code writes', () => {
+    const sse = one(m.resource.aws_s3_bucket_server_side_encryption_configuration.archive, 'sse').rule[0];
+    expect(sse.apply_server_side_encryption_by_default[0]).toEqual({
+      sse_algorithm: 'aws:kms',
+      kms_master_key_id: ref('var.kms_key_arn'),
+    });
+    expect(
+      one(m.resource.aws_s3_bucket_versioning.archive, 'versioning').versioning_configuration[0].status,
+    ).toBe('Enabled');
+    const rules = one(m.resource.aws_s3_bucket_lifecycle_configuration.archive, 'lifecycle').rule;
+    expect(rules.map((r: Json) => r.filter[0].prefix).sort()).toEqual([
+      'athena-results/',
+      'events/',
+      'invalid/',
+    ]);
+    for (const r of rules) {
+      expect(r.status).toBe('Enabled');
+      expect(r.noncurrent_version_expiration).toHaveLength(1);
+      expect(r.abort_incomplete_multipart_upload).toHaveLength(1);
+    }
+    expect(one(pulse.module.archive, 'module.archive').kms_key_arn).toBe(ref('aws_kms_key.this.arn'));
+  });
+
+  test('Glue tables: columns from the generated file, partition projection over the layout of the code', () => {
+    const table = one(m.resource.aws_glue_catalog_table.archive, 'glue table');
+    expect(table.for_each).toEqual({ events: 'events', invalid: 'invalid' });
+    expect(m.locals[0].columns).toBe(ref('jsondecode(file("${var.schema_dir}/archive-columns.json"))'));
+    expect(table.storage_descriptor[0].dynamic.columns[0].for_each).toBe(ref('local.columns[each.key]'));
+    expect(table.dynamic.partition_keys[0].for_each).toBe(ref('local.columns.partitions'));
+    expect(columns.partitions.map((c: Json) => c.name)).toEqual(['ub', 'dt', 'hr']);
+    expect(table.parameters).toContain(
+      's3://${aws_s3_bucket.archive.id}/${each.value}/ub=$${ub}/dt=$${dt}/hr=$${hr}/',
+    );
+    const projection = m.locals[0].projection;
+    expect(projection['projection.ub.range']).toBe('0,15');
+    expect(projection['projection.hr.range']).toBe('0,23');
+    expect(projection['projection.dt.format']).toBe('yyyy-MM-dd');
+    expect(one(pulse.module.archive, 'module.archive').schema_dir).toBe('${local.services_dir}/schema');
+  });
+
+  test('Athena: enforced workgroup, KMS-encrypted results, a bytes-scanned limit, the three saved queries', () => {
+    const wg = one(m.resource.aws_athena_workgroup.archive, 'workgroup').configuration[0];
+    expect(wg.enforce_workgroup_configuration).toBe(true);
+    expect(wg.bytes_scanned_cutoff_per_query).toBe(ref('var.athena_bytes_scanned_cutoff'));
+    expect(wg.result_configuration[0].encryption_configuration[0]).toEqual({
+      encryption_option: 'SSE_KMS',
+      kms_key_arn: ref('var.kms_key_arn'),
+    });
+    const queries = m.locals[0].queries;
+    expect(Object.keys(queries).sort()).toEqual(
+      readdirSync(join(services, 'schema', 'queries'))
+        .map((f) => f.replace(/\.sql$/, ''))
+        .sort(),
+    );
+    expect(one(m.resource.aws_athena_named_query.archive, 'named queries').query).toContain(
+      'templatefile("${var.schema_dir}/queries/${each.key}.sql"',
+    );
+  });
+
+  test('archive-writer gets ARCHIVE_BUCKET and exactly its actions on the bucket and its objects', () => {
+    const call = one(pulse.module.functions, 'module.functions');
+    expect(call.environment_variables).toContain(
+      '{ for env, r in each.value.buckets : env => local.bucket_names[r.key] }',
+    );
+    expect(call.resource_access).toContain(
+      '{ for env, r in each.value.buckets : env => { arns = [local.bucket_arns[r.key], local.bucket_object_arns[r.key]], actions = r.actions } }',
+    );
+    const grant = fnConfig['archive-writer'].resources.buckets.ARCHIVE_BUCKET;
+    expect(Object.keys(resources.buckets)).toContain(grant.bucket);
+    for (const a of grant.actions) expect(a).toMatch(/^s3:[A-Za-z]+$/);
+    const src = readFileSync(join(services, 'archive-writer', 'config.ts'), 'utf8');
+    expect(src).toContain("'ARCHIVE_BUCKET'");
+  });
+});
+
 describe('module READMEs', () => {
   const modules = readdirSync(join(tf, 'modules'));
   test('every module has main.tf variables.tf outputs.tf versions.tf README.md', () => {
     expect(modules.sort()).toEqual([
       'alerts',
+      'archive',
       'consumer-function',
       'erasure-operator',
       'observability',

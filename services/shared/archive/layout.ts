@@ -6,6 +6,7 @@
  *   events/ub=NN/dt=YYYY-MM-DD/hr=HH/part-<shardId>-<firstSeq>-<lastSeq>.parquet   written per batch
  *   events/ub=NN/dt=YYYY-MM-DD/hr=HH/compacted.parquet                            one per closed hour
  *   invalid/ub=NN/dt=YYYY-MM-DD/hr=HH/part-<shardId>-<firstSeq>-<lastSeq>.parquet  with the reason
+ *   index/shard=<shardId>/<firstSeq>-<lastSeq>.json    which partitions a batch wrote (no user data)
  *
  * - dt/hr is the event's own time (UTC) for events, so an hour's query reads only that hour's
  *   files; invalid records have no trustworthy event time, so theirs is the arrival time.
@@ -14,6 +15,8 @@
  *   Athena's partition projection and the local engine prune dt/hr whatever the order.
  * - A producer duplicate has the same userId and event time, so it lands in the same partition
  *   as its original: de-duplicating by eventId within one partition is complete.
+ * - The index finds a shard's sequence range without knowing its users or times: re-drive reads a
+ *   range the stream no longer holds from the partitions its batches wrote (compacted or not).
  * - A part's name is fixed by the batch (shard + first and last sequence number), so a re-delivery
  *   of the same batch overwrites its own files instead of adding rows.
  */
@@ -141,4 +144,34 @@ export function parseArchiveKey(key: string): ArchiveKey | undefined {
         lastSequence: lastSequence as string,
       };
   return { kind: kind as ArchiveKind, partition, file };
+}
+
+/** Per-shard index of what each batch wrote: the partitions (prefixes), never user data. */
+export interface BatchIndex {
+  shardId: string;
+  firstSequence: string;
+  lastSequence: string;
+  /** Partition prefixes (events/… and invalid/…) the batch wrote to. */
+  partitions: string[];
+}
+
+export function shardIndexPrefix(shardId: string): string {
+  if (!SAFE_SHARD.test(shardId))
+    throw new ArchiveKeyError(`shard id ${JSON.stringify(shardId)} is not key-safe`);
+  return `index/shard=${shardId}/`;
+}
+
+export function indexKey(shardId: string, firstSequence: string, lastSequence: string): string {
+  if (!DIGITS.test(firstSequence) || !DIGITS.test(lastSequence)) {
+    throw new ArchiveKeyError('sequence numbers must be decimal digits');
+  }
+  return `${shardIndexPrefix(shardId)}${firstSequence}-${lastSequence}.json`;
+}
+
+const INDEX_KEY = /^index\/shard=(.+)\/(\d+)-(\d+)\.json$/;
+
+export function parseIndexKey(key: string): Omit<BatchIndex, 'partitions'> | undefined {
+  const match = INDEX_KEY.exec(key);
+  if (!match) return undefined;
+  return { shardId: match[1] as string, firstSequence: match[2] as string, lastSequence: match[3] as string };
 }

@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { InvalidRecord, ValidRecord } from '../kinesis.js';
 import { compareSequence } from '../sequence.js';
-import { parseArchiveKey } from './layout.js';
+import { type BatchIndex, indexKey, parseArchiveKey, parseIndexKey, shardIndexPrefix } from './layout.js';
 import { decodeEvents, decodeInvalid, encodeEvents, encodeInvalid } from './parquet.js';
 
 export interface ArchiveObject {
@@ -33,7 +33,12 @@ export class ArchiveStore {
     return this.o.bucket;
   }
 
+  /** Archive files (events/, invalid/) under the prefix. */
   async list(prefix: string): Promise<ArchiveObject[]> {
+    return (await this.listKeys(prefix)).filter((o) => parseArchiveKey(o.key));
+  }
+
+  private async listKeys(prefix: string): Promise<ArchiveObject[]> {
     const objects: ArchiveObject[] = [];
     let token: string | undefined;
     do {
@@ -41,7 +46,7 @@ export class ArchiveStore {
         new ListObjectsV2Command({ Bucket: this.o.bucket, Prefix: prefix, ContinuationToken: token }),
       );
       for (const o of page.Contents ?? []) {
-        if (o.Key && parseArchiveKey(o.Key)) objects.push({ key: o.Key, size: o.Size ?? 0 });
+        if (o.Key) objects.push({ key: o.Key, size: o.Size ?? 0 });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -52,6 +57,35 @@ export class ArchiveStore {
     const { Body } = await this.o.s3.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: key }));
     if (!Body) throw new Error(`archive object ${key} has no body`);
     return Body.transformToByteArray();
+  }
+
+  async putIndex(index: BatchIndex): Promise<void> {
+    const key = indexKey(index.shardId, index.firstSequence, index.lastSequence);
+    await this.o.s3.send(
+      new PutObjectCommand({
+        Bucket: this.o.bucket,
+        Key: key,
+        Body: new TextEncoder().encode(JSON.stringify(index)),
+        ContentType: 'application/json',
+      }),
+    );
+  }
+
+  /** The shard's batch index entries whose sequence range overlaps [from, to]. */
+  async indexOverlapping(shardId: string, from: string, to: string): Promise<BatchIndex[]> {
+    const overlapping = (await this.listKeys(shardIndexPrefix(shardId)))
+      .map((o) => ({ key: o.key, range: parseIndexKey(o.key) }))
+      .filter(
+        ({ range }) =>
+          range !== undefined &&
+          compareSequence(range.lastSequence, from) >= 0 &&
+          compareSequence(range.firstSequence, to) <= 0,
+      );
+    return Promise.all(
+      overlapping.map(
+        async ({ key }) => JSON.parse(new TextDecoder().decode(await this.get(key))) as BatchIndex,
+      ),
+    );
   }
 
   private async put(key: string, body: Uint8Array): Promise<void> {
@@ -119,6 +153,19 @@ export class ArchiveStore {
     if (kept.length === 0) await this.delete([key]);
     else await this.putInvalid(key, kept);
     return rows.length - kept.length;
+  }
+
+  /** Every invalid record under the prefix (all files), once per (shard, sequence number). */
+  async readPartitionInvalid(prefix: string): Promise<InvalidRecord[]> {
+    const keys = (await this.list(prefix)).map((o) => o.key);
+    const all = (await Promise.all(keys.map((k) => this.readInvalid(k)))).flat();
+    const seen = new Set<string>();
+    return all.filter((r) => {
+      const id = `${r.shardId}:${r.sequenceNumber}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    });
   }
 
   /** Every event of the partition (all its files), once per eventId, in stream order. */

@@ -37,6 +37,7 @@ locals {
       queues          = { for env, r in c.resources.queues : env => { key = r.queue, actions = tolist(r.actions) } }
       topics          = { for env, r in c.resources.topics : env => { key = r.topic, actions = tolist(r.actions) } }
       secrets         = { for env, r in try(c.resources.secrets, {}) : env => { key = r.secret, actions = tolist(r.actions) } }
+      buckets         = { for env, r in try(c.resources.buckets, {}) : env => { key = r.bucket, actions = tolist(r.actions) } }
       put_metric_data = c.resources.putMetricData
       # Extra actions on the stream itself (e.g. kinesis:ListShards for parent-shard lookups).
       stream_actions = tolist(try(c.resources.stream.actions, []))
@@ -76,6 +77,10 @@ locals {
   queue_urls = { for k, q in aws_sqs_queue.resource : k => q.url }
   queue_arns = { for k, q in aws_sqs_queue.resource : k => q.arn }
   topic_arns = { alerts = module.alerts.topic_arn }
+  # resources.json "buckets": the archive is the only one. Object ARNs are the bucket's plus "/*".
+  bucket_names       = { archive = module.archive.bucket_name }
+  bucket_arns        = { archive = module.archive.bucket_arn }
+  bucket_object_arns = { for k, arn in local.bucket_arns : k => "${arn}/*" }
 }
 
 # --- encryption -----------------------------------------------------------------------------------
@@ -246,6 +251,18 @@ resource "aws_secretsmanager_secret_version" "resource" {
   }
 }
 
+# The event archive (S3 + Glue + Athena); archive-writer fills it.
+module "archive" {
+  source = "../archive"
+
+  name_prefix                 = local.prefix
+  kms_key_arn                 = aws_kms_key.this.arn
+  schema_dir                  = "${local.services_dir}/schema"
+  lifecycle_days              = var.archive.lifecycle_days
+  athena_bytes_scanned_cutoff = var.archive.athena_bytes_scanned_cutoff
+  tags                        = local.tags
+}
+
 module "alerts" {
   source = "../alerts"
 
@@ -301,6 +318,7 @@ module "functions" {
     { for env, r in each.value.queues : env => local.queue_urls[r.key] },
     { for env, r in each.value.topics : env => local.topic_arns[r.key] },
     { for env, r in each.value.secrets : env => aws_secretsmanager_secret.resource[r.key].arn },
+    { for env, r in each.value.buckets : env => local.bucket_names[r.key] },
     each.value.put_metric_data ? { METRICS_NAMESPACE = local.namespace } : {},
     contains(keys(each.value.environment), "FRAUD_RULES") ? { FRAUD_RULES = local.fraud_rules_json } : {},
   )
@@ -313,6 +331,7 @@ module "functions" {
     { for env, r in each.value.queues : env => { arns = [local.queue_arns[r.key]], actions = r.actions } },
     { for env, r in each.value.topics : env => { arns = [local.topic_arns[r.key]], actions = r.actions } },
     { for env, r in each.value.secrets : env => { arns = [aws_secretsmanager_secret.resource[r.key].arn], actions = r.actions } },
+    { for env, r in each.value.buckets : env => { arns = [local.bucket_arns[r.key], local.bucket_object_arns[r.key]], actions = r.actions } },
     length(each.value.stream_actions) > 0 ? { STREAM = { arns = [module.stream.arn], actions = each.value.stream_actions } } : {},
   )
 
@@ -366,5 +385,6 @@ module "erasure_operator" {
   erasure_key_secret_arn    = aws_secretsmanager_secret.resource["erasure-key"].arn
   kms_key_arn               = aws_kms_key.this.arn
   function_arns             = [for f in module.functions : f.function_arn]
+  archive_bucket_arn        = module.archive.bucket_arn
   tags                      = local.tags
 }

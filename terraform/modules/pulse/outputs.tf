@@ -77,3 +77,13 @@ output "erasure_operator_policy_arn" {
   description = "IAM policy with exactly the permissions pulse erase needs; attach it to whoever handles erasure requests."
   value       = module.erasure_operator.policy_arn
 }
+
+output "archive" {
+  description = "The event archive: bucket, Glue database, Athena workgroup and saved query ids."
+  value = {
+    bucket           = module.archive.bucket_name
+    glue_database    = module.archive.glue_database
+    athena_workgroup = module.archive.athena_workgroup
+    named_queries    = module.archive.named_queries
+  }
+}

@@ -199,6 +199,21 @@ variable "ops_email_addresses" {
   default     = []
 }
 
+variable "archive" {
+  description = "Event archive: storage tiering and expiry of archived objects, and Athena's bytes-scanned limit per query."
+  type = object({
+    lifecycle_days = optional(object({
+      infrequent_access_days = optional(number, 30)
+      glacier_ir_days        = optional(number, 180)
+      expire_days            = optional(number, 0)
+      noncurrent_days        = optional(number, 7)
+      athena_results_days    = optional(number, 7)
+    }), {})
+    athena_bytes_scanned_cutoff = optional(number, 10737418240)
+  })
+  default = {}
+}
+
 variable "tags" {
   description = "Tags applied to every resource."
   type        = map(string)
