@@ -10,9 +10,12 @@ import fc from 'fast-check';
 import { archiveBatch } from '../../../services/archive-writer/writer.js';
 import { detectFraud } from '../../../services/fraud-rules/detector.js';
 import { emitBatchMetrics } from '../../../services/metrics-emitter/processor.js';
+import { metricsRedriveTarget } from '../../../services/metrics-emitter/redrive.js';
 import { WatermarkStore } from '../../../services/metrics-emitter/watermarks.js';
 import { SessionStore } from '../../../services/session-updater/store.js';
 import { updateSessions } from '../../../services/session-updater/updater.js';
+import type { LedgerEntry } from '../../../services/shared/failure/ledger.js';
+import type { RangeRecord } from '../../../services/shared/failure/range-source.js';
 import type { InvalidRecord, ValidRecord } from '../../../services/shared/kinesis.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { Tombstones, userHash } from '../../../services/shared/tombstones.js';
@@ -159,6 +162,48 @@ describe('tombstones in each write path', () => {
         expect(await run(valid, tombstonesFor(erased))).toEqual(await run(without(valid, erased)));
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it("metrics-emitter's re-drive of a set-aside segment: the erased users count in no sum", async () => {
+    const run = async (records: KinesisStreamRecord[], tombstones?: Tombstones) => {
+      const cloudwatch = new FakeCloudWatch();
+      const target = metricsRedriveTarget({
+        cloudwatch,
+        watermarks: new WatermarkStore({
+          db: new FakeDynamo({ watermarks: ['pk'] }).asClient(),
+          tableName: 'watermarks',
+          now: () => T0,
+        }),
+        namespace: 'Pulse',
+        environment: 'test',
+        functionName: 'metrics-emitter',
+        maxEventTypes: 50,
+        now: () => T0 + 120 * MINUTE,
+        tombstones,
+      });
+      const range: RangeRecord[] = records.map((r) => ({
+        shardId: 'shardId-000000000000',
+        sequenceNumber: r.kinesis.sequenceNumber,
+        partitionKey: r.kinesis.partitionKey,
+        data: Buffer.from(r.kinesis.data, 'base64'),
+        arrivalMs: r.kinesis.approximateArrivalTimestamp * 1000,
+      }));
+      const entry = {
+        pk: 'metrics-emitter#shardId-000000000000',
+        sk: 's#1',
+        shardId: 'shardId-000000000000',
+        streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s',
+      } as LedgerEntry;
+      await target.apply(entry, range);
+      return cloudwatch.datums;
+    };
+    await fc.assert(
+      fc.asyncProperty(batchArb, erasedArb, async (records, erased) => {
+        const valid = records.filter((r) => !Buffer.from(r.kinesis.data, 'base64').toString().endsWith(':'));
+        expect(await run(valid, tombstonesFor(erased))).toEqual(await run(without(valid, erased)));
+      }),
+      { numRuns: 40 },
     );
   });
 
