@@ -8,12 +8,26 @@ PYTHON ?= python3
 MOTO_SPEC ?= moto[server]>=5.1.12,<6
 BOTOCORE_SPEC ?= botocore>=1.40
 
-.PHONY: help install browser build lint format typecheck test test-unit test-integration test-e2e test-browser demo local-up local-down produce metrics bench plan-capacity clean pulse
+# One Node major everywhere: the one Lambda runs (nodejs22.x). Every recipe finds node (and so npm,
+# npx, tsx, jest and the local Lambda sandbox, which spawn process.execPath) in .cache/node/bin
+# first; scripts/node.sh fills it from the npm registry when PATH has another major.
+NODE_VERSION := 22.23.5
+NODE_CACHE := $(CURDIR)/.cache/node
+NODE_READY := $(NODE_CACHE)/.ready-$(NODE_VERSION)
+export PATH := $(NODE_CACHE)/bin:$(PATH)
+
+.PHONY: help node install browser build lint format typecheck test test-unit test-integration test-e2e test-browser demo local-up local-down produce metrics bench plan-capacity clean pulse
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-node_modules/.installed: package.json package-lock.json
+$(NODE_READY):
+	@scripts/node.sh $(NODE_VERSION) $(NODE_CACHE)
+
+node: $(NODE_READY) ## Node.js 22 (Lambda's major) on PATH, fetched into .cache/node when missing
+	@echo "node $$(node --version) at $$(command -v node)"
+
+node_modules/.installed: package.json package-lock.json $(NODE_READY)
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -75,7 +89,7 @@ demo: install build ## Run the whole pipeline locally; prints a report and write
 local-up: install ## Start the local AWS stand-ins (kinesis-local + moto) in the background
 	npx tsx scripts/local/stack.ts up
 
-local-down: ## Stop the local AWS stand-ins
+local-down: $(NODE_READY) ## Stop the local AWS stand-ins
 	npx tsx scripts/local/stack.ts down
 
 produce: install ## Put generated traffic on the stream (ARGS="--rate 100 --duration 30")
@@ -93,7 +107,7 @@ bench: install build ## Benchmarks, ours vs the seed design, to .bench/results.{
 plan-capacity: node_modules/.installed ## Size a deployment (pulse plan): shards, concurrency, units, dollars a month (ARGS="--rate 500")
 	@npx --no-install pulse plan $(ARGS)
 
-clean: ## Remove build output and local state
+clean: ## Remove build output and local state (.cache/node stays)
 	rm -rf dist .local .bench
 
 -include terraform/terraform.mk

@@ -9,4 +9,6 @@ module.exports = {
   // hyparquet ships ES modules only: jest (CommonJS here) must compile it like our code.
   transformIgnorePatterns: ['/node_modules/(?!(hyparquet|hyparquet-writer)/)'],
   setupFiles: ['<rootDir>/test/helpers/env.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/no-node-warning.ts'],
+  globalSetup: '<rootDir>/test/helpers/node-major.cjs',
 };

@@ -16,7 +16,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { zipSync } from 'fflate';
-import { flagMessage, parseFlags } from './cli.js';
+import { flagMessage, parseFlags } from '../lib/flags.js';
 
 export const FUNCTIONS = ['session-updater', 'fraud-rules', 'metrics-emitter', 'archive-writer'] as const;
 const ROOT = new URL('..', import.meta.url).pathname;

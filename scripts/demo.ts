@@ -9,6 +9,9 @@
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Clients, makeClients } from '../lib/aws.js';
+import { DEPLOYED_FUNCTIONS, loadResources } from '../lib/config.js';
+import { localPaths } from '../lib/paths.js';
 import { printArchive } from './demo/archive.js';
 import { DEMO_USAGE, type DemoOptions, parseDemoArgs } from './demo/args.js';
 import {
@@ -18,10 +21,7 @@ import {
   reportLines,
   writeDemoHtml,
 } from './demo/report.js';
-import { type Clients, makeClients } from './local/aws.js';
-import { DEPLOYED_FUNCTIONS, loadResources } from './local/config.js';
 import { paint } from './local/demo-format.js';
-import { localPaths } from './local/paths.js';
 import { drainQueue, readSessions, type SnsEnvelope } from './local/readback.js';
 import { createResources, type LocalResources } from './local/resources.js';
 import { formatStats, type Runner, startRunner } from './local/runner.js';

@@ -5,7 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { loadResources } from './local/config.js';
+import { loadResources } from '../lib/config.js';
 import { type MetricsOptions, parseMetricsArgs, SLIDE_MS, USAGE, UsageError } from './metrics/args.js';
 import { formatResult, readSlidingWindow } from './metrics/query.js';
 import { MINUTE_MS, slidingWindow } from './metrics/window.js';

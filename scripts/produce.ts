@@ -4,9 +4,9 @@
  * Endpoints from AWS_ENDPOINT_URL[_KINESIS], else the running local stack (.local/stack.json).
  */
 
+import { type Endpoints, endpointsFromEnv, makeClients } from '../lib/aws.js';
+import { loadResources, physicalName } from '../lib/config.js';
 import { formatTotals } from '../services/shared/money.js';
-import { type Endpoints, endpointsFromEnv, makeClients } from './local/aws.js';
-import { loadResources, physicalName } from './local/config.js';
 import { LOCAL_ENVIRONMENT } from './local/resources.js';
 import { readState } from './local/stack.js';
 import { progress } from './progress.js';

@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { type FirstApplyTargets, formatChecks, runFirstApplyChecks } from './smoke/first-apply.js';
 import { formatSmoke, runSmoke, type SmokeTargets } from './smoke/run.js';
 
 const USAGE = `Usage: make smoke ENV=dev|staging|prod [SMOKE_ARGS="--timeout 300"]
@@ -21,7 +23,9 @@ const USAGE = `Usage: make smoke ENV=dev|staging|prod [SMOKE_ARGS="--timeout 300
 Puts a test user's session and one large purchase on the deployed stream, waits for the session
 item, the fraud alert (through a temporary SQS subscription to the alert topic) and the Events
 datapoints, prints PASS/FAIL per function with its lag, then removes the test user's items and
-the temporary subscription. Needs AWS credentials and an initialised terraform/envs/<env>
+the temporary subscription. Then the first-apply checks: every alarm in a valid state, each
+stalled alarm's metric math returns a value, the parked-alerts metric filter matches the line
+fraud-rules logs, and (with Slack configured) one test message to the channel. Needs AWS credentials and an initialised terraform/envs/<env>
 (make deploy does that).`;
 
 type Outputs = Record<string, { value: unknown }>;
@@ -43,6 +47,33 @@ export function targetsFromOutputs(outputs: Outputs): SmokeTargets & { region?: 
     tableNames: get<Record<string, string>>('table_names'),
     metricsNamespace: get<string>('metrics_namespace'),
     region: (outputs.aws_region?.value as string | undefined) ?? topic.split(':')[3],
+  };
+}
+
+/** The first-apply checks' names, from `terraform output -json`; a missing output is named. */
+export function firstApplyTargetsFromOutputs(outputs: Outputs): FirstApplyTargets {
+  const get = <T>(name: string): T => {
+    const o = outputs[name];
+    if (!o || o.value === undefined || o.value === null) {
+      throw new Error(`terraform output "${name}" is missing: deploy this version first (make deploy)`);
+    }
+    return o.value as T;
+  };
+  const filter = get<{ name: string; log_group_name: string; pattern: string; message: string }>(
+    'alerts_failed_metric_filter',
+  );
+  return {
+    alarmNames: get<string[]>('alarm_names'),
+    stalledAlarmNames: get<Record<string, string>>('stalled_alarm_names'),
+    metricFilter: {
+      name: filter.name,
+      logGroupName: filter.log_group_name,
+      pattern: filter.pattern,
+      message: filter.message,
+    },
+    alertsTopicArn: get<string>('alerts_topic_arn'),
+    chatbotConfigurationArn: (outputs.chatbot_configuration_arn?.value as string | null | undefined) ?? null,
+    environment: get<string>('environment'),
   };
 }
 
@@ -77,7 +108,9 @@ async function main(argv: string[]): Promise<void> {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const { region, ...targets } = targetsFromOutputs(JSON.parse(raw) as Outputs);
+  const outputs = JSON.parse(raw) as Outputs;
+  const { region, ...targets } = targetsFromOutputs(outputs);
+  const firstApply = firstApplyTargetsFromOutputs(outputs);
   const config = { region: process.env.AWS_REGION ?? region };
   const clients = {
     kinesis: new KinesisClient(config),
@@ -85,6 +118,7 @@ async function main(argv: string[]): Promise<void> {
     sqs: new SQSClient(config),
     sns: new SNSClient(config),
     cloudwatch: new CloudWatchClient(config),
+    logs: new CloudWatchLogsClient(config),
   };
   try {
     console.log(`smoke: ${env} (${targets.streamName}, region ${config.region})`);
@@ -95,7 +129,10 @@ async function main(argv: string[]): Promise<void> {
       log: (line) => console.log(`  ${line}`),
     });
     console.log(formatSmoke(result));
-    process.exitCode = result.ok ? 0 : 1;
+    console.log('first-apply checks:');
+    const checks = await runFirstApplyChecks(clients, firstApply);
+    console.log(formatChecks(checks));
+    process.exitCode = result.ok && checks.every((c) => c.ok !== false) ? 0 : 1;
   } finally {
     for (const c of Object.values(clients)) c.destroy();
   }

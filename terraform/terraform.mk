@@ -22,7 +22,7 @@ plan: tf-env build ## terraform plan of one environment (ENV=dev|staging|prod)
 deploy: tf-env build ## Bundle, then terraform apply of one environment (ENV=dev|staging|prod; AUTO_APPROVE=1 skips the prompt)
 	scripts/tf/run.sh apply $(ENV)
 
-destroy: tf-env ## Destroy one environment after typing its name (ENV=dev|staging|prod)
+destroy: tf-env ## Destroy one environment after typing its name (ENV=dev|staging|prod; unattended: CONFIRM_ENV=<env>)
 	scripts/tf/run.sh destroy $(ENV)
 
 smoke: tf-env node_modules/.installed ## After make deploy: seeded events through the deployed pipeline, PASS/FAIL per function with lag (ENV=...)

@@ -4,6 +4,7 @@
  * everything they read or write goes through `CliIO`, so unit tests run them with fakes.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { ENVIRONMENTS, type EnvName } from './environments.js';
 import type { Target } from './target.js';
 
 /** Exit codes, the same for every subcommand. */
@@ -18,9 +19,6 @@ export const EXIT = {
   /** The work ran but left something for a person to look at (e.g. records past retention). */
   incomplete: 4,
 } as const;
-
-export const ENVIRONMENTS = ['local', 'dev', 'staging', 'prod'] as const;
-export type EnvName = (typeof ENVIRONMENTS)[number];
 
 export interface Stream {
   write(text: string): unknown;

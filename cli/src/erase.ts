@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
-import { DEPLOYED_FUNCTIONS, loadFunction } from '../../scripts/local/config.js';
+import { DEPLOYED_FUNCTIONS, loadFunction } from '../../lib/config.js';
 import { DEFAULT_REFRESH_SECONDS, userHash } from '../../services/shared/tombstones.js';
 import {
   type CliIO,

@@ -4,7 +4,7 @@
  * function.json plus the resource variables the local stack would set.
  */
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
-import { type DeployedFunction, loadFunction, loadResources } from '../../scripts/local/config.js';
+import { type DeployedFunction, loadFunction, loadResources } from '../../lib/config.js';
 import type { Target } from './target.js';
 
 export async function functionEnvironment(

@@ -4,7 +4,7 @@
  * a filtered Scan, so the CLI also works against an environment deployed before the index.
  */
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { loadResources } from '../../scripts/local/config.js';
+import { loadResources } from '../../lib/config.js';
 import type { Target } from './target.js';
 
 export interface PendingIndex {

@@ -11,8 +11,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FUNCTIONS, type FunctionName, loadFunction } from '../../lib/config.js';
+import { repoRoot } from '../../lib/paths.js';
 import { type ArchivePlan, archivePlan } from '../../scripts/bench/archive-cost.js';
-import type { CostModel, ShapeResult } from '../../scripts/bench/cost.js';
 import {
   type Component,
   dollarsFor,
@@ -24,8 +25,7 @@ import {
   type SystemUsage,
   total,
 } from '../../scripts/bench/cost-model.js';
-import { FUNCTIONS, type FunctionName, loadFunction } from '../../scripts/local/config.js';
-import { repoRoot } from '../../scripts/local/paths.js';
+import type { CostModel, ShapeResult } from '../../scripts/bench/types.js';
 import {
   type CliIO,
   COMMON_OPTIONS,

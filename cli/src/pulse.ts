@@ -4,6 +4,7 @@
  * failure 1. Messages go to stderr, results to stdout.
  */
 import { createInterface } from 'node:readline/promises';
+import { AwsSetupError } from './aws-setup.js';
 import { type CliIO, EXIT, RefusedError, UsageError } from './command.js';
 import { COMMANDS } from './commands.js';
 import { connect } from './target.js';
@@ -56,6 +57,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       io.stderr.write(`${err.message}\n`);
       return EXIT.refused;
     }
+    if (err instanceof AwsSetupError) {
+      io.stderr.write(`pulse ${word}: ${err.message}\n`);
+      return EXIT.failed;
+    }
     const e = err as Error;
     io.stderr.write(`pulse ${word}: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}\n`);
     if (io.env.PULSE_DEBUG) io.stderr.write(`${e.stack}\n`);
@@ -93,4 +98,4 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   }
 }
 
-if (/[\\/]scripts[\\/]cli[\\/]pulse\.ts$/.test(process.argv[1] ?? '')) void main();
+if (/[\\/]cli[\\/]src[\\/]pulse\.ts$/.test(process.argv[1] ?? '')) void main();

@@ -6,7 +6,7 @@
  * progress); each shard range is read once from the stream and each record applied once through
  * the function's own code.
  */
-import { FUNCTIONS, type FunctionName } from '../../scripts/local/config.js';
+import { FUNCTIONS, type FunctionName } from '../../lib/config.js';
 import { FailureLedger } from '../../services/shared/failure/ledger.js';
 import { KinesisRangeSource } from '../../services/shared/failure/range-source.js';
 import { type EntryReport, type RedriveReport, redrive } from '../../services/shared/failure/redrive.js';

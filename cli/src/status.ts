@@ -10,7 +10,7 @@ import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@
 import { ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { FUNCTIONS, type FunctionName } from '../../scripts/local/config.js';
+import { FUNCTIONS, type FunctionName } from '../../lib/config.js';
 import { COMMON_OPTIONS, defineCommand, EXIT, envOption, printJson, println, progress } from './command.js';
 import { ago, table } from './format.js';
 import { countPending } from './pending.js';

@@ -15,7 +15,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type Endpoints, endpointsFromEnv, LOCAL_REGION, makeClients } from '../../scripts/local/aws.js';
+import { type Endpoints, endpointsFromEnv, LOCAL_REGION, makeClients } from '../../lib/aws.js';
 import {
   type DeployedFunction,
   FUNCTIONS,
@@ -23,9 +23,10 @@ import {
   loadResources,
   onFailureQueueName,
   physicalName,
-} from '../../scripts/local/config.js';
-import { localPaths } from '../../scripts/local/paths.js';
-import type { EnvName } from './command.js';
+} from '../../lib/config.js';
+import { localPaths } from '../../lib/paths.js';
+import { checkAwsSetup } from './aws-setup.js';
+import type { EnvName } from './environments.js';
 
 type Sender = { send(command: unknown): Promise<unknown> };
 
@@ -178,6 +179,16 @@ export async function connect(env: EnvName, processEnv: Record<string, string | 
     secrets: new SecretsManagerClient(base),
     s3: new S3Client(base),
   };
+  try {
+    await checkAwsSetup(env, {
+      region: () => dynamodb.config.region(),
+      credentials: () => dynamodb.config.credentials(),
+    });
+  } catch (err) {
+    dynamodb.destroy();
+    for (const c of Object.values(clients)) c.destroy();
+    throw err;
+  }
   return {
     env,
     names,

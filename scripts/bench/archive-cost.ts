@@ -16,7 +16,7 @@ import type { PulseEvent } from '../../services/shared/event.js';
 import type { ValidRecord } from '../../services/shared/kinesis.js';
 import { generateTraffic } from '../traffic/generator.js';
 import { loadPrices, MONTH_HOURS, type PriceTable } from './cost-model.js';
-import type { Row } from './report.js';
+import type { Row } from './types.js';
 
 const GB = 1024 ** 3;
 const TB = 1024 ** 4;

@@ -7,15 +7,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FUNCTIONS, type FunctionName } from '../local/config.js';
-import { repoRoot } from '../local/paths.js';
+import { FUNCTIONS, type FunctionName } from '../../lib/config.js';
+import { repoRoot } from '../../lib/paths.js';
 import { functionEnvironment } from '../local/resources.js';
 import { stackEnv } from '../local/stack.js';
-import type { BenchContext } from './context.js';
 import { makeEvents, toKinesisEvent } from './data.js';
 import { aLambdaContextJson } from './lambda-context.js';
-import type { Row } from './report.js';
 import { median } from './stats.js';
+import type { BenchContext, Row } from './types.js';
 
 const CHILD = `
 const t0 = performance.now();

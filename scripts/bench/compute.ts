@@ -5,6 +5,7 @@
  * and base64 decode + JSON.parse.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
+import { loadFunction } from '../../lib/config.js';
 import { AlertLog } from '../../services/fraud-rules/alerts.js';
 import { detectFraud } from '../../services/fraud-rules/detector.js';
 import { parseRules } from '../../services/fraud-rules/rules.js';
@@ -16,14 +17,12 @@ import { SessionStore } from '../../services/session-updater/store.js';
 import { updateSessions } from '../../services/session-updater/updater.js';
 import { decodeBatch } from '../../services/shared/kinesis.js';
 import { silentLogger } from '../../services/shared/logger.js';
-import { loadFunction } from '../local/config.js';
 import { seedDetectFraud } from './baseline/fraud-rules.js';
 import { seedEmitMetrics } from './baseline/metrics-emitter.js';
 import { seedUpdateSessions } from './baseline/session-updater.js';
-import type { BenchContext } from './context.js';
 import { makeEvents, toKinesisEvent } from './data.js';
-import type { Row } from './report.js';
 import { median } from './stats.js';
+import type { BenchContext, Row } from './types.js';
 
 /** An SDK client stand-in: every request answers at once, reads find nothing. */
 // biome-ignore lint/suspicious/noExplicitAny: stands in for several SDK client types

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FUNCTIONS, type FunctionName, loadFunction } from '../local/config.js';
-import { repoRoot } from '../local/paths.js';
+import { FUNCTIONS, type FunctionName, loadFunction } from '../../lib/config.js';
+import { repoRoot } from '../../lib/paths.js';
 
 export interface Price {
   usd: number;

@@ -19,19 +19,17 @@
  * per-event figures the capacity planner reads.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
+import { FUNCTIONS, type FunctionName, loadFunction } from '../../lib/config.js';
 import { detectFraud } from '../../services/fraud-rules/detector.js';
 import { emitBatchMetrics } from '../../services/metrics-emitter/processor.js';
 import { updateSessions } from '../../services/session-updater/updater.js';
 import type { PulseEvent } from '../../services/shared/event.js';
-import { FUNCTIONS, type FunctionName, loadFunction } from '../local/config.js';
 import { archiveCostRows, measureArchiveUsage } from './archive-cost.js';
 import { seedDetectFraud } from './baseline/fraud-rules.js';
 import { seedEmitMetrics } from './baseline/metrics-emitter.js';
 import { seedUpdateSessions } from './baseline/session-updater.js';
-import type { BenchContext } from './context.js';
 import {
   COMPONENTS,
-  type Component,
   dollarsFor,
   eventsPerBatchAt,
   type FunctionUsage,
@@ -46,9 +44,9 @@ import { makeEvents, toKinesisEvent } from './data.js';
 import { BASELINE_TABLES } from './env.js';
 import { fraudDeps } from './fraud.js';
 import { metricsDeps } from './metrics.js';
-import type { Row } from './report.js';
 import { sessionDeps } from './sessions.js';
 import { timed } from './stats.js';
+import type { BenchContext, CostModel, Row, ShapeKey, ShapeResult } from './types.js';
 
 const AREA = 'cost';
 /** The rate hourly charges are spread over in the dollars-per-million figures. */
@@ -57,8 +55,6 @@ export const REFERENCE_EVENTS_PER_SECOND = 1_000;
 const WARMUP_PER_USER = 220;
 /** Provisioned shards are sized to stay under this share of their 1 MB/s and 1,000 records/s. */
 export const SHARD_UTILISATION = 0.8;
-
-export type ShapeKey = 'heavy' | 'mix' | 'unique';
 
 export interface Shape {
   key: ShapeKey;
@@ -96,29 +92,6 @@ export const SHAPES: readonly Shape[] = [
     padBytes: 0,
   },
 ];
-
-export interface ShapeResult {
-  shape: ShapeKey;
-  label: string;
-  events: number;
-  users: number;
-  purchaseShare: number;
-  averageEventBytes: number;
-  /** Distinct users per Lambda batch of 1,000, over events in the batch: the planner interpolates on it. */
-  userBatchesPerEvent: number;
-  pulse: SystemUsage;
-  seed: SystemUsage;
-  dollarsPerMillion: { pulse: Record<Component, number>; seed: Record<Component, number> };
-}
-
-export interface CostModel {
-  generatedAt: string;
-  mode: string;
-  referenceEventsPerSecond: number;
-  shardUtilisation: number;
-  prices: { region: string; date: string };
-  shapes: ShapeResult[];
-}
 
 type Runner = (event: KinesisStreamEvent) => Promise<unknown>;
 

@@ -13,15 +13,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { BatchGetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { FUNCTIONS, type FunctionName } from '../../lib/config.js';
+import { repoRoot } from '../../lib/paths.js';
 import { alertIdOf } from '../../services/fraud-rules/rules.js';
 import { compareSequence } from '../../services/shared/sequence.js';
-import { FUNCTIONS, type FunctionName } from '../local/config.js';
-import { repoRoot } from '../local/paths.js';
 import { sleep } from '../local/processes.js';
 import { createResources } from '../local/resources.js';
-import type { BenchContext } from './context.js';
-import type { Row } from './report.js';
 import { percentile } from './stats.js';
+import type { BenchContext, Row } from './types.js';
 
 interface Pending {
   userId: string;

@@ -6,9 +6,9 @@
  */
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type Clients, makeClients } from '../../lib/aws.js';
+import { loadResources } from '../../lib/config.js';
 import { createDocumentClient } from '../../services/shared/dynamo.js';
-import { type Clients, makeClients } from '../local/aws.js';
-import { loadResources } from '../local/config.js';
 import { createResources, type LocalResources } from '../local/resources.js';
 import { type StackState, startStack, stopStack } from '../local/stack.js';
 import { RequestCounter } from './counting.js';

@@ -10,11 +10,11 @@ import { FraudStateStore } from '../../services/fraud-rules/store.js';
 import { silentLogger } from '../../services/shared/logger.js';
 import { functionEnvironment } from '../local/resources.js';
 import { seedDetectFraud } from './baseline/fraud-rules.js';
-import { type BenchContext, per1000, perSecond } from './context.js';
+import { per1000, perSecond } from './context.js';
 import { makeEvents, toKinesisEvent } from './data.js';
 import { BASELINE_TABLES } from './env.js';
-import type { Row } from './report.js';
 import { median, timed } from './stats.js';
+import type { BenchContext, Row } from './types.js';
 
 const AREA = 'fraud-rules';
 const LAMBDA_BATCH = 1_000;

@@ -5,7 +5,8 @@
  */
 import { type BarGroup, barChart, COLORS, escapeHtml, page } from '../report/charts.js';
 import { describeMachine } from './machine.js';
-import { type BenchResults, formatNumber, formatRatio, type Row } from './report.js';
+import { formatNumber, formatRatio } from './report.js';
+import type { BenchResults, Row } from './types.js';
 
 /** Throughput is the one kind of figure where more is better. */
 export function higherIsBetter(row: Pick<Row, 'unit'>): boolean {

@@ -8,10 +8,10 @@ import { WatermarkStore } from '../../services/metrics-emitter/watermarks.js';
 import { silentLogger } from '../../services/shared/logger.js';
 import { functionEnvironment } from '../local/resources.js';
 import { seedEmitMetrics } from './baseline/metrics-emitter.js';
-import { type BenchContext, perSecond } from './context.js';
+import { perSecond } from './context.js';
 import { makeEvents, toKinesisEvent } from './data.js';
-import type { Row } from './report.js';
 import { median, timed } from './stats.js';
+import type { BenchContext, Row } from './types.js';
 
 const AREA = 'metrics-emitter';
 

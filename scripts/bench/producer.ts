@@ -6,10 +6,10 @@
 import type { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { publishBatch } from '../../services/producer/index.js';
 import { seedPublish } from './baseline/producer.js';
-import { type BenchContext, perSecond } from './context.js';
+import { perSecond } from './context.js';
 import { makeEvents } from './data.js';
-import type { Row } from './report.js';
 import { median, timed } from './stats.js';
+import type { BenchContext, Row } from './types.js';
 
 const AREA = 'producer';
 

@@ -1,30 +1,6 @@
 /** Result rows, and the three ways they are shown: terminal table, Markdown, JSON. */
-import type { CostModel } from './cost.js';
-import { describeMachine, type MachineInfo } from './machine.js';
-
-export interface Row {
-  /** The function or part measured: session-updater, fraud-rules, producer... */
-  area: string;
-  metric: string;
-  unit: string;
-  ours: number | null;
-  baseline: number | null;
-  /** Runs the median was taken over. */
-  runs: number;
-  note?: string;
-}
-
-export interface BenchResults {
-  mode: 'quick' | 'full' | 'tiny';
-  startedAt: string;
-  durationSeconds: number;
-  machine: MachineInfo;
-  rows: Array<Row & { ratio: number | null }>;
-  /** Request counts per service:command of the last run of each measurement, for the curious. */
-  requestBreakdown: Record<string, Record<string, number>>;
-  /** Per-event usage and dollars per million events by traffic shape (the cost area). */
-  cost?: CostModel;
-}
+import { describeMachine } from './machine.js';
+import type { BenchResults, Row } from './types.js';
 
 export function ratioOf(row: Row): number | null {
   if (row.ours === null || row.baseline === null || row.baseline === 0) return null;

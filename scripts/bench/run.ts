@@ -9,11 +9,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { flagMessage, parseFlags, stringFlag } from '../cli.js';
-import { repoRoot } from '../local/paths.js';
+import { flagMessage, parseFlags, stringFlag } from '../../lib/flags.js';
+import { repoRoot } from '../../lib/paths.js';
 import { benchColdStart } from './coldstart.js';
 import { benchCompute } from './compute.js';
-import type { BenchContext } from './context.js';
 import { benchCost, costMarkdown } from './cost.js';
 import { benchEndToEnd } from './e2e.js';
 import { openBenchEnv } from './env.js';
@@ -23,8 +22,9 @@ import { machineInfo } from './machine.js';
 import { benchMetrics } from './metrics.js';
 import { benchOptions, type Mode } from './options.js';
 import { benchProducer } from './producer.js';
-import { type BenchResults, markdownTable, type Row, ratioOf, terminalTable, toJson } from './report.js';
+import { markdownTable, ratioOf, terminalTable, toJson } from './report.js';
 import { benchSessions } from './sessions.js';
+import type { BenchContext, BenchResults, Row } from './types.js';
 
 export const AREAS = {
   compute: benchCompute,

@@ -11,11 +11,11 @@ import { itemBytes, MAX_ITEM_BYTES } from '../../services/shared/item-size.js';
 import { silentLogger } from '../../services/shared/logger.js';
 import { functionEnvironment } from '../local/resources.js';
 import { appendEvent, type SeedSession, seedUpdateSessions } from './baseline/session-updater.js';
-import { type BenchContext, per1000, perSecond } from './context.js';
+import { per1000, perSecond } from './context.js';
 import { makeEvents, toKinesisEvent } from './data.js';
 import { BASELINE_TABLES } from './env.js';
-import type { Row } from './report.js';
 import { median, timed } from './stats.js';
+import type { BenchContext, Row } from './types.js';
 
 const AREA = 'session-updater';
 

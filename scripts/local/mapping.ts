@@ -14,17 +14,17 @@ import {
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { type Clients, type Endpoints, endpointEnv } from './aws.js';
-import { Checkpoints } from './checkpoints.js';
-import type { DeployedFunction, EventSourceMappingSpec, FunctionSpec } from './config.js';
-import type { FaultProxy } from './fault-proxy.js';
+import { type Clients, type Endpoints, endpointEnv } from '../../lib/aws.js';
+import type { DeployedFunction, EventSourceMappingSpec, FunctionSpec } from '../../lib/config.js';
 import {
   type FunctionIdentity,
   invocationContext,
   kinesisEvent,
   onFailureRecord,
   type StreamRecord,
-} from './lambda-event.js';
+} from '../../lib/lambda-event.js';
+import { Checkpoints } from './checkpoints.js';
+import type { FaultProxy } from './fault-proxy.js';
 import { sleep } from './processes.js';
 import { functionEnvironment, type LocalResources } from './resources.js';
 import { type Fault, Sandbox } from './sandbox.js';

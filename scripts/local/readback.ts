@@ -1,10 +1,10 @@
 /** Reads what the pipeline wrote, for the demo report and the end-to-end tests. */
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Clients } from '../../lib/aws.js';
+import { getMetricData } from '../../lib/get-metric-data.js';
 import { createDocumentClient } from '../../services/shared/dynamo.js';
 import { microsToNumber, toMicros } from '../../services/shared/money.js';
-import { getMetricData } from '../metrics/get-metric-data.js';
-import type { Clients } from './aws.js';
 
 export async function scanTable(clients: Clients, table: string): Promise<Record<string, unknown>[]> {
   const doc = createDocumentClient(clients.dynamodb);

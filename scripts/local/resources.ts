@@ -16,7 +16,7 @@ import { CreateBucketCommand, PutBucketVersioningCommand } from '@aws-sdk/client
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import type { Clients } from './aws.js';
+import type { Clients } from '../../lib/aws.js';
 import {
   DEPLOYED_FUNCTIONS,
   type DeployedFunction,
@@ -26,7 +26,7 @@ import {
   onFailureQueueName,
   physicalName,
   type TableSpec,
-} from './config.js';
+} from '../../lib/config.js';
 import { sleep } from './processes.js';
 
 export const LOCAL_ENVIRONMENT = 'local';

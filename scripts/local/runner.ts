@@ -11,17 +11,17 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { flagMessage, parseFlags, stringFlag } from '../cli.js';
-import { type Clients, type Endpoints, makeClients } from './aws.js';
+import { type Clients, type Endpoints, makeClients } from '../../lib/aws.js';
 import {
   DEPLOYED_FUNCTIONS,
   type DeployedFunction,
   type EventSourceMappingSpec,
   loadFunction,
-} from './config.js';
+} from '../../lib/config.js';
+import { flagMessage, parseFlags, stringFlag } from '../../lib/flags.js';
+import { localPaths } from '../../lib/paths.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { FunctionMapping, type MappingStats } from './mapping.js';
-import { localPaths } from './paths.js';
 import { sleep } from './processes.js';
 import { createResources, type LocalResources } from './resources.js';
 import type { Fault } from './sandbox.js';

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { repoRoot } from './paths.js';
+import { repoRoot } from '../../lib/paths.js';
 
 export interface Fault {
   phase: 'before' | 'after';

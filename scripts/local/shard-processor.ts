@@ -5,8 +5,8 @@
  * MaximumRetryAttempts and MaximumRecordAgeInSeconds (then the on-failure destination). The
  * checkpoint only moves past records that succeeded or were sent to the destination.
  */
-import type { EventSourceMappingSpec } from './config.js';
-import type { FailureCondition, StreamRecord } from './lambda-event.js';
+import type { EventSourceMappingSpec } from '../../lib/config.js';
+import type { FailureCondition, StreamRecord } from '../../lib/lambda-event.js';
 import { sleep } from './processes.js';
 import type { InvokeOutcome } from './sandbox.js';
 

@@ -14,9 +14,9 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
-import { flagMessage, parseFlags } from '../cli.js';
-import { type Endpoints, endpointEnv, makeClients } from './aws.js';
-import { localPaths } from './paths.js';
+import { type Endpoints, endpointEnv, makeClients } from '../../lib/aws.js';
+import { flagMessage, parseFlags } from '../../lib/flags.js';
+import { localPaths } from '../../lib/paths.js';
 import { freePort, isAlive, startProcess, stopProcess, waitHealthy } from './processes.js';
 import { createResources } from './resources.js';
 

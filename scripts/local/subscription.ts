@@ -4,7 +4,7 @@
  * record is missed or repeated. Records are handed to `onRecords` in sequence order.
  */
 import { type KinesisClient, type StartingPosition, SubscribeToShardCommand } from '@aws-sdk/client-kinesis';
-import type { StreamRecord } from './lambda-event.js';
+import type { StreamRecord } from '../../lib/lambda-event.js';
 import { sleep } from './processes.js';
 
 export interface SubscriptionOptions {

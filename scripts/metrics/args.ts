@@ -1,5 +1,5 @@
 /** Flags of `npm run metrics`; a bad flag fails fast with a message naming it. */
-import { type FlagSpec, flagMessage, parseFlags, stringFlag } from '../cli.js';
+import { type FlagSpec, flagMessage, parseFlags, stringFlag } from '../../lib/flags.js';
 
 export const SLIDE_MS = 30_000;
 const MIN_WINDOW_MS = 60_000;

@@ -1,6 +1,6 @@
 /** Reads the per-minute series behind the sliding window from CloudWatch (GetMetricData). */
 import { type CloudWatchClient, ListMetricsCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { getMetricData } from './get-metric-data.js';
+import { getMetricData } from '../../lib/get-metric-data.js';
 import { MINUTE_MS, type Window, type WindowNumbers, type WindowSeries, windowNumbers } from './window.js';
 
 export interface SlidingWindowRequest {

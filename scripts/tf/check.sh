@@ -12,6 +12,9 @@
 #             - neither: SKIPPED, loudly; a failure with PULSE_TF_REQUIRE_VALIDATE=1.
 #             PULSE_TF_BUILD_PROVIDER=1 builds the provider first (cold ~50 min, ~9.5 GiB RAM).
 #   tflint    bundled terraform ruleset (recommended + naming/doc rules) on every module and root
+#   moto      scripts/tf/moto-apply.sh: apply + destroy of the whole stack against moto, every
+#             resource but the emulator gaps (test/terraform/moto/emulator-gaps.json); needs the
+#             provider (as validate) and .venv's moto_server. PULSE_TF_MOTO_APPLY=0 skips it.
 #   checkov   from PyPI in its own virtualenv, zero unexplained failures
 #   wiring    jest tests in test/terraform (HCL parsed with @cdktf/hcl2json)
 set -uo pipefail
@@ -140,6 +143,24 @@ else
     record validate FAIL "required (PULSE_TF_REQUIRE_VALIDATE=1) but $why"
   else
     record validate SKIPPED "$why"
+  fi
+fi
+
+# --- apply against moto --------------------------------------------------------------------------
+note "terraform apply against moto (all but test/terraform/moto/emulator-gaps.json)"
+if [[ "${PULSE_TF_MOTO_APPLY:-1}" == 0 ]]; then
+  record moto SKIPPED "PULSE_TF_MOTO_APPLY=0"
+else
+  out="$(scripts/tf/moto-apply.sh 2>&1)"
+  rc=$?
+  echo "$out"
+  summary="$(grep -E '^moto apply:' <<<"$out" | head -1)"
+  if [[ $rc == 0 ]]; then
+    record moto PASS "$summary; destroyed"
+  elif [[ $rc == 3 && "${PULSE_TF_REQUIRE_VALIDATE:-0}" != 1 ]]; then
+    record moto SKIPPED "$(grep -m1 SKIPPED <<<"$out")"
+  else
+    record moto FAIL "${summary:-$(grep -m1 SKIPPED <<<"$out")}"
   fi
 fi
 

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { convertFiles } from '@cdktf/hcl2json';
-import { flagMessage, parseFlags } from '../cli.js';
+import { flagMessage, parseFlags } from '../../lib/flags.js';
 
 const BEGIN = '<!-- BEGIN_TF_DOCS -->';
 const END = '<!-- END_TF_DOCS -->';

@@ -58,6 +58,30 @@ if [[ "$action" != destroy ]]; then
   done
 fi
 
+# destroy: confirmed before anything else runs. Unattended (CI), CONFIRM_ENV=<env> is the
+# confirmation; without it a terminal is asked, and with neither the run stops and says why.
+if [[ "$action" == destroy ]]; then
+  echo "This destroys every Pulse resource of '$env' (stream, tables and their data, topics, functions)."
+  [[ "$env" == prod ]] && echo "prod tables have deletion protection: set tables.deletion_protection = false and deploy first."
+  if [[ -n "${CONFIRM_ENV:-}" ]]; then
+    if [[ "$CONFIRM_ENV" != "$env" ]]; then
+      echo "error: CONFIRM_ENV='$CONFIRM_ENV' does not name the environment being destroyed ('$env'); nothing was destroyed." >&2
+      exit 2
+    fi
+    echo "confirmed by CONFIRM_ENV=$env"
+  elif [[ -t 0 ]]; then
+    read -r -p "Type the environment name to confirm: " answer
+    if [[ "$answer" != "$env" ]]; then
+      echo "aborted (typed '$answer', expected '$env'); nothing was destroyed." >&2
+      exit 1
+    fi
+  else
+    echo "error: make destroy needs a confirmation and there is no terminal to ask (stdin is not a TTY)." >&2
+    echo "  Unattended (CI): make destroy ENV=$env CONFIRM_ENV=$env" >&2
+    exit 2
+  fi
+fi
+
 tf() { "$TERRAFORM" -chdir="$dir" "$@"; }
 tf init -input=false -backend-config=backend.hcl
 
@@ -71,13 +95,6 @@ case "$action" in
     tf output
     ;;
   destroy)
-    echo "This destroys every Pulse resource of '$env' (stream, tables and their data, topics, functions)."
-    [[ "$env" == prod ]] && echo "prod tables have deletion protection: set tables.deletion_protection = false and deploy first."
-    read -r -p "Type the environment name to confirm: " answer
-    if [[ "$answer" != "$env" ]]; then
-      echo "aborted (typed '$answer', expected '$env')" >&2
-      exit 1
-    fi
     tf destroy -input=false -auto-approve
     ;;
 esac

@@ -1,5 +1,5 @@
 /** Command-line flags of the load generator, validated with messages that say what to type instead. */
-import { type FlagSpec, flagMessage, type ParsedFlags, parseFlags } from '../cli.js';
+import { type FlagSpec, flagMessage, type ParsedFlags, parseFlags } from '../../lib/flags.js';
 import type { FraudPatterns, Mix } from './generator.js';
 import { generateTraffic, type Traffic } from './generator.js';
 

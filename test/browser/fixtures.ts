@@ -3,8 +3,8 @@
  * full bench run as recorded in the README. The pages are rendered by the same functions the demo
  * and the bench call; only the numbers are fixed here.
  */
-import type { BenchResults, Row } from '../../scripts/bench/report.js';
 import { ratioOf } from '../../scripts/bench/report.js';
+import type { BenchResults, Row } from '../../scripts/bench/types.js';
 import type { DemoReport } from '../../scripts/demo/report.js';
 import type { MappingStats } from '../../scripts/local/mapping.js';
 

@@ -7,7 +7,7 @@
  * changes nothing.
  */
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
-import type { FunctionName } from '../../scripts/local/config.js';
+import type { FunctionName } from '../../lib/config.js';
 import { metricSum, readSessions, type SnsEnvelope, scanTable } from '../../scripts/local/readback.js';
 import { generateTraffic, type Traffic } from '../../scripts/traffic/generator.js';
 import { sendTraffic } from '../../scripts/traffic/send.js';

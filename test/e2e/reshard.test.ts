@@ -12,7 +12,7 @@ import {
   PutRecordsCommand,
   UpdateShardCountCommand,
 } from '@aws-sdk/client-kinesis';
-import { FUNCTIONS } from '../../scripts/local/config.js';
+import { FUNCTIONS } from '../../lib/config.js';
 import { sleep } from '../../scripts/local/processes.js';
 import { generateTraffic } from '../../scripts/traffic/generator.js';
 import { sendTraffic } from '../../scripts/traffic/send.js';

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/local/paths.js';
+import { repoRoot } from '../../lib/paths.js';
 import { type SnsEnvelope, scanTable } from '../../scripts/local/readback.js';
 import { sendTraffic } from '../../scripts/traffic/send.js';
 import { evaluatePurchases, newFraudState, parseRules } from '../../services/fraud-rules/rules.js';

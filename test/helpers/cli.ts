@@ -1,6 +1,6 @@
 /** Runs the real `pulse` bin (npx --no-install, as an operator would) against a test pipeline. */
 import { execFile } from 'node:child_process';
-import { endpointEnv } from '../../scripts/local/aws.js';
+import { endpointEnv } from '../../lib/aws.js';
 import type { Pipeline } from './pipeline.js';
 
 export interface CliRun {

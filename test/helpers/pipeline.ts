@@ -5,9 +5,9 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Clients, makeClients } from '../../scripts/local/aws.js';
-import { DEPLOYED_FUNCTIONS, type DeployedFunction } from '../../scripts/local/config.js';
-import { repoRoot } from '../../scripts/local/paths.js';
+import { type Clients, makeClients } from '../../lib/aws.js';
+import { DEPLOYED_FUNCTIONS, type DeployedFunction } from '../../lib/config.js';
+import { repoRoot } from '../../lib/paths.js';
 import { drainQueue } from '../../scripts/local/readback.js';
 import { createResources, type LocalResources } from '../../scripts/local/resources.js';
 import { type Runner, type RunnerOptions, startRunner } from '../../scripts/local/runner.js';

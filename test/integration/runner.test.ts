@@ -7,7 +7,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { repoRoot } from '../../scripts/local/paths.js';
+import { repoRoot } from '../../lib/paths.js';
 import { drain, type Pipeline, startPipeline } from '../helpers/pipeline.js';
 
 jest.setTimeout(120_000);

@@ -8,15 +8,15 @@ import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client
 import { ListShardsCommand, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { makeClients } from '../../scripts/local/aws.js';
+import { makeClients } from '../../lib/aws.js';
 import {
   FUNCTIONS,
   loadFunction,
   loadResources,
   onFailureQueueName,
   physicalName,
-} from '../../scripts/local/config.js';
-import { repoRoot } from '../../scripts/local/paths.js';
+} from '../../lib/config.js';
+import { repoRoot } from '../../lib/paths.js';
 import { isAlive } from '../../scripts/local/processes.js';
 import { createResources, functionEnvironment } from '../../scripts/local/resources.js';
 import { readState, startStack, stopStack } from '../../scripts/local/stack.js';

@@ -9,6 +9,11 @@
  * the review, test/review/stalled-alarm-schedule.test.ts). This evaluates the alarm's metric math
  * the way CloudWatch does, one period at a time, over a model of what Lambda reports for a
  * scheduled invocation and for a stream batch, so it holds whichever metrics the alarm reads.
+ *
+ * Missing datapoints follow metric math, not FILL(): a period exists when any input series has a
+ * datapoint in it; there, arithmetic and comparisons read a series without a datapoint as 0; a
+ * period where no input has one yields no value (treat_missing_data decides). The expression may
+ * not use FILL at all, whose result for a series with no data in the window is undocumented.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,23 +58,32 @@ function datapoint(metric: { namespace: string; metric_name: string; stat: strin
 }
 
 let alarm: Json;
+let expression: string;
 beforeAll(async () => {
   const m = await convertFiles(join(root, 'terraform/modules/observability'));
   alarm = m.resource.aws_cloudwatch_metric_alarm.stalled[0];
+  const returned = (alarm.metric_query as Json[]).find((q) => q.return_data === true);
+  const locals = Object.assign({}, ...(m.locals as Json[]));
+  const ref = /^\$\{local\.([a-z_]+)\}$/.exec(String(returned.expression));
+  expression = ref ? String(locals[ref[1] as string]) : String(returned.expression);
 });
 
-/** The alarm's returned expression evaluated for one period (IF and FILL as CloudWatch defines them). */
-function stalledValue(p: Period): number {
-  const queries = alarm.metric_query as Json[];
-  const returned = queries.find((q) => q.return_data === true);
-  const inputs = queries.filter((q) => q.metric);
-  const FILL = (v: number | undefined, d: number) => (v === undefined ? d : v);
+/**
+ * The alarm's returned expression for one period, as metric math evaluates it: undefined when no
+ * input has a datapoint, else with every missing input read as 0 (IF, AND, OR as CloudWatch defines them).
+ */
+function stalledValue(p: Period): number | undefined {
+  const inputs = (alarm.metric_query as Json[]).filter((q) => q.metric);
+  const values = inputs.map((q) => datapoint(q.metric[0], p));
+  if (values.every((v) => v === undefined)) return undefined;
   const IF = (c: boolean, a: number, b: number) => (c ? a : b);
-  const js = String(returned.expression).replace(/==/g, '===');
-  return new Function('IF', 'FILL', ...inputs.map((q) => q.id), `return ${js};`)(
+  const js = expression
+    .replace(/==/g, '===')
+    .replace(/\bAND\b/g, '&&')
+    .replace(/\bOR\b/g, '||');
+  return new Function('IF', ...inputs.map((q) => q.id), `return Number(${js});`)(
     IF,
-    FILL,
-    ...inputs.map((q) => datapoint(q.metric[0], p)),
+    ...values.map((v) => v ?? 0),
   );
 }
 
@@ -94,11 +108,21 @@ describe('fraud-rules stalled alarm vs its own schedule', () => {
   it('fires when records arrive and the stream mapping is disabled (only the schedule invokes the function)', () => {
     const values = window(0, 1_000).map(stalledValue);
     // The alarm needs `periods` breaching datapoints out of `periods`.
-    expect(values.every((v) => v >= 1)).toBe(true);
+    expect(values.every((v) => v !== undefined && v >= 1)).toBe(true);
   });
 
   it('stays quiet while the mapping delivers batches, and when no records arrive', () => {
     expect(window(3, 1_000).map(stalledValue)).toEqual(Array(periods).fill(0));
-    expect(window(0, 0).map(stalledValue)).toEqual(Array(periods).fill(0));
+    // No records: fraud-rules' schedule still invokes it, yet no stream input has a datapoint, so
+    // the period yields no value and the alarm's treat_missing_data (notBreaching) reads it as OK.
+    expect(window(0, 0).map(stalledValue)).toEqual(Array(periods).fill(undefined));
+    expect(alarm.treat_missing_data).toBe('notBreaching');
+  });
+
+  it('does not depend on FILL: a period with records and no IteratorAge datapoint at all is a stall by arithmetic', () => {
+    expect(expression).not.toMatch(/FILL/i);
+    // The stalled function's IteratorAge series has no datapoint in any period of the window.
+    const dead = Array.from({ length: periods }, () => ({ scheduled: 0, batches: 0, records: 500 }));
+    expect(dead.map(stalledValue)).toEqual(Array(periods).fill(1));
   });
 });

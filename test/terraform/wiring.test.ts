@@ -547,6 +547,7 @@ describe('environment roots', () => {
       expect(Object.keys(l.settings).sort()).toEqual(
         [
           'alarm_thresholds',
+          'anomaly_alarms',
           'fraud_rules',
           'log_retention_days',
           'reserved_concurrency',
@@ -858,12 +859,25 @@ describe('validations (evaluated by terraform)', () => {
     expect(
       accepts(file, 'slack', { ...slack, guardrail_policy_arns: ['arn:aws:iam::111111111111:policy/mine'] }),
     ).toBe(true);
+    expect(
+      accepts(file, 'slack', {
+        ...slack,
+        guardrail_policy_arns: ['arn:aws:iam::111111111111:policy/team/ReadOnlyAccess'],
+      }),
+    ).toBe(true); // the account's own policy, whatever its name or path
     expect(accepts(file, 'slack', { ...slack, guardrail_policy_arns: [] })).toBe(false);
+    expect(accepts(file, 'slack', { ...slack, guardrail_policy_arns: ['mine'] })).toBe(false);
     for (const broad of [
       'AdministratorAccess',
       'ReadOnlyAccess',
       'CloudWatchReadOnlyAccess',
       'AmazonS3FullAccess',
+      // the review's finds: path-qualified, underscored, and a name without Access in it
+      'job-function/ViewOnlyAccess',
+      'job-function/SystemAdministrator',
+      'SecurityAudit',
+      'AWSCodePipeline_FullAccess',
+      'service-role/AWSLambdaRole',
     ])
       expect({
         broad,
@@ -875,6 +889,39 @@ describe('validations (evaluated by terraform)', () => {
         broad,
         accepted: false,
       });
+    // other partitions' managed policies too
+    expect(
+      accepts(file, 'slack', {
+        ...slack,
+        guardrail_policy_arns: ['arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess'],
+      }),
+    ).toBe(false);
+  });
+
+  test('Slack region: only where the AWS Chatbot API exists; omitted = the environment region if supported, else us-east-2', async () => {
+    const slack = { team_id: 'T07EA123LEP', channel_id: 'C07EZ1ABC23' };
+    const file = 'modules/alerts/variables.tf';
+    for (const region of ['us-east-2', 'us-west-2', 'eu-west-1', 'ap-southeast-1'])
+      expect({ region, accepted: accepts(file, 'slack', { ...slack, region }) }).toEqual({
+        region,
+        accepted: true,
+      });
+    for (const region of ['us-east-1', 'eu-central-1', 'ap-northeast-1', 'eu-west-2'])
+      expect({ region, accepted: accepts(file, 'slack', { ...slack, region }) }).toEqual({
+        region,
+        accepted: false,
+      });
+    const m = await mod('modules/alerts');
+    const l = Object.assign({}, ...m.locals);
+    expect(l.chatbot_regions).toEqual(['us-east-2', 'us-west-2', 'eu-west-1', 'ap-southeast-1']);
+    expect(l.chatbot_region).toContain('contains(local.chatbot_regions, data.aws_region.current.region)');
+    expect(l.chatbot_region).toContain('"us-east-2"');
+    expect(one(m.resource.aws_chatbot_slack_channel_configuration.this, 'chatbot').region).toBe(
+      ref('local.chatbot_region'),
+    );
+    expect(one(m.variable.slack, 'slack').description).toMatch(
+      /us-east-2, us-west-2, eu-west-1 and ap-southeast-1/,
+    );
   });
 
   test('per-shard state keeps the parallelization factor at 1', () => {
@@ -960,7 +1007,9 @@ describe('alarms: loud when stalled', () => {
     expect(alarm.threshold).toBe(1);
     expect(alarm.alarm_actions).toBe(ref('local.alarm_common.alarm_actions'));
     const q = Object.fromEntries(alarm.metric_query.map((x: Json) => [x.id, x]));
-    expect(q.stalled.expression).toBe('IF(FILL(records, 0) > 0, IF(FILL(batches, 0) == 0, 1, 0), 0)');
+    expect(q.stalled.expression).toBe(ref('local.stalled_expression'));
+    // A missing IteratorAge datapoint is 0 by arithmetic next to records, not by FILL.
+    expect(locals().stalled_expression).toBe('IF(records > 0 AND (0 * records + batches) == 0, 1, 0)');
     expect(q.stalled.return_data).toBe(true);
     expect(q.records.metric[0]).toMatchObject({
       namespace: 'AWS/Kinesis',
@@ -1259,6 +1308,11 @@ describe('deploy path and outputs', () => {
       'environment',
       'metrics_namespace',
       'log_group_names',
+      'query_definition_names',
+      'chatbot_configuration_arn',
+      'alarm_names',
+      'stalled_alarm_names',
+      'alerts_failed_metric_filter',
     ];
     for (const env of ENVS) {
       const r = await mod(`envs/${env}`);
@@ -1268,6 +1322,17 @@ describe('deploy path and outputs', () => {
       }
       expect(r.output.aws_region[0].value).toBe(ref('var.aws_region'));
     }
+    // and the module outputs they come from are wired through, not lost on the way up
+    expect(pulse.output.query_definition_names[0].value).toBe(
+      ref('module.observability.query_definition_names'),
+    );
+    expect(pulse.output.chatbot_configuration_arn[0].value).toBe(
+      ref('module.alerts.chatbot_configuration_arn'),
+    );
+    const alerts = await mod('modules/alerts');
+    expect(alerts.output.chatbot_configuration_arn[0].value).toContain(
+      'aws_chatbot_slack_channel_configuration.this[*].chat_configuration_arn',
+    );
   });
 
   test('allowed_account_ids guards the provider in every root', async () => {
@@ -1301,5 +1366,31 @@ describe('deploy path and outputs', () => {
       )
       .filter((f) => /shared\/terraform-provider-aws|\/work\/shared/.test(readFileSync(f, 'utf8')));
     expect(offenders.map((f) => relative(root, f))).toEqual([]);
+  });
+});
+
+describe('moto apply: only the recorded emulator gaps are left out', () => {
+  test('emulator-gaps.json names resource types the modules use, each with a reason; moto-apply.sh reads it', () => {
+    const gaps = JSON.parse(
+      readFileSync(join(root, 'test/terraform/moto/emulator-gaps.json'), 'utf8'),
+    ) as Record<string, string>;
+    expect(Object.keys(gaps).sort()).toEqual([
+      'aws_chatbot_slack_channel_configuration',
+      'aws_cloudwatch_dashboard',
+      'aws_cloudwatch_metric_alarm',
+      'aws_cloudwatch_query_definition',
+      'aws_lambda_event_source_mapping',
+    ]);
+    const modules = walkFiles(join(tf, 'modules'), /\.tf$/)
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
+    for (const [type, why] of Object.entries(gaps)) {
+      expect({ type, used: modules.includes(`resource "${type}"`) }).toEqual({ type, used: true });
+      expect(why.length).toBeGreaterThan(20);
+    }
+    const script = readFileSync(join(root, 'scripts/tf/moto-apply.sh'), 'utf8');
+    expect(script).toContain('test/terraform/moto/emulator-gaps.json');
+    expect(script).toMatch(/-target=/);
+    expect(readFileSync(join(root, 'scripts/tf/check.sh'), 'utf8')).toContain('scripts/tf/moto-apply.sh');
   });
 });

@@ -4,12 +4,13 @@
  * events of a time range or of one user, each once, in stream order.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { LOCAL_REGION } from '../../../scripts/local/aws.js';
-import { physicalName } from '../../../scripts/local/config.js';
+import { LOCAL_REGION } from '../../../lib/aws.js';
+import { physicalName } from '../../../lib/config.js';
 import { hourPrefixes } from '../../../services/shared/archive/layout.js';
 import { ArchiveStore, dedupeEvents } from '../../../services/shared/archive/store.js';
 import type { ValidRecord } from '../../../services/shared/kinesis.js';
-import { type CliIO, type EnvName, UsageError } from '../command.js';
+import { type CliIO, UsageError } from '../command.js';
+import type { EnvName } from '../environments.js';
 import { localEndpoints } from '../target.js';
 
 export interface ArchiveAccess {

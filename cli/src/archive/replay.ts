@@ -11,7 +11,7 @@
  * minute was emitted is known only from a failure-ledger entry (the re-drive's own path).
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { kinesisEvent, type StreamRecord } from '../../../scripts/local/lambda-event.js';
+import { kinesisEvent, type StreamRecord } from '../../../lib/lambda-event.js';
 import { alertLogFrom } from '../../../services/fraud-rules/alerts.js';
 import { loadConfig as fraudConfig } from '../../../services/fraud-rules/config.js';
 import { detectFraud } from '../../../services/fraud-rules/detector.js';

@@ -3,7 +3,7 @@
  * environment, or function.json locally), so `pulse replay` applies set-aside records exactly as
  * the function's scheduled re-drive does: through the same code (services/<fn>/redrive.ts).
  */
-import type { FunctionName } from '../../../scripts/local/config.js';
+import type { FunctionName } from '../../../lib/config.js';
 import { alertLogFrom } from '../../../services/fraud-rules/alerts.js';
 import { loadConfig as fraudConfig } from '../../../services/fraud-rules/config.js';
 import { fraudRedriveTarget } from '../../../services/fraud-rules/redrive.js';

@@ -79,3 +79,28 @@ output "erasure_operator_policy_arn" {
   description = "IAM policy for pulse erase (attach it to the operators who handle erasure requests)."
   value       = module.pulse.erasure_operator_policy_arn
 }
+
+output "query_definition_names" {
+  description = "Saved CloudWatch Logs Insights queries (Logs Insights -> Saved queries), keyed by query file."
+  value       = module.pulse.query_definition_names
+}
+
+output "chatbot_configuration_arn" {
+  description = "AWS Chatbot Slack channel configuration of the fraud alerts (null without alert_slack); make smoke sends one test message through it."
+  value       = module.pulse.chatbot_configuration_arn
+}
+
+output "alarm_names" {
+  description = "Every CloudWatch alarm of this environment; make smoke checks that each has a valid state."
+  value       = module.pulse.alarm_names
+}
+
+output "stalled_alarm_names" {
+  description = "The per-function stalled alarms; make smoke evaluates each one's metric math once."
+  value       = module.pulse.stalled_alarm_names
+}
+
+output "alerts_failed_metric_filter" {
+  description = "The parked-alerts metric filter (name, log group, pattern, matched message); make smoke tests the pattern."
+  value       = module.pulse.alerts_failed_metric_filter
+}

@@ -14,6 +14,7 @@ module "pulse" {
   reserved_concurrency    = local.settings.reserved_concurrency
   max_event_ahead_seconds = var.max_event_ahead_seconds
   alarm_thresholds        = local.settings.alarm_thresholds
+  anomaly_alarms          = local.settings.anomaly_alarms
   # the environment's thresholds, overridden attribute by attribute by var.fraud_rules
   fraud_rules = merge(local.settings.fraud_rules, { for k, v in var.fraud_rules : k => v if v != null })
 

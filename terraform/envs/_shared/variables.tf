@@ -60,7 +60,7 @@ variable "alert_email_subscriptions" {
 }
 
 variable "alert_slack" {
-  description = "Slack channel for fraud alerts through AWS Chatbot: { team_id = \"T...\", channel_id = \"C...\" }. Authorise the Slack workspace in the AWS Chatbot console once first. The channel role has no permissions and the default guardrail denies everything (notifications only). null = no Slack."
+  description = "Slack channel for fraud alerts through AWS Chatbot: { team_id = \"T...\", channel_id = \"C...\" }. Authorise the Slack workspace in the AWS Chatbot console once first. The channel role has no permissions and the default guardrail denies everything (notifications only); guardrail_policy_arns may name only your own policies. region: us-east-2, us-west-2, eu-west-1 or ap-southeast-1 (where the AWS Chatbot API exists); omitted = aws_region if it is one of these, else us-east-2. null = no Slack."
   type = object({
     team_id               = string
     channel_id            = string

@@ -12,6 +12,8 @@ locals {
     # Reserved concurrency per function, e.g. { fraud-rules = 50 }; {} = unreserved (see terraform/README.md).
     reserved_concurrency = {}
     alarm_thresholds     = { events_per_minute = 1000, iterator_age_ms = 300000 }
+    # Anomaly bands (standard deviations) and the volume per 5 minutes below which they stay quiet.
+    anomaly_alarms = { events = { band_width = 3, minimum = 500 }, purchases = { band_width = 3, minimum = 10 }, revenue = { USD = { band_width = 3, minimum = 500 } } }
     # Fraud-rule thresholds (unset = seed in services/fraud-rules/function.json); var.fraud_rules overrides them.
     fraud_rules = { large_purchase_threshold = 500, cooldown_minutes = 5 }
   }

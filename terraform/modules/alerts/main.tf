@@ -20,8 +20,8 @@ resource "aws_sns_topic_subscription" "email" {
   topic_arn           = aws_sns_topic.this.arn
   protocol            = "email"
   endpoint            = each.key
-  filter_policy_scope = each.value.min_severity == null ? null : "MessageAttributes"
-  filter_policy       = each.value.min_severity == null ? null : local.severity_filter[each.value.min_severity]
+  filter_policy_scope = each.value.min_severity != null ? "MessageAttributes" : (var.email_body_filter_policy == null ? null : "MessageBody")
+  filter_policy       = each.value.min_severity != null ? local.severity_filter[each.value.min_severity] : var.email_body_filter_policy
 }
 
 # --- optional SQS subscription -------------------------------------------------------------
@@ -83,6 +83,18 @@ resource "aws_sns_topic_subscription" "sqs" {
 # an explicit guardrail AWS applies AdministratorAccess, hence the validation on
 # slack.guardrail_policy_arns.
 
+data "aws_region" "current" {}
+
+locals {
+  # Regions with the AWS Chatbot API (its API reference); the configuration may sit in any of them
+  # and still subscribe to a topic in another region.
+  chatbot_regions = ["us-east-2", "us-west-2", "eu-west-1", "ap-southeast-1"]
+  chatbot_region = var.slack == null ? null : coalesce(
+    var.slack.region,
+    contains(local.chatbot_regions, data.aws_region.current.region) ? data.aws_region.current.region : "us-east-2",
+  )
+}
+
 data "aws_iam_policy_document" "chatbot_assume" {
   count = var.slack == null ? 0 : 1
 
@@ -141,7 +153,7 @@ resource "aws_cloudwatch_log_group" "chatbot" {
 resource "aws_chatbot_slack_channel_configuration" "this" {
   count = var.slack == null ? 0 : 1
 
-  region                = var.slack.region
+  region                = local.chatbot_region
   configuration_name    = var.name
   iam_role_arn          = aws_iam_role.chatbot[0].arn
   slack_team_id         = var.slack.team_id

@@ -27,8 +27,19 @@ variable "email_subscriptions" {
   }
 }
 
+variable "email_body_filter_policy" {
+  description = "Optional SNS filter policy (JSON) on the message body for email subscriptions without min_severity, e.g. on the ops topic to mail only alarm state changes into or out of ALARM. null = every message."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.email_body_filter_policy == null || can(jsondecode(var.email_body_filter_policy))
+    error_message = "email_body_filter_policy must be JSON (an SNS filter policy)."
+  }
+}
+
 variable "slack" {
-  description = "Optional AWS Chatbot Slack channel. The Slack workspace must be authorised once in the AWS Chatbot console first (see README). null disables it."
+  description = "Optional AWS Chatbot Slack channel. The Slack workspace must be authorised once in the AWS Chatbot console first (see README). region: where the channel configuration lives; the AWS Chatbot API exists only in us-east-2, us-west-2, eu-west-1 and ap-southeast-1, so omitted means the environment's region when it is one of these, else us-east-2 (the topic may be in any region). null disables it."
   type = object({
     team_id               = string
     channel_id            = string
@@ -45,11 +56,26 @@ variable "slack" {
     error_message = "slack.guardrail_policy_arns must be omitted (notifications-only guardrail) or list at least one policy: an empty list makes AWS apply AdministratorAccess."
   }
 
+  # No AWS managed policy at all: a list of broad names always misses one (job-function/ViewOnlyAccess,
+  # job-function/SystemAdministrator, SecurityAudit, AWSCodePipeline_FullAccess, ...), and the
+  # guardrail is the most anyone in the channel can do. Your own policies only.
   validation {
     condition = var.slack == null || try(alltrue([
-      for a in(var.slack.guardrail_policy_arns == null ? [] : var.slack.guardrail_policy_arns) : !can(regex(":iam::aws:policy/(AdministratorAccess|PowerUserAccess|ReadOnlyAccess|[A-Za-z0-9]*ReadOnlyAccess|[A-Za-z0-9]*FullAccess)$", a))
+      for a in(var.slack.guardrail_policy_arns == null ? [] : var.slack.guardrail_policy_arns) : !can(regex("^arn:[a-z-]+:iam::aws:policy/", a))
     ]), false)
-    error_message = "slack.guardrail_policy_arns must not name AdministratorAccess, PowerUserAccess or an AWS managed *ReadOnlyAccess/*FullAccess policy: anyone in the channel could read (or change) the whole account through it."
+    error_message = "slack.guardrail_policy_arns must name your own policies (arn:aws:iam::<account>:policy/...), never an AWS managed one (arn:aws:iam::aws:policy/...): those such as ReadOnlyAccess, job-function/ViewOnlyAccess or SecurityAudit let anyone in the channel read the account."
+  }
+
+  validation {
+    condition     = var.slack == null || try(alltrue([for a in(var.slack.guardrail_policy_arns == null ? [] : var.slack.guardrail_policy_arns) : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:policy/", a))]), false)
+    error_message = "slack.guardrail_policy_arns must be IAM policy ARNs of your account: arn:aws:iam::<12-digit account>:policy/[path/]<name>."
+  }
+
+  # The AWS Chatbot API exists only in these regions; a configuration elsewhere fails at apply,
+  # after everything else was created.
+  validation {
+    condition     = var.slack == null || try(contains(["us-east-2", "us-west-2", "eu-west-1", "ap-southeast-1"], coalesce(var.slack.region, "us-east-2")), false)
+    error_message = "slack.region must be a region where the AWS Chatbot API exists: us-east-2, us-west-2, eu-west-1 or ap-southeast-1 (omit it to use the environment's region when it is one of these, else us-east-2)."
   }
 
   validation {

@@ -5,6 +5,10 @@ locals {
   env    = { Environment = var.environment }
   t      = var.thresholds
   region = data.aws_region.current.region
+  # OK notifications only where "it is over" is news someone waits for (a stalled consumer runs
+  # again, a lag is caught up, revenue is back in its band). Every other alarm clears itself within
+  # a period or two, and each new alarm moving from INSUFFICIENT_DATA to OK on the first deploy
+  # would otherwise mail every ops subscriber once per alarm.
   alarm_common = {
     alarm_actions = [var.alarm_topic_arn]
     ok_actions    = [var.alarm_topic_arn]
@@ -33,6 +37,7 @@ locals {
         datapoints  = local.t.datapoints_to_alarm
         threshold   = local.t.iterator_age_ms
         missing     = "notBreaching" # no invocations, no IteratorAge: the stalled alarm covers that
+        notify_ok   = true           # "caught up" ends the incident
       }
       "${key}/errors" = {
         name        = "${fn.function_name}-errors"
@@ -46,6 +51,7 @@ locals {
         datapoints  = 1
         threshold   = local.t.function_errors
         missing     = "notBreaching" # no invocations, no errors
+        notify_ok   = false
       }
       "${key}/throttles" = {
         name        = "${fn.function_name}-throttles"
@@ -59,6 +65,7 @@ locals {
         datapoints  = 1
         threshold   = local.t.function_throttles
         missing     = "notBreaching" # no invocations, no throttles
+        notify_ok   = false
       }
       "${key}/on-failure-depth" = {
         name        = "${fn.on_failure_queue_name}-depth"
@@ -72,6 +79,7 @@ locals {
         datapoints  = 1
         threshold   = local.t.on_failure_messages
         missing     = "notBreaching" # SQS stops reporting an idle, empty queue
+        notify_ok   = false
       }
     }
   ]...)
@@ -89,6 +97,7 @@ locals {
       datapoints  = 1
       threshold   = local.t.events_per_minute * local.t.events_alarm_period_s / 60
       missing     = "notBreaching" # no traffic is below any rate
+      notify_ok   = false
     }
     invalid-records = {
       name        = "${var.name_prefix}-invalid-records"
@@ -102,6 +111,7 @@ locals {
       datapoints  = 1
       threshold   = local.t.invalid_records
       missing     = "notBreaching" # published only for minutes that had invalid records
+      notify_ok   = false
     }
     alerts-failed = {
       name        = "${var.name_prefix}-alerts-failed"
@@ -116,6 +126,7 @@ locals {
       datapoints  = 1
       threshold   = 0
       missing     = "notBreaching" # a datapoint exists only when an alert was parked
+      notify_ok   = false
     }
   }
 }
@@ -165,7 +176,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   threshold           = each.value.threshold
   treat_missing_data  = each.value.missing
   alarm_actions       = local.alarm_common.alarm_actions
-  ok_actions          = local.alarm_common.ok_actions
+  ok_actions          = each.value.notify_ok ? local.alarm_common.ok_actions : []
   tags                = var.tags
 }
 
@@ -179,8 +190,15 @@ resource "aws_cloudwatch_metric_alarm" "this" {
 # sample per stream batch and none for any other invocation. Invocations would not do: it also
 # counts scheduled invocations (fraud-rules republishes pending alerts every 5 minutes), which
 # keep coming while the stream mapping is dead.
+#
+# A period where the function got no batch has no IteratorAge datapoint at all. The expression does
+# not rely on FILL() to turn that into 0 (undocumented for a series with no data in the window):
+# `0*records + batches` is batches wherever it exists and 0 where only records exist, because
+# metric math arithmetic between two series treats a missing value as 0 at a timestamp the other
+# series has. No records and no batches: no datapoint, which treat_missing_data reads as OK.
 
 locals {
+  stalled_expression = "IF(records > 0 AND (0 * records + batches) == 0, 1, 0)"
   stalled_alarms = {
     for key, fn in var.functions : key => {
       name        = "${fn.function_name}-stalled"
@@ -201,13 +219,13 @@ resource "aws_cloudwatch_metric_alarm" "stalled" {
   # No stream data at all means nothing arrived: nothing to process, not stalled.
   treat_missing_data = "notBreaching"
   alarm_actions      = local.alarm_common.alarm_actions
-  ok_actions         = local.alarm_common.ok_actions
+  ok_actions         = local.alarm_common.ok_actions # "it runs again" ends the incident
   tags               = var.tags
 
   metric_query {
     id          = "stalled"
     label       = "records in while ${each.key} gets no stream batches"
-    expression  = "IF(FILL(records, 0) > 0, IF(FILL(batches, 0) == 0, 1, 0), 0)"
+    expression  = local.stalled_expression
     return_data = true
   }
 
@@ -233,6 +251,128 @@ resource "aws_cloudwatch_metric_alarm" "stalled" {
       dimensions  = { FunctionName = var.functions[each.key].function_name }
       stat        = "SampleCount"
       period      = local.t.stalled_period_s
+    }
+  }
+}
+
+# --- anomaly detection: what the business notices first --------------------------------------------
+# A fixed threshold cannot tell a quiet Sunday night from a broken checkout at 8 pm on a Friday.
+# These alarms compare each period with the band CloudWatch learns for that hour and weekday
+# (ANOMALY_DETECTION_BAND over a metric math expression) and fire on a drop below it or a spike
+# above it. Per series, in metric math:
+#   value   = 0 * records + <metric>   the metric, 0 where the stream had records but the metric
+#                                       had no datapoint (no purchase at all is a drop, not silence)
+#   floored = IF(value < minimum, minimum, value)
+#             below the minimum volume every value looks the same, so small numbers at night cannot
+#             leave the band, while a fall from normal volume to nothing still does
+#   band    = ANOMALY_DETECTION_BAND(floored, band_width)
+# No record on the stream at all leaves no datapoint (treat_missing_data: not breaching); the
+# stalled alarms cover records that arrive without being processed.
+
+locals {
+  a = var.anomaly
+  anomaly_records = {
+    namespace   = "AWS/Kinesis"
+    metric_name = "IncomingRecords"
+    dimensions  = { StreamName = var.stream_name }
+  }
+  anomaly_alarms = merge(
+    {
+      events = {
+        name        = "${var.name_prefix}-events-anomaly"
+        what        = "Events"
+        description = "Events in ${var.environment} left their usual band for this hour and weekday (band ${local.a.events.band_width} standard deviations; quiet below ${local.a.events.minimum} events per ${local.a.period_s / 60} min)."
+        metric_name = "Events"
+        dimensions  = local.env
+        band_width  = local.a.events.band_width
+        minimum     = local.a.events.minimum
+      }
+      purchases = {
+        name        = "${var.name_prefix}-purchases-anomaly"
+        what        = "Purchases"
+        description = "Purchases in ${var.environment} left their usual band for this hour and weekday (band ${local.a.purchases.band_width} standard deviations; quiet below ${local.a.purchases.minimum} purchases per ${local.a.period_s / 60} min): a checkout or payment problem, or a campaign."
+        metric_name = "Purchases"
+        dimensions  = local.env
+        band_width  = local.a.purchases.band_width
+        minimum     = local.a.purchases.minimum
+      }
+    },
+    # Revenue is never added across currencies: one alarm per currency series.
+    {
+      for currency, r in local.a.revenue : "revenue-${currency}" => {
+        name        = "${var.name_prefix}-revenue-${lower(currency)}-anomaly"
+        what        = "Revenue ${currency}"
+        description = "Revenue in ${currency} in ${var.environment} left its usual band for this hour and weekday (band ${r.band_width} standard deviations; quiet below ${r.minimum} ${currency} per ${local.a.period_s / 60} min)."
+        metric_name = "Revenue"
+        dimensions  = merge(local.env, { Currency = currency })
+        band_width  = r.band_width
+        minimum     = r.minimum
+      }
+    },
+  )
+  anomaly_expressions = {
+    for k, x in local.anomaly_alarms : k => {
+      value   = "0 * records + metric"
+      floored = "IF(value < ${x.minimum}, ${x.minimum}, value)"
+      band    = "ANOMALY_DETECTION_BAND(floored, ${x.band_width})"
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "anomaly" {
+  for_each = local.anomaly_alarms
+
+  alarm_name          = each.value.name
+  alarm_description   = each.value.description
+  comparison_operator = "LessThanLowerOrGreaterThanUpperThreshold" # a drop and a spike
+  threshold_metric_id = "band"
+  evaluation_periods  = local.a.evaluation_periods
+  datapoints_to_alarm = local.a.datapoints_to_alarm
+  treat_missing_data  = "notBreaching" # no record on the stream at all: nothing to compare
+  alarm_actions       = local.alarm_common.alarm_actions
+  ok_actions          = local.alarm_common.ok_actions # "back in its band" ends the incident
+  tags                = var.tags
+
+  metric_query {
+    id          = "band"
+    label       = "expected ${each.value.what}"
+    expression  = local.anomaly_expressions[each.key].band
+    return_data = true
+  }
+
+  metric_query {
+    id          = "floored"
+    label       = "${each.value.what} (at least ${each.value.minimum})"
+    expression  = local.anomaly_expressions[each.key].floored
+    return_data = true
+  }
+
+  metric_query {
+    id         = "value"
+    expression = local.anomaly_expressions[each.key].value
+  }
+
+  metric_query {
+    id = "metric"
+
+    metric {
+      namespace   = local.ns
+      metric_name = each.value.metric_name
+      dimensions  = each.value.dimensions
+      stat        = "Sum"
+      period      = local.a.period_s
+    }
+  }
+
+  metric_query {
+    id = "records"
+
+    metric {
+      namespace   = local.anomaly_records.namespace
+      metric_name = local.anomaly_records.metric_name
+      dimensions  = local.anomaly_records.dimensions
+      stat        = "Sum"
+      period      = local.a.period_s
     }
   }
 }
@@ -319,11 +459,29 @@ locals {
   ]
 }
 
+# The anomaly alarms as they see it: the compared series and its band, one graph per alarm.
+locals {
+  anomaly_widgets = [
+    for k, x in local.anomaly_alarms : {
+      title  = "${x.what} against its expected band (${x.name})"
+      period = local.a.period_s
+      metrics = [
+        [{ expression = local.anomaly_expressions[k].band, id = "band", label = "expected (band ${x.band_width} sd)" }],
+        [{ expression = local.anomaly_expressions[k].floored, id = "floored", label = "${x.what}, at least ${x.minimum}" }],
+        [{ expression = local.anomaly_expressions[k].value, id = "value", visible = false }],
+        concat([local.ns, x.metric_name], flatten([for d, v in x.dimensions : [d, v]]), [{ id = "metric", stat = "Sum", visible = false }]),
+        ["AWS/Kinesis", "IncomingRecords", "StreamName", var.stream_name, { id = "records", stat = "Sum", visible = false }],
+      ]
+    }
+  ]
+  all_widgets = concat([for w in local.widgets : merge(w, { period = 60 })], local.anomaly_widgets)
+}
+
 resource "aws_cloudwatch_dashboard" "this" {
   dashboard_name = var.name_prefix
   dashboard_body = jsonencode({
     widgets = [
-      for i, w in local.widgets : {
+      for i, w in local.all_widgets : {
         type   = "metric"
         x      = (i % 2) * local.widget.width
         y      = floor(i / 2) * local.widget.height
@@ -334,7 +492,7 @@ resource "aws_cloudwatch_dashboard" "this" {
           region  = local.region
           view    = "timeSeries"
           stacked = false
-          period  = 60
+          period  = w.period
           metrics = w.metrics
         }
       }

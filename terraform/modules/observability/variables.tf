@@ -95,3 +95,48 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "anomaly" {
+  description = <<-EOT
+    Anomaly-detection alarms on what the business notices first: Events and Purchases of the
+    environment, and Revenue per currency. Each compares a period's value with the band CloudWatch
+    learns for that hour and weekday, and alarms on a drop below it and a spike above it.
+    band_width: the band's width in standard deviations (ANOMALY_DETECTION_BAND's second argument;
+    wider = fewer, surer alarms). minimum: the volume per period below which the alarm stays quiet
+    (values under it are raised to it, so noise at night cannot leave the band, while a fall from
+    normal volume to nothing still does). revenue: one alarm per currency code, with its own minimum
+    in that currency's major units ({} = no revenue alarms).
+  EOT
+  type = object({
+    period_s            = optional(number, 300)
+    evaluation_periods  = optional(number, 3)
+    datapoints_to_alarm = optional(number, 3)
+    events              = optional(object({ band_width = optional(number, 3), minimum = optional(number, 500) }), {})
+    purchases           = optional(object({ band_width = optional(number, 3), minimum = optional(number, 10) }), {})
+    revenue = optional(map(object({
+      band_width = optional(number, 3)
+      minimum    = number
+    })), {})
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for b in concat([var.anomaly.events.band_width, var.anomaly.purchases.band_width], [for r in values(var.anomaly.revenue) : r.band_width]) : b >= 1 && b <= 10])
+    error_message = "anomaly band_width must be between 1 and 10 standard deviations."
+  }
+
+  validation {
+    condition     = alltrue([for m in concat([var.anomaly.events.minimum, var.anomaly.purchases.minimum], [for r in values(var.anomaly.revenue) : r.minimum]) : m > 0])
+    error_message = "anomaly minimum volumes must be positive: with 0 every quiet night would be an anomaly."
+  }
+
+  validation {
+    condition     = alltrue([for c in keys(var.anomaly.revenue) : can(regex("^[A-Z]{3}$", c))])
+    error_message = "anomaly.revenue is keyed by ISO 4217 currency code (EUR, USD, ...), the Currency dimension of Revenue."
+  }
+
+  validation {
+    condition     = var.anomaly.period_s >= 60 && var.anomaly.period_s % 60 == 0 && var.anomaly.datapoints_to_alarm >= 1 && var.anomaly.datapoints_to_alarm <= var.anomaly.evaluation_periods
+    error_message = "anomaly.period_s must be a multiple of 60 and datapoints_to_alarm between 1 and evaluation_periods."
+  }
+}

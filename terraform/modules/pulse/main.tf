@@ -346,7 +346,10 @@ module "ops" {
   name                = "${local.prefix}-ops"
   kms_key_arn         = aws_kms_key.this.arn
   email_subscriptions = [for a in var.ops_email_addresses : { address = a }]
-  tags                = local.tags
+  # Mail only changes into or out of ALARM: a new alarm moving from INSUFFICIENT_DATA to OK (every
+  # alarm, on the first deploy) is not news. CloudWatch's notification body carries both states.
+  email_body_filter_policy = file("${path.module}/policies/ops-email-filter.json")
+  tags                     = local.tags
 }
 
 module "observability" {
@@ -359,6 +362,7 @@ module "observability" {
   alerts_topic_name = module.alerts.topic_name
   stream_name       = module.stream.name
   thresholds        = var.alarm_thresholds
+  anomaly           = var.anomaly_alarms
   # Parked alerts are counted from fraud-rules' own log (a metric filter on its ERROR line).
   fraud_rules_log_group_name = module.functions["fraud-rules"].log_group_name
   functions = {

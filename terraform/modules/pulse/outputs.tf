@@ -87,3 +87,23 @@ output "archive" {
     named_queries    = module.archive.named_queries
   }
 }
+
+output "alarm_names" {
+  description = "Every CloudWatch alarm of this environment (make smoke checks each one's state)."
+  value       = sort(keys(module.observability.alarm_arns))
+}
+
+output "stalled_alarm_names" {
+  description = "The per-function stalled alarms, keyed by function."
+  value       = module.observability.stalled_alarm_names
+}
+
+output "alerts_failed_metric_filter" {
+  description = "Name, log group, pattern and matched message of the parked-alerts metric filter."
+  value       = module.observability.alerts_failed_metric_filter
+}
+
+output "chatbot_configuration_arn" {
+  description = "ARN of the AWS Chatbot Slack channel configuration of the alert topic (null without alert_slack)."
+  value       = module.alerts.chatbot_configuration_arn
+}

@@ -161,6 +161,22 @@ variable "alarm_thresholds" {
   default = {}
 }
 
+variable "anomaly_alarms" {
+  description = "Anomaly-detection alarms on Events, Purchases and Revenue per currency (modules/observability variable anomaly): band width in standard deviations, minimum volume per period below which each stays quiet, revenue = { <currency> = { minimum = <major units per period> } }."
+  type = object({
+    period_s            = optional(number, 300)
+    evaluation_periods  = optional(number, 3)
+    datapoints_to_alarm = optional(number, 3)
+    events              = optional(object({ band_width = optional(number, 3), minimum = optional(number, 500) }), {})
+    purchases           = optional(object({ band_width = optional(number, 3), minimum = optional(number, 10) }), {})
+    revenue = optional(map(object({
+      band_width = optional(number, 3)
+      minimum    = number
+    })), {})
+  })
+  default = {}
+}
+
 variable "alert_email_subscriptions" {
   description = "Emails subscribed to fraud alerts, each with an optional min_severity (low|medium|high)."
   type = list(object({

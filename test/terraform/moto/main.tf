@@ -1,4 +1,5 @@
-# Stretch: `terraform apply` of the dev stack against moto (scripts/tf/moto-apply.sh).
+# `terraform apply` of the dev-shaped stack against moto (scripts/tf/moto-apply.sh): every resource
+# except the types moto cannot emulate (emulator-gaps.json, left out with -target).
 # Not a deployment root: local state, fake credentials, every endpoint pointed at moto.
 terraform {
   required_version = ">= 1.5.7"
@@ -30,6 +31,7 @@ provider "aws" {
   skip_requesting_account_id  = false
 
   endpoints {
+    chatbot    = var.endpoint
     cloudwatch = var.endpoint
     dynamodb   = var.endpoint
     iam        = var.endpoint
@@ -52,6 +54,8 @@ module "pulse" {
   alert_email_subscriptions = [{ address = "fraud@example.com", min_severity = "medium" }]
   alert_sqs_subscription    = { enabled = true, min_severity = "high" }
   ops_email_addresses       = ["ops@example.com"]
+  # The channel itself is an emulator gap (emulator-gaps.json); its role, guardrail and log group are applied.
+  alert_slack = { team_id = "T07EA123LEP", channel_id = "C07EZ1ABC23" }
 }
 
 output "stream_name" {

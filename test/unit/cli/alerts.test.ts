@@ -1,6 +1,6 @@
 import type { CliIO } from '../../../cli/src/command.js';
 import { runCli } from '../../../cli/src/pulse.js';
-import { loadResources } from '../../../scripts/local/config.js';
+import { loadResources } from '../../../lib/config.js';
 import { CallLog, FakeDynamo, FakeSns } from '../../helpers/fake-dynamo.js';
 import { fakeTarget, run } from './support.js';
 

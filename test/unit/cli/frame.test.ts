@@ -69,3 +69,10 @@ test('npx --no-install pulse runs ours without the registry', async () => {
   });
   expect(stdout).toContain('Usage: pulse <command>');
 });
+
+test('tsx cli/src/pulse.ts runs the CLI too (the module knows its own path)', async () => {
+  const { stdout } = await promisify(execFile)('npx', ['tsx', 'cli/src/pulse.ts', '--help'], {
+    timeout: 60_000,
+  });
+  expect(stdout).toContain('Usage: pulse <command>');
+}, 60_000);

@@ -11,14 +11,14 @@ import {
   shardsFor,
   userBatchesPerEvent,
 } from '../../../cli/src/plan.js';
-import type { CostModel, ShapeResult } from '../../../scripts/bench/cost.js';
+import { loadFunction } from '../../../lib/config.js';
 import {
   type FunctionUsage,
   loadPrices,
   MONTH_HOURS,
   type SystemUsage,
 } from '../../../scripts/bench/cost-model.js';
-import { loadFunction } from '../../../scripts/local/config.js';
+import type { CostModel, ShapeResult } from '../../../scripts/bench/types.js';
 import { run } from './support.js';
 
 const fnUsage = (over: Partial<FunctionUsage> = {}): FunctionUsage => ({

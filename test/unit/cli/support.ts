@@ -1,5 +1,6 @@
 /** A CliIO with captured output and a fake Target whose clients answer from handlers per command. */
-import type { CliIO, EnvName } from '../../../cli/src/command.js';
+import type { CliIO } from '../../../cli/src/command.js';
+import type { EnvName } from '../../../cli/src/environments.js';
 import { runCli } from '../../../cli/src/pulse.js';
 import { namesFor, type Target } from '../../../cli/src/target.js';
 

@@ -1,6 +1,6 @@
 /** Shared set-up for the fraud-rules tests: rules with only some enabled, records, a wired detector. */
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { loadResources } from '../../../scripts/local/config.js';
+import { loadResources } from '../../../lib/config.js';
 import { AlertLog } from '../../../services/fraud-rules/alerts.js';
 import { detectFraud } from '../../../services/fraud-rules/detector.js';
 import { republishPending } from '../../../services/fraud-rules/outbox.js';

@@ -1,8 +1,8 @@
 /** One GetMetricData paging loop serves the metrics CLI and the e2e/demo read-back (metricSum). */
 import type { GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
-import type { Clients } from '../../../scripts/local/aws.js';
+import type { Clients } from '../../../lib/aws.js';
+import { getMetricData } from '../../../lib/get-metric-data.js';
 import { metricSum } from '../../../scripts/local/readback.js';
-import { getMetricData } from '../../../scripts/metrics/get-metric-data.js';
 import { MINUTE, T0 } from '../../helpers/records.js';
 
 /** Three pages; each page carries one point of every query. */

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
-import { repoRoot } from '../../../scripts/local/paths.js';
+import { repoRoot } from '../../../lib/paths.js';
 import { EVENT_COLUMNS } from '../../../services/shared/archive/columns.js';
 import {
   MAX_ID_BYTES,

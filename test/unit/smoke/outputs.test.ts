@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { smokeEvents } from '../../../scripts/smoke/run.js';
-import { targetsFromOutputs } from '../../../scripts/smoke.js';
+import { firstApplyTargetsFromOutputs, targetsFromOutputs } from '../../../scripts/smoke.js';
 import { validateEvent } from '../../../services/shared/event.js';
 
 const outputs = {
@@ -49,4 +49,39 @@ test('the seeded events are valid: a session and one purchase, all by the test u
     expect({ id: e.eventId, v: validateEvent(e).ok }).toEqual({ id: e.eventId, v: true });
   expect(new Set(events.map((e) => e.userId))).toEqual(new Set(['smoke-u1']));
   expect(events.filter((e) => e.eventType === 'purchase')).toHaveLength(1);
+});
+
+const firstApplyOutputs = {
+  ...outputs,
+  alarm_names: { value: ['pulse-dev-errors', 'pulse-dev-fraud-rules-stalled'] },
+  stalled_alarm_names: { value: { 'fraud-rules': 'pulse-dev-fraud-rules-stalled' } },
+  alerts_failed_metric_filter: {
+    value: {
+      name: 'pulse-dev-alerts-failed',
+      log_group_name: '/aws/lambda/x',
+      pattern: '{ $.level = "ERROR" }',
+      message: 'm',
+    },
+  },
+  chatbot_configuration_arn: { value: null },
+};
+
+test('first-apply checks read their names from the outputs; no Slack channel is null, not an error', () => {
+  expect(firstApplyTargetsFromOutputs(firstApplyOutputs)).toEqual({
+    alarmNames: ['pulse-dev-errors', 'pulse-dev-fraud-rules-stalled'],
+    stalledAlarmNames: { 'fraud-rules': 'pulse-dev-fraud-rules-stalled' },
+    metricFilter: {
+      name: 'pulse-dev-alerts-failed',
+      logGroupName: '/aws/lambda/x',
+      pattern: '{ $.level = "ERROR" }',
+      message: 'm',
+    },
+    alertsTopicArn: outputs.alerts_topic_arn.value,
+    chatbotConfigurationArn: null,
+    environment: 'dev',
+  });
+  const { alarm_names: _dropped, ...older } = firstApplyOutputs;
+  expect(() => firstApplyTargetsFromOutputs(older)).toThrow(/terraform output "alarm_names" is missing/);
+  const declared = readFileSync(join(__dirname, '../../../terraform/envs/_shared/outputs.tf'), 'utf8');
+  for (const name of Object.keys(firstApplyOutputs)) expect(declared).toContain(`output "${name}" {`);
 });

@@ -1,6 +1,6 @@
 /**
- * SDK clients for scripts and tests. Endpoints come from the standard AWS_ENDPOINT_URL[_<SERVICE>]
- * variables (set by the local stack, or by the user for LocalStack). Request handlers are the
+ * SDK clients for the pulse command, scripts and tests. Endpoints come from the standard
+ * AWS_ENDPOINT_URL[_<SERVICE>] variables (set by the local stack, or by the user for LocalStack). Request handlers are the
  * SDK's own options objects, except for Kinesis: its default handler is HTTP/2, built from the
  * same options too, and SubscribeToShard over HTTP/2 receives no events from kinesis-local (the
  * runner integration test times out). Kinesis therefore gets the HTTP/1.1 handler by class, the

@@ -1,9 +1,10 @@
 /**
- * Every script parses its flags with node:util parseArgs (scripts/cli.ts): `--flag=value` works,
+ * Every script parses its flags with node:util parseArgs (lib/flags.ts): `--flag=value` works,
  * and an unknown flag is an error that names it, in each script's own wording.
  */
+
+import { type FlagProblem, flagMessage, parseFlags } from '../../../lib/flags.js';
 import { parseBenchArgs } from '../../../scripts/bench/run.js';
-import { type FlagProblem, flagMessage, parseFlags } from '../../../scripts/cli.js';
 import { parseDemoArgs } from '../../../scripts/demo/args.js';
 import { parseRunnerArgs } from '../../../scripts/local/runner.js';
 import { parseStackArgs } from '../../../scripts/local/stack.js';
