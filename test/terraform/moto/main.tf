@@ -31,18 +31,19 @@ provider "aws" {
   skip_requesting_account_id  = false
 
   endpoints {
-    chatbot    = var.endpoint
-    cloudwatch = var.endpoint
-    dynamodb   = var.endpoint
-    iam        = var.endpoint
-    kinesis    = var.endpoint
-    kms        = var.endpoint
-    lambda     = var.endpoint
-    logs       = var.endpoint
-    sns        = var.endpoint
-    scheduler  = var.endpoint
-    sqs        = var.endpoint
-    sts        = var.endpoint
+    chatbot        = var.endpoint
+    cloudwatch     = var.endpoint
+    dynamodb       = var.endpoint
+    iam            = var.endpoint
+    kinesis        = var.endpoint
+    kms            = var.endpoint
+    lambda         = var.endpoint
+    logs           = var.endpoint
+    sns            = var.endpoint
+    scheduler      = var.endpoint
+    secretsmanager = var.endpoint
+    sqs            = var.endpoint
+    sts            = var.endpoint
   }
 }
 
