@@ -29,16 +29,22 @@ provider "aws" {
   skip_credentials_validation = true
   skip_metadata_api_check     = true
   skip_requesting_account_id  = false
+  # moto serves S3 on its one port: the bucket cannot be a host name there.
+  s3_use_path_style = true
 
   endpoints {
+    athena         = var.endpoint
     chatbot        = var.endpoint
     cloudwatch     = var.endpoint
     dynamodb       = var.endpoint
+    glue           = var.endpoint
     iam            = var.endpoint
     kinesis        = var.endpoint
     kms            = var.endpoint
     lambda         = var.endpoint
     logs           = var.endpoint
+    s3             = var.endpoint
+    s3control      = var.endpoint
     sns            = var.endpoint
     scheduler      = var.endpoint
     secretsmanager = var.endpoint
