@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
-import { DEPLOYED_FUNCTIONS, loadFunction } from '../../lib/config.js';
+import { DEPLOYED_FUNCTIONS, type DeployedFunction, loadFunction } from '../../lib/config.js';
 import { DEFAULT_REFRESH_SECONDS, userHash } from '../../services/shared/tombstones.js';
 import {
   type CliIO,
@@ -98,34 +98,48 @@ export function usersFrom(values: { user?: string[]; file?: string }, read = rea
   return [...new Set(users)];
 }
 
+/**
+ * A deployed function's environment and timeout; undefined for the archive writer when the
+ * environment runs without an archive (Terraform archive.enabled = false deploys no writer).
+ */
+async function deployedConfiguration(
+  target: Target,
+  fn: DeployedFunction,
+): Promise<{ env: Record<string, string | undefined>; timeout: number } | undefined> {
+  try {
+    const out = await target.lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: target.names.function(fn) }),
+    );
+    return { env: out.Environment?.Variables ?? {}, timeout: out.Timeout ?? 900 };
+  } catch (err) {
+    if (fn === 'archive-writer' && (err as Error).name === 'ResourceNotFoundException') return undefined;
+    throw err;
+  }
+}
+
 /** How long until every writer has seen a tombstone written now and finished what it started before. */
 export async function settleMs(target: Target): Promise<number> {
   let refreshSeconds = 0;
   let timeoutSeconds = 0;
   for (const fn of DEPLOYED_FUNCTIONS) {
-    let env: Record<string, string | undefined>;
-    let timeout: number;
-    if (target.env === 'local') {
-      env = await functionEnvironment(target, fn);
-      timeout = loadFunction(fn).timeout;
-    } else {
-      const out = await target.lambda.send(
-        new GetFunctionConfigurationCommand({ FunctionName: target.names.function(fn) }),
-      );
-      env = out.Environment?.Variables ?? {};
-      timeout = out.Timeout ?? 900;
-    }
+    const config =
+      target.env === 'local'
+        ? { env: await functionEnvironment(target, fn), timeout: loadFunction(fn).timeout }
+        : await deployedConfiguration(target, fn);
+    if (!config) continue;
     refreshSeconds = Math.max(
       refreshSeconds,
-      Number(env.TOMBSTONE_REFRESH_SECONDS ?? DEFAULT_REFRESH_SECONDS),
+      Number(config.env.TOMBSTONE_REFRESH_SECONDS ?? DEFAULT_REFRESH_SECONDS),
     );
-    timeoutSeconds = Math.max(timeoutSeconds, timeout);
+    timeoutSeconds = Math.max(timeoutSeconds, config.timeout);
   }
   return (refreshSeconds + timeoutSeconds) * 1000 + SETTLE_SLACK_MS;
 }
 
-async function archiveBucket(target: Target): Promise<string | undefined> {
-  return (await functionEnvironment(target, 'archive-writer')).ARCHIVE_BUCKET;
+/** The archive bucket the writer fills; undefined when the environment has no archive. */
+export async function archiveBucket(target: Target): Promise<string | undefined> {
+  if (target.env === 'local') return (await functionEnvironment(target, 'archive-writer')).ARCHIVE_BUCKET;
+  return (await deployedConfiguration(target, 'archive-writer'))?.env.ARCHIVE_BUCKET;
 }
 
 const total = (places: PlaceCount[]) => places.reduce((n, p) => n + p.count, 0);

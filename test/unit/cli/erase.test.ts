@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { namesUser } from '../../../cli/src/erase/places.js';
-import { usersFrom } from '../../../cli/src/erase.js';
+import { archiveBucket, settleMs, usersFrom } from '../../../cli/src/erase.js';
 import { userHash } from '../../../services/shared/tombstones.js';
-import { type Handlers, run } from './support.js';
+import { fakeTarget, type Handlers, run } from './support.js';
 
 const KEY = 'k'.repeat(64);
 const WRITES = [
@@ -134,5 +134,37 @@ describe('namesUser', () => {
     expect(namesUser(body('other', '{"userId":"u1","eventType":'), 'u1')).toBe(true);
     expect(namesUser(body('u10', '{"userId":"u10"}'), 'u1')).toBe(false);
     expect(namesUser(body('u2', '{"note":"about u1"}'), 'u1')).toBe(false);
+  });
+});
+
+describe('a deployed environment', () => {
+  const notFound = () =>
+    Object.assign(new Error('Function not found'), { name: 'ResourceNotFoundException' });
+  const configurations = (missing: string) => ({
+    GetFunctionConfigurationCommand: (input: Record<string, unknown>) => {
+      const name = String(input.FunctionName);
+      if (name.endsWith(missing)) throw notFound();
+      const timeout = name.endsWith('fraud-rules') ? 90 : 60;
+      return {
+        Timeout: timeout,
+        Environment: { Variables: { TOMBSTONE_REFRESH_SECONDS: '30', ARCHIVE_BUCKET: 'pulse-dev-archive' } },
+      };
+    },
+  });
+
+  it('without an archive (no archive-writer deployed): no bucket to rewrite, the wait from the other functions', async () => {
+    const target = fakeTarget(configurations('archive-writer'), [], 'dev');
+    expect(await archiveBucket(target)).toBeUndefined();
+    expect(await settleMs(target)).toBe((30 + 90) * 1000 + 5_000);
+  });
+
+  it('with an archive: its bucket', async () => {
+    expect(await archiveBucket(fakeTarget(configurations('none'), [], 'dev'))).toBe('pulse-dev-archive');
+  });
+
+  it('a stream function that is missing is an error, never skipped', async () => {
+    await expect(settleMs(fakeTarget(configurations('session-updater'), [], 'dev'))).rejects.toThrow(
+      'Function not found',
+    );
   });
 });
