@@ -30,6 +30,8 @@ export interface ResourcesSpec {
   /** maxMessageBytes: the queue's MaximumMessageSize; the sender sizes messages to it. */
   queues: Record<string, { description?: string; maxMessageBytes?: number }>;
   topics: Record<string, { description?: string }>;
+  /** Secrets Manager secrets (the erasure key), generated at creation. */
+  secrets: Record<string, { description?: string }>;
   /** S3 buckets (the archive); physical name pulse-<environment>-<key>-<account id> in AWS. */
   buckets: Record<string, { description?: string }>;
   metrics: { namespace: string };
@@ -58,6 +60,7 @@ export interface FunctionSpec {
     tables: Record<string, { table: string; actions: string[] }>;
     queues: Record<string, { queue: string; actions: string[] }>;
     topics: Record<string, { topic: string; actions: string[] }>;
+    secrets?: Record<string, { secret: string; actions: string[] }>;
     /** Buckets the function reads or writes (archive-writer: the archive). */
     buckets?: Record<string, { bucket: string; actions: string[] }>;
     /** Calls on the function's own source stream (metrics-emitter: ListShards for shard lineage). */

@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { downloadRange, runSql, savedQuery, savedQueryNames } from '../../lib/archive-sql.js';
 import { loadFunction } from '../../lib/config.js';
-import { downloadRange, runSql, savedQuery, savedQueryNames } from '../../scripts/local/archive-sql.js';
 import { compactClosedHours } from '../../services/archive-writer/compactor.js';
 import { loadConfig as archiveConfig } from '../../services/archive-writer/config.js';
 import { loadConfig as fraudConfig } from '../../services/fraud-rules/config.js';

@@ -18,6 +18,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'invalid', summary: 'Read the invalid-records queue: reasons and decoded payloads (export, delete)', load: () => import('./invalid.js') },
   { name: 'alerts', summary: 'PENDING fraud alerts: list them, republish them (each at most once)', load: () => import('./alerts.js') },
   { name: 'replay', summary: 'Re-drive what a function set aside, now, exactly once', load: () => import('./replay.js') },
+  { name: 'erase', summary: 'Forget users everywhere (tables, invalid records, archive) so nothing comes back; --list the erasures', load: () => import('./erase.js') },
   { name: 'archive', summary: 'The event archive: SQL queries, replay past the stream, try fraud rules on past traffic', load: () => import('./archive.js') },
   { name: 'plan', summary: 'Size a deployment: shards, concurrency, DynamoDB units, dollars a month, Flink', load: () => import('./plan.js') },
 ];

@@ -4,12 +4,12 @@
  * function.json plus the resource variables the local stack would set.
  */
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
-import { type FunctionName, loadFunction, loadResources } from '../../lib/config.js';
+import { type DeployedFunction, loadFunction, loadResources } from '../../lib/config.js';
 import type { Target } from './target.js';
 
 export async function functionEnvironment(
   target: Target,
-  fn: FunctionName,
+  fn: DeployedFunction,
 ): Promise<Record<string, string | undefined>> {
   if (target.env !== 'local') {
     const out = await target.lambda.send(
@@ -25,6 +25,10 @@ export async function functionEnvironment(
     env[variable] = await target.queueUrl(target.names.queue(ref.queue));
   for (const [variable, ref] of Object.entries(spec.resources.topics))
     env[variable] = await target.topicArn(ref.topic);
+  for (const [variable, ref] of Object.entries(spec.resources.secrets ?? {}))
+    env[variable] = target.names.secret(ref.secret);
+  for (const [variable, ref] of Object.entries(spec.resources.buckets ?? {}))
+    env[variable] = target.names.bucket(ref.bucket);
   if (spec.resources.putMetricData) env.METRICS_NAMESPACE = loadResources().metrics.namespace;
   return env;
 }

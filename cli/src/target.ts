@@ -10,11 +10,14 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Endpoints, endpointsFromEnv, LOCAL_REGION, makeClients } from '../../lib/aws.js';
 import {
+  type DeployedFunction,
   FUNCTIONS,
   type FunctionName,
   loadResources,
@@ -31,9 +34,12 @@ type Sender = { send(command: unknown): Promise<unknown> };
 export interface Names {
   stream: string;
   table(key: string): string;
+  secret(key: string): string;
+  /** Local only: deployed bucket names carry the account id; read them from the function's environment. */
+  bucket(key: string): string;
   queue(key: string): string;
   topic(key: string): string;
-  function(fn: FunctionName): string;
+  function(fn: DeployedFunction): string;
   onFailureQueue(fn: FunctionName): string;
 }
 
@@ -47,6 +53,8 @@ export interface Target {
   sns: Pick<SNSClient, 'send'>;
   cloudwatch: Pick<CloudWatchClient, 'send'>;
   lambda: Pick<LambdaClient, 'send'>;
+  secrets: Pick<SecretsManagerClient, 'send'>;
+  s3: Pick<S3Client, 'send'>;
   queueUrl(name: string): Promise<string>;
   topicArn(key: string): Promise<string>;
   /** Local only: the runner's state folder (checkpoints/<fn>.json). */
@@ -59,6 +67,8 @@ export function namesFor(env: string): Names {
   return {
     stream: physicalName(env, spec.stream.name),
     table: (key) => physicalName(env, key),
+    secret: (key) => physicalName(env, key),
+    bucket: (key) => physicalName(env, key),
     queue: (key) => physicalName(env, key),
     topic: (key) => physicalName(env, key),
     function: (fn) => physicalName(env, fn),
@@ -135,6 +145,10 @@ export async function connect(env: EnvName, processEnv: Record<string, string | 
       region: processEnv.AWS_REGION ?? LOCAL_REGION,
       endpoint: endpoints.default,
     });
+    const secrets = new SecretsManagerClient({
+      region: processEnv.AWS_REGION ?? LOCAL_REGION,
+      endpoint: endpoints.default,
+    });
     return {
       env,
       names,
@@ -144,11 +158,14 @@ export async function connect(env: EnvName, processEnv: Record<string, string | 
       sns: clients.sns,
       cloudwatch: clients.cloudwatch,
       lambda,
+      secrets,
+      s3: clients.s3,
       ...resolvers(clients.sqs, clients.sns, names),
       localStateDir: localPaths(processEnv.PULSE_STATE_DIR).stateDir,
       close() {
         clients.destroy();
         lambda.destroy();
+        secrets.destroy();
       },
     };
   }
@@ -161,6 +178,8 @@ export async function connect(env: EnvName, processEnv: Record<string, string | 
     sns: new SNSClient(snsClientConfig),
     cloudwatch: new CloudWatchClient(base),
     lambda: new LambdaClient(base),
+    secrets: new SecretsManagerClient(base),
+    s3: new S3Client(base),
   };
   try {
     await checkAwsSetup(env, {

@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { downloadRange, runSql, savedQuery } from '../../lib/archive-sql.js';
 import type { Clients } from '../../lib/aws.js';
 import { ArchiveStore } from '../../services/shared/archive/store.js';
-import { downloadRange, runSql, savedQuery } from '../local/archive-sql.js';
 import { paint } from '../local/demo-format.js';
 import type { Traffic } from '../traffic/generator.js';
 

@@ -3,6 +3,8 @@
  * records, one on-failure queue per function), the alert topic and, for the demo and tests, an
  * SQS queue subscribed to that topic. Same physical names as Terraform. Idempotent.
  */
+
+import { randomBytes } from 'node:crypto';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -11,6 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Clients } from '../../lib/aws.js';
@@ -38,6 +41,8 @@ export interface LocalResources {
   queues: Record<string, string>;
   /** resources.json key → topic ARN. */
   topics: Record<string, string>;
+  /** resources.json key → secret name (optional: stacks created before secrets existed). */
+  secrets?: Record<string, string>;
   /** resources.json key → bucket name. */
   buckets: Record<string, string>;
   onFailureQueues: Record<DeployedFunction, string>;
@@ -132,6 +137,26 @@ async function createQueue(
   return QueueUrl;
 }
 
+/** A random secret (as Terraform generates it), kept if it already exists. */
+async function createSecret(clients: Clients, name: string): Promise<string> {
+  const { region, endpoint } = clients.dynamodb.config;
+  const secrets = new SecretsManagerClient({
+    region,
+    endpoint: endpoint ? await endpoint() : undefined,
+    credentials: clients.dynamodb.config.credentials,
+  });
+  try {
+    await secrets.send(
+      new CreateSecretCommand({ Name: name, SecretString: randomBytes(32).toString('hex') }),
+    );
+  } catch (err) {
+    if (!isCode(err, 'ResourceExistsException')) throw err;
+  } finally {
+    secrets.destroy();
+  }
+  return name;
+}
+
 /** Versioned, as in Terraform (an overwrite or delete keeps the previous version). */
 async function createBucket(clients: Clients, name: string): Promise<void> {
   try {
@@ -168,6 +193,8 @@ export async function createResources(
     if (!TopicArn) throw new Error(`no ARN for topic ${name(key)}`);
     topics[key] = TopicArn;
   }
+  const secrets: Record<string, string> = {};
+  for (const key of Object.keys(spec.secrets ?? {})) secrets[key] = await createSecret(clients, name(key));
   const buckets: Record<string, string> = {};
   for (const key of Object.keys(spec.buckets ?? {})) {
     buckets[key] = name(key);
@@ -189,6 +216,7 @@ export async function createResources(
     tables: Object.fromEntries(Object.keys(spec.tables).map((k) => [k, name(k)])),
     queues,
     topics,
+    secrets,
     buckets,
     onFailureQueues,
     alertTapQueue,
@@ -217,6 +245,12 @@ export function functionEnvironment(
     const topic = res.topics[ref.topic];
     if (!topic) throw new Error(`${spec.name}: ${variable} names unknown topic ${ref.topic}`);
     env[variable] = topic;
+  }
+  for (const [variable, ref] of Object.entries(spec.resources.secrets ?? {})) {
+    const secret = res.secrets?.[ref.secret];
+    if (!secret)
+      throw new Error(`${spec.name}: ${variable} names unknown secret ${ref.secret} (re-run make local-up)`);
+    env[variable] = secret;
   }
   for (const [variable, ref] of Object.entries(spec.resources.buckets ?? {})) {
     const bucket = res.buckets[ref.bucket];

@@ -19,6 +19,7 @@ import {
 } from '../shared/archive/layout.js';
 import type { ArchiveStore } from '../shared/archive/store.js';
 import type { Logger } from '../shared/logger.js';
+import type { Tombstones, TombstoneView } from '../shared/tombstones.js';
 
 export interface CompactRequest {
   pulse: 'compact-archive';
@@ -38,6 +39,8 @@ export interface CompactOptions {
   lookbackHours: number;
   /** Stop before starting another partition when this says so (the invocation's time is short). */
   shouldStop?: () => boolean;
+  /** Erased users: a part read before `pulse erase` rewrote it must not bring their rows back. */
+  tombstones?: Tombstones;
 }
 
 export interface CompactSummary {
@@ -50,8 +53,15 @@ export interface CompactSummary {
 const HOUR_MS = 3_600_000;
 
 /** Compacts one partition; returns what it read and wrote (nothing when it holds no part file). */
-export async function compactPartition(store: ArchiveStore, prefix: string, compacted: string) {
-  const { keys, records } = await store.readPartitionEvents(prefix);
+export async function compactPartition(
+  store: ArchiveStore,
+  prefix: string,
+  compacted: string,
+  erased?: TombstoneView,
+) {
+  const read = await store.readPartitionEvents(prefix);
+  const { keys } = read;
+  const records = erased ? read.records.filter((r) => !erased.has(r.event.userId)) : read.records;
   const parts = keys.filter((k) => k !== compacted);
   if (parts.length === 0) return undefined;
   await store.putEvents(compacted, records);
@@ -74,6 +84,7 @@ export async function compactClosedHours(o: CompactOptions): Promise<CompactSumm
         o.store,
         partitionPrefix('events', partition),
         compactedKey('events', partition),
+        await o.tombstones?.current(),
       );
       if (!done) continue;
       summary.partitions += 1;

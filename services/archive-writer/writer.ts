@@ -16,11 +16,14 @@ import type { ArchiveStore } from '../shared/archive/store.js';
 import type { BatchResponse } from '../shared/batch.js';
 import { type DecodeOptions, decodeBatch, shardIdOf } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
+import { dropErased, type Tombstones } from '../shared/tombstones.js';
 
 export interface ArchiveBatchOptions {
   store: ArchiveStore;
   logger: Logger;
   decode: DecodeOptions;
+  /** Erased users, whose records are not archived (services/shared/tombstones.ts). */
+  tombstones?: Tombstones;
   /** Concurrent PUTs (default 8). */
   concurrency?: number;
 }
@@ -76,7 +79,7 @@ export async function archiveBatch(
   const shardId = shardIdOf(first);
   const firstSeq = first.kinesis.sequenceNumber;
   const lastSeq = last.kinesis.sequenceNumber;
-  const { valid, invalid } = decodeBatch(records, o.decode);
+  const { valid, invalid } = await dropErased(o.tombstones, decodeBatch(records, o.decode), o.logger);
   const tasks: Array<() => Promise<void>> = [];
   const partitions: string[] = [];
   for (const g of groupBy(valid, (r) => partitionOf(r.event.timestamp, r.event.userId))) {

@@ -24,10 +24,10 @@
 import { randomUUID } from 'node:crypto';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { maxCallMs, snsClientConfig } from '../shared/clients.js';
 import { isConditionalCheckFailed } from '../shared/errors.js';
 import type { FraudRulesConfig } from './config.js';
 import { buildMessage } from './messages.js';
+import { MARK_SENT_RESERVE_MS, PUBLISH_BUDGET_MS } from './publish-budget.js';
 import type { Alert } from './rules.js';
 
 export type AlertStatus = 'PENDING' | 'SENT' | 'FAILED';
@@ -41,11 +41,7 @@ export const OUTBOX_PENDING = 'PENDING';
 /** Default claim lease; config.ts refuses one too short for a Publish and the mark after it. */
 export const DEFAULT_LEASE_MS = 120_000;
 
-/** The longest one Publish takes with the SNS client settings every deliverer uses. */
-export const PUBLISH_BUDGET_MS = maxCallMs(snsClientConfig);
-
-/** The end of a lease kept free of Publish: the conditional mark SENT is sent within it. */
-export const MARK_SENT_RESERVE_MS = 5_000;
+export { MARK_SENT_RESERVE_MS, PUBLISH_BUDGET_MS } from './publish-budget.js';
 
 /** Added to a lease before a sighted claim is taken over: the two monotonic clocks' rates may differ slightly. */
 export const TAKEOVER_MARGIN_MS = 1_000;

@@ -3,7 +3,7 @@ import { decodeOptions, type Env, jsonValue, positiveInt, requireString, ttlDays
 import { ConfigError } from '../shared/errors.js';
 import { itemBytes } from '../shared/item-size.js';
 import type { DecodeOptions } from '../shared/kinesis.js';
-import { MARK_SENT_RESERVE_MS, PUBLISH_BUDGET_MS } from './alerts.js';
+import { MARK_SENT_RESERVE_MS, PUBLISH_BUDGET_MS } from './publish-budget.js';
 import { type FraudRules, parseRules } from './rules.js';
 import { checkStateBudget } from './state-size.js';
 import { stateItem } from './store.js';

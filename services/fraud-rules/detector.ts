@@ -22,6 +22,7 @@ import { type FailureLedger, userKey } from '../shared/failure/ledger.js';
 import { batchRange, processPartitioned } from '../shared/failure/partitioned.js';
 import { type DecodeOptions, decodeBatch, type ValidRecord } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
+import { dropErased, type Tombstones } from '../shared/tombstones.js';
 import { ALERT_PARKED_MESSAGE, type AlertLog, AlertRejectedError, PublishFailedError } from './alerts.js';
 import {
   type Alert,
@@ -47,6 +48,8 @@ export interface DetectorDeps {
   decode?: DecodeOptions;
   /** When set, no user starts with less than its margin left (see shared/deadline.ts). */
   deadline?: Deadline;
+  /** Erased users, whose records are dropped (services/shared/tombstones.ts). */
+  tombstones?: Tombstones;
 }
 
 export interface BatchSummary {
@@ -75,7 +78,11 @@ export async function detectFraud(
   event: KinesisStreamEvent,
   deps: DetectorDeps,
 ): Promise<{ response: BatchResponse; summary: BatchSummary }> {
-  const { valid, invalid } = decodeBatch(event.Records, deps.decode);
+  const { valid, invalid } = await dropErased(
+    deps.tombstones,
+    decodeBatch(event.Records, deps.decode),
+    deps.logger,
+  );
   const purchases = valid.filter((record) => isPurchase(record.event));
   const summary: BatchSummary = {
     records: event.Records.length,

@@ -1,4 +1,5 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import { redriveSource } from '../shared/archive/fallback-source.js';
@@ -19,6 +20,7 @@ import {
 import { shardLineage } from '../shared/lineage.js';
 import { createLogger } from '../shared/logger.js';
 import { writeParkedMetric } from '../shared/parked-metric.js';
+import { tombstonesFromEnv } from '../shared/tombstones.js';
 import { traceClients } from '../shared/tracing.js';
 import { alertLogFrom } from './alerts.js';
 import { loadConfig } from './config.js';
@@ -39,6 +41,7 @@ const archive = archiveStoreIfConfigured();
 const tracing = traceClients('fraud-rules', [db, sns, kinesis], logger);
 
 const ledger = ledgerFromEnv(process.env, db, 'fraud-rules');
+const tombstones = tombstonesFromEnv(process.env, db, () => new SecretsManagerClient(clientConfig));
 const backoff = backoffFromEnv(process.env);
 const ancestors = shardLineage(kinesis);
 
@@ -58,7 +61,14 @@ export async function handler(
     redrive({
       ledger,
       source: redriveSource(new KinesisRangeSource({ kinesis }), archive),
-      target: fraudRedriveTarget({ store, alerts, rules: config.rules, logger, decode: config.decode }),
+      target: fraudRedriveTarget({
+        store,
+        alerts,
+        rules: config.rules,
+        logger,
+        decode: config.decode,
+        tombstones,
+      }),
       logger,
       backoff,
       // Half the invocation at most: the sweep that follows must still fit.
@@ -99,6 +109,7 @@ export async function handler(
     rules: config.rules,
     logger,
     ledger,
+    tombstones,
     ancestors,
     decode: config.decode,
     deadline: context ? lambdaDeadline(context) : undefined,

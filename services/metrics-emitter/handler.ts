@@ -1,5 +1,6 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import { redriveSource } from '../shared/archive/fallback-source.js';
 import { archiveStoreIfConfigured } from '../shared/archive/s3.js';
@@ -13,6 +14,7 @@ import { backoffFromEnv, isRedriveRequest, redrive, redriveSummary } from '../sh
 import { shardLineage } from '../shared/lineage.js';
 import { createLogger } from '../shared/logger.js';
 import { writeParkedMetric } from '../shared/parked-metric.js';
+import { tombstonesFromEnv } from '../shared/tombstones.js';
 import { traceClients } from '../shared/tracing.js';
 import { loadConfig } from './config.js';
 import { emitBatchMetrics } from './processor.js';
@@ -25,6 +27,7 @@ const cloudwatch = new CloudWatchClient(clientConfig);
 const db = createDocumentClient();
 const watermarks = new WatermarkStore({ db, tableName: config.watermarksTable });
 const ledger = ledgerFromEnv(process.env, db, 'metrics-emitter');
+const tombstones = tombstonesFromEnv(process.env, db, () => new SecretsManagerClient(clientConfig));
 const kinesis = new KinesisClient(clientConfig);
 // Set-aside ranges the stream no longer holds are read from the archive.
 const archive = archiveStoreIfConfigured();
@@ -54,6 +57,7 @@ export async function handler(event: unknown, context: Context): Promise<unknown
         maxEventTypes: config.maxEventTypes,
         eventTypes: config.eventTypes,
         decode: config.decode,
+        tombstones,
       }),
       logger,
       backoff,
@@ -77,6 +81,7 @@ export async function handler(event: unknown, context: Context): Promise<unknown
     parentShards,
     logger,
     ledger,
+    tombstones,
     decode: config.decode,
     deadline: lambdaDeadline(context),
   });

@@ -22,6 +22,7 @@ import { type DecodeOptions, decodeBatch } from '../shared/kinesis.js';
 import type { ParentShards } from '../shared/lineage.js';
 import type { Logger } from '../shared/logger.js';
 import { compareSequence, isAfter } from '../shared/sequence.js';
+import { dropErased, type Tombstones } from '../shared/tombstones.js';
 import { MetricEmissionError, putMetricData } from './emitter.js';
 import {
   type HashBlock,
@@ -67,6 +68,8 @@ export interface EmitterDeps {
   now?: () => number;
   /** MAX_EVENT_AHEAD_SECONDS and friends; the shared default when absent. */
   decode?: DecodeOptions;
+  /** Erased users, whose records are dropped (services/shared/tombstones.ts). */
+  tombstones?: Tombstones;
 }
 
 export interface EmitSummary {
@@ -95,7 +98,11 @@ export async function emitBatchMetrics(
   deps: EmitterDeps,
 ): Promise<{ response: BatchResponse; summary: EmitSummary }> {
   const nowMs = (deps.now ?? Date.now)();
-  const { valid, invalid } = decodeBatch(event.Records, deps.decode);
+  const { valid, invalid } = await dropErased(
+    deps.tombstones,
+    decodeBatch(event.Records, deps.decode),
+    deps.logger,
+  );
   const { labelOf, folded } = eventTypeLabels(valid, deps.maxEventTypes, deps.eventTypes);
   const ctx: WindowContext = {
     environment: deps.environment,

@@ -13,6 +13,7 @@ import type { RedriveTarget } from '../shared/failure/redrive.js';
 import { hashKeys } from '../shared/idempotency.js';
 import { type DecodeOptions, decodeBatch } from '../shared/kinesis.js';
 import { compareSequence } from '../shared/sequence.js';
+import { dropErased, type Tombstones } from '../shared/tombstones.js';
 import { putMetricData } from './emitter.js';
 import { userEventHash, type WatermarkStore, watermarkKey } from './watermarks.js';
 import { aggregateSegments, type BatchItem, eventTypeLabels } from './windows.js';
@@ -28,6 +29,8 @@ export interface MetricsRedriveDeps {
   /** The environment's EventType allow-list (as the live function folds the rest into `other`). */
   eventTypes?: ReadonlySet<string>;
   decode?: DecodeOptions;
+  /** Erased users, whose records are not counted (services/shared/tombstones.ts). */
+  tombstones?: Tombstones;
   now?: () => number;
 }
 
@@ -37,7 +40,10 @@ export function metricsRedriveTarget(deps: MetricsRedriveDeps): RedriveTarget {
   return {
     select: (entry, page) => (entry.sk.startsWith(SEGMENT_PREFIX) ? [...page] : []),
     async apply(entry, records: RangeRecord[]) {
-      const { valid, invalid } = decodeBatch(toKinesisEvent(records, entry.streamArn).Records, deps.decode);
+      const { valid, invalid } = await dropErased(
+        deps.tombstones,
+        decodeBatch(toKinesisEvent(records, entry.streamArn).Records, deps.decode),
+      );
       const items: BatchItem[] = [...valid, ...invalid].sort((a, b) =>
         compareSequence(a.sequenceNumber, b.sequenceNumber),
       );

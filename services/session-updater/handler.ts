@@ -1,4 +1,5 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import { redriveSource } from '../shared/archive/fallback-source.js';
@@ -13,6 +14,7 @@ import { backoffFromEnv, isRedriveRequest, redrive, redriveSummary } from '../sh
 import { shardLineage } from '../shared/lineage.js';
 import { createLogger } from '../shared/logger.js';
 import { writeParkedMetric } from '../shared/parked-metric.js';
+import { tombstonesFromEnv } from '../shared/tombstones.js';
 import { traceClients } from '../shared/tracing.js';
 import { loadConfig } from './config.js';
 import { sessionRedriveTarget } from './redrive.js';
@@ -32,6 +34,7 @@ const kinesis = new KinesisClient(clientConfig);
 // Set-aside ranges the stream no longer holds are read from the archive.
 const archive = archiveStoreIfConfigured();
 const ledger = ledgerFromEnv(process.env, db, 'session-updater');
+const tombstones = tombstonesFromEnv(process.env, db, () => new SecretsManagerClient(clientConfig));
 const backoff = backoffFromEnv(process.env);
 const ancestors = shardLineage(kinesis);
 const tracing = traceClients('session-updater', [db, sqs, kinesis], logger);
@@ -51,6 +54,7 @@ export async function handler(event: unknown, context: Context): Promise<unknown
     functionName: context.functionName,
     rules: config.rules,
     logger,
+    tombstones,
     decode: config.decode,
   };
   if (isRedriveRequest(event)) {

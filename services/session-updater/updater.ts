@@ -15,6 +15,7 @@ import { sendInvalidRecords } from '../shared/invalid-records.js';
 import { type DecodeOptions, decodeBatch, type InvalidRecord, type ValidRecord } from '../shared/kinesis.js';
 import type { Logger } from '../shared/logger.js';
 import { compareSequence } from '../shared/sequence.js';
+import { dropErased, type Tombstones } from '../shared/tombstones.js';
 import { type ApplyResult, applyRecords, type SessionRules, type UserState } from './sessions.js';
 import type { SessionStore } from './store.js';
 
@@ -34,6 +35,8 @@ export interface UpdaterDeps {
   decode?: DecodeOptions;
   /** When set, no user starts with less than its margin left (see shared/deadline.ts). */
   deadline?: Deadline;
+  /** Erased users, whose records are dropped (services/shared/tombstones.ts). */
+  tombstones?: Tombstones;
   /** A shard's parents (a reshard), so a user set aside there stays set aside here. */
   ancestors?: (streamArn: string, shardId: string) => Promise<string[]>;
 }
@@ -58,7 +61,11 @@ export async function updateSessions(
   event: KinesisStreamEvent,
   deps: UpdaterDeps,
 ): Promise<{ response: BatchResponse; summary: BatchSummary }> {
-  const { valid, invalid } = decodeBatch(event.Records, deps.decode);
+  const { valid, invalid } = await dropErased(
+    deps.tombstones,
+    decodeBatch(event.Records, deps.decode),
+    deps.logger,
+  );
   const streamArn = event.Records[0]?.eventSourceARN ?? '';
   const summary: BatchSummary = {
     records: event.Records.length,

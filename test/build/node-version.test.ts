@@ -131,7 +131,7 @@ describe(`no command prints the SDK's ${WARNING}`, () => {
     };
     // Names only: the empty batch below touches none of them.
     const names: Record<string, string> = { ENVIRONMENT: 'local', METRICS_NAMESPACE: 'Pulse' };
-    for (const group of ['tables', 'queues', 'topics'])
+    for (const group of ['tables', 'queues', 'topics', 'secrets'])
       for (const variable of Object.keys(
         (spec.resources[group] as Record<string, unknown> | undefined) ?? {},
       ))

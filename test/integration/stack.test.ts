@@ -76,6 +76,8 @@ test('starts healthy emulators, creates the resources as Terraform names them, a
         ENVIRONMENT: 'local',
         WATERMARKS_TABLE: 'pulse-local-watermarks',
         REPLAY_LEDGER_TABLE: 'pulse-local-replay-ledger',
+        ERASURES_TABLE: 'pulse-local-erasures',
+        ERASURE_KEY_SECRET: 'pulse-local-erasure-key',
         METRICS_NAMESPACE: 'Pulse',
       });
     } finally {

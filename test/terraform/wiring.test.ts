@@ -749,6 +749,7 @@ describe('module READMEs', () => {
       'alerts',
       'archive',
       'consumer-function',
+      'erasure-operator',
       'observability',
       'pulse',
       'stream',

@@ -23,6 +23,7 @@ import { decodeOptions } from '../../../services/shared/config.js';
 import type { ValidRecord } from '../../../services/shared/kinesis.js';
 import type { Logger } from '../../../services/shared/logger.js';
 import { compareSequence } from '../../../services/shared/sequence.js';
+import { tombstonesFromEnv } from '../../../services/shared/tombstones.js';
 import { functionEnvironment } from '../function-env.js';
 import type { Target } from '../target.js';
 
@@ -86,6 +87,8 @@ async function runnerFor(
 ): Promise<(event: KinesisStreamEvent) => Promise<{ failures: number; applied: number }>> {
   const env = await functionEnvironment(target, fn);
   const decode = decodeOptions(env);
+  // An erased user's rows are gone from the archive; a copy made before the erasure is dropped here.
+  const tombstones = tombstonesFromEnv(env, target.db, () => target.secrets);
   const functionName = target.names.function(fn);
   if (fn === 'session-updater') {
     const config = sessionConfig(env);
@@ -103,6 +106,7 @@ async function runnerFor(
         rules: config.rules,
         logger,
         decode,
+        tombstones,
       });
       return { failures: response.batchItemFailures.length, applied: summary.applied };
     };
@@ -121,6 +125,7 @@ async function runnerFor(
       rules: config.rules,
       logger,
       decode,
+      tombstones,
     });
     return { failures: response.batchItemFailures.length, applied: summary.evaluated };
   };

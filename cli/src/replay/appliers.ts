@@ -17,6 +17,7 @@ import { SessionStore } from '../../../services/session-updater/store.js';
 import { decodeOptions } from '../../../services/shared/config.js';
 import type { RedriveTarget } from '../../../services/shared/failure/redrive.js';
 import type { Logger } from '../../../services/shared/logger.js';
+import { tombstonesFromEnv } from '../../../services/shared/tombstones.js';
 import { functionEnvironment } from '../function-env.js';
 import type { Target } from '../target.js';
 
@@ -30,6 +31,8 @@ export async function redriveTarget(
   const functionName = target.names.function(fn);
   // The function's own event-time tolerance, so a record is valid here exactly when it was there.
   const decode = decodeOptions(env);
+  // Replay drops erased users' records exactly as the function does.
+  const tombstones = tombstonesFromEnv(env, target.db, () => target.secrets);
   if (fn === 'session-updater') {
     const config = sessionConfig(env);
     return sessionRedriveTarget({
@@ -44,6 +47,7 @@ export async function redriveTarget(
       rules: config.rules,
       logger,
       decode,
+      tombstones,
     });
   }
   if (fn === 'fraud-rules') {
@@ -58,6 +62,7 @@ export async function redriveTarget(
       rules: config.rules,
       logger,
       decode,
+      tombstones,
     });
   }
   const config = metricsConfig(env);
@@ -70,6 +75,7 @@ export async function redriveTarget(
     maxEventTypes: config.maxEventTypes,
     eventTypes: config.eventTypes,
     decode,
+    tombstones,
     now,
   });
 }

@@ -75,6 +75,11 @@ output "log_group_names" {
   value       = module.pulse.log_group_names
 }
 
+output "erasure_operator_policy_arn" {
+  description = "IAM policy for pulse erase (attach it to the operators who handle erasure requests)."
+  value       = module.pulse.erasure_operator_policy_arn
+}
+
 output "query_definition_names" {
   description = "Saved CloudWatch Logs Insights queries (Logs Insights -> Saved queries), keyed by query file."
   value       = module.pulse.query_definition_names

@@ -36,6 +36,7 @@ locals {
       ]...)
       queues          = { for env, r in c.resources.queues : env => { key = r.queue, actions = tolist(r.actions) } }
       topics          = { for env, r in c.resources.topics : env => { key = r.topic, actions = tolist(r.actions) } }
+      secrets         = { for env, r in try(c.resources.secrets, {}) : env => { key = r.secret, actions = tolist(r.actions) } }
       buckets         = { for env, r in try(c.resources.buckets, {}) : env => { key = r.bucket, actions = tolist(r.actions) } if var.archive.enabled }
       put_metric_data = c.resources.putMetricData
       # Extra actions on the stream itself (e.g. kinesis:ListShards for parent-shard lookups).
@@ -220,6 +221,38 @@ resource "aws_sqs_queue" "resource" {
   tags             = merge(local.tags, { Name = "${local.prefix}-${each.key}" })
 }
 
+# Secrets the functions read (resources.json "secrets": the erasure key tombstones are keyed with).
+# Secrets Manager generates the value once; later plans keep it (ignore_changes), because a new key
+# would make every existing tombstone stop matching.
+data "aws_secretsmanager_random_password" "secret" {
+  for_each = local.resources.secrets
+
+  password_length     = 64
+  exclude_punctuation = true
+}
+
+resource "aws_secretsmanager_secret" "resource" {
+  #checkov:skip=CKV2_AWS_57:Rotating the erasure key would orphan every tombstone; it is generated once.
+  for_each = local.resources.secrets
+
+  name                    = "${local.prefix}-${each.key}"
+  description             = each.value.description
+  kms_key_id              = aws_kms_key.this.arn
+  recovery_window_in_days = 30
+  tags                    = merge(local.tags, { Name = "${local.prefix}-${each.key}" })
+}
+
+resource "aws_secretsmanager_secret_version" "resource" {
+  for_each = local.resources.secrets
+
+  secret_id     = aws_secretsmanager_secret.resource[each.key].id
+  secret_string = data.aws_secretsmanager_random_password.secret[each.key].random_password
+
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
+}
+
 # The event archive (S3 + Glue + Athena); archive-writer fills it.
 module "archive" {
   source = "../archive"
@@ -289,6 +322,7 @@ module "functions" {
     { for env, r in each.value.tables : env => module.tables.names[r.key] },
     { for env, r in each.value.queues : env => local.queue_urls[r.key] },
     { for env, r in each.value.topics : env => local.topic_arns[r.key] },
+    { for env, r in each.value.secrets : env => aws_secretsmanager_secret.resource[r.key].arn },
     { for env, r in each.value.buckets : env => local.bucket_names[r.key] },
     each.value.put_metric_data ? { METRICS_NAMESPACE = local.namespace } : {},
     contains(keys(each.value.environment), "FRAUD_RULES") ? { FRAUD_RULES = local.fraud_rules_json } : {},
@@ -301,6 +335,7 @@ module "functions" {
     { for k, g in each.value.index_grants : k => { arns = [module.tables.index_arns[g.key][g.index]], actions = g.actions } },
     { for env, r in each.value.queues : env => { arns = [local.queue_arns[r.key]], actions = r.actions } },
     { for env, r in each.value.topics : env => { arns = [local.topic_arns[r.key]], actions = r.actions } },
+    { for env, r in each.value.secrets : env => { arns = [aws_secretsmanager_secret.resource[r.key].arn], actions = r.actions } },
     { for env, r in each.value.buckets : env => { arns = [local.bucket_arns[r.key], local.bucket_object_arns[r.key]], actions = r.actions } },
     length(each.value.stream_actions) > 0 ? { STREAM = { arns = [module.stream.arn], actions = each.value.stream_actions } } : {},
   )
@@ -343,4 +378,23 @@ module "observability" {
     }
   }
   tags = local.tags
+}
+
+# --- erasure --------------------------------------------------------------------------------------
+
+# The operator's narrow policy for `pulse erase`, kept apart from everything else so it can be
+# attached to exactly the people who handle erasure requests. Without an archive (archive.enabled =
+# false) the bucket ARN is null and the policy has no archive statements.
+module "erasure_operator" {
+  source = "../erasure-operator"
+
+  name                      = "${local.prefix}-erasure-operator"
+  table_arns                = module.tables.arns
+  stream_arn                = module.stream.arn
+  invalid_records_queue_arn = local.queue_arns["invalid-records"]
+  erasure_key_secret_arn    = aws_secretsmanager_secret.resource["erasure-key"].arn
+  kms_key_arn               = aws_kms_key.this.arn
+  function_arns             = [for f in module.functions : f.function_arn]
+  archive_bucket_arn        = one(module.archive[*].bucket_arn)
+  tags                      = local.tags
 }

@@ -73,6 +73,11 @@ output "query_definition_names" {
   value       = module.observability.query_definition_names
 }
 
+output "erasure_operator_policy_arn" {
+  description = "IAM policy with exactly the permissions pulse erase needs; attach it to whoever handles erasure requests."
+  value       = module.erasure_operator.policy_arn
+}
+
 output "alarm_names" {
   description = "Every CloudWatch alarm of this environment (make smoke checks each one's state)."
   value       = sort(keys(module.observability.alarm_arns))

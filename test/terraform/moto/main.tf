@@ -33,22 +33,23 @@ provider "aws" {
   s3_use_path_style = true
 
   endpoints {
-    athena     = var.endpoint
-    chatbot    = var.endpoint
-    cloudwatch = var.endpoint
-    dynamodb   = var.endpoint
-    glue       = var.endpoint
-    iam        = var.endpoint
-    kinesis    = var.endpoint
-    kms        = var.endpoint
-    lambda     = var.endpoint
-    logs       = var.endpoint
-    s3         = var.endpoint
-    s3control  = var.endpoint
-    sns        = var.endpoint
-    scheduler  = var.endpoint
-    sqs        = var.endpoint
-    sts        = var.endpoint
+    athena         = var.endpoint
+    chatbot        = var.endpoint
+    cloudwatch     = var.endpoint
+    dynamodb       = var.endpoint
+    glue           = var.endpoint
+    iam            = var.endpoint
+    kinesis        = var.endpoint
+    kms            = var.endpoint
+    lambda         = var.endpoint
+    logs           = var.endpoint
+    s3             = var.endpoint
+    s3control      = var.endpoint
+    sns            = var.endpoint
+    scheduler      = var.endpoint
+    secretsmanager = var.endpoint
+    sqs            = var.endpoint
+    sts            = var.endpoint
   }
 }
 

@@ -34,7 +34,11 @@ function record(n: number, userId: string) {
 
 /** Records 1..5 on the shard; u1 (records 1, 3, 5) is set aside. */
 function world(options: { trimmed?: boolean } = {}) {
-  const db = new FakeDynamo({ [LEDGER]: ['pk', 'sk'], [SESSIONS]: ['userId', 'sk'] });
+  const db = new FakeDynamo({
+    [LEDGER]: ['pk', 'sk'],
+    [SESSIONS]: ['userId', 'sk'],
+    'pulse-local-erasures': 'userHash',
+  });
   const records = [record(1, 'u1'), record(2, 'u2'), record(3, 'u1'), record(4, 'u2'), record(5, 'u1')].slice(
     options.trimmed ? 1 : 0,
   );

@@ -33,6 +33,8 @@ export function fakeTarget(handlers: Handlers, calls: Call[] = [], env: EnvName 
     sns: c,
     cloudwatch: c,
     lambda: c,
+    secrets: c,
+    s3: c,
     queueUrl: async (name) => `http://sqs.local/000000000000/${name}`,
     topicArn: async (key) => `arn:aws:sns:us-east-1:000000000000:pulse-${env}-${key}`,
     close() {},

@@ -8,10 +8,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DuckDBValue } from '@duckdb/node-api';
-import { repoRoot } from '../../lib/paths.js';
-import { EVENT_COLUMNS, INVALID_COLUMNS } from '../../services/shared/archive/columns.js';
-import { hourPrefixes } from '../../services/shared/archive/layout.js';
-import type { ArchiveStore } from '../../services/shared/archive/store.js';
+import { EVENT_COLUMNS, INVALID_COLUMNS } from '../services/shared/archive/columns.js';
+import { hourPrefixes } from '../services/shared/archive/layout.js';
+import type { ArchiveStore } from '../services/shared/archive/store.js';
+import { repoRoot } from './paths.js';
 
 export const QUERIES_DIR = join(repoRoot(), 'services', 'schema', 'queries');
 
