@@ -178,3 +178,163 @@ test('toKinesisEvent is the event Lambda would send', () => {
   });
   expect(toKinesisEvent([], 'x').Records).toEqual([]);
 });
+
+/** A shard whose GetRecords answers are scripted one by one; the clock may move with each call. */
+function scripted(
+  answers: Array<Record<string, unknown>>,
+  options: { atError?: Error; tick?: () => void } = {},
+) {
+  const calls: Array<{ name: string; input: Record<string, unknown> }> = [];
+  let next = 0;
+  const kinesis = {
+    send: async (command: { input: Record<string, unknown> }) => {
+      if (command instanceof GetShardIteratorCommand) {
+        calls.push({ name: 'GetShardIterator', input: command.input });
+        if (options.atError && command.input.ShardIteratorType === 'AT_SEQUENCE_NUMBER')
+          throw options.atError;
+        return { ShardIterator: 'it' };
+      }
+      calls.push({ name: 'GetRecords', input: command.input });
+      options.tick?.();
+      const answer = answers[next] ?? { Records: [], MillisBehindLatest: 0 };
+      next += 1;
+      return { NextShardIterator: 'it', MillisBehindLatest: 1000, ...answer };
+    },
+  };
+  return { kinesis, calls, getRecords: () => calls.filter((c) => c.name === 'GetRecords').length };
+}
+
+const rec = (n: number) => ({
+  SequenceNumber: seq(n),
+  PartitionKey: `u${n}`,
+  Data: new Uint8Array([n]),
+  ApproximateArrivalTimestamp: new Date(n * 1000),
+});
+
+test.each(['ResourceNotFoundException', 'ExpiredIteratorException'])(
+  'a start the stream reports as %s is read from the trim horizon',
+  async (name) => {
+    const { kinesis, calls } = scripted([{ Records: [rec(4), rec(5)] }], { atError: awsError(name) });
+    const pages = await collect(new KinesisRangeSource({ kinesis, minIntervalMs: 0 }), seq(1), seq(5));
+    expect(calls[1]!.input).toMatchObject({ ShardIteratorType: 'TRIM_HORIZON' });
+    expect(pages.flat().map((r) => r.sequenceNumber)).toEqual([seq(4), seq(5)]);
+  },
+);
+
+test('an error positioning at the start that is not about retention fails the read', async () => {
+  const { kinesis, calls } = scripted([{ Records: [rec(1)] }], {
+    atError: awsError('ProvisionedThroughputExceededException'),
+  });
+  await expect(
+    collect(new KinesisRangeSource({ kinesis, minIntervalMs: 0 }), seq(1), seq(1)),
+  ).rejects.toThrow('ProvisionedThroughputExceededException');
+  expect(calls).toHaveLength(1);
+});
+
+test('an answer without records ends the read with nothing', async () => {
+  const { kinesis } = scripted([{ Records: undefined, MillisBehindLatest: 0 }]);
+  expect(await collect(new KinesisRangeSource({ kinesis, minIntervalMs: 0 }), seq(1), seq(2))).toEqual([]);
+});
+
+test('a record missing its partition key, data or arrival time is read with empty values', async () => {
+  const { kinesis } = scripted([{ Records: [{ SequenceNumber: seq(1) }] }]);
+  const pages = await collect(new KinesisRangeSource({ kinesis, minIntervalMs: 0 }), seq(1), seq(1));
+  expect(pages).toEqual([
+    [{ shardId: SHARD, sequenceNumber: seq(1), partitionKey: '', data: new Uint8Array(0), arrivalMs: 0 }],
+  ]);
+});
+
+test('records before `from` in a page are left out', async () => {
+  const { kinesis } = scripted([{ Records: [rec(1), rec(2), rec(3)] }]);
+  const pages = await collect(new KinesisRangeSource({ kinesis, minIntervalMs: 0 }), seq(2), seq(3));
+  expect(pages.flat().map((r) => r.sequenceNumber)).toEqual([seq(2), seq(3)]);
+});
+
+test('a record past `to` ends the read even when `to` itself is not a record', async () => {
+  const { kinesis, getRecords } = scripted([{ Records: [rec(1), rec(2), rec(4)] }, { Records: [rec(5)] }]);
+  const pages = await collect(new KinesisRangeSource({ kinesis, minIntervalMs: 0 }), seq(1), seq(3));
+  expect(pages.flat().map((r) => r.sequenceNumber)).toEqual([seq(1), seq(2)]);
+  expect(getRecords()).toBe(1);
+});
+
+test('empty pages behind the tip stop the read after exactly maxEmptyPages of them', async () => {
+  const { kinesis, getRecords } = scripted(Array.from({ length: 10 }, () => ({ Records: [] })));
+  const src = new KinesisRangeSource({ kinesis, minIntervalMs: 0, maxEmptyPages: 3 });
+  expect(await collect(src, seq(1), seq(9))).toEqual([]);
+  expect(getRecords()).toBe(3);
+});
+
+test('a page with records resets the count of empty pages', async () => {
+  const { kinesis } = scripted([
+    { Records: [] },
+    { Records: [] },
+    { Records: [rec(1)] },
+    { Records: [] },
+    { Records: [] },
+    { Records: [rec(2)] },
+  ]);
+  const src = new KinesisRangeSource({ kinesis, minIntervalMs: 0, maxEmptyPages: 3 });
+  expect((await collect(src, seq(1), seq(2))).flat().map((r) => r.sequenceNumber)).toEqual([seq(1), seq(2)]);
+});
+
+test('a page with records at the tip is followed by the next page', async () => {
+  const { kinesis } = scripted([
+    { Records: [rec(1)], MillisBehindLatest: 0 },
+    { Records: [rec(2)], MillisBehindLatest: 0 },
+  ]);
+  const src = new KinesisRangeSource({ kinesis, minIntervalMs: 0 });
+  expect((await collect(src, seq(1), seq(2))).flat().map((r) => r.sequenceNumber)).toEqual([seq(1), seq(2)]);
+});
+
+test('an empty page whose lag is unknown is taken as the tip', async () => {
+  const { kinesis, getRecords } = scripted([
+    { Records: [], MillisBehindLatest: undefined },
+    { Records: [rec(1)] },
+  ]);
+  expect(await collect(new KinesisRangeSource({ kinesis, minIntervalMs: 0 }), seq(1), seq(1))).toEqual([]);
+  expect(getRecords()).toBe(1);
+});
+
+test('GetRecords calls are spaced 200 ms apart by default', async () => {
+  let clock = 1;
+  const waits: number[] = [];
+  const { kinesis } = scripted([{ Records: [rec(1)] }, { Records: [rec(2)] }]);
+  const src = new KinesisRangeSource({
+    kinesis,
+    now: () => clock,
+    sleep: async (ms) => {
+      waits.push(ms);
+      clock += ms;
+    },
+  });
+  await collect(src, seq(1), seq(2));
+  expect(waits).toEqual([200]);
+});
+
+test('calls already spaced by the interval do not wait', async () => {
+  let clock = 1;
+  const waits: number[] = [];
+  const { kinesis } = scripted([{ Records: [rec(1)] }, { Records: [rec(2)] }, { Records: [rec(3)] }], {
+    tick: () => {
+      clock += 200;
+    },
+  });
+  const src = new KinesisRangeSource({
+    kinesis,
+    minIntervalMs: 200,
+    now: () => clock,
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
+  });
+  await collect(src, seq(1), seq(3));
+  expect(waits).toEqual([]);
+});
+
+test('toKinesisEvent names no region when the stream is not an ARN', () => {
+  const [record] = toKinesisEvent(
+    [{ shardId: SHARD, sequenceNumber: seq(1), partitionKey: 'u1', data: new Uint8Array(), arrivalMs: 0 }],
+    'events',
+  ).Records;
+  expect(record!.awsRegion).toBe('');
+});
