@@ -585,3 +585,372 @@ describe('backoffFromEnv', () => {
     expect(() => backoffFromEnv(env)).toThrow(message);
   });
 });
+
+/** A logger that keeps what was logged, to check what an operator is told. */
+function recordingLogger() {
+  const lines: Array<{ level: string; message: string; context?: Record<string, unknown> }> = [];
+  const at = (level: string) => (message: string, context?: Record<string, unknown>) =>
+    lines.push({ level, message, context });
+  return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
+}
+
+/** The same ledger with some of its operations replaced. */
+function ledgerWith(ledger: FailureLedger, over: Partial<FailureLedger>): FailureLedger {
+  return Object.assign(Object.create(ledger) as FailureLedger, over);
+}
+
+test('RedriveApplyError names the function and how many records failed', () => {
+  const err = new RedriveApplyError(FN, 2);
+  expect(err.name).toBe('RedriveApplyError');
+  expect(err.message).toBe(`${FN} reported 2 failure(s) applying a set-aside range`);
+});
+
+test('isRedriveRequest is false for a missing event', () => {
+  expect(isRedriveRequest(undefined)).toBe(false);
+});
+
+test('backoffFromEnv: a blank setting takes the default; equal base and cap are allowed', () => {
+  expect(backoffFromEnv({ REDRIVE_BACKOFF_BASE_SECONDS: '  ', REDRIVE_BACKOFF_MAX_SECONDS: '' })).toEqual(
+    DEFAULT_BACKOFF,
+  );
+  expect(backoffFromEnv({ REDRIVE_BACKOFF_BASE_SECONDS: '60', REDRIVE_BACKOFF_MAX_SECONDS: '60' })).toEqual({
+    baseMs: 60_000,
+    maxMs: 60_000,
+  });
+});
+
+test('the report of an entry not yet due shows its durable progress', async () => {
+  const s = setup();
+  s.park('a', 1, 6, { nextAttemptAt: NOW + 1, appliedThrough: seq(3) });
+  const report = await redrive({
+    ledger: s.ledger,
+    source: source(STREAM).src,
+    target: target().t,
+    logger: silentLogger,
+    now: s.now,
+  });
+  expect(report.entries[0]).toMatchObject({ outcome: 'not due', appliedThrough: seq(3) });
+});
+
+test('the parent shard is driven first even when the ledger lists the child shard first', async () => {
+  const s = setup();
+  const parent = 'shardId-000000000009';
+  const stream: Stream = { [parent]: [{ n: 1, user: 'a' }], [SHARD]: [{ n: 10, user: 'a' }] };
+  s.park('a', 10, 10, { after: [parent] });
+  s.park('b', 10, 10); // a second child-shard entry waiting for nothing does not move the shard up
+  s.park('a', 1, 1, { shardId: parent });
+  const { t, applied } = target();
+  const report = await redrive({
+    ledger: s.ledger,
+    source: source({ ...stream, [SHARD]: [...stream[SHARD]!, { n: 10, user: 'b' }] }).src,
+    target: t,
+    logger: silentLogger,
+    now: s.now,
+  });
+  expect(applied[0]).toBe(`a:${seq(1)}`);
+  expect(report.entries.map((e) => [e.shardId, e.sk, e.outcome])).toEqual([
+    [parent, userKey('a'), 'done'],
+    [SHARD, userKey('a'), 'done'],
+    [SHARD, userKey('b'), 'done'],
+  ]);
+});
+
+test('an entry waits while any one of its ancestor shards still has an entry for the key', async () => {
+  const s = setup();
+  s.park('a', 10, 10, { after: [PARENT, 'shardId-000000000007'] });
+  s.park('a', 1, 2, { shardId: PARENT, nextAttemptAt: NOW + 1 });
+  const report = await redrive({
+    ledger: s.ledger,
+    source: source({ [SHARD]: [{ n: 10, user: 'a' }] }).src,
+    target: target().t,
+    logger: silentLogger,
+    now: s.now,
+  });
+  expect(report.entries.find((e) => e.shardId === SHARD)?.outcome).toBe('after ancestor');
+});
+
+test('an entry another re-driver holds gets no records and its claim is not touched, while the shard’s other entries are served', async () => {
+  const s = setup();
+  s.park('a', 1, 6, { claim: 'other', claimUntil: NOW + 60_000 });
+  s.park('b', 2, 5);
+  const { t, applied } = target();
+  const release = jest.fn(s.ledger.release.bind(s.ledger));
+  const report = await redrive({
+    ledger: ledgerWith(s.ledger, { release }),
+    source: source(STREAM).src,
+    target: t,
+    logger: silentLogger,
+    now: s.now,
+  });
+  expect(applied).toEqual([`b:${seq(2)}`, `b:${seq(5)}`]);
+  expect(report.entries.map((e) => e.outcome)).toEqual(['claimed', 'done']);
+  expect(release).not.toHaveBeenCalled();
+  expect(s.get('a')).toMatchObject({ claim: 'other', claimUntil: NOW + 60_000 });
+});
+
+test('a claim that cannot be released is logged and the run goes on', async () => {
+  const s = setup();
+  s.park('a', 1, 6);
+  const { logger, lines } = recordingLogger();
+  const boom = new Error('release failed');
+  const report = await redrive({
+    ledger: ledgerWith(s.ledger, { release: async () => Promise.reject(boom) }),
+    source: source(STREAM).src,
+    target: target(() => new RedriveApplyError(FN, 1)).t,
+    logger,
+    now: s.now,
+  });
+  expect(report.entries[0]!.outcome).toBe('failed');
+  expect(lines).toContainEqual({ level: 'warn', message: 'claim not released', context: { error: boom } });
+});
+
+test('a failed attempt is logged with the key, shard and where it resumes', async () => {
+  const s = setup();
+  s.park('a', 1, 6, { appliedThrough: seq(1) });
+  const { logger, lines } = recordingLogger();
+  const err = new RedriveApplyError(FN, 1);
+  await redrive({
+    ledger: s.ledger,
+    source: source(STREAM).src,
+    target: target(() => err).t,
+    logger,
+    now: s.now,
+  });
+  expect(lines).toContainEqual({
+    level: 'error',
+    message: 're-drive failed; retried later',
+    context: { key: userKey('a'), shardId: SHARD, from: seq(1), error: err },
+  });
+});
+
+test('an expired range is logged as kept', async () => {
+  const s = setup();
+  s.park('a', 1, 6);
+  const { logger, lines } = recordingLogger();
+  const report = await redrive({
+    ledger: s.ledger,
+    source: source({}).src,
+    target: target().t,
+    logger,
+    now: s.now,
+  });
+  expect(report.entries[0]!.error).toContain(`record ${seq(1)} is no longer on the stream`);
+  expect(lines.map((l) => l.message)).toContain('set-aside range no longer on the stream; entry kept');
+});
+
+test('a back-off that cannot be recorded is logged and the run goes on', async () => {
+  const s = setup();
+  s.park('a', 1, 6);
+  s.park('b', 2, 5);
+  const { logger, lines } = recordingLogger();
+  const writeErr = new Error('write failed');
+  const report = await redrive({
+    ledger: ledgerWith(s.ledger, { reschedule: async () => Promise.reject(writeErr) }),
+    source: source(STREAM).src,
+    target: target((e) => (e.sk === userKey('a') ? new RedriveApplyError(FN, 1) : undefined)).t,
+    logger,
+    now: s.now,
+  });
+  expect(report.entries.map((e) => e.outcome)).toEqual(['failed', 'done']);
+  expect(lines).toContainEqual({
+    level: 'warn',
+    message: 're-drive back-off not recorded',
+    context: { key: userKey('a'), error: writeErr },
+  });
+});
+
+test('a key’s records outside its own range are not applied, though the shared read covers them', async () => {
+  const s = setup();
+  s.park('a', 3, 3);
+  s.park('b', 1, 5);
+  const { t, applied } = target();
+  await redrive({
+    ledger: s.ledger,
+    source: source(STREAM).src,
+    target: t,
+    logger: silentLogger,
+    now: s.now,
+  });
+  expect(applied.filter((x) => x.startsWith('a:'))).toEqual([`a:${seq(3)}`]);
+});
+
+test('records the function found already applied are reported as unchanged', async () => {
+  const s = setup();
+  s.park('a', 1, 6);
+  const t: RedriveTarget = {
+    select: (entry, page) => page.filter((r) => userKey(r.partitionKey) === entry.sk),
+    apply: async (_e, records) => ({ applied: 0, unchanged: records.length }),
+  };
+  const report = await redrive({
+    ledger: s.ledger,
+    source: source(STREAM).src,
+    target: t,
+    logger: silentLogger,
+  });
+  expect(report.entries[0]).toMatchObject({ outcome: 'done', applied: 0, unchanged: 3 });
+});
+
+test('the shared read spans the earliest start through the latest end of the shard’s entries', async () => {
+  const s = setup();
+  s.park('a', 3, 7);
+  s.park('b', 1, 5);
+  const src = source({
+    [SHARD]: [
+      { n: 1, user: 'b' },
+      { n: 3, user: 'a' },
+      { n: 5, user: 'b' },
+      { n: 7, user: 'a' },
+    ],
+  });
+  await redrive({ ledger: s.ledger, source: src.src, target: target().t, logger: silentLogger, now: s.now });
+  expect(src.reads).toEqual([{ shardId: SHARD, from: seq(1), to: seq(7) }]);
+});
+
+test('once every entry of the shard is caught up or failed, the rest of the range is not read', async () => {
+  const s = setup();
+  s.park('a', 1, 3);
+  s.park('c', 4, 7);
+  const src = source(STREAM, 2);
+  const report = await redrive({
+    ledger: s.ledger,
+    source: src.src,
+    target: target((e) => (e.sk === userKey('c') ? new RedriveApplyError(FN, 1) : undefined)).t,
+    logger: silentLogger,
+    now: s.now,
+  });
+  expect(report.entries.map((e) => e.outcome)).toEqual(['done', 'failed']);
+  expect(report.recordsRead).toBe(4);
+});
+
+test('a run stopped mid-range leaves entries it has not reached partial, not expired', async () => {
+  const s = setup();
+  s.park('a', 1, 6);
+  s.park('c', 4, 7);
+  const { t } = target();
+  let pages = 0;
+  const report = await redrive({
+    ledger: s.ledger,
+    source: source(STREAM, 2).src,
+    target: {
+      ...t,
+      select: (e, page) => {
+        if (e.sk === userKey('a')) pages += 1;
+        return t.select(e, page);
+      },
+    },
+    logger: silentLogger,
+    now: s.now,
+    shouldStop: () => pages >= 1,
+  });
+  expect(report.entries.map((e) => e.outcome)).toEqual(['partial', 'partial']);
+  expect(s.get('c')?.expired).toBeUndefined();
+});
+
+test('a source failure after an entry already failed counts one failed attempt for it, not two', async () => {
+  const s = setup();
+  s.park('a', 1, 1);
+  s.park('c', 4, 7);
+  const flaky: RangeSource = {
+    async *pages(at, from, to) {
+      let n = 0;
+      for await (const page of source(STREAM, 2).src.pages(at, from, to)) {
+        if (n++ === 1) throw awsError('ProvisionedThroughputExceededException');
+        yield page;
+      }
+    },
+  };
+  const report = await redrive({
+    ledger: s.ledger,
+    source: flaky,
+    target: target((e) => (e.sk === userKey('a') ? new RedriveApplyError(FN, 1) : undefined)).t,
+    logger: silentLogger,
+    now: s.now,
+  });
+  expect(report.entries.map((e) => e.outcome)).toEqual(['failed', 'failed']);
+  expect(s.get('a')?.redrives).toBe(1);
+  expect(s.get('a')?.error).toContain('RedriveApplyError');
+});
+
+test('with no hand-over rounds, a caught-up entry is still removed', async () => {
+  const s = setup();
+  s.park('a', 1, 6);
+  const report = await redrive({
+    ledger: s.ledger,
+    source: source(STREAM).src,
+    target: target().t,
+    logger: silentLogger,
+    now: s.now,
+    handOverRounds: 0,
+  });
+  expect(report.entries[0]!.outcome).toBe('done');
+  expect(s.get('a')).toBeUndefined();
+});
+
+test('an entry whose last record has not been read is never removed', async () => {
+  const s = setup();
+  s.park('a', 1, 8); // record 8 is not on the stream yet
+  const report = await redrive({
+    ledger: s.ledger,
+    source: source(STREAM).src,
+    target: target().t,
+    logger: silentLogger,
+    now: s.now,
+  });
+  expect(report.entries[0]).toMatchObject({ outcome: 'partial', appliedThrough: seq(6) });
+  expect(s.get('a')).toMatchObject({ appliedThrough: seq(6), last: seq(8) });
+});
+
+test('an entry the live function removed before the re-drive could is done, and other keys are untouched', async () => {
+  const s = setup();
+  s.park('a', 1, 6, { nextAttemptAt: NOW + 1 });
+  s.park('b', 2, 5);
+  const report = await redrive({
+    ledger: ledgerWith(s.ledger, {
+      // The live function deletes the entry just before the re-drive's own removal.
+      remove: async (e) => {
+        await s.ledger.remove(e);
+        return false;
+      },
+    }),
+    source: source(STREAM).src,
+    target: target().t,
+    logger: silentLogger,
+    now: s.now,
+    handOverRounds: 1,
+  });
+  expect(report.entries.map((e) => [e.sk, e.outcome, e.last])).toEqual([
+    [userKey('a'), 'not due', seq(6)],
+    [userKey('b'), 'done', seq(5)],
+  ]);
+  expect(s.get('a')).toMatchObject({ last: seq(6) });
+});
+
+test('a caught-up entry found unchanged after a failed removal is not read again', async () => {
+  const s = setup();
+  s.park('a', 1, 1);
+  s.db.failNext('DeleteCommand', awsError('ConditionalCheckFailedException'));
+  const src = source(STREAM);
+  await redrive({ ledger: s.ledger, source: src.src, target: target().t, logger: silentLogger, now: s.now });
+  expect(src.reads).toHaveLength(1);
+});
+
+test('after the last hand-over round a key still outrunning the re-drive is not read again', async () => {
+  const s = setup();
+  const stream: Stream = { [SHARD]: Array.from({ length: 20 }, (_, i) => ({ n: i + 1, user: 'a' })) };
+  s.park('a', 1, 1);
+  let last = 1;
+  const src = source(stream);
+  await redrive({
+    ledger: s.ledger,
+    source: src.src,
+    target: target(() => {
+      last += 1;
+      s.db.put(TABLE, { ...s.get('a')!, last: seq(last) });
+      return undefined;
+    }).t,
+    logger: silentLogger,
+    now: s.now,
+    handOverRounds: 2,
+  });
+  expect(src.reads).toHaveLength(3);
+});
