@@ -822,15 +822,16 @@ test('once every entry of the shard is caught up or failed, the rest of the rang
   expect(report.recordsRead).toBe(4);
 });
 
-test('a run stopped mid-range leaves entries it has not reached partial, not expired', async () => {
+test('a run stopped mid-range reads no further and leaves entries it has not reached partial, not expired', async () => {
   const s = setup();
   s.park('a', 1, 6);
   s.park('c', 4, 7);
-  const { t } = target();
+  const { t, applied } = target();
+  const src = source(STREAM, 2);
   let pages = 0;
   const report = await redrive({
     ledger: s.ledger,
-    source: source(STREAM, 2).src,
+    source: src.src,
     target: {
       ...t,
       select: (e, page) => {
@@ -843,6 +844,8 @@ test('a run stopped mid-range leaves entries it has not reached partial, not exp
     shouldStop: () => pages >= 1,
   });
   expect(report.entries.map((e) => e.outcome)).toEqual(['partial', 'partial']);
+  expect(applied).toEqual([`a:${seq(1)}`]);
+  expect(src.reads).toHaveLength(1);
   expect(s.get('c')?.expired).toBeUndefined();
 });
 
@@ -953,4 +956,40 @@ test('after the last hand-over round a key still outrunning the re-drive is not 
     handOverRounds: 2,
   });
   expect(src.reads).toHaveLength(3);
+});
+
+test('an entry that failed gets no more of its records in the same run', async () => {
+  const s = setup();
+  s.park('a', 1, 6);
+  s.park('c', 4, 7);
+  let failed = false;
+  const { t, applied } = target((e) => {
+    if (e.sk !== userKey('a') || failed) return undefined;
+    failed = true;
+    return new RedriveApplyError(FN, 1);
+  });
+  const report = await redrive({
+    ledger: s.ledger,
+    source: source(STREAM, 2).src,
+    target: t,
+    logger: silentLogger,
+    now: s.now,
+  });
+  expect(report.entries.map((e) => e.outcome)).toEqual(['failed', 'done']);
+  expect(applied.filter((x) => x.startsWith('a:'))).toEqual([]);
+});
+
+test('a key’s records before its first and after its last are not applied, even in a page it shares', async () => {
+  const s = setup();
+  s.park('a', 3, 3);
+  s.park('c', 1, 7);
+  const { t, applied } = target();
+  await redrive({
+    ledger: s.ledger,
+    source: source(STREAM, 3).src,
+    target: t,
+    logger: silentLogger,
+    now: s.now,
+  });
+  expect(applied.filter((x) => x.startsWith('a:'))).toEqual([`a:${seq(3)}`]);
 });
