@@ -1,6 +1,7 @@
 /** What Lambda sends and writes: the Kinesis event, the invocation context, the on-failure record. */
 import { randomUUID } from 'node:crypto';
 import type { KinesisStreamEvent } from 'aws-lambda';
+import { toKinesisEvent } from '../services/shared/failure/range-source.js';
 
 export interface StreamRecord {
   shardId: string;
@@ -24,24 +25,7 @@ export function kinesisEvent(
   streamArn: string,
   fn: FunctionIdentity,
 ): KinesisStreamEvent {
-  return {
-    Records: records.map((r) => ({
-      kinesis: {
-        kinesisSchemaVersion: '1.0',
-        partitionKey: r.partitionKey,
-        sequenceNumber: r.sequenceNumber,
-        data: Buffer.from(r.data).toString('base64'),
-        approximateArrivalTimestamp: r.arrivalMs / 1000,
-      },
-      eventSource: 'aws:kinesis',
-      eventVersion: '1.0',
-      eventID: `${r.shardId}:${r.sequenceNumber}`,
-      eventName: 'aws:kinesis:record',
-      invokeIdentityArn: fn.roleArn,
-      awsRegion: fn.region,
-      eventSourceARN: streamArn,
-    })),
-  };
+  return toKinesisEvent(records, streamArn, fn);
 }
 
 export function invocationContext(

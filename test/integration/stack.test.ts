@@ -78,6 +78,8 @@ test('starts healthy emulators, creates the resources as Terraform names them, a
         REPLAY_LEDGER_TABLE: 'pulse-local-replay-ledger',
         ERASURES_TABLE: 'pulse-local-erasures',
         ERASURE_KEY_SECRET: 'pulse-local-erasure-key',
+        // Read-only: the re-drive's source when the stream no longer holds a set-aside range.
+        ARCHIVE_BUCKET: 'pulse-local-archive',
         METRICS_NAMESPACE: 'Pulse',
       });
     } finally {

@@ -131,8 +131,18 @@ export class KinesisRangeSource implements RangeSource {
   }
 }
 
-/** The Kinesis event Lambda would send for these records, so the function's own code applies them. */
-export function toKinesisEvent(records: readonly RangeRecord[], streamArn: string): KinesisStreamEvent {
+/**
+ * The Kinesis event Lambda would send for these records, so the function's own code applies them
+ * (the re-drive, and the local runner playing Lambda with its own invoker identity).
+ */
+export function toKinesisEvent(
+  records: readonly RangeRecord[],
+  streamArn: string,
+  invoker: { roleArn: string; region: string } = {
+    roleArn: 'pulse-redrive',
+    region: streamArn.split(':')[3] ?? '',
+  },
+): KinesisStreamEvent {
   return {
     Records: records.map((r) => ({
       kinesis: {
@@ -146,8 +156,8 @@ export function toKinesisEvent(records: readonly RangeRecord[], streamArn: strin
       eventVersion: '1.0',
       eventID: `${r.shardId}:${r.sequenceNumber}`,
       eventName: 'aws:kinesis:record',
-      invokeIdentityArn: 'pulse-redrive',
-      awsRegion: streamArn.split(':')[3] ?? '',
+      invokeIdentityArn: invoker.roleArn,
+      awsRegion: invoker.region,
       eventSourceARN: streamArn,
     })),
   };
