@@ -93,6 +93,7 @@ locals {
         datapoints  = 1
         threshold   = local.t.parked_user_age_s
         missing     = "notBreaching" # written by each re-drive run; none yet means nothing was ever parked
+        notify_ok   = false          # the re-drive heals by itself; only the age is news
       }
     }
   ]...)
