@@ -394,7 +394,9 @@ module "erasure_operator" {
   invalid_records_queue_arn = local.queue_arns["invalid-records"]
   erasure_key_secret_arn    = aws_secretsmanager_secret.resource["erasure-key"].arn
   kms_key_arn               = aws_kms_key.this.arn
-  function_arns             = [for f in module.functions : f.function_arn]
-  archive_bucket_arn        = one(module.archive[*].bucket_arn)
-  tags                      = local.tags
+  # Built from the names rather than read from module.functions: a whole-module reference would make
+  # this policy wait for (and a targeted apply include) every function's event source mapping.
+  function_arns      = [for k in keys(local.fn) : "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:function:${local.prefix}-${k}"]
+  archive_bucket_arn = one(module.archive[*].bucket_arn)
+  tags               = local.tags
 }
