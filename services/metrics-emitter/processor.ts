@@ -196,8 +196,10 @@ async function emitShard(
       let offset = 0;
       for (const segment of aggregateSegments(fresh, ctx, deps.segmentLimits)) {
         const records = fresh.slice(offset, offset + segment.records);
+        let newest = 0;
+        for (const r of records) if (r.arrivalMs > newest) newest = r.arrivalMs;
         const block: HashBlock = {
-          at: Math.floor(Math.max(...records.map((i) => i.arrivalMs)) / 1000),
+          at: Math.floor(newest / 1000),
           h: new Uint8Array(Buffer.from(hashes.slice(offset, offset + segment.records).join(''), 'latin1')),
         };
         offset += segment.records;

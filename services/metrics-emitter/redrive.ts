@@ -15,7 +15,7 @@ import { type DecodeOptions, decodeBatch } from '../shared/kinesis.js';
 import { compareSequence } from '../shared/sequence.js';
 import { dropErased, type Tombstones } from '../shared/tombstones.js';
 import { putMetricData } from './emitter.js';
-import { userEventHash, type WatermarkStore, watermarkKey } from './watermarks.js';
+import { userEventHashKey, type WatermarkStore, watermarkKey } from './watermarks.js';
 import { aggregateSegments, type BatchItem, eventTypeLabels } from './windows.js';
 
 export interface MetricsRedriveDeps {
@@ -56,7 +56,7 @@ export function metricsRedriveTarget(deps: MetricsRedriveDeps): RedriveTarget {
       }
       const fresh = items.filter((item) => {
         if (!('event' in item)) return true;
-        const key = userEventHash(item.event.userId, item.event.eventId).toString('latin1');
+        const key = userEventHashKey(item.event.userId, item.event.eventId);
         if (seen.has(key)) return false;
         seen.add(key);
         return true;

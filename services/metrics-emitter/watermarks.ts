@@ -11,7 +11,8 @@
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError, isConditionalCheckFailed } from '../shared/errors.js';
-import { EVENT_HASH_BYTES, eventIdHash, eventIdHashKey } from '../shared/idempotency.js';
+import { idPairHash } from '../shared/id-hash.js';
+import { EVENT_HASH_BYTES } from '../shared/idempotency.js';
 
 /** Hashes of one watermark write: `at` is the newest arrival among them (epoch seconds). */
 export interface HashBlock {
@@ -33,28 +34,15 @@ export const NO_WATERMARK: Watermark = { lastSequenceNumber: '', version: 0, rec
 /**
  * The hash a record is de-duplicated by: its user and eventId together. eventIds are unique per
  * user only (session-updater and fraud-rules de-duplicate per user), so two users' events that
- * share one are two events here too. JSON keeps the pair unambiguous whatever the ids contain.
+ * share one are two events here too.
  */
 export function userEventHash(userId: string, eventId: string): Buffer {
-  return eventIdHash(userEventKey(userId, eventId));
+  return Buffer.from(userEventHashKey(userId, eventId), 'latin1');
 }
 
 /** userEventHash as latin1 text (the set key the processor looks duplicates up by). */
 export function userEventHashKey(userId: string, eventId: string): string {
-  return eventIdHashKey(userEventKey(userId, eventId));
-}
-
-/** Characters JSON.stringify may escape in a string (any surrogate: it escapes lone ones). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes
-const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/**
- * JSON.stringify([userId, eventId]), the hashed text: spelled out when no character needs an
- * escape (the usual id), the same bytes without building an array and walking it.
- */
-export function userEventKey(userId: string, eventId: string): string {
-  if (JSON_ESCAPED.test(userId) || JSON_ESCAPED.test(eventId)) return JSON.stringify([userId, eventId]);
-  return `["${userId}","${eventId}"]`;
+  return idPairHash(userId, eventId);
 }
 
 export function watermarkKey(functionName: string, shardId: string): string {

@@ -17,7 +17,7 @@
  * Their eventIds become hashes, which still catch a re-delivery of a recent event; the old
  * attribute is dropped on the item's next write.
  */
-import { hash } from 'node:crypto';
+import { idHash } from './id-hash.js';
 import type { ValidRecord } from './kinesis.js';
 import { isAfter } from './sequence.js';
 
@@ -28,8 +28,8 @@ export type ShardWatermark = [shardId: string, sequenceNumber: string];
 export const MAX_SHARD_WATERMARKS = 4;
 
 /**
- * Bytes kept per eventId: 64 bits of SHA-256. A false match among 1,000 recent ids is about one
- * in 10^16, and finding another eventId with a given hash (second preimage) takes ~2^64 work.
+ * Bytes kept per eventId: a 64-bit hash (id-hash.ts). A false match among 1,000 recent ids is
+ * about one in 10^16.
  */
 export const EVENT_HASH_BYTES = 8;
 
@@ -56,13 +56,9 @@ export function emptyIdempotency(): IdempotencyState {
   return { watermarks: [], recentEventHashes: new Uint8Array(0) };
 }
 
-/**
- * The eventId's hash as a latin1 string, one character per byte. One-shot `hash` gives the same
- * bytes as createHash().update().digest(); asked for 'binary' (latin1) it costs a quarter of asking for a
- * Buffer ('buffer' is not a string encoding, so Node takes its slow validation path).
- */
+/** The eventId's hash as a latin1 string, one character per byte (id-hash.ts). */
 export function eventIdHashKey(eventId: string): string {
-  return hash('sha256', eventId, 'binary').slice(0, EVENT_HASH_BYTES);
+  return idHash(eventId);
 }
 
 export function eventIdHash(eventId: string): Buffer {

@@ -4,9 +4,8 @@
  * would count once here while session-updater counts both.
  */
 import type { KinesisStreamRecord } from 'aws-lambda';
-import fc from 'fast-check';
 import { type EmitterDeps, emitBatchMetrics } from '../../../services/metrics-emitter/processor.js';
-import { userEventKey, WatermarkStore } from '../../../services/metrics-emitter/watermarks.js';
+import { WatermarkStore } from '../../../services/metrics-emitter/watermarks.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { FakeDynamo } from '../../helpers/fake-dynamo.js';
 import { aKinesisEvent, aPurchase, aRecord, MINUTE, T0 } from '../../helpers/records.js';
@@ -47,18 +46,5 @@ describe('producer duplicates are per user', () => {
     const event = aPurchase({ userId: 'u-a', eventId: 'same', amount: 10, timestamp: T0 });
     await emitBatchMetrics(aKinesisEvent([aRecord(event), aRecord(event)]), deps);
     expect(cloudwatch.total('Purchases', { Environment: 'test' })).toBe(1);
-  });
-});
-
-describe('userEventKey', () => {
-  it('is exactly JSON.stringify([userId, eventId]) for any ids, so stored hashes keep matching', () => {
-    fc.assert(
-      fc.property(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }), (userId, eventId) => {
-        expect(userEventKey(userId, eventId)).toBe(JSON.stringify([userId, eventId]));
-      }),
-      { numRuns: 2000 },
-    );
-    expect(userEventKey('u"1', 'e\\2')).toBe(JSON.stringify(['u"1', 'e\\2']));
-    expect(userEventKey('u\n', 'e')).toBe(JSON.stringify(['u\n', 'e']));
   });
 });
