@@ -45,13 +45,20 @@ export function planRequests(
   return requests;
 }
 
-/** Sends every datum; returns the number of requests made. Throws MetricEmissionError on failure. */
+/**
+ * Sends every datum; returns the number of requests made. Throws MetricEmissionError on failure.
+ * `bytesBound`, when the caller knows one (a segment's), spares serialising every datum to size
+ * the requests: datums that fit one request by it go as one.
+ */
 export async function putMetricData(
   cloudwatch: Pick<CloudWatchClient, 'send'>,
   namespace: string,
   datums: readonly MetricDatum[],
+  bytesBound?: number,
 ): Promise<number> {
-  const requests = planRequests(datums);
+  const fits =
+    bytesBound !== undefined && datums.length <= MAX_DATUMS_PER_REQUEST && bytesBound <= MAX_REQUEST_BYTES;
+  const requests = fits ? [[...datums]] : planRequests(datums);
   let sent = 0;
   for (const MetricData of requests) {
     try {

@@ -68,7 +68,8 @@ export function metricsRedriveTarget(deps: MetricsRedriveDeps): RedriveTarget {
         nowMs: (deps.now ?? Date.now)(),
         labelOf,
       });
-      for (const segment of segments) await putMetricData(deps.cloudwatch, deps.namespace, segment.datums);
+      for (const segment of segments)
+        await putMetricData(deps.cloudwatch, deps.namespace, segment.datums, segment.bytes);
       return { applied: fresh.length, unchanged: items.length - fresh.length };
     },
   };

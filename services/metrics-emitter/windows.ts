@@ -72,6 +72,8 @@ export interface Segment {
   /** Purchases whose amount is too large for a CloudWatch value (counted, not summed). */
   unrepresentable: number;
   datums: MetricDatum[];
+  /** An upper bound on the datums' serialised bytes (datumBytesBound, summed). */
+  bytes: number;
 }
 
 export function minuteOf(ms: number): number {
@@ -178,10 +180,15 @@ interface Cell {
   micros?: bigint;
 }
 
-/** Rough serialised size of a datum; the JSON protocol spends about this much per datum. */
-function estimateBytes(metric: string, dimensions: readonly Dimension[]): number {
-  let bytes = 220 + metric.length;
-  for (const d of dimensions) bytes += 30 + (d.Name?.length ?? 0) + (d.Value?.length ?? 0);
+/**
+ * An upper bound on a datum's serialised size (emitter.ts datumBytes): the fixed keys, a timestamp,
+ * unit and four numbers at their longest, and every name and value as if each character were
+ * escaped (dimension values are printable ASCII, where JSON escapes only `"` and `\`). A segment
+ * within the request limit by this bound needs no sizing when it is sent.
+ */
+export function datumBytesBound(metric: string, dimensions: readonly Dimension[]): number {
+  let bytes = 340 + 2 * metric.length;
+  for (const d of dimensions) bytes += 30 + 2 * ((d.Name?.length ?? 0) + (d.Value?.length ?? 0));
   return bytes;
 }
 
@@ -238,7 +245,7 @@ class CellCatalog {
         unit,
         minute,
         dimensions,
-        bytes: estimateBytes(metric, dimensions),
+        bytes: datumBytesBound(metric, dimensions),
         money: MONEY_METRICS.has(metric),
         owner: undefined,
         cell: undefined,
@@ -388,6 +395,7 @@ class SegmentAggregate {
       records: this.records,
       displaced: this.displaced,
       unrepresentable: this.unrepresentable,
+      bytes: this.bytes,
       datums: cells.map((c) => ({
         MetricName: c.spec.metric,
         Dimensions: c.spec.dimensions,

@@ -64,9 +64,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-// A lone surrogate (half of a pair, e.g. an emoji cut in two) has no UTF-8 form: DynamoDB and SQS
-// refuse it, so an id carrying one would fail every write for that user.
-const LONE_SURROGATE = /\p{Cs}/u;
 
 function idProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'must be a string';
@@ -75,7 +72,10 @@ function idProblem(value: unknown): string | undefined {
   if (value.length * 3 > MAX_ID_BYTES && Buffer.byteLength(value, 'utf8') > MAX_ID_BYTES) {
     return `must be at most ${MAX_ID_BYTES} bytes (UTF-8)`;
   }
-  if (LONE_SURROGATE.test(value)) return 'must be well-formed Unicode (no lone surrogates)';
+  // A lone surrogate (half of a pair, e.g. an emoji cut in two) has no UTF-8 form: DynamoDB and
+  // SQS refuse it, so an id carrying one would fail every write for that user. (isWellFormed is
+  // constant time for the usual one-byte string.)
+  if (!value.isWellFormed()) return 'must be well-formed Unicode (no lone surrogates)';
   return undefined;
 }
 

@@ -143,33 +143,28 @@ export function decodeRecord(
   record: KinesisStreamRecord,
   options: DecodeOptions = DEFAULT_DECODE_OPTIONS,
 ): Decoded {
-  const position = positionOf(record);
   const text = decodeText(record.kinesis.data);
-  if (text === undefined) return invalidRecord(record, position, 'data is not valid UTF-8');
+  if (text === undefined) return invalidRecord(record, positionOf(record), 'data is not valid UTF-8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    return invalidRecord(record, position, jsonErrorReason(err));
+    return invalidRecord(record, positionOf(record), jsonErrorReason(err));
   }
   const result = validateEvent(parsed);
-  if (!result.ok) return invalidRecord(record, position, `schema: ${result.reason}`);
+  if (!result.ok) return invalidRecord(record, positionOf(record), `schema: ${result.reason}`);
   const event = result.event;
   if (event.userId !== record.kinesis.partitionKey) {
     // Per-user ordering rests on partitioning by userId; anything else could be applied out of order.
-    return invalidRecord(record, position, 'schema: userId does not match the record partition key');
+    return invalidRecord(record, positionOf(record), 'schema: userId does not match the record partition key');
   }
-  const aheadMs = event.timestamp - position.arrivalMs;
+  const arrivalMs = Math.round(record.kinesis.approximateArrivalTimestamp * 1000);
+  const aheadMs = event.timestamp - arrivalMs;
   if (aheadMs > options.maxEventAheadMs)
-    return invalidRecord(record, position, aheadReason(aheadMs, options.maxEventAheadMs));
+    return invalidRecord(record, positionOf(record), aheadReason(aheadMs, options.maxEventAheadMs));
   return {
     ok: true,
-    record: {
-      shardId: position.shardId,
-      sequenceNumber: position.sequenceNumber,
-      arrivalMs: position.arrivalMs,
-      event,
-    },
+    record: { shardId: shardIdOf(record), sequenceNumber: record.kinesis.sequenceNumber, arrivalMs, event },
   };
 }
 

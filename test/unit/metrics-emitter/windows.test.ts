@@ -1,4 +1,6 @@
 import { type MetricDatum, StandardUnit } from '@aws-sdk/client-cloudwatch';
+import fc from 'fast-check';
+import { datumBytes } from '../../../services/metrics-emitter/emitter.js';
 import {
   aggregateSegments,
   bucketMinute,
@@ -314,6 +316,43 @@ describe('aggregateSegments', () => {
     expect(segments.length).toBeGreaterThan(1);
     expect(segments.reduce((n, s) => n + s.records, 0)).toBe(10);
     for (const s of segments) expect(s.datums.length).toBeLessThanOrEqual(5);
+  });
+
+  it("bounds each segment's serialised size from above, so it is sent without sizing", () => {
+    const printable = fc.string({
+      // Any printable ASCII, and often the two characters JSON escapes, which double in size.
+      unit: fc.oneof(
+        fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+        fc.constantFrom('"', '\\'),
+      ),
+      minLength: 1,
+      maxLength: 255,
+    });
+    const record = fc.oneof(
+      fc
+        .record({ type: printable, at: fc.integer({ min: -3 * HOUR, max: HOUR }) })
+        .map(({ type, at }) => valid(anEvent({ eventType: type, timestamp: T0 + at }))),
+      fc
+        .record({
+          amount: fc.oneof(fc.double({ min: 0, max: 1e9, noNaN: true }), fc.constant(1e101)),
+          currency: fc.constantFrom('USD', 'EUR', 'JPY', 'BHD'),
+          at: fc.integer({ min: -3 * HOUR, max: HOUR }),
+        })
+        .map(({ amount, currency, at }) => {
+          const event = aPurchase({ amount, timestamp: T0 + at });
+          return valid({ ...event, data: { ...event.data, currency } });
+        }),
+    );
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 60 }), printable, (records, environment) => {
+        const segments = aggregateSegments(records, context(records, { environment }));
+        for (const segment of segments) {
+          const exact = segment.datums.reduce((n, d) => n + datumBytes(d), 0);
+          expect(segment.bytes).toBeGreaterThanOrEqual(exact);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('returns no segment for no records', () => {
