@@ -212,7 +212,12 @@ async function emitShard(
     async apply(p) {
       const { segment, block } = segments.get(p.key) as { segment: Segment; block: HashBlock };
       try {
-        summary.requests += await putMetricData(deps.cloudwatch, deps.namespace, segment.datums, segment.bytes);
+        summary.requests += await putMetricData(
+          deps.cloudwatch,
+          deps.namespace,
+          segment.datums,
+          segment.bytes,
+        );
       } catch (err) {
         // A segment is sized to one request, so nothing of it went out (sentDatums 0); earlier
         // segments did and are covered by the watermark. A non-zero sentDatums would be datums

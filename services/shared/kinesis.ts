@@ -156,7 +156,11 @@ export function decodeRecord(
   const event = result.event;
   if (event.userId !== record.kinesis.partitionKey) {
     // Per-user ordering rests on partitioning by userId; anything else could be applied out of order.
-    return invalidRecord(record, positionOf(record), 'schema: userId does not match the record partition key');
+    return invalidRecord(
+      record,
+      positionOf(record),
+      'schema: userId does not match the record partition key',
+    );
   }
   const arrivalMs = Math.round(record.kinesis.approximateArrivalTimestamp * 1000);
   const aheadMs = event.timestamp - arrivalMs;

@@ -32,11 +32,17 @@ describe('eventId hashes', () => {
 
   it('differ for ids that differ in one unit', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 40 }), fc.nat(), fc.integer({ min: 1, max: 0xffff }), (id, at, delta) => {
-        const i = at % id.length;
-        const other = id.slice(0, i) + String.fromCharCode((id.charCodeAt(i) + delta) & 0xffff) + id.slice(i + 1);
-        expect(idHash(other)).not.toBe(idHash(id));
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 0xffff }),
+        (id, at, delta) => {
+          const i = at % id.length;
+          const other =
+            id.slice(0, i) + String.fromCharCode((id.charCodeAt(i) + delta) & 0xffff) + id.slice(i + 1);
+          expect(idHash(other)).not.toBe(idHash(id));
+        },
+      ),
     );
   });
 
