@@ -49,27 +49,26 @@ export interface DecodedBatch {
 // one place, so both paths agree (the default would strip it here only).
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-// The last shardId returned: a batch's records share one or a few shards, and handing back the
-// same string object lets the per-record Map look-ups and comparisons by shard reuse its cached
-// hash instead of hashing a fresh slice every time.
-let lastShardId = '';
+// The shardIds returned lately: a batch's records share one shard (Lambda's batches) or a few
+// (the local runner, a test), and handing back the same string object lets the per-record Map
+// look-ups and comparisons by shard reuse its cached hash instead of hashing a fresh slice.
+const recentShardIds: string[] = [];
+const RECENT_SHARD_IDS = 4;
 
 /** Lambda's eventID is "<shardId>:<sequenceNumber>". */
 export function shardIdOf(record: KinesisStreamRecord): string {
   const id = record.eventID;
-  const n = lastShardId.length;
-  // "<lastShardId>:" with no later colon: the same split as below, without scanning the id twice.
-  if (
-    n > 0 &&
-    id.charCodeAt(n) === 58 &&
-    id.lastIndexOf(lastShardId, 0) === 0 &&
-    id.indexOf(':', n + 1) === -1
-  )
-    return lastShardId;
+  for (const known of recentShardIds) {
+    const n = known.length;
+    // "<known>:" with no later colon: the same split as below, without scanning the id twice.
+    if (id.charCodeAt(n) === 58 && id.lastIndexOf(known, 0) === 0 && id.indexOf(':', n + 1) === -1)
+      return known;
+  }
   const colon = id.lastIndexOf(':');
   if (colon <= 0) return id;
-  lastShardId = id.slice(0, colon);
-  return lastShardId;
+  const shardId = id.slice(0, colon);
+  if (recentShardIds.unshift(shardId) > RECENT_SHARD_IDS) recentShardIds.pop();
+  return shardId;
 }
 
 export function positionOf(record: KinesisStreamRecord): RecordPosition {

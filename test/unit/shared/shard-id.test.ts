@@ -2,7 +2,7 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { shardIdOf } from '../../../services/shared/kinesis.js';
 
-// shardIdOf remembers the last shard it returned; whatever came before, it must split like this.
+// shardIdOf remembers the last few shards it returned; whatever came before, it must split like this.
 const reference = (eventID: string) => {
   const colon = eventID.lastIndexOf(':');
   return colon > 0 ? eventID.slice(0, colon) : eventID;
