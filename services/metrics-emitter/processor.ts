@@ -254,7 +254,7 @@ async function emitShard(
 
 /** The shard's records above its watermark, without producer duplicates, with their eventId hashes. */
 function freshItems(
-  items: BatchItem[],
+  items: readonly BatchItem[],
   watermark: Watermark,
   shardId: string,
   deps: EmitterDeps,

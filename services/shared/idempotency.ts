@@ -211,9 +211,20 @@ export function firstDeliveries<R extends ValidRecord>(
   const addedSeconds: number[] = [];
   let batchSecond = 0;
   let changed = false;
+  // The current shard's watermark, moved in `state` once per run of its records, not per record.
+  let shard: string | undefined;
+  let mark: string | undefined;
+  let moved = false;
   for (const record of records) {
-    if (!isAfter(record.sequenceNumber, watermarkOf(state, record.shardId))) continue;
-    advance(state, record.shardId, record.sequenceNumber);
+    if (record.shardId !== shard) {
+      if (moved) advance(state, shard as string, mark as string);
+      shard = record.shardId;
+      mark = watermarkOf(state, shard);
+      moved = false;
+    }
+    if (!isAfter(record.sequenceNumber, mark)) continue;
+    mark = record.sequenceNumber;
+    moved = true;
     changed = true;
     const second = Math.floor(record.arrivalMs / 1000);
     if (second > batchSecond) batchSecond = second;
@@ -223,6 +234,7 @@ export function firstDeliveries<R extends ValidRecord>(
     addedSeconds.push(second);
     fresh.push(record);
   }
+  if (moved) advance(state, shard as string, mark as string);
   if (changed) {
     delete state.lastSequenceNumber;
     const newHashes = Buffer.from(added, 'latin1');

@@ -123,25 +123,19 @@ function aheadReason(aheadMs: number, maxEventAheadMs: number): string {
   );
 }
 
-function invalidRecord(record: KinesisStreamRecord, position: RecordPosition, reason: string): Decoded {
+function invalidRecord(record: KinesisStreamRecord, position: RecordPosition, reason: string): InvalidRecord {
   return {
-    ok: false,
-    record: {
-      shardId: position.shardId,
-      sequenceNumber: position.sequenceNumber,
-      arrivalMs: position.arrivalMs,
-      reason,
-      rawData: record.kinesis.data,
-      partitionKey: record.kinesis.partitionKey,
-    },
+    shardId: position.shardId,
+    sequenceNumber: position.sequenceNumber,
+    arrivalMs: position.arrivalMs,
+    reason,
+    rawData: record.kinesis.data,
+    partitionKey: record.kinesis.partitionKey,
   };
 }
 
-/** One record; the valid path builds its result directly (it runs for every record of every batch). */
-export function decodeRecord(
-  record: KinesisStreamRecord,
-  options: DecodeOptions = DEFAULT_DECODE_OPTIONS,
-): Decoded {
+/** One record, valid or invalid; the valid path builds its result directly (every record of every batch). */
+function decode(record: KinesisStreamRecord, options: DecodeOptions): ValidRecord | InvalidRecord {
   const text = decodeText(record.kinesis.data);
   if (text === undefined) return invalidRecord(record, positionOf(record), 'data is not valid UTF-8');
   let parsed: unknown;
@@ -165,10 +159,15 @@ export function decodeRecord(
   const aheadMs = event.timestamp - arrivalMs;
   if (aheadMs > options.maxEventAheadMs)
     return invalidRecord(record, positionOf(record), aheadReason(aheadMs, options.maxEventAheadMs));
-  return {
-    ok: true,
-    record: { shardId: shardIdOf(record), sequenceNumber: record.kinesis.sequenceNumber, arrivalMs, event },
-  };
+  return { shardId: shardIdOf(record), sequenceNumber: record.kinesis.sequenceNumber, arrivalMs, event };
+}
+
+export function decodeRecord(
+  record: KinesisStreamRecord,
+  options: DecodeOptions = DEFAULT_DECODE_OPTIONS,
+): Decoded {
+  const decoded = decode(record, options);
+  return 'event' in decoded ? { ok: true, record: decoded } : { ok: false, record: decoded };
 }
 
 export function decodeBatch(
@@ -178,9 +177,9 @@ export function decodeBatch(
   const valid: ValidRecord[] = [];
   const invalid: InvalidRecord[] = [];
   for (const record of records) {
-    const decoded = decodeRecord(record, options);
-    if (decoded.ok) valid.push(decoded.record);
-    else invalid.push(decoded.record);
+    const decoded = decode(record, options);
+    if ('event' in decoded) valid.push(decoded);
+    else invalid.push(decoded);
   }
   return { valid, invalid };
 }

@@ -61,7 +61,7 @@ export interface PartitionedOptions<R extends Positioned> {
    * Range partitions (metrics segments), cut in order from the records no parked range holds.
    * Its failure (a state read) makes the shard wait.
    */
-  partition?: (records: R[]) => Promise<Partition<R>[]> | Partition<R>[];
+  partition?: (records: readonly R[]) => Promise<Partition<R>[]> | Partition<R>[];
   /** Batch-wide work before any apply (batched reads); its failure makes the shard wait. */
   prepare?: (partitions: Partition<R>[]) => Promise<void>;
   /** Applies one partition; throws when it did not take effect. */
@@ -167,7 +167,10 @@ export async function processPartitioned<R extends Positioned>(
   const parkedRanges = [...byKey.values()].filter(
     (e) => e.sk.startsWith(SEGMENT_PREFIX) && e.status === 'parked',
   );
-  const free = o.records.filter((r) => !parkedRanges.some((e) => within(r.sequenceNumber, e)));
+  const free =
+    parkedRanges.length === 0
+      ? o.records
+      : o.records.filter((r) => !parkedRanges.some((e) => within(r.sequenceNumber, e)));
   outcome.held += o.records.length > free.length ? 1 : 0;
 
   let partitions: Partition<R>[];

@@ -532,7 +532,7 @@ test('without a ledger every failure makes the shard wait and nothing is written
 });
 
 describe('range partitions (metrics segments)', () => {
-  const segments = (size: number) => (records: Rec[]) => {
+  const segments = (size: number) => (records: readonly Rec[]) => {
     const out: Partition<Rec>[] = [];
     for (let i = 0; i < records.length; i += size) {
       const part = records.slice(i, i + size);
