@@ -191,6 +191,9 @@ function appendWithin(
   state.recentEventSeconds = new Uint8Array(allSeconds.subarray(drop * EVENT_TIME_BYTES));
 }
 
+/** Below this many new hashes in a batch, a scan of them is cheaper than hashing each into a Set. */
+const ADDED_SET_FROM = 32;
+
 /**
  * Returns the records that take effect for the first time, in order, and moves `state`'s
  * watermarks and recent hashes past every record (keeping at most `limit` hashes). `changed` is
@@ -206,8 +209,9 @@ export function firstDeliveries<R extends ValidRecord>(
   // Searched as latin1 text (one character per byte), as the keys come from the hash.
   const knownText = Buffer.from(known.buffer, known.byteOffset, known.byteLength).toString('latin1');
   const fresh: R[] = [];
-  // The batch's new hashes, back to back, searched like the known ones.
-  let added = '';
+  // The batch's new hashes, in order; a Set finds repeats once the batch has many.
+  const added: string[] = [];
+  let addedSet: Set<string> | undefined;
   const addedSeconds: number[] = [];
   let batchSecond = 0;
   let changed = false;
@@ -229,15 +233,17 @@ export function firstDeliveries<R extends ValidRecord>(
     const second = Math.floor(record.arrivalMs / 1000);
     if (second > batchSecond) batchSecond = second;
     const key = eventIdHashKey(record.event.eventId);
-    if (containsKey(knownText, key) || containsKey(added, key)) continue;
-    added += key;
+    if (containsKey(knownText, key) || (addedSet ? addedSet.has(key) : added.includes(key))) continue;
+    added.push(key);
+    if (addedSet) addedSet.add(key);
+    else if (added.length === ADDED_SET_FROM) addedSet = new Set(added);
     addedSeconds.push(second);
     fresh.push(record);
   }
   if (moved) advance(state, shard as string, mark as string);
   if (changed) {
     delete state.lastSequenceNumber;
-    const newHashes = Buffer.from(added, 'latin1');
+    const newHashes = Buffer.from(added.join(''), 'latin1');
     if (windowSeconds === undefined)
       state.recentEventHashes = appendHashes(state.recentEventHashes, [newHashes], limit);
     else appendWithin(state, newHashes, addedSeconds, batchSecond, windowSeconds, limit);

@@ -44,6 +44,27 @@ describe('firstDeliveries', () => {
     expect(watermarkOf(state, 'shardId-000000000000')).toBe(valid[1]?.sequenceNumber);
   });
 
+  it('drops repeated eventIds in a long batch of one user, early and late in it', () => {
+    const events = Array.from({ length: 80 }, () => anEvent());
+    const again = (i: number) => ({ ...(events[i] as (typeof events)[number]) });
+    // A repeat among the first few new hashes, repeats after dozens, and a first copy that comes
+    // after its repeat (then the later record is the repeat).
+    const order = [
+      ...events.slice(0, 10),
+      again(3),
+      ...events.slice(10, 50),
+      again(1),
+      again(33),
+      again(70),
+      ...events.slice(50),
+    ];
+    const { valid } = decodeBatch(recordsFor(order));
+    const result = firstDeliveries(fresh(), valid, 200);
+    expect(result.duplicates).toBe(4);
+    const expected = [...events.slice(0, 50), events[70], ...events.slice(50, 70), ...events.slice(71)];
+    expect(result.fresh.map((r) => r.event.eventId)).toEqual(expected.map((e) => e?.eventId));
+  });
+
   it('keeps at most the limit of recent eventId hashes, 8 bytes each, newest last', () => {
     const events = Array.from({ length: 5 }, () => anEvent());
     const state = fresh();
