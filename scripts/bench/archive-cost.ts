@@ -183,6 +183,19 @@ export function firehoseMonthly(
 
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
+/**
+ * The archive's dollars per million events in its first month, without queries, at the reference
+ * rate: what deploying it adds to every traffic shape's total (it archives every event alike).
+ */
+export function archivePerMillionFirstMonth(
+  usage: ArchiveUsage,
+  reference: { eventsPerSecond: number; shards: number },
+  prices: PriceTable = loadPrices(),
+): number {
+  const firstMonth = archiveMonthly(usage, { ...reference, monthsKept: 1, queriesPerMonth: 0 }, prices);
+  return sum(firstMonth) / ((reference.eventsPerSecond * SECONDS_PER_MONTH) / 1e6);
+}
+
 /** Rows for `make bench`'s cost table: per million events and per month at the reference rate. */
 export function archiveCostRows(
   usage: ArchiveUsage,
@@ -224,7 +237,7 @@ export function archiveCostRows(
       area,
       metric: 'archive total, first month (no queries)',
       unit: '$/M events',
-      ours: sum(firstMonth) / millions,
+      ours: archivePerMillionFirstMonth(usage, reference, prices),
       baseline: firehoseMonthly(usage, scenario, prices) / millions,
       runs: 1,
       note: 'baseline column = Amazon Data Firehose (Parquet conversion, dynamic partitioning; no de-duplication)',

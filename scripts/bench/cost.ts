@@ -26,7 +26,7 @@ import { updateSessions } from '../../services/session-updater/updater.js';
 import { batchPutItems } from '../../services/shared/dynamo.js';
 import type { PulseEvent } from '../../services/shared/event.js';
 import { isPurchase } from '../../services/shared/event.js';
-import { archiveCostRows, measureArchiveUsage } from './archive-cost.js';
+import { archiveCostRows, archivePerMillionFirstMonth, measureArchiveUsage } from './archive-cost.js';
 import { type SeedFraudState, seedDetectFraud } from './baseline/fraud-rules.js';
 import { seedEmitMetrics } from './baseline/metrics-emitter.js';
 import { appendEvent, type SeedSession, seedUpdateSessions } from './baseline/session-updater.js';
@@ -361,7 +361,7 @@ async function measureShape(
 
 const per1k = (x: number) => x * 1000;
 
-function shapeRows(r: ShapeResult, deployment: Deployment): Row[] {
+function shapeRows(r: ShapeResult, deployment: Deployment, archivePerMillion: number): Row[] {
   const rows: Row[] = [];
   const note = `${r.events.toLocaleString('en-US')} events, ${r.users.toLocaleString('en-US')} users, ${(r.purchaseShare * 100).toFixed(1)} % purchases, ${Math.round(r.averageEventBytes)} B/event; ${r.history}`;
   const figures: Array<[keyof FunctionUsage, string, string]> = [
@@ -432,6 +432,15 @@ function shapeRows(r: ShapeResult, deployment: Deployment): Row[] {
     runs: 1,
     note: `${note}; hourly charges at ${REFERENCE_EVENTS_PER_SECOND.toLocaleString('en-US')} events/s`,
   });
+  rows.push({
+    area: AREA,
+    metric: `${r.shape}: total as deployed, with the event archive (fourth consumer, its first month)`,
+    unit: '$/M events',
+    ours: total(r.dollarsPerMillion.pulse) + archivePerMillion,
+    baseline: total(r.dollarsPerMillion.seed),
+    runs: 1,
+    note: `archive $${archivePerMillion.toFixed(3)}/M (area archive); the seed has none`,
+  });
   for (const mode of ['ON_DEMAND', 'PROVISIONED'] as const) {
     const m = r.byMode[mode];
     rows.push(
@@ -473,10 +482,26 @@ export function costMarkdown(model: CostModel, prices: PriceTable = loadPrices()
     `**${fmt(total(s.dollarsPerMillion.pulse))}**`,
     `**${fmt(total(s.dollarsPerMillion.seed))}**`,
   ]);
-  const ratios = model.shapes.map(
-    (s) =>
-      `${s.shape}: Pulse/seed = ${(total(s.dollarsPerMillion.pulse) / total(s.dollarsPerMillion.seed)).toFixed(3)} (${s.label}; ${(s.purchaseShare * 100).toFixed(1)} % purchases; ${Math.round(s.averageEventBytes)} B/event; ${s.history})`,
-  );
+  const archive = model.archivePerMillion;
+  const withArchive =
+    archive === undefined
+      ? []
+      : [
+          line([
+            `**with the event archive** (fourth consumer, +${fmt(archive)})`,
+            ...model.shapes.flatMap((s) => [
+              `**${fmt(total(s.dollarsPerMillion.pulse) + archive)}**`,
+              `**${fmt(total(s.dollarsPerMillion.seed))}**`,
+            ]),
+          ]),
+        ];
+  const ratios = model.shapes.map((s) => {
+    const pulse = total(s.dollarsPerMillion.pulse);
+    const seed = total(s.dollarsPerMillion.seed);
+    const archived =
+      archive === undefined ? '' : `, ${((pulse + archive) / seed).toFixed(3)} with the archive`;
+    return `${s.shape}: Pulse/seed = ${(pulse / seed).toFixed(3)}${archived} (${s.label}; ${(s.purchaseShare * 100).toFixed(1)} % purchases; ${Math.round(s.averageEventBytes)} B/event; ${s.history})`;
+  });
   const d = model.deployment;
   const modeHead = [
     'shape',
@@ -500,12 +525,13 @@ export function costMarkdown(model: CostModel, prices: PriceTable = loadPrices()
   return [
     '## Dollars per million events',
     '',
-    `Priced as deployed: terraform/envs/${d.environment} (Kinesis ${d.kinesisMode}, X-Ray ${d.tracingActive ? 'Active' : 'off'}, PITR ${d.pointInTimeRecovery ? 'on' : 'off'}, ${d.alarms} alarms, ${d.dashboards} dashboard). Prices: ${prices.region}, ${prices.date} (scripts/bench/prices.json). Hourly and monthly charges (shards, stream-hours, EFO consumer-shards, custom metrics, alarms, the KMS key) spread over the events of an hour at ${model.referenceEventsPerSecond.toLocaleString('en-US')} events/s; provisioned shards at ${model.shardUtilisation * 100} % utilisation; three EFO consumers in both designs.`,
+    `Priced as deployed: terraform/envs/${d.environment} (Kinesis ${d.kinesisMode}, X-Ray ${d.tracingActive ? 'Active' : 'off'}, PITR ${d.pointInTimeRecovery ? 'on' : 'off'}, ${d.alarms} alarms, ${d.dashboards} dashboard). Prices: ${prices.region}, ${prices.date} (scripts/bench/prices.json). Hourly and monthly charges (shards, stream-hours, EFO consumer-shards, custom metrics, alarms, the KMS key) spread over the events of an hour at ${model.referenceEventsPerSecond.toLocaleString('en-US')} events/s; provisioned shards at ${model.shardUtilisation * 100} % utilisation; three EFO consumers in both designs, and the event archive's fourth in its own line.`,
     '',
     line(head),
     `|---|${model.shapes.map(() => '---:|---:').join('|')}|`,
     ...rows,
     line(['**total**', ...totals]),
+    ...withArchive,
     '',
     ...ratios.map((r) => `- ${r}`),
     '',
@@ -534,6 +560,17 @@ export async function benchCost(ctx: BenchContext): Promise<Row[]> {
     );
   }
   const prices = loadPrices();
+  // The archive (fourth consumer, S3, compaction, Athena): its own rows, from scripts/bench/archive-cost.ts.
+  const usage = measureArchiveUsage();
+  const reference = {
+    eventsPerSecond: REFERENCE_EVENTS_PER_SECOND,
+    shards: provisionedShards(
+      REFERENCE_EVENTS_PER_SECOND,
+      shapes[0]?.pulse.recordBytesWithKey ?? 200,
+      SHARD_UTILISATION,
+    ),
+  };
+  const archivePerMillion = archivePerMillionFirstMonth(usage, reference, prices);
   ctx.cost = {
     generatedAt: new Date().toISOString(),
     mode: ctx.options.mode,
@@ -542,15 +579,10 @@ export async function benchCost(ctx: BenchContext): Promise<Row[]> {
     prices: { region: prices.region, date: prices.date },
     deployment,
     shapes,
+    archivePerMillion,
   };
-  // The archive (fourth consumer, S3, compaction, Athena): its own rows, from scripts/bench/archive-cost.ts.
-  const archive = archiveCostRows(measureArchiveUsage(), {
-    eventsPerSecond: REFERENCE_EVENTS_PER_SECOND,
-    shards: provisionedShards(
-      REFERENCE_EVENTS_PER_SECOND,
-      shapes[0]?.pulse.recordBytesWithKey ?? 200,
-      SHARD_UTILISATION,
-    ),
-  });
-  return [...shapes.flatMap((r) => shapeRows(r, deployment)), ...archive];
+  return [
+    ...shapes.flatMap((r) => shapeRows(r, deployment, archivePerMillion)),
+    ...archiveCostRows(usage, reference, prices),
+  ];
 }

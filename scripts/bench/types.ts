@@ -73,4 +73,9 @@ export interface CostModel {
   /** What the dollars price: the environment's capacity mode, tracing, PITR, alarms. */
   deployment: Deployment;
   shapes: ShapeResult[];
+  /**
+   * The event archive (a fourth consumer, deployed by default): $ per million events in its first
+   * month, the same for every shape, on top of each shape's total. Absent in models from before it.
+   */
+  archivePerMillion?: number;
 }

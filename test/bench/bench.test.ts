@@ -117,10 +117,15 @@ describe('make bench (tiny mode)', () => {
 
   it('prices every traffic shape for Pulse and the seed: units, requests, GB-s, Kinesis bytes, dollars', () => {
     for (const shape of SHAPES) {
-      const totalRow = row('cost', new RegExp(`^${shape.key}: total as deployed`));
+      const totalRow = row('cost', new RegExp(`^${shape.key}: total as deployed \\(`));
       expect(totalRow.unit).toBe('$/M events');
       expect(totalRow.ours as number).toBeGreaterThan(0);
       expect(totalRow.baseline as number).toBeGreaterThan(totalRow.ours as number);
+      // The archive is deployed by default: the shape's total with it adds the archive's own figure.
+      const archived = row('cost', new RegExp(`^${shape.key}: total as deployed, with the event archive`));
+      const archive = row('archive', /^archive total, first month/);
+      expect(archive.ours as number).toBeGreaterThan(0);
+      expect(archived.ours as number).toBeCloseTo((totalRow.ours as number) + (archive.ours as number), 9);
       // The seed sends one PutMetricData per event: 1,000 per 1,000 events, counted, not assumed.
       expect(row('cost', new RegExp(`^${shape.key}: metrics-emitter PutMetricData requests`)).baseline).toBe(
         1000,
@@ -138,6 +143,7 @@ describe('make bench (tiny mode)', () => {
     }
     const md = readFileSync(results.files.md, 'utf8');
     expect(md).toContain('## Dollars per million events');
+    expect(md).toContain('**with the event archive**');
     for (const c of COMPONENTS) expect(md).toContain(`| ${c} |`);
     const json = JSON.parse(readFileSync(results.files.json, 'utf8'));
     expect(json.cost.shapes.map((s: { shape: string }) => s.shape)).toEqual(SHAPES.map((s) => s.key));
