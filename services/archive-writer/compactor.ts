@@ -1,11 +1,11 @@
 /**
  * Compaction: each closed hour of each user bucket becomes one file, `compacted.parquet`, holding
- * every event of the partition once (by eventId, the first on the stream winning). Steps, each
+ * every event of the partition once (by userId and eventId, the first on the stream winning). Steps, each
  * safe to repeat after a crash:
  *   1. read every file of the partition (the old compacted file included) and de-duplicate;
  *   2. PUT compacted.parquet (atomic: readers see the old or the new file);
  *   3. delete exactly the part files read in step 1.
- * Between 2 and 3 a row can be in two files; readers de-duplicate by eventId (the saved queries,
+ * Between 2 and 3 a row can be in two files; readers de-duplicate by userId and eventId (the saved queries,
  * replay), and the next run removes the parts. A part written during a run is not in step 1's list,
  * so it is neither lost nor deleted. One run at a time (reserved concurrency, the schedule's
  * single target) keeps two compactions from racing on one partition.

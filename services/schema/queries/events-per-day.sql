@@ -2,7 +2,7 @@
 -- Parameters: first day, last day (YYYY-MM-DD, inclusive); only those days' partitions are read.
 WITH deduped AS (
   SELECT dt, event_type,
-         row_number() OVER (PARTITION BY event_id ORDER BY arrival_time, sequence_number) AS copy
+         row_number() OVER (PARTITION BY user_id, event_id ORDER BY arrival_time, sequence_number) AS copy
   FROM ${events}
   WHERE dt BETWEEN ? AND ?
 )

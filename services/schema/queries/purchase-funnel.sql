@@ -2,7 +2,7 @@
 -- view) added to cart, then (at or after that) purchased. Parameters: first day, last day.
 WITH deduped AS (
   SELECT user_id, event_type, event_time,
-         row_number() OVER (PARTITION BY event_id ORDER BY arrival_time, sequence_number) AS copy
+         row_number() OVER (PARTITION BY user_id, event_id ORDER BY arrival_time, sequence_number) AS copy
   FROM ${events}
   WHERE dt BETWEEN ? AND ? AND event_type IN ('product_view', 'add_to_cart', 'purchase')
 ),

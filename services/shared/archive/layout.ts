@@ -14,7 +14,7 @@
  *   comes FIRST so one user's erasure lists one prefix (1/16 of the archive) instead of every hour;
  *   Athena's partition projection and the local engine prune dt/hr whatever the order.
  * - A producer duplicate has the same userId and event time, so it lands in the same partition
- *   as its original: de-duplicating by eventId within one partition is complete.
+ *   as its original: de-duplicating by (userId, eventId) within one partition is complete.
  * - The index finds a shard's sequence range without knowing its users or times: re-drive reads a
  *   range the stream no longer holds from the partitions its batches wrote (compacted or not).
  * - A part's name is fixed by the batch (shard + first and last sequence number), so a re-delivery

@@ -4,7 +4,7 @@
  * - a file is written whole with one PUT (S3 PUTs are atomic: a reader sees the old or the new
  *   object, never half of one), so rewriting a file in place with rows removed is safe;
  * - rows of one partition may be spread over several files and may repeat (re-deliveries with other
- *   batch boundaries); `readPartitionEvents` returns them de-duplicated by eventId, the first
+ *   batch boundaries); `readPartitionEvents` returns them de-duplicated by (userId, eventId), the first
  *   archived copy (lowest shard/sequence position) winning.
  */
 import {
@@ -168,7 +168,7 @@ export class ArchiveStore {
     });
   }
 
-  /** Every event of the partition (all its files), once per eventId, in stream order. */
+  /** Every event of the partition (all its files), once per (userId, eventId), in stream order. */
   async readPartitionEvents(prefix: string): Promise<{ keys: string[]; records: ValidRecord[] }> {
     const keys = (await this.list(prefix)).map((o) => o.key);
     const all = (await Promise.all(keys.map((k) => this.readEvents(k)))).flat();
@@ -186,14 +186,23 @@ export function compareRecords(a: ValidRecord, b: ValidRecord): number {
   return a.shardId < b.shardId ? -1 : a.shardId > b.shardId ? 1 : 0;
 }
 
-/** One record per eventId (the first on the stream), in stream order. */
+/**
+ * One record per (userId, eventId) (the first on the stream), in stream order. eventIds are unique
+ * per user only, and a partition holds many users (a user bucket), so the id alone is not a key.
+ */
 export function dedupeEvents(records: readonly ValidRecord[]): ValidRecord[] {
   const sorted = [...records].sort(compareRecords);
-  const seen = new Set<string>();
+  const seen = new Map<string, Set<string>>();
   const out: ValidRecord[] = [];
   for (const r of sorted) {
-    if (seen.has(r.event.eventId)) continue;
-    seen.add(r.event.eventId);
+    const { userId, eventId } = r.event;
+    let ids = seen.get(userId);
+    if (!ids) {
+      ids = new Set<string>();
+      seen.set(userId, ids);
+    }
+    if (ids.has(eventId)) continue;
+    ids.add(eventId);
     out.push(r);
   }
   return out;

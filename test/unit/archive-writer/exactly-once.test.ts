@@ -28,8 +28,9 @@ const eventArb = (i: number) =>
     })
     .map(
       ({ user, hour, type }): PulseEvent => ({
-        eventId: `e-${i}`,
-        userId: `u-${user}`,
+        // eventIds are unique per user only: events 2k and 2k+1 share one, their users never do.
+        eventId: `e-${Math.floor(i / 2)}`,
+        userId: i % 2 === 0 ? `u-${user}` : `v-${user}`,
         eventType: type,
         timestamp: BASE + hour * HOUR + i,
         data:
@@ -54,6 +55,9 @@ const scenario = fc.integer({ min: 1, max: 120 }).chain((n) =>
     failDeleteAt: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }),
   }),
 );
+
+/** An event's identity: eventIds are unique per user only. */
+const idOf = (e: PulseEvent) => `${e.userId}/${e.eventId}`;
 
 async function readAll(store: ArchiveStore, s3: FakeS3) {
   const keys = [...s3.objects.keys()].filter((k) => parseArchiveKey(k)?.kind === 'events');
@@ -93,9 +97,9 @@ describe('archive exactly-once', () => {
           if (retry === 'same') await deliver(at, s.batchSize);
           if (retry === 'from-middle') await deliver(at + Math.floor(s.batchSize / 2), s.batchSize * 2);
         }
-        const expectedIds = s.events.map((e) => e.eventId).sort();
+        const expectedIds = s.events.map(idOf).sort();
         const before = await readAll(store, s3);
-        expect(before.map((r) => r.event.eventId).sort()).toEqual(expectedIds);
+        expect(before.map((r) => idOf(r.event)).sort()).toEqual(expectedIds);
 
         s3.failDeleteAt = s.failDeleteAt;
         const compact = () =>
@@ -110,7 +114,7 @@ describe('archive exactly-once', () => {
         for (let attempt = 0; attempt < 2; attempt += 1) {
           await compact().catch(() => undefined);
           const midway = await readAll(store, s3);
-          expect(midway.map((r) => r.event.eventId).sort()).toEqual(expectedIds);
+          expect(midway.map((r) => idOf(r.event)).sort()).toEqual(expectedIds);
         }
         await compact();
 
@@ -125,9 +129,9 @@ describe('archive exactly-once', () => {
               .map((k) => store.readEvents(k)),
           )
         ).flat();
-        expect(rows.map((r) => r.event.eventId).sort()).toEqual(expectedIds);
+        expect(rows.map((r) => idOf(r.event)).sort()).toEqual(expectedIds);
         for (const r of rows) {
-          const original = s.events.find((e) => e.eventId === r.event.eventId);
+          const original = s.events.find((e) => idOf(e) === idOf(r.event));
           expect(r.event).toEqual(original);
         }
         // Invalid records are kept apart, each with its reason.
@@ -150,6 +154,49 @@ describe('archive exactly-once', () => {
       }),
       { numRuns: 30 },
     );
+  });
+
+  it("keeps two users' events that share an eventId in one partition", async () => {
+    const s3 = new FakeS3();
+    const store = new ArchiveStore({ s3: s3.asClient(), bucket: 'b' });
+    const at = BASE + 10 * HOUR;
+    // Users in the same bucket, so their events share a partition.
+    const users = [
+      'u-0',
+      'u-1',
+      'u-2',
+      'u-3',
+      'u-4',
+      'u-5',
+      'u-6',
+      'u-7',
+      'u-8',
+      'u-9',
+      'u-10',
+      'u-11',
+      'u-12',
+      'u-13',
+      'u-14',
+      'u-15',
+      'u-16',
+      'u-17',
+    ];
+    const events: PulseEvent[] = users.map((userId, i) => ({
+      eventId: 'same',
+      userId,
+      eventType: 'page_view',
+      timestamp: at + i,
+      data: {},
+    }));
+    await archiveBatch(aKinesisEvent(events.map((e) => aRecord(e))), { store, logger: silentLogger, decode });
+    const rows = await readAll(store, s3);
+    expect(rows.map((r) => idOf(r.event)).sort()).toEqual(events.map(idOf).sort());
+    const prefixes = new Set(
+      [...s3.objects.keys()]
+        .filter((k) => parseArchiveKey(k)?.kind === 'events')
+        .map((k) => k.slice(0, k.lastIndexOf('/'))),
+    );
+    expect(prefixes.size).toBeLessThan(users.length); // some users did share a partition
   });
 
   it('leaves the open hour alone and compacts it once it has closed', async () => {
