@@ -8,12 +8,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downloadRange, runSql, savedQuery, savedQueryNames } from '../../lib/archive-sql.js';
-import { loadFunction } from '../../lib/config.js';
 import { compactClosedHours } from '../../services/archive-writer/compactor.js';
 import { loadConfig as archiveConfig } from '../../services/archive-writer/config.js';
 import { loadConfig as fraudConfig } from '../../services/fraud-rules/config.js';
 import { parseRules } from '../../services/fraud-rules/rules.js';
 import type { Logger } from '../../services/shared/logger.js';
+import { tombstonesFromEnv } from '../../services/shared/tombstones.js';
 import { archiveAccess, readArchivedEvents } from './archive/read.js';
 import { ARCHIVE_REPLAY_FUNCTIONS, type ArchiveReplayFunction, replayFromArchive } from './archive/replay.js';
 import { trialOf } from './archive/try-rules.js';
@@ -185,16 +185,18 @@ export const command = defineCommand({
       const access = archiveAccess(env, io, values.bucket);
       try {
         await confirm(io, values.yes, `Compact the closed hours of ${access.store.bucket}?`);
-        const config = archiveConfig({
-          ...loadFunction('archive-writer').environment,
-          ARCHIVE_BUCKET: access.store.bucket,
-        });
+        // The writer's own settings and tombstones: a part read before `pulse erase` rewrote it
+        // must not bring an erased user's rows back into the compacted file.
+        const target = await io.connect(env);
+        const writerEnv = await functionEnvironment(target, 'archive-writer');
+        const config = archiveConfig({ ...writerEnv, ARCHIVE_BUCKET: access.store.bucket });
         const summary = await compactClosedHours({
           store: access.store,
           logger: stderrLogger(io),
           nowMs: io.now(),
           graceMs: config.compactGraceMs,
           lookbackHours: config.compactLookbackHours,
+          tombstones: tombstonesFromEnv(writerEnv, target.db, () => target.secrets),
         });
         if (values.json) printJson(io, summary);
         else
