@@ -42,7 +42,7 @@ const USAGE = `Usage: pulse archive query <${savedQueryNames().join('|')}> --fro
 query      runs a saved query (services/schema/queries, the ones Athena has) or your own SQL
            over the archive's Parquet with a local DuckDB: the files of the range are copied
            to a temporary folder first. Tables: \${events} (each row an archived event; de-duplicate
-           by event_id as the saved queries do) and \${invalid} (invalid records with reason).
+           by user_id and event_id as the saved queries do) and \${invalid} (invalid records with reason).
 replay     re-applies the archived events of a time range (event time), or of one user, through
            session-updater's and fraud-rules' own code as the records they were on the stream.
            Their idempotency decides: what already took effect changes nothing, so a second
@@ -51,7 +51,8 @@ try-rules  evaluates fraud rules over the archived purchases of a range from an 
            with the deployed rules and with --rules (FRAUD_RULES JSON, missing fields from the
            defaults); prints alerts per rule for both and writes the candidate's alerts to --out.
            Reads nothing live, writes nothing live.
-compact    compacts the closed hours now (archive-writer does it hourly). Asks first.
+compact    compacts the closed hours now, with archive-writer's settings and erasures (it does
+           it hourly). Not while its hourly run is active: two runs on one hour lose rows. Asks first.
 
 Times: YYYY-MM-DD (a whole UTC day; --to inclusive) or an ISO time (--to exclusive).
 

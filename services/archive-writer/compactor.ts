@@ -7,8 +7,10 @@
  *   3. delete exactly the part files read in step 1.
  * Between 2 and 3 a row can be in two files; readers de-duplicate by userId and eventId (the saved queries,
  * replay), and the next run removes the parts. A part written during a run is not in step 1's list,
- * so it is neither lost nor deleted. One run at a time (reserved concurrency, the schedule's
- * single target) keeps two compactions from racing on one partition.
+ * so it is neither lost nor deleted. Two runs on one partition could each delete parts the
+ * other's file lacks: the schedule fires once an hour and a run ends within the function's
+ * timeout, so scheduled runs never overlap, and `pulse archive compact` is documented as not to be
+ * run while one is active.
  * Invalid records are not compacted: they are few, and each is kept as it arrived.
  */
 import {

@@ -15,13 +15,15 @@ locals {
   database = replace("${var.name_prefix}_archive", "-", "_")
   # ub, dt, hr: services/shared/archive/layout.ts; the projection lists every partition without a crawler.
   projection = {
-    "projection.enabled"          = "true"
-    "projection.ub.type"          = "integer"
-    "projection.ub.range"         = "0,15"
-    "projection.ub.digits"        = "2"
-    "projection.dt.type"          = "date"
-    "projection.dt.format"        = "yyyy-MM-dd"
-    "projection.dt.range"         = "2020-01-01,NOW"
+    "projection.enabled"   = "true"
+    "projection.ub.type"   = "integer"
+    "projection.ub.range"  = "0,15"
+    "projection.ub.digits" = "2"
+    "projection.dt.type"   = "date"
+    "projection.dt.format" = "yyyy-MM-dd"
+    # From the schema's earliest event time (services/shared/event.ts) to tomorrow: an event may be
+    # up to MAX_EVENT_AHEAD_SECONDS (at most a day) ahead of its arrival. Queries filter on dt.
+    "projection.dt.range"         = "2000-01-01,NOW+1DAYS"
     "projection.dt.interval"      = "1"
     "projection.dt.interval.unit" = "DAYS"
     "projection.hr.type"          = "integer"
