@@ -61,11 +61,13 @@ export async function compactPartition(
   compacted: string,
   erased?: TombstoneView,
 ) {
-  const read = await store.readPartitionEvents(prefix);
-  const { keys } = read;
-  const records = erased ? read.records.filter((r) => !erased.has(r.event.userId)) : read.records;
+  // Listed first: a partition already compacted, with no part since, is not read again (each run
+  // visits every bucket of the last two days).
+  const keys = (await store.list(prefix)).map((o) => o.key);
   const parts = keys.filter((k) => k !== compacted);
   if (parts.length === 0) return undefined;
+  const read = await store.readPartitionEvents(prefix, keys);
+  const records = erased ? read.records.filter((r) => !erased.has(r.event.userId)) : read.records;
   await store.putEvents(compacted, records);
   await store.delete(parts);
   return { filesRead: keys.length, rowsWritten: records.length };

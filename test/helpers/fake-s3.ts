@@ -7,6 +7,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 export class FakeS3 {
   readonly objects = new Map<string, Uint8Array>();
   puts = 0;
+  gets = 0;
   /** Throw on the Nth PutObject from now (1 = the next one). */
   failPutAt?: number;
   /** Throw on the Nth DeleteObjects from now. */
@@ -38,6 +39,7 @@ export class FakeS3 {
         return {};
       }
       case 'GetObjectCommand': {
+        this.gets += 1;
         const body = this.objects.get(input.Key as string);
         if (!body) throw Object.assign(new Error('no such key'), { name: 'NoSuchKey' });
         return { Body: { transformToByteArray: async () => body } };

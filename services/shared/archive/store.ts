@@ -168,9 +168,15 @@ export class ArchiveStore {
     });
   }
 
-  /** Every event of the partition (all its files), once per (userId, eventId), in stream order. */
-  async readPartitionEvents(prefix: string): Promise<{ keys: string[]; records: ValidRecord[] }> {
-    const keys = (await this.list(prefix)).map((o) => o.key);
+  /**
+   * Every event of the partition (all its files, or the `listed` ones), once per (userId, eventId),
+   * in stream order.
+   */
+  async readPartitionEvents(
+    prefix: string,
+    listed?: readonly string[],
+  ): Promise<{ keys: string[]; records: ValidRecord[] }> {
+    const keys = listed ? [...listed] : (await this.list(prefix)).map((o) => o.key);
     const all = (await Promise.all(keys.map((k) => this.readEvents(k)))).flat();
     return { keys, records: dedupeEvents(all) };
   }

@@ -148,8 +148,10 @@ describe('archive exactly-once', () => {
         // A second compaction changes nothing.
         const snapshot = new Map(s3.objects);
         const putsBefore = s3.puts;
+        const getsBefore = s3.gets;
         await compact();
         expect(s3.puts).toBe(putsBefore);
+        expect(s3.gets).toBe(getsBefore); // compacted hours without new parts are not read again
         expect(new Map(s3.objects)).toEqual(snapshot);
       }),
       { numRuns: 30 },
