@@ -6,7 +6,6 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { EVENT_COLUMNS, INVALID_COLUMNS } from '../services/shared/archive/columns.js';
 import { hourPrefixes } from '../services/shared/archive/layout.js';
@@ -67,7 +66,6 @@ export async function runSql(dir: string, sql: string, params: readonly DuckDBVa
  */
 export async function downloadRange(
   store: ArchiveStore,
-  s3: S3Client,
   fromMs: number,
   toMs: number,
   dir: string,
@@ -76,15 +74,13 @@ export async function downloadRange(
   let bytes = 0;
   for (const kind of ['events', 'invalid'] as const) {
     for (const prefix of hourPrefixes(kind, fromMs, toMs)) {
-      for (const o of await store.list(prefix)) {
-        const { Body } = await s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: o.key }));
-        const body = await Body?.transformToByteArray();
-        if (!body) continue;
+      // One hour's files as one snapshot: a compaction deleting a listed part re-reads the hour.
+      for (const o of await store.readFiles(prefix)) {
         const path = join(dir, o.key);
         mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, body);
+        writeFileSync(path, o.bytes);
         files += 1;
-        bytes += body.length;
+        bytes += o.bytes.length;
       }
     }
   }

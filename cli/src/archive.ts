@@ -52,7 +52,8 @@ try-rules  evaluates fraud rules over the archived purchases of a range from an 
            defaults); prints alerts per rule for both and writes the candidate's alerts to --out.
            Reads nothing live, writes nothing live.
 compact    compacts the closed hours now, with archive-writer's settings and erasures (it does
-           it hourly). Not while its hourly run is active: two runs on one hour lose rows. Asks first.
+           it hourly). Safe beside the hourly run: an hour another run changed meanwhile is left
+           for the next one. Asks first.
 
 Times: YYYY-MM-DD (a whole UTC day; --to inclusive) or an ISO time (--to exclusive).
 
@@ -165,7 +166,7 @@ export const command = defineCommand({
       const access = archiveAccess(env, io, values.bucket);
       const dir = mkdtempSync(join(tmpdir(), 'pulse-archive-'));
       try {
-        const copied = await downloadRange(access.store, access.s3, fromMs, toMs, dir);
+        const copied = await downloadRange(access.store, fromMs, toMs, dir);
         const rows = await runSql(dir, sql, params);
         if (values.out) writeFileSync(values.out, `${JSON.stringify(rows, null, 2)}\n`);
         if (values.json) printJson(io, { files: copied.files, bytes: copied.bytes, rows });
@@ -203,7 +204,10 @@ export const command = defineCommand({
         else
           println(
             io,
-            `compacted ${summary.partitions} partition(s): ${summary.filesRead} file(s) into ${summary.rowsWritten} row(s)`,
+            `compacted ${summary.partitions} partition(s): ${summary.filesRead} file(s) into ${summary.rowsWritten} row(s)` +
+              (summary.changed > 0
+                ? `; ${summary.changed} changed by another writer meanwhile, left for the next run`
+                : ''),
           );
         return EXIT.ok;
       } finally {

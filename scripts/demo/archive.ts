@@ -22,7 +22,7 @@ export async function printArchive(clients: Clients, bucket: string, traffic: Tr
   const dir = mkdtempSync(join(tmpdir(), 'pulse-demo-archive-'));
   try {
     const store = new ArchiveStore({ s3: clients.s3, bucket });
-    const copied = await downloadRange(store, clients.s3, fromMs, toMs, dir);
+    const copied = await downloadRange(store, fromMs, toMs, dir);
     const rows = await runSql(dir, savedQuery('events-per-day'), [day(fromMs), day(toMs - 1)]);
     console.log(paint.head(`Archive: s3://${bucket} (${copied.files} Parquet files, ${copied.bytes} bytes)`));
     let archived = 0;

@@ -7,10 +7,11 @@
  *   3. delete exactly the part files read in step 1.
  * Between 2 and 3 a row can be in two files; readers de-duplicate by userId and eventId (the saved queries,
  * replay), and the next run removes the parts. A part written during a run is not in step 1's list,
- * so it is neither lost nor deleted. Two runs on one partition could each delete parts the
- * other's file lacks: the schedule fires once an hour and a run ends within the function's
- * timeout, so scheduled runs never overlap, and `pulse archive compact` is documented as not to be
- * run while one is active.
+ * so it is neither lost nor deleted. Step 2 is conditional on the compacted file's ETag in step 1's
+ * list (or on its absence): when another compaction (`pulse archive compact` during the hourly run)
+ * or an erasure rewrote it meanwhile, the PUT fails, nothing is deleted, and the partition waits
+ * for the next run. Without it the later PUT would replace rows the other had merged in, and its
+ * deletes would then remove their only copy. A part gone before step 1 read it means the same.
  * Invalid records are not compacted: they are few, and each is kept as it arrived.
  */
 import {
@@ -19,7 +20,7 @@ import {
   partitionOf,
   partitionPrefix,
 } from '../shared/archive/layout.js';
-import type { ArchiveStore } from '../shared/archive/store.js';
+import { ArchiveObjectChanged, type ArchiveStore } from '../shared/archive/store.js';
 import type { Logger } from '../shared/logger.js';
 import type { Tombstones, TombstoneView } from '../shared/tombstones.js';
 
@@ -49,32 +50,57 @@ export interface CompactSummary {
   partitions: number;
   filesRead: number;
   rowsWritten: number;
+  /** Partitions another writer changed during the run: left as they are for the next run. */
+  changed: number;
   stoppedEarly: boolean;
 }
 
 const HOUR_MS = 3_600_000;
 
-/** Compacts one partition; returns what it read and wrote (nothing when it holds no part file). */
+/**
+ * Compacts one partition; returns what it read and wrote (nothing when it holds no part file), or
+ * `changed` when another writer got there between the list and the PUT.
+ */
 export async function compactPartition(
   store: ArchiveStore,
   prefix: string,
   compacted: string,
   erased?: TombstoneView,
-) {
+): Promise<{ filesRead: number; rowsWritten: number } | 'changed' | undefined> {
   // Listed first: a partition already compacted, with no part since, is not read again (each run
   // visits every bucket of the last two days).
-  const keys = (await store.list(prefix)).map((o) => o.key);
-  const parts = keys.filter((k) => k !== compacted);
+  const listed = await store.list(prefix);
+  const parts = listed.filter((o) => o.key !== compacted).map((o) => o.key);
   if (parts.length === 0) return undefined;
-  const read = await store.readPartitionEvents(prefix, keys);
-  const records = erased ? read.records.filter((r) => !erased.has(r.event.userId)) : read.records;
-  await store.putEvents(compacted, records);
-  await store.delete(parts);
-  return { filesRead: keys.length, rowsWritten: records.length };
+  const previous = listed.find((o) => o.key === compacted);
+  if (previous && !previous.etag) throw new Error(`S3 listed ${compacted} without an ETag`);
+  try {
+    const read = await store.readPartitionEvents(
+      prefix,
+      listed.map((o) => o.key),
+    );
+    const records = erased ? read.records.filter((r) => !erased.has(r.event.userId)) : read.records;
+    await store.putEvents(
+      compacted,
+      records,
+      previous?.etag ? { ifMatch: previous.etag } : { ifNoneMatch: '*' },
+    );
+    await store.delete(parts);
+    return { filesRead: listed.length, rowsWritten: records.length };
+  } catch (err) {
+    if (err instanceof ArchiveObjectChanged) return 'changed';
+    throw err;
+  }
 }
 
 export async function compactClosedHours(o: CompactOptions): Promise<CompactSummary> {
-  const summary: CompactSummary = { partitions: 0, filesRead: 0, rowsWritten: 0, stoppedEarly: false };
+  const summary: CompactSummary = {
+    partitions: 0,
+    filesRead: 0,
+    rowsWritten: 0,
+    changed: 0,
+    stoppedEarly: false,
+  };
   const newestClosed = Math.floor((o.nowMs - o.graceMs) / HOUR_MS) * HOUR_MS - HOUR_MS;
   for (let hour = newestClosed; hour > newestClosed - o.lookbackHours * HOUR_MS; hour -= HOUR_MS) {
     const { dt, hr } = partitionOf(hour, '');
@@ -91,6 +117,11 @@ export async function compactClosedHours(o: CompactOptions): Promise<CompactSumm
         await o.tombstones?.current(),
       );
       if (!done) continue;
+      if (done === 'changed') {
+        summary.changed += 1;
+        o.logger.warn('archive partition changed during compaction, left for the next run', { ub, dt, hr });
+        continue;
+      }
       summary.partitions += 1;
       summary.filesRead += done.filesRead;
       summary.rowsWritten += done.rowsWritten;

@@ -15,7 +15,6 @@ import { localEndpoints } from '../target.js';
 
 export interface ArchiveAccess {
   store: ArchiveStore;
-  s3: S3Client;
   close(): void;
 }
 
@@ -41,7 +40,7 @@ export function archiveAccess(env: EnvName, io: CliIO, bucketFlag: string | unde
           },
         })
       : new S3Client({ maxAttempts: 5, retryMode: 'adaptive' });
-  return { store: new ArchiveStore({ s3, bucket }), s3, close: () => s3.destroy() };
+  return { store: new ArchiveStore({ s3, bucket }), close: () => s3.destroy() };
 }
 
 /** The archive when its bucket is known (always locally; --bucket or $PULSE_ARCHIVE_BUCKET otherwise). */

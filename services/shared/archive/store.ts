@@ -5,9 +5,14 @@
  *   object, never half of one), so rewriting a file in place with rows removed is safe;
  * - rows of one partition may be spread over several files and may repeat (re-deliveries with other
  *   batch boundaries); `readPartitionEvents` returns them de-duplicated by (userId, eventId), the first
- *   archived copy (lowest shard/sequence position) winning.
+ *   archived copy (lowest shard/sequence position) winning;
+ * - a file that two writers may rewrite (compacted.parquet by compaction, any file by erasure) is
+ *   written conditionally on the ETag it was read at, so the later of two racing rewrites fails
+ *   with `ArchiveObjectChanged` instead of silently putting back rows the other removed, or
+ *   dropping rows the other merged in.
  */
 import {
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
@@ -22,7 +27,54 @@ import { decodeEvents, decodeInvalid, encodeEvents, encodeInvalid } from './parq
 export interface ArchiveObject {
   key: string;
   size: number;
+  /** As S3 gives it (quoted); what a conditional rewrite of this object is made against. */
+  etag?: string;
 }
+
+/** What a write requires of the object's current state: unchanged since read, or still absent. */
+export type WriteCondition = { ifMatch: string } | { ifNoneMatch: '*' };
+
+/**
+ * The object is not as it was read: another writer replaced or deleted it (S3 412, or 409 for a
+ * conditional write racing another, or 404 for one that is gone). Nothing was written.
+ */
+export class ArchiveObjectChanged extends Error {
+  constructor(
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`archive object ${key} changed since it was read`, options);
+    this.name = 'ArchiveObjectChanged';
+  }
+}
+
+/** S3's answers to a precondition that no longer holds, or to a GET of an object gone since the list. */
+function changedError(key: string, err: unknown): ArchiveObjectChanged | undefined {
+  const name = err instanceof Error ? err.name : undefined;
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  if (
+    name === 'PreconditionFailed' ||
+    name === 'ConditionalRequestConflict' ||
+    name === 'NoSuchKey' ||
+    status === 412 ||
+    status === 409 ||
+    status === 404
+  )
+    return new ArchiveObjectChanged(key, { cause: err });
+  return undefined;
+}
+
+/** Runs one S3 call on `key`, translating "changed or gone" into ArchiveObjectChanged. */
+async function onObject<T>(key: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw changedError(key, err) ?? err;
+  }
+}
+
+/** Attempts at a conditional rewrite before giving up: each lost race means another writer progressed. */
+const REWRITE_ATTEMPTS = 5;
 
 const DELETE_BATCH = 1000;
 
@@ -46,7 +98,7 @@ export class ArchiveStore {
         new ListObjectsV2Command({ Bucket: this.o.bucket, Prefix: prefix, ContinuationToken: token }),
       );
       for (const o of page.Contents ?? []) {
-        if (o.Key) objects.push({ key: o.Key, size: o.Size ?? 0 });
+        if (o.Key) objects.push({ key: o.Key, size: o.Size ?? 0, etag: o.ETag });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -54,9 +106,15 @@ export class ArchiveStore {
   }
 
   private async get(key: string): Promise<Uint8Array> {
-    const { Body } = await this.o.s3.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: key }));
+    return (await this.getWithTag(key)).bytes;
+  }
+
+  private async getWithTag(key: string): Promise<{ bytes: Uint8Array; etag?: string }> {
+    const { Body, ETag } = await onObject(key, () =>
+      this.o.s3.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: key })),
+    );
     if (!Body) throw new Error(`archive object ${key} has no body`);
-    return Body.transformToByteArray();
+    return { bytes: await Body.transformToByteArray(), etag: ETag };
   }
 
   async putIndex(index: BatchIndex): Promise<void> {
@@ -88,25 +146,31 @@ export class ArchiveStore {
     );
   }
 
-  private async put(key: string, body: Uint8Array): Promise<void> {
-    await this.o.s3.send(
-      new PutObjectCommand({
-        Bucket: this.o.bucket,
-        Key: key,
-        Body: body,
-        ContentType: 'application/vnd.apache.parquet',
-      }),
+  private async put(key: string, body: Uint8Array, condition?: WriteCondition): Promise<void> {
+    await onObject(key, () =>
+      this.o.s3.send(
+        new PutObjectCommand({
+          Bucket: this.o.bucket,
+          Key: key,
+          Body: body,
+          ContentType: 'application/vnd.apache.parquet',
+          IfMatch: condition && 'ifMatch' in condition ? condition.ifMatch : undefined,
+          IfNoneMatch: condition && 'ifNoneMatch' in condition ? condition.ifNoneMatch : undefined,
+        }),
+      ),
     );
   }
 
-  putEvents(key: string, records: readonly ValidRecord[]): Promise<void> {
-    return this.put(key, encodeEvents(records));
+  /** Writes a file whole; with a condition, throws ArchiveObjectChanged when it no longer holds. */
+  putEvents(key: string, records: readonly ValidRecord[], condition?: WriteCondition): Promise<void> {
+    return this.put(key, encodeEvents(records), condition);
   }
 
-  putInvalid(key: string, records: readonly InvalidRecord[]): Promise<void> {
-    return this.put(key, encodeInvalid(records));
+  putInvalid(key: string, records: readonly InvalidRecord[], condition?: WriteCondition): Promise<void> {
+    return this.put(key, encodeInvalid(records), condition);
   }
 
+  /** Throws ArchiveObjectChanged when the object is gone (compaction deleted it after a list). */
   async readEvents(key: string): Promise<ValidRecord[]> {
     return decodeEvents(await this.get(key));
   }
@@ -133,32 +197,61 @@ export class ArchiveStore {
   }
 
   /**
-   * Rewrites one events file keeping only the rows `keep` accepts (erasure): same key, one PUT;
-   * the file is deleted when no row is left. Returns how many rows were removed.
+   * Rewrites one events file keeping only the rows `keep` accepts (erasure): same key, one PUT
+   * conditional on the ETag it was read at; the file is deleted (on the same condition) when no row
+   * is left. A lost race (compaction replaced the file meanwhile) reads it again; a file gone since
+   * the list holds nothing any more. Returns how many rows were removed.
    */
-  async rewriteEvents(key: string, keep: (record: ValidRecord) => boolean): Promise<number> {
-    const rows = await this.readEvents(key);
-    const kept = rows.filter(keep);
-    if (kept.length === rows.length) return 0;
-    if (kept.length === 0) await this.delete([key]);
-    else await this.putEvents(key, kept);
-    return rows.length - kept.length;
+  rewriteEvents(key: string, keep: (record: ValidRecord) => boolean): Promise<number> {
+    return this.rewrite(key, decodeEvents, encodeEvents, keep);
   }
 
   /** Same for an invalid-records file. */
-  async rewriteInvalid(key: string, keep: (record: InvalidRecord) => boolean): Promise<number> {
-    const rows = await this.readInvalid(key);
-    const kept = rows.filter(keep);
-    if (kept.length === rows.length) return 0;
-    if (kept.length === 0) await this.delete([key]);
-    else await this.putInvalid(key, kept);
-    return rows.length - kept.length;
+  rewriteInvalid(key: string, keep: (record: InvalidRecord) => boolean): Promise<number> {
+    return this.rewrite(key, decodeInvalid, encodeInvalid, keep);
+  }
+
+  private async rewrite<R>(
+    key: string,
+    decode: (bytes: Uint8Array) => Promise<R[]>,
+    encode: (rows: readonly R[]) => Uint8Array,
+    keep: (row: R) => boolean,
+  ): Promise<number> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const { bytes, etag } = await this.getWithTag(key);
+        const rows = await decode(bytes);
+        const kept = rows.filter(keep);
+        if (kept.length === rows.length) return 0;
+        if (!etag) throw new Error(`archive object ${key} came without an ETag`);
+        if (kept.length === 0) await this.deleteIfUnchanged(key, etag);
+        else await this.put(key, encode(kept), { ifMatch: etag });
+        return rows.length - kept.length;
+      } catch (err) {
+        if (!(err instanceof ArchiveObjectChanged) || attempt >= REWRITE_ATTEMPTS) throw err;
+        if (!(await this.exists(key))) return 0;
+      }
+    }
+  }
+
+  private async exists(key: string): Promise<boolean> {
+    return (await this.listKeys(key)).some((o) => o.key === key);
+  }
+
+  private async deleteIfUnchanged(key: string, etag: string): Promise<void> {
+    await onObject(key, () =>
+      this.o.s3.send(new DeleteObjectCommand({ Bucket: this.o.bucket, Key: key, IfMatch: etag })),
+    );
+  }
+
+  /** Every archive file under the prefix as stored (bytes), listed and read as one snapshot. */
+  async readFiles(prefix: string): Promise<Array<{ key: string; bytes: Uint8Array }>> {
+    return (await this.readListed(prefix, async (key) => [{ key, bytes: await this.get(key) }])).rows;
   }
 
   /** Every invalid record under the prefix (all files), once per (shard, sequence number). */
   async readPartitionInvalid(prefix: string): Promise<InvalidRecord[]> {
-    const keys = (await this.list(prefix)).map((o) => o.key);
-    const all = (await Promise.all(keys.map((k) => this.readInvalid(k)))).flat();
+    const { rows: all } = await this.readListed(prefix, (k) => this.readInvalid(k));
     const seen = new Set<string>();
     return all.filter((r) => {
       const id = `${r.shardId}:${r.sequenceNumber}`;
@@ -170,15 +263,37 @@ export class ArchiveStore {
 
   /**
    * Every event of the partition (all its files, or the `listed` ones), once per (userId, eventId),
-   * in stream order.
+   * in stream order. Given `listed`, a file gone since throws ArchiveObjectChanged (the compactor
+   * must not act on a partial read).
    */
   async readPartitionEvents(
     prefix: string,
     listed?: readonly string[],
   ): Promise<{ keys: string[]; records: ValidRecord[] }> {
-    const keys = listed ? [...listed] : (await this.list(prefix)).map((o) => o.key);
-    const all = (await Promise.all(keys.map((k) => this.readEvents(k)))).flat();
-    return { keys, records: dedupeEvents(all) };
+    const read = (k: string) => this.readEvents(k);
+    const { keys, rows } = listed
+      ? { keys: [...listed], rows: (await Promise.all(listed.map(read))).flat() }
+      : await this.readListed(prefix, read);
+    return { keys, records: dedupeEvents(rows) };
+  }
+
+  /**
+   * Reads every file the prefix lists. A compaction that finishes between the list and the reads
+   * has moved a part's rows into compacted.parquet and deleted the part; the partition is then
+   * listed and read again, so a reader never returns a mix that misses those rows.
+   */
+  private async readListed<R>(
+    prefix: string,
+    read: (key: string) => Promise<R[]>,
+  ): Promise<{ keys: string[]; rows: R[] }> {
+    for (let attempt = 1; ; attempt += 1) {
+      const keys = (await this.list(prefix)).map((o) => o.key);
+      try {
+        return { keys, rows: (await Promise.all(keys.map(read))).flat() };
+      } catch (err) {
+        if (!(err instanceof ArchiveObjectChanged) || attempt >= REWRITE_ATTEMPTS) throw err;
+      }
+    }
   }
 }
 
