@@ -7,6 +7,9 @@
  * defaults against a fresh bench run). The figures depend on how many of a batch's events belong
  * to a user already seen in that batch, so the planner estimates that share for the given users
  * and rate and interpolates between the measured traffic shapes. Prices: scripts/bench/prices.json.
+ * Handler time per batch is estimated by running each function's domain code over a batch of the
+ * workload's shape against stand-ins that answer after an assumed AWS latency (the emulators the
+ * bench measures against answer one request at a time, far slower than AWS).
  * The arithmetic is exported for the unit tests; nothing here talks to AWS.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -14,6 +17,7 @@ import { join } from 'node:path';
 import { FUNCTIONS, type FunctionName, loadFunction } from '../../lib/config.js';
 import { repoRoot } from '../../lib/paths.js';
 import { type ArchivePlan, archivePlan } from '../../scripts/bench/archive-cost.js';
+import { batchMillis, latencyClients } from '../../scripts/bench/compute-tasks.js';
 import {
   type Component,
   type Deployment,
@@ -30,6 +34,7 @@ import {
   total,
   withMode,
 } from '../../scripts/bench/cost-model.js';
+import { makeEvents, toKinesisEvent } from '../../scripts/bench/data.js';
 import type { CostModel, ShapeResult } from '../../scripts/bench/types.js';
 import {
   type CliIO,
@@ -75,6 +80,13 @@ export interface PlanInput {
  * raise far more (they exist to exercise the rules), so their rate is not a planning figure.
  */
 export const DEFAULT_ALERT_RATE = 0.01;
+
+/**
+ * Assumed round trip per request from a function to a service in its region, in ms: rounded up
+ * from DynamoDB's single-digit milliseconds and the tens of milliseconds CloudWatch, SNS and SQS
+ * requests take. An assumption, not a measurement: only the handler-time estimate uses it.
+ */
+export const ASSUMED_AWS_LATENCY_MS = { dynamodb: 10, cloudwatch: 30, sns: 50, sqs: 20 } as const;
 
 export const USAGE = `Usage: pulse plan --rate <events/s> [options]
        make plan-capacity ARGS="--rate 500 --peak 2000 --users 50000"
@@ -302,11 +314,19 @@ export interface FunctionPlan {
   /** Seconds to fill a batch on one shard at the average rate (capped by the batching window). */
   batchFillSeconds: number;
   eventsPerBatch: number;
-  /** Handler seconds per batch, from the measured GB-seconds per event. */
+  /** Handler seconds per batch against the local emulators, from the bench's GB-seconds per event (what Lambda compute is priced at). */
   processingSeconds: number;
+  /**
+   * Handler seconds per batch with AWS requests at ASSUMED_AWS_LATENCY_MS: the function's domain
+   * code run over a batch of this shape (absent when not estimated).
+   */
+  awsProcessingSeconds?: number;
   /** Expected iterator age at the average rate: a record waits for its batch, then for processing. */
   iteratorAgeSeconds: number;
-  /** Handler busy share at peak; above 1 the function falls behind at that concurrency. */
+  /**
+   * Handler busy share at peak (from awsProcessingSeconds when estimated, else processingSeconds);
+   * above 1 the function falls behind at that concurrency.
+   */
   peakBusyShare: number;
 }
 
@@ -356,7 +376,12 @@ export interface Plan {
   };
 }
 
-function functionPlans(input: PlanInput, shards: number, usage: SystemUsage | undefined): FunctionPlan[] {
+function functionPlans(
+  input: PlanInput,
+  shards: number,
+  usage: SystemUsage | undefined,
+  awsBatchSeconds?: Partial<Record<FunctionName, number>>,
+): FunctionPlan[] {
   return FUNCTIONS.map((fn) => {
     const spec = loadFunction(fn);
     const esm = spec.eventSourceMapping;
@@ -365,6 +390,8 @@ function functionPlans(input: PlanInput, shards: number, usage: SystemUsage | un
     const eventsPerBatch = Math.max(1, Math.min(esm.batchSize, perShard * fill));
     const secondsPerEvent = usage ? usage.functions[fn].gbSeconds / (spec.memorySize / 1024) : 0;
     const processing = secondsPerEvent * eventsPerBatch;
+    const aws = awsBatchSeconds?.[fn];
+    const handlerPerEvent = aws === undefined ? secondsPerEvent : aws / eventsPerBatch;
     const peakPerShard = input.peak / shards;
     return {
       function: fn,
@@ -376,10 +403,35 @@ function functionPlans(input: PlanInput, shards: number, usage: SystemUsage | un
       batchFillSeconds: fill,
       eventsPerBatch,
       processingSeconds: processing,
-      iteratorAgeSeconds: fill + processing,
-      peakBusyShare: (peakPerShard * secondsPerEvent) / esm.parallelizationFactor,
+      ...(aws === undefined ? {} : { awsProcessingSeconds: aws }),
+      iteratorAgeSeconds: fill + (aws ?? processing),
+      peakBusyShare: (peakPerShard * handlerPerEvent) / esm.parallelizationFactor,
     };
   });
+}
+
+/**
+ * Each function's handler seconds per batch of the plan's shape (events per batch, distinct users
+ * among them) with every AWS request answering after ASSUMED_AWS_LATENCY_MS: the domain code runs
+ * here, so its request concurrency and batching are what is timed. Takes a few seconds.
+ */
+export async function awsBatchSeconds(p: Plan): Promise<Record<FunctionName, number>> {
+  const clients = latencyClients(ASSUMED_AWS_LATENCY_MS);
+  const usersPerShard = Math.max(1, p.input.users / p.kinesis.provisionedShards);
+  const out = {} as Record<FunctionName, number>;
+  for (const f of p.lambda) {
+    const events = Math.max(1, Math.round(f.eventsPerBatch));
+    const users = Math.max(1, Math.round(events * userBatchesPerEvent(usersPerShard, events)));
+    // Users in turn, so the batch holds exactly `users` distinct ones.
+    const batch = makeEvents({
+      count: events,
+      users,
+      prefix: 'plan',
+      purchaseRate: p.input.purchaseShare,
+    }).map((e, i) => ({ ...e, userId: `plan-u${i % users}` }));
+    out[f.function] = (await batchMillis(f.function, toKinesisEvent(batch, 1), clients)) / 1000;
+  }
+  return out;
 }
 
 /** Flink: KPUs for the measured CPU per event (I/O waits included, so generous), +1 for orchestration. */
@@ -428,6 +480,7 @@ export function plan(
   prices: PriceTable,
   modelPath = '',
   deployment: Deployment = deployedSettings('prod'),
+  awsBatchSeconds?: Partial<Record<FunctionName, number>>,
 ): Plan {
   if (input.region !== prices.region)
     throw new UsageError(
@@ -451,7 +504,7 @@ export function plan(
     input.eventBytes,
     input.alertRate,
   );
-  const lambda = functionPlans(input, shards, usage);
+  const lambda = functionPlans(input, shards, usage, awsBatchSeconds);
   const monthEvents = input.rate * SECONDS_PER_MONTH;
   const p = prices.prices;
   // Extended retention: per shard-hour when provisioned; on-demand bills it per GB-month stored,
@@ -559,6 +612,20 @@ const usd = (x: number) => `$${x >= 100 ? Math.round(x).toLocaleString('en-US') 
 const pct = (x: number) => `${Math.round(x * 100)} %`;
 const num = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(x >= 10 ? 1 : 2));
 
+function lambdaHeading(p: Plan): string {
+  if (p.lambda.every((f) => f.awsProcessingSeconds === undefined))
+    return 'Lambda (per function; handler times as measured against the local emulators, AWS latencies differ)';
+  const l = ASSUMED_AWS_LATENCY_MS;
+  return `Lambda (per function; handler time with each AWS request taking ${l.dynamodb} ms (DynamoDB), ${l.cloudwatch} ms (CloudWatch), ${l.sns} ms (SNS), ${l.sqs} ms (SQS), assumed; in brackets as measured against the local emulators, which the Lambda compute dollars below are priced at)`;
+}
+
+function handlerText(f: FunctionPlan): string {
+  const emulators = `${f.processingSeconds.toFixed(3)} s`;
+  return f.awsProcessingSeconds === undefined
+    ? emulators
+    : `${f.awsProcessingSeconds.toFixed(3)} s (${emulators})`;
+}
+
 export function formatPlan(p: Plan): string {
   const i = p.input;
   const lines = [
@@ -572,10 +639,10 @@ export function formatPlan(p: Plan): string {
     `  stream alone, monthly: provisioned ${usd(p.kinesis.provisionedMonthlyUsd)} vs on-demand ${usd(p.kinesis.onDemandMonthlyUsd)}; Pulse in total: provisioned ${usd(p.kinesis.totalMonthlyUsdByMode.PROVISIONED)} vs on-demand ${usd(p.kinesis.totalMonthlyUsdByMode.ON_DEMAND)}`,
     `  recommended mode: ${p.kinesis.recommendedMode} (${p.kinesis.recommendation}); ${p.deployment.environment} deploys ${p.kinesis.deployedMode} (terraform/envs/${p.deployment.environment}, settings.stream.mode)`,
     '',
-    'Lambda (per function; handler times as measured against the local emulators, AWS latencies differ)',
+    lambdaHeading(p),
     ...p.lambda.map(
       (f) =>
-        `  ${f.function.padEnd(16)} concurrency ${f.concurrency} (${p.kinesis.provisionedShards} shards × ${f.parallelizationFactor}), batch of ${num(f.eventsPerBatch)} fills in ${f.batchFillSeconds.toFixed(2)} s, handler ${f.processingSeconds.toFixed(3)} s, iterator age ≈ ${f.iteratorAgeSeconds.toFixed(2)} s, busy at peak ${pct(f.peakBusyShare)}${f.peakBusyShare > 1 ? ' — falls behind at peak: add shards or raise parallelizationFactor' : ''}`,
+        `  ${f.function.padEnd(16)} concurrency ${f.concurrency} (${p.kinesis.provisionedShards} shards × ${f.parallelizationFactor}), batch of ${num(f.eventsPerBatch)} fills in ${f.batchFillSeconds.toFixed(2)} s, handler ${handlerText(f)}, iterator age ≈ ${f.iteratorAgeSeconds.toFixed(2)} s, busy at peak ${pct(f.peakBusyShare)}${f.peakBusyShare > 1 ? ' — falls behind at peak: add shards or raise parallelizationFactor' : ''}`,
     ),
     '',
     `DynamoDB: ${num(p.dynamodb.readUnitsPerSecond)} RRU/s and ${num(p.dynamodb.writeUnitsPerSecond)} WRU/s average (${num(p.dynamodb.peakReadUnitsPerSecond)} / ${num(p.dynamodb.peakWriteUnitsPerSecond)} at peak); ${pct(p.userBatchesPerEvent)} of events are a user's first in its batch`,
@@ -617,7 +684,11 @@ export const command: Command = {
       return EXIT.ok;
     }
     const path = args.model ?? defaultModelPath();
-    const result = plan(args.input, loadModel(path), loadPrices(), path, deployedSettings(args.environment));
+    const model = loadModel(path);
+    const prices = loadPrices();
+    const deployment = deployedSettings(args.environment);
+    const draft = plan(args.input, model, prices, path, deployment);
+    const result = plan(args.input, model, prices, path, deployment, await awsBatchSeconds(draft));
     if (args.json) printJson(io, result);
     else io.stdout.write(formatPlan(result));
     return EXIT.ok;

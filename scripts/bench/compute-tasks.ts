@@ -5,7 +5,7 @@
  * and base64 decode + JSON.parse. compute.ts runs this module bundled as the functions ship.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { loadFunction } from '../../lib/config.js';
+import { type FunctionName, loadFunction } from '../../lib/config.js';
 import { AlertLog } from '../../services/fraud-rules/alerts.js';
 import { detectFraud } from '../../services/fraud-rules/detector.js';
 import { parseRules } from '../../services/fraud-rules/rules.js';
@@ -28,6 +28,56 @@ import type { Row } from './types.js';
 /** An SDK client stand-in: every request answers at once, reads find nothing. */
 // biome-ignore lint/suspicious/noExplicitAny: stands in for several SDK client types
 const instantAws: any = { send: async () => ({ MessageId: 'bench-message' }) };
+
+/** The clients the functions' domain code takes, by service. */
+export interface StubClients<T = typeof instantAws> {
+  dynamodb: T;
+  cloudwatch: T;
+  sns: T;
+  sqs: T;
+}
+
+const INSTANT: StubClients = {
+  dynamodb: instantAws,
+  cloudwatch: instantAws,
+  sns: instantAws,
+  sqs: instantAws,
+};
+
+/**
+ * Stand-ins whose every request answers after the service's given latency, as a network round trip
+ * would: the wall time of a batch then shows how the code overlaps its requests (concurrency,
+ * batching), which a CPU measurement cannot.
+ */
+export function latencyClients(ms: StubClients<number>): StubClients {
+  const after = (delay: number) => ({
+    send: () => new Promise((resolve) => setTimeout(() => resolve({ MessageId: 'bench-message' }), delay)),
+  });
+  return {
+    dynamodb: after(ms.dynamodb),
+    cloudwatch: after(ms.cloudwatch),
+    sns: after(ms.sns),
+    sqs: after(ms.sqs),
+  };
+}
+
+/** Median wall milliseconds of one function's domain code over `event`, after a warm-up run. */
+export async function batchMillis(
+  fn: FunctionName,
+  event: KinesisStreamEvent,
+  clients: StubClients,
+  samples = 3,
+): Promise<number> {
+  const task = domainTasks(event, clients)[fn].ours;
+  await task();
+  const runs: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const start = performance.now();
+    await task();
+    runs.push(performance.now() - start);
+  }
+  return median(runs);
+}
 
 /** µs per record: repeat `task` until `minMs` has passed, `samples` times, median. */
 export async function microsPerRecord(
@@ -74,7 +124,8 @@ export async function pairedMicrosPerRecord(
 
 function domainTasks(
   event: KinesisStreamEvent,
-): Record<string, { ours: () => unknown; baseline: () => unknown }> {
+  aws: StubClients = INSTANT,
+): Record<FunctionName, { ours: () => unknown; baseline: () => unknown }> {
   const sessionEnv = {
     ...loadFunction('session-updater').environment,
     SESSIONS_TABLE: 'bench',
@@ -89,8 +140,8 @@ function domainTasks(
     'session-updater': {
       ours: () =>
         updateSessions(event, {
-          store: new SessionStore({ db: instantAws, tableName: 'bench', closedSessionTtlDays: 90 }),
-          sqs: instantAws,
+          store: new SessionStore({ db: aws.dynamodb, tableName: 'bench', closedSessionTtlDays: 90 }),
+          sqs: aws.sqs,
           invalidRecordsQueueUrl: 'bench',
           functionName: 'bench',
           rules: sessionConfig.rules,
@@ -101,10 +152,10 @@ function domainTasks(
     'fraud-rules': {
       ours: () =>
         detectFraud(event, {
-          store: new FraudStateStore({ db: instantAws, tableName: 'bench', ttlDays: 7 }),
+          store: new FraudStateStore({ db: aws.dynamodb, tableName: 'bench', ttlDays: 7 }),
           alerts: new AlertLog({
-            db: instantAws,
-            sns: instantAws,
+            db: aws.dynamodb,
+            sns: aws.sns,
             tableName: 'bench',
             topicArn: 'arn:aws:sns:us-east-1:000000000000:bench',
             environment: 'bench',
@@ -126,8 +177,8 @@ function domainTasks(
     'metrics-emitter': {
       ours: () =>
         emitBatchMetrics(event, {
-          cloudwatch: instantAws,
-          watermarks: new WatermarkStore({ db: instantAws, tableName: 'bench' }),
+          cloudwatch: aws.cloudwatch,
+          watermarks: new WatermarkStore({ db: aws.dynamodb, tableName: 'bench' }),
           namespace: 'Pulse',
           environment: 'bench',
           functionName: 'bench',

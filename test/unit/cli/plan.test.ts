@@ -4,6 +4,8 @@
  */
 
 import {
+  ASSUMED_AWS_LATENCY_MS,
+  awsBatchSeconds,
   DEFAULT_ALERT_RATE,
   interpolateUsage,
   type PlanInput,
@@ -195,6 +197,36 @@ describe('capacity planner arithmetic', () => {
   });
 });
 
+describe('capacity planner: handler time with AWS latencies', () => {
+  it('takes iterator age and the busy share from the estimate, and keeps the emulator figure beside it', () => {
+    const prices = loadPrices();
+    const draft = plan(INPUT, MODEL, prices, '', PROVISIONED);
+    const p = plan(INPUT, MODEL, prices, '', PROVISIONED, { 'session-updater': 0.25 });
+    const [before, after] = [draft, p].map((x) => x.lambda.find((f) => f.function === 'session-updater'));
+    const pf = loadFunction('session-updater').eventSourceMapping.parallelizationFactor;
+    expect(after?.processingSeconds).toBeCloseTo(before?.processingSeconds as number);
+    expect(after?.awsProcessingSeconds).toBe(0.25);
+    expect(after?.iteratorAgeSeconds).toBeCloseTo((after?.batchFillSeconds as number) + 0.25);
+    // 2,000 events/s over 3 shards, each event 0.25 s / (events per batch) of handler time.
+    expect(after?.peakBusyShare).toBeCloseTo(((2000 / 3) * (0.25 / (after?.eventsPerBatch as number))) / pf);
+    // Not estimated for the others: they keep the emulator figure.
+    expect(p.lambda.find((f) => f.function === 'fraud-rules')?.awsProcessingSeconds).toBeUndefined();
+  });
+
+  it('times more users per batch as more request rounds (the writes overlap only so far)', async () => {
+    const prices = loadPrices();
+    const one = await awsBatchSeconds(plan({ ...INPUT, users: 1 }, MODEL, prices, '', PROVISIONED));
+    const many = await awsBatchSeconds(plan(INPUT, MODEL, prices, '', PROVISIONED));
+    // 333 distinct users: their conditional writes go 16 at a time, so at least 21 rounds of the
+    // assumed DynamoDB latency (timers never fire early); one user reads and writes once.
+    const round = ASSUMED_AWS_LATENCY_MS.dynamodb / 1000;
+    expect(many['session-updater']).toBeGreaterThanOrEqual(Math.ceil(333 / 16) * round);
+    expect(one['session-updater']).toBeGreaterThanOrEqual(2 * round);
+    expect(many['session-updater']).toBeGreaterThan(3 * one['session-updater']);
+    for (const fn of ['fraud-rules', 'metrics-emitter'] as const) expect(one[fn]).toBeGreaterThan(0);
+  });
+});
+
 describe('capacity planner: deployed mode, recommendation, returning users', () => {
   it('prices the mode the environment deploys (prod: on-demand) and shows the other one beside it', () => {
     const prices = loadPrices();
@@ -292,5 +324,8 @@ describe('capacity planner arguments', () => {
     const doc = JSON.parse(json.out);
     expect(doc.kinesis.provisionedShards).toBeGreaterThanOrEqual(1);
     expect(doc.totalMonthlyUsd).toBeGreaterThan(0);
+    expect(
+      doc.lambda.every((f: { awsProcessingSeconds?: number }) => f.awsProcessingSeconds !== undefined),
+    ).toBe(true);
   });
 });
