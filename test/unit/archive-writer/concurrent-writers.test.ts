@@ -88,25 +88,31 @@ async function readHour(store: ArchiveStore): Promise<string[]> {
   return (await store.readPartitionEvents(PREFIX)).records.map((r) => idOf(r.event)).sort();
 }
 
+/** An empty archive on a FakeS3, with its writer and its compaction of the raced hour. */
+function anArchive() {
+  const s3 = new FakeS3();
+  const store = new ArchiveStore({ s3: s3.asClient(), bucket: 'b' });
+  const write = (events: PulseEvent[]) =>
+    archiveBatch(aKinesisEvent(events.map((e) => aRecord(e))), { store, logger: silentLogger, decode });
+  const compact = (tombstones?: Tombstones) =>
+    compactClosedHours({
+      store,
+      logger: silentLogger,
+      nowMs: BASE + 2 * HOUR,
+      graceMs: 0,
+      lookbackHours: 2,
+      tombstones,
+    });
+  return { s3, store, write, compact };
+}
+
 describe('archive writers racing on one hour', () => {
   it('keep every event once and the erased user out, whatever the interleaving', async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
-        const s3 = new FakeS3();
-        const store = new ArchiveStore({ s3: s3.asClient(), bucket: 'b' });
+        const { s3, store, write, compact } = anArchive();
         const erasing = s.outer === 'erasure' || s.inner === 'erasure';
         const tombstones = erasing ? tombstonesFor(ERASED) : undefined;
-        const write = (events: PulseEvent[]) =>
-          archiveBatch(aKinesisEvent(events.map((e) => aRecord(e))), { store, logger: silentLogger, decode });
-        const compact = (erased: Tombstones | undefined) =>
-          compactClosedHours({
-            store,
-            logger: silentLogger,
-            nowMs: BASE + 2 * HOUR,
-            graceMs: 0,
-            lookbackHours: 2,
-            tombstones: erased,
-          });
         // What `pulse erase` does in the archive: rewrite every file of the user's bucket without them.
         const erase = async () => {
           for (const { key } of await store.list(userBucketPrefix('events', ERASED)))
@@ -123,7 +129,7 @@ describe('archive writers racing on one hour', () => {
         const second = toEvents(s.second);
         await write(first);
         // Before the tombstone: this compacted file still holds the user to erase.
-        if (s.compactedBefore) await compact(undefined);
+        if (s.compactedBefore) await compact();
         await write(second);
 
         let calls = 0;
@@ -151,18 +157,7 @@ describe('archive writers racing on one hour', () => {
   });
 
   it('a compaction that another finished under it writes and deletes nothing, and says so', async () => {
-    const s3 = new FakeS3();
-    const store = new ArchiveStore({ s3: s3.asClient(), bucket: 'b' });
-    const write = (events: PulseEvent[]) =>
-      archiveBatch(aKinesisEvent(events.map((e) => aRecord(e))), { store, logger: silentLogger, decode });
-    const compact = () =>
-      compactClosedHours({
-        store,
-        logger: silentLogger,
-        nowMs: BASE + 2 * HOUR,
-        graceMs: 0,
-        lookbackHours: 2,
-      });
+    const { s3, store, write, compact } = anArchive();
     const early = [anEvent({ userId: ERASED, timestamp: BASE + MINUTE })];
     const late = [anEvent({ userId: USERS[1], timestamp: BASE + 2 * MINUTE })];
     await write(early);
@@ -183,22 +178,14 @@ describe('archive writers racing on one hour', () => {
   });
 
   it('a reader that lists parts a compaction then deletes reads the hour again', async () => {
-    const s3 = new FakeS3();
-    const store = new ArchiveStore({ s3: s3.asClient(), bucket: 'b' });
+    const { s3, store, write, compact } = anArchive();
     const events = USERS.map((userId, i) => anEvent({ userId, timestamp: BASE + i * MINUTE }));
-    for (const e of events)
-      await archiveBatch(aKinesisEvent([aRecord(e)]), { store, logger: silentLogger, decode });
+    for (const e of events) await write([e]);
     let gets = 0;
     s3.before = {
       when: (command) => command === 'GetObjectCommand' && ++gets === 2,
       run: async () => {
-        await compactClosedHours({
-          store,
-          logger: silentLogger,
-          nowMs: BASE + 2 * HOUR,
-          graceMs: 0,
-          lookbackHours: 2,
-        });
+        await compact();
       },
     };
 
