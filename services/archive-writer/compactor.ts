@@ -22,7 +22,7 @@ import {
 } from '../shared/archive/layout.js';
 import { ArchiveObjectChanged, type ArchiveStore } from '../shared/archive/store.js';
 import type { Logger } from '../shared/logger.js';
-import type { Tombstones, TombstoneView } from '../shared/tombstones.js';
+import type { Tombstones } from '../shared/tombstones.js';
 
 export interface CompactRequest {
   pulse: 'compact-archive';
@@ -65,7 +65,7 @@ export async function compactPartition(
   store: ArchiveStore,
   prefix: string,
   compacted: string,
-  erased?: TombstoneView,
+  tombstones?: Pick<Tombstones, 'current'>,
 ): Promise<{ filesRead: number; rowsWritten: number } | 'changed' | undefined> {
   // Listed first: a partition already compacted, with no part since, is not read again (each run
   // visits every bucket of the last two days).
@@ -79,6 +79,9 @@ export async function compactPartition(
       prefix,
       listed.map((o) => o.key),
     );
+    // The erased users as of now, after the reads, however long they took: a part read before
+    // `pulse erase` rewrote it must not carry the user into the file written here.
+    const erased = await tombstones?.current();
     const records = erased ? read.records.filter((r) => !erased.has(r.event.userId)) : read.records;
     await store.putEvents(
       compacted,
@@ -114,7 +117,7 @@ export async function compactClosedHours(o: CompactOptions): Promise<CompactSumm
         o.store,
         partitionPrefix('events', partition),
         compactedKey('events', partition),
-        await o.tombstones?.current(),
+        o.tombstones,
       );
       if (!done) continue;
       if (done === 'changed') {

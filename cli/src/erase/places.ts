@@ -23,7 +23,7 @@ import {
   userBucketPrefix,
 } from '../../../services/shared/archive/layout.js';
 import { decodeEvents, decodeInvalid } from '../../../services/shared/archive/parquet.js';
-import { ArchiveStore } from '../../../services/shared/archive/store.js';
+import { ArchiveStore, unlessGone } from '../../../services/shared/archive/store.js';
 import { chunk, mapWithConcurrency } from '../../../services/shared/batch.js';
 import { userKey } from '../../../services/shared/failure/ledger.js';
 import { usersNamedBy } from '../../../services/shared/tombstones.js';
@@ -231,12 +231,12 @@ async function walkArchive(store: ArchiveStore, userId: string, remove: boolean)
         const keep = eventKeep(userId);
         n = remove
           ? await store.rewriteEvents(key, keep)
-          : (await store.readEvents(key)).filter((r) => !keep(r)).length;
+          : (await unlessGone(store.readEvents(key))).filter((r) => !keep(r)).length;
       } else {
         const keep = invalidKeep(userId);
         n = remove
           ? await store.rewriteInvalid(key, keep)
-          : (await store.readInvalid(key)).filter((r) => !keep(r)).length;
+          : (await unlessGone(store.readInvalid(key))).filter((r) => !keep(r)).length;
       }
       count += n;
       if (n > 0) files += 1;

@@ -19,6 +19,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { mapWithConcurrency } from '../batch.js';
 import type { InvalidRecord, ValidRecord } from '../kinesis.js';
 import { compareSequence } from '../sequence.js';
 import { type BatchIndex, indexKey, parseArchiveKey, parseIndexKey, shardIndexPrefix } from './layout.js';
@@ -48,7 +49,10 @@ export class ArchiveObjectChanged extends Error {
   }
 }
 
-/** S3's answers to a precondition that no longer holds, or to a GET of an object gone since the list. */
+/**
+ * S3's answers to a precondition that no longer holds, or to a GET of an object gone since the
+ * list. Only these: a missing bucket (also 404) or another conflict (also 409) stays an error.
+ */
 function changedError(key: string, err: unknown): ArchiveObjectChanged | undefined {
   const name = err instanceof Error ? err.name : undefined;
   const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
@@ -56,9 +60,7 @@ function changedError(key: string, err: unknown): ArchiveObjectChanged | undefin
     name === 'PreconditionFailed' ||
     name === 'ConditionalRequestConflict' ||
     name === 'NoSuchKey' ||
-    status === 412 ||
-    status === 409 ||
-    status === 404
+    status === 412
   )
     return new ArchiveObjectChanged(key, { cause: err });
   return undefined;
@@ -73,8 +75,27 @@ async function onObject<T>(key: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The rows of a file read after a list, or none when it is gone since: compaction deleted it after
+ * writing its rows to compacted.parquet (a walk over the list reads that file too).
+ */
+export async function unlessGone<R>(read: Promise<R[]>): Promise<R[]> {
+  try {
+    return await read;
+  } catch (err) {
+    if (err instanceof ArchiveObjectChanged) return [];
+    throw err;
+  }
+}
+
 /** Attempts at a conditional rewrite before giving up: each lost race means another writer progressed. */
 const REWRITE_ATTEMPTS = 5;
+/** Pause before attempt n + 1 (n × this): lets a compaction finish deleting the parts it replaced. */
+const RETRY_PAUSE_MS = 200;
+/** GETs in flight per partition read (an uncompacted hour can hold hundreds of parts). */
+const READ_CONCURRENCY = 16;
+
+const pause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, attempt * RETRY_PAUSE_MS));
 
 const DELETE_BATCH = 1000;
 
@@ -230,6 +251,7 @@ export class ArchiveStore {
       } catch (err) {
         if (!(err instanceof ArchiveObjectChanged) || attempt >= REWRITE_ATTEMPTS) throw err;
         if (!(await this.exists(key))) return 0;
+        await pause(attempt);
       }
     }
   }
@@ -272,7 +294,7 @@ export class ArchiveStore {
   ): Promise<{ keys: string[]; records: ValidRecord[] }> {
     const read = (k: string) => this.readEvents(k);
     const { keys, rows } = listed
-      ? { keys: [...listed], rows: (await Promise.all(listed.map(read))).flat() }
+      ? { keys: [...listed], rows: (await mapWithConcurrency(listed, READ_CONCURRENCY, read)).flat() }
       : await this.readListed(prefix, read);
     return { keys, records: dedupeEvents(rows) };
   }
@@ -289,9 +311,10 @@ export class ArchiveStore {
     for (let attempt = 1; ; attempt += 1) {
       const keys = (await this.list(prefix)).map((o) => o.key);
       try {
-        return { keys, rows: (await Promise.all(keys.map(read))).flat() };
+        return { keys, rows: (await mapWithConcurrency(keys, READ_CONCURRENCY, read)).flat() };
       } catch (err) {
         if (!(err instanceof ArchiveObjectChanged) || attempt >= REWRITE_ATTEMPTS) throw err;
+        await pause(attempt);
       }
     }
   }

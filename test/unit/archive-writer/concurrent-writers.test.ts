@@ -16,7 +16,7 @@ import {
   userBucket,
   userBucketPrefix,
 } from '../../../services/shared/archive/layout.js';
-import { ArchiveStore } from '../../../services/shared/archive/store.js';
+import { ArchiveObjectChanged, ArchiveStore, unlessGone } from '../../../services/shared/archive/store.js';
 import type { PulseEvent } from '../../../services/shared/event.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { Tombstones, userHash } from '../../../services/shared/tombstones.js';
@@ -40,16 +40,24 @@ const PREFIX = partitionPrefix('events', PARTITION);
 const COMPACTED = compactedKey('events', PARTITION);
 
 const KEY = 'k'.repeat(64);
-function tombstonesFor(userId: string): Tombstones {
+/** The erasures table and the functions' view of it (read afresh on every look). */
+function erasures() {
   const db = new FakeDynamo({ erasures: 'userHash' });
-  db.put('erasures', { userHash: userHash(KEY, userId), tombstoneUntil: BASE + 100 * HOUR });
-  return new Tombstones({
+  const erase = (userId: string) =>
+    db.put('erasures', { userHash: userHash(KEY, userId), tombstoneUntil: BASE + 100 * HOUR });
+  const tombstones = new Tombstones({
     db: db.asClient(),
     tableName: 'erasures',
     key: async () => KEY,
-    refreshMs: 1_000,
+    refreshMs: 0,
     now: () => BASE,
   });
+  return { erase, tombstones };
+}
+function tombstonesFor(userId: string): Tombstones {
+  const { erase, tombstones } = erasures();
+  erase(userId);
+  return tombstones;
 }
 
 const idOf = (e: PulseEvent) => `${e.userId}/${e.eventId}`;
@@ -175,6 +183,35 @@ describe('archive writers racing on one hour', () => {
     expect(other).toMatchObject({ partitions: 1, changed: 0 });
     expect(outer).toMatchObject({ partitions: 0, changed: 1 });
     expect(await readHour(store)).toEqual([...early, ...late].map(idOf).sort());
+  });
+
+  it('a compaction whose reads began before an erasure leaves the erased user out of its file', async () => {
+    const { s3, store, write, compact } = anArchive();
+    const { erase, tombstones } = erasures();
+    const events = USERS.map((userId, i) => anEvent({ userId, timestamp: BASE + i * MINUTE }));
+    await write(events);
+    // The tombstone lands while the compaction reads (a slow `pulse archive compact`): the part
+    // it reads still holds the user.
+    s3.before = { when: (command) => command === 'GetObjectCommand', run: async () => erase(ERASED) };
+
+    expect(await compact(tombstones)).toMatchObject({ partitions: 1 });
+
+    expect(await readHour(store)).toEqual(
+      events
+        .filter((e) => e.userId !== ERASED)
+        .map(idOf)
+        .sort(),
+    );
+  });
+
+  it("erasure's count pass reads a part compaction deleted after the list as empty", async () => {
+    const { store, write, compact } = anArchive();
+    await write([anEvent({ userId: ERASED, timestamp: BASE })]);
+    const listed = await store.list(PREFIX);
+    await compact();
+    const counts = await Promise.all(listed.map((o) => unlessGone(store.readEvents(o.key))));
+    expect(counts.map((rows) => rows.length)).toEqual([0]);
+    await expect(store.readEvents(listed[0]?.key as string)).rejects.toBeInstanceOf(ArchiveObjectChanged);
   });
 
   it('a reader that lists parts a compaction then deletes reads the hour again', async () => {
