@@ -95,12 +95,15 @@ const RETRY_PAUSE_MS = 200;
 /** GETs in flight per partition read (an uncompacted hour can hold hundreds of parts). */
 const READ_CONCURRENCY = 16;
 
-const pause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, attempt * RETRY_PAUSE_MS));
 
 const DELETE_BATCH = 1000;
 
 export class ArchiveStore {
-  constructor(private readonly o: { s3: S3Client; bucket: string }) {}
+  constructor(private readonly o: { s3: S3Client; bucket: string; retryPauseMs?: number }) {}
+
+  private pause(attempt: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, attempt * (this.o.retryPauseMs ?? RETRY_PAUSE_MS)));
+  }
 
   get bucket(): string {
     return this.o.bucket;
@@ -251,7 +254,7 @@ export class ArchiveStore {
       } catch (err) {
         if (!(err instanceof ArchiveObjectChanged) || attempt >= REWRITE_ATTEMPTS) throw err;
         if (!(await this.exists(key))) return 0;
-        await pause(attempt);
+        await this.pause(attempt);
       }
     }
   }
@@ -314,7 +317,7 @@ export class ArchiveStore {
         return { keys, rows: (await mapWithConcurrency(keys, READ_CONCURRENCY, read)).flat() };
       } catch (err) {
         if (!(err instanceof ArchiveObjectChanged) || attempt >= REWRITE_ATTEMPTS) throw err;
-        await pause(attempt);
+        await this.pause(attempt);
       }
     }
   }

@@ -99,7 +99,7 @@ async function readHour(store: ArchiveStore): Promise<string[]> {
 /** An empty archive on a FakeS3, with its writer and its compaction of the raced hour. */
 function anArchive() {
   const s3 = new FakeS3();
-  const store = new ArchiveStore({ s3: s3.asClient(), bucket: 'b' });
+  const store = new ArchiveStore({ s3: s3.asClient(), bucket: 'b', retryPauseMs: 0 });
   const write = (events: PulseEvent[]) =>
     archiveBatch(aKinesisEvent(events.map((e) => aRecord(e))), { store, logger: silentLogger, decode });
   const compact = (tombstones?: Tombstones) =>
