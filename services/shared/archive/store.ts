@@ -95,7 +95,6 @@ const RETRY_PAUSE_MS = 200;
 /** GETs in flight per partition read (an uncompacted hour can hold hundreds of parts). */
 const READ_CONCURRENCY = 16;
 
-
 const DELETE_BATCH = 1000;
 
 export class ArchiveStore {
