@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { FUNCTIONS, type FunctionName, loadFunction } from '../../lib/config.js';
 import { repoRoot } from '../../lib/paths.js';
 import { type ArchivePlan, archivePlan } from '../../scripts/bench/archive-cost.js';
-import { batchMillis, latencyClients } from '../../scripts/bench/compute-tasks.js';
+import { batchMillis, latencyClients, runDomain } from '../../scripts/bench/compute-tasks.js';
 import {
   type Component,
   type Deployment,
@@ -410,26 +410,47 @@ function functionPlans(
   });
 }
 
+/** Memory at which Lambda gives a function one full vCPU; below it, CPU time stretches in proportion. */
+const LAMBDA_FULL_VCPU_MB = 1769;
+/** How far back a user's previous batch is replayed for state (beyond the 30-minute session gap it is all the same). */
+const MAX_HISTORY_GAP_MS = 2 * 3_600_000;
+
 /**
  * Each function's handler seconds per batch of the plan's shape (events per batch, distinct users
- * among them) with every AWS request answering after ASSUMED_AWS_LATENCY_MS: the domain code runs
- * here, so its request concurrency and batching are what is timed. Takes a few seconds.
+ * among them) on AWS, estimated here: the domain code runs over the batch with every request
+ * answering after ASSUMED_AWS_LATENCY_MS, so its request concurrency and batching are timed, and
+ * with state from the users' previous batch (their events the mean gap earlier: sessions that close
+ * cost a re-read and a write). Its CPU time, measured with instant answers, is stretched to the
+ * function's share of a vCPU (memory / 1,769 MB). Takes a few seconds; varies with this machine.
  */
 export async function awsBatchSeconds(p: Plan): Promise<Record<FunctionName, number>> {
-  const clients = latencyClients(ASSUMED_AWS_LATENCY_MS);
   const usersPerShard = Math.max(1, p.input.users / p.kinesis.provisionedShards);
+  const gapMs = Math.min(MAX_HISTORY_GAP_MS, (p.input.users / p.input.rate) * 1000);
+  const zero = { dynamodb: 0, cloudwatch: 0, sns: 0, sqs: 0 };
   const out = {} as Record<FunctionName, number>;
   for (const f of p.lambda) {
     const events = Math.max(1, Math.round(f.eventsPerBatch));
     const users = Math.max(1, Math.round(events * userBatchesPerEvent(usersPerShard, events)));
     // Users in turn, so the batch holds exactly `users` distinct ones.
-    const batch = makeEvents({
-      count: events,
-      users,
-      prefix: 'plan',
-      purchaseRate: p.input.purchaseShare,
-    }).map((e, i) => ({ ...e, userId: `plan-u${i % users}` }));
-    out[f.function] = (await batchMillis(f.function, toKinesisEvent(batch, 1), clients)) / 1000;
+    const shape = (prefix: string, startMs: number) =>
+      makeEvents({ count: events, users, prefix, purchaseRate: p.input.purchaseShare, startMs }).map(
+        (e, i) => ({
+          ...e,
+          userId: `plan-u${i % users}`,
+        }),
+      );
+    const now = Date.now() - 10 * 60_000;
+    const history = toKinesisEvent(shape('plan-h', now - gapMs), 1);
+    const batch = toKinesisEvent(shape('plan', now), 1);
+    const withHistory = (ms: typeof zero) => async () => {
+      const items = new Map<string, unknown>();
+      await runDomain(f.function, history, latencyClients(zero, items));
+      return latencyClients(ms, items);
+    };
+    const waitingMs = await batchMillis(f.function, batch, withHistory(ASSUMED_AWS_LATENCY_MS));
+    const cpuMs = await batchMillis(f.function, batch, withHistory(zero));
+    const stretch = Math.max(0, LAMBDA_FULL_VCPU_MB / f.memoryMb - 1);
+    out[f.function] = (waitingMs + cpuMs * stretch) / 1000;
   }
   return out;
 }
@@ -616,7 +637,7 @@ function lambdaHeading(p: Plan): string {
   if (p.lambda.every((f) => f.awsProcessingSeconds === undefined))
     return 'Lambda (per function; handler times as measured against the local emulators, AWS latencies differ)';
   const l = ASSUMED_AWS_LATENCY_MS;
-  return `Lambda (per function; handler time with each AWS request taking ${l.dynamodb} ms (DynamoDB), ${l.cloudwatch} ms (CloudWatch), ${l.sns} ms (SNS), ${l.sqs} ms (SQS), assumed; in brackets as measured against the local emulators, which the Lambda compute dollars below are priced at)`;
+  return `Lambda (per function; handler time estimated with each AWS request taking ${l.dynamodb} ms (DynamoDB), ${l.cloudwatch} ms (CloudWatch), ${l.sns} ms (SNS), ${l.sqs} ms (SQS), assumed, and CPU at the function's share of a vCPU; in brackets as measured against the local emulators, which the Lambda compute dollars below are priced at)`;
 }
 
 function handlerText(f: FunctionPlan): string {

@@ -16,6 +16,7 @@ import {
   userBatchesPerEvent,
 } from '../../../cli/src/plan.js';
 import { loadFunction } from '../../../lib/config.js';
+import { latencyClients, runDomain } from '../../../scripts/bench/compute-tasks.js';
 import {
   deployedSettings,
   type FunctionUsage,
@@ -25,6 +26,7 @@ import {
   sampledShare,
   withMode,
 } from '../../../scripts/bench/cost-model.js';
+import { makeEvents, toKinesisEvent } from '../../../scripts/bench/data.js';
 import type { CostModel, ShapeResult } from '../../../scripts/bench/types.js';
 import { run } from './support.js';
 
@@ -224,6 +226,44 @@ describe('capacity planner: handler time with AWS latencies', () => {
     expect(one['session-updater']).toBeGreaterThanOrEqual(2 * round);
     expect(many['session-updater']).toBeGreaterThan(3 * one['session-updater']);
     for (const fn of ['fraud-rules', 'metrics-emitter'] as const) expect(one[fn]).toBeGreaterThan(0);
+  });
+});
+
+describe("the planner's AWS stand-ins", () => {
+  /** Session-updater over a batch of `users` users whose previous events came `gapMinutes` earlier. */
+  async function commandsAfterGap(gapMinutes: number): Promise<string[]> {
+    const zero = { dynamodb: 0, cloudwatch: 0, sns: 0, sqs: 0 };
+    const items = new Map<string, unknown>();
+    const shape = (prefix: string, startMs: number) =>
+      makeEvents({ count: 50, users: 50, prefix, startMs }).map((e, i) => ({ ...e, userId: `u${i}` }));
+    const now = Date.now() - 5 * 60_000;
+    await runDomain(
+      'session-updater',
+      toKinesisEvent(shape('h', now - gapMinutes * 60_000), 1),
+      latencyClients(zero, items),
+    );
+    const seen: string[] = [];
+    const clients = latencyClients(zero, items);
+    const send = clients.dynamodb.send;
+    clients.dynamodb = {
+      send: (c: { constructor: { name: string } }) => {
+        seen.push(c.constructor.name);
+        return send(c);
+      },
+    };
+    await runDomain('session-updater', toKinesisEvent(shape('b', now), 1), clients);
+    return seen;
+  }
+
+  it("keep what is put, so a returning user's session closes after the gap and is written", async () => {
+    const after5 = await commandsAfterGap(5);
+    const after45 = await commandsAfterGap(45);
+    // Both find the users' items (no new users), but only past the 30-minute gap do sessions close.
+    expect(after5).not.toContain('BatchWriteCommand');
+    expect(after45).toContain('BatchWriteCommand');
+    expect(after45.filter((c) => c === 'BatchGetCommand').length).toBeGreaterThan(
+      after5.filter((c) => c === 'BatchGetCommand').length,
+    );
   });
 });
 
