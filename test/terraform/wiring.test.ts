@@ -892,6 +892,9 @@ describe('validations (evaluated by terraform)', () => {
     expect(accepts(PULSE, 'stream', { mode: 'PROVISIONED', shard_count: 3 })).toBe(true);
     expect(accepts(PULSE, 'stream', { mode: 'SERVERLESS' })).toBe(false);
     expect(accepts(PULSE, 'stream', { mode: 'PROVISIONED', shard_count: 0 })).toBe(false);
+    // Not silently one shard: a provisioned stream names its size.
+    expect(accepts(PULSE, 'stream', { mode: 'PROVISIONED' })).toBe(false);
+    expect(accepts(PULSE, 'stream', { mode: 'ON_DEMAND' })).toBe(true);
   });
 
   test("stream_capacity overrides the environment's settings.stream, which every env sets explicitly", async () => {

@@ -24,7 +24,7 @@ variable "stream" {
   description = "Kinesis stream sizing: capacity mode ON_DEMAND (absorbs spikes, bills per GB and stream-hour) or PROVISIONED with shard_count (about half the cost at steady load, throttles above its shards), and retention in hours."
   type = object({
     mode            = optional(string, "ON_DEMAND")
-    shard_count     = optional(number, 1)
+    shard_count     = optional(number)
     retention_hours = optional(number, 24)
   })
   default = {}
@@ -34,9 +34,14 @@ variable "stream" {
     error_message = "stream.mode must be ON_DEMAND or PROVISIONED."
   }
 
+  # A provisioned stream silently sized at one shard would throttle; size it with pulse plan.
   validation {
-    condition     = var.stream.shard_count >= 1 && floor(var.stream.shard_count) == var.stream.shard_count
-    error_message = "stream.shard_count must be a whole number >= 1."
+    condition = (
+      var.stream.mode == "PROVISIONED"
+      ? try(var.stream.shard_count >= 1 && floor(var.stream.shard_count) == var.stream.shard_count, false)
+      : true
+    )
+    error_message = "stream.shard_count: PROVISIONED needs a whole number >= 1 (size it with pulse plan)."
   }
 }
 
