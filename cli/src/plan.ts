@@ -102,7 +102,7 @@ Options:
   --users <n>            distinct users active within a few minutes (default: 10,000)
   --purchase-share <x>   share of events that are purchases, 0..1 or a percentage like 2% (default 1%)
   --event-bytes <n>      average event size in bytes (default 300)
-  --retention <hours>    stream retention, 24..168 hours (default 24)
+  --retention <hours>    stream retention, 24..168 hours (default: what --environment deploys; prod 168)
   --region <name>        AWS region; the price table covers us-east-1 (default us-east-1)
   --utilisation <x>      keep shards under this share of their write limits at peak (default 0.8)
   --alert-rate <x>       share of purchases that raise a fraud alert, 0..1 or a percentage (default 1%)
@@ -178,7 +178,13 @@ export function parsePlanArgs(argv: readonly string[]): {
   const peak = positive('--peak', str('peak'), rate, 10_000_000);
   if (peak < rate) throw new UsageError(`pulse plan: --peak (${peak}) must be at least --rate (${rate})`);
   const region = str('region') ?? 'us-east-1';
-  const retentionHours = positive('--retention', str('retention'), 24, 8760);
+  // The environment's own retention unless asked otherwise (prod keeps 7 days).
+  const retentionHours = positive(
+    '--retention',
+    str('retention'),
+    deployedSettings(environment).retentionHours,
+    8760,
+  );
   if (retentionHours < 24 || retentionHours > MAX_RETENTION_HOURS)
     throw new UsageError(
       `--retention must be from 24 to ${MAX_RETENTION_HOURS} hours (the price table covers extended retention up to 7 days), got ${retentionHours}`,
@@ -361,7 +367,7 @@ export interface Plan {
   sns: { publishesPerMonth: number };
   sqs: { requestsPerMonth: number };
   userBatchesPerEvent: number;
-  monthlyUsd: Record<Component | 'Kinesis extended retention', number>;
+  monthlyUsd: Record<Component, number>;
   totalMonthlyUsd: number;
   /** The event archive (archive-writer, S3, compaction, Athena), kept apart from the total above. */
   archive: ArchivePlan;
@@ -527,18 +533,11 @@ export function plan(
   );
   const lambda = functionPlans(input, shards, usage, awsBatchSeconds);
   const monthEvents = input.rate * SECONDS_PER_MONTH;
-  const p = prices.prices;
-  // Extended retention: per shard-hour when provisioned; on-demand bills it per GB-month stored,
-  // which the price table does not carry, so the provisioned figure stands in for both.
-  const retention =
-    input.retentionHours > 24 ? shards * MONTH_HOURS * p.kinesisExtendedRetentionShardHour.usd : 0;
   const month = { events: monthEvents, eventsPerSecond: input.rate, shards };
+  const priced = { ...deployment, retentionHours: input.retentionHours };
   const inMode = (mode: KinesisMode) => {
-    const lines = {
-      ...dollarsFor(usage, prices, { ...month, deployment: withMode(deployment, mode) }),
-      'Kinesis extended retention': retention,
-    };
-    return { lines, total: total(lines), kinesis: kinesisOnly(lines) + retention };
+    const lines = dollarsFor(usage, prices, { ...month, deployment: withMode(priced, mode) });
+    return { lines, total: total(lines), kinesis: kinesisOnly(lines) };
   };
   const modes = { ON_DEMAND: inMode('ON_DEMAND'), PROVISIONED: inMode('PROVISIONED') };
   const monthlyUsd = modes[deployment.kinesisMode].lines;

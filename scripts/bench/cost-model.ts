@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FUNCTIONS, type FunctionName, loadFunction } from '../../lib/config.js';
+import { DEPLOYED_FUNCTIONS, FUNCTIONS, type FunctionName, loadFunction } from '../../lib/config.js';
 import { repoRoot } from '../../lib/paths.js';
 
 export interface Price {
@@ -34,6 +34,7 @@ export type PriceName =
   | 'kinesisOnDemandStreamHour'
   | 'kinesisOnDemandIngestPerGb'
   | 'kinesisOnDemandEfoRetrievalPerGb'
+  | 'kinesisOnDemandExtendedRetentionGbMonth'
   | 'kinesisExtendedRetentionShardHour'
   | 'cloudwatchPutMetricDataPerThousand'
   | 'cloudwatchCustomMetricMonth'
@@ -101,6 +102,7 @@ export const COMPONENTS = [
   'Kinesis on-demand stream-hours',
   'Kinesis on-demand ingest',
   'Kinesis on-demand EFO retrieval',
+  'Kinesis extended retention',
   'CloudWatch PutMetricData',
   'CloudWatch custom metrics',
   'CloudWatch alarms + dashboard',
@@ -127,8 +129,15 @@ export interface Deployment {
   /** X-Ray `Active`: invocations are recorded as traces under the default sampling rule. */
   tracingActive: boolean;
   pointInTimeRecovery: boolean;
-  /** Alarms (observability module: 4 per function, 3 pipeline-wide, 1 "stalled" per function). */
+  /** The stream's retention; beyond 24 hours it is billed (per shard-hour, or per GB-month on demand). */
+  retentionHours: number;
+  /** Alarms the observability module creates (test/terraform checks the count against Terraform's own). */
   alarms: number;
+  /**
+   * What CloudWatch bills them as: one alarm metric per plain alarm, one per metric a metric-math
+   * alarm reads, three for an anomaly band (the metric and its two bounds).
+   */
+  alarmMetrics: number;
   dashboards: number;
   /** Custom metrics the log metric filters create (alerts-failed per function name). */
   logFilterMetrics: number;
@@ -139,7 +148,7 @@ export interface Deployment {
   logBytesPerInvocation: number;
   /**
    * KMS requests per shard-hour: the stream's customer managed key is asked for a data key about
-   * every 5 minutes per shard by the producer and by each of the three consumers (4 × 12).
+   * every 5 minutes per shard by the producer and by each consuming function (archive-writer too).
    */
   kmsRequestsPerShardHour: number;
 }
@@ -150,16 +159,26 @@ export function deployedSettings(environment = 'prod'): Deployment {
   const mode = /stream\s*=\s*\{[^}]*mode\s*=\s*"(ON_DEMAND|PROVISIONED)"/.exec(main)?.[1];
   const tracing = /tracing_mode\s*=\s*"(\w+)"/.exec(main)?.[1];
   const pitr = /point_in_time_recovery\s*=\s*(true|false)/.exec(main)?.[1];
+  const retention = /stream\s*=\s*\{[^}]*retention_hours\s*=\s*(\d+)/.exec(main)?.[1];
+  // Anomaly alarms: Events, Purchases, and Revenue per currency listed (each with a band_width).
+  const anomaly = (/anomaly_alarms\s*=\s*(\{.*\})\s*$/m.exec(main)?.[1]?.match(/band_width/g) ?? []).length;
+  const fns = DEPLOYED_FUNCTIONS.length;
+  // Per function: iterator age, errors, throttles, on-failure depth, parked-user age; pipeline-wide:
+  // events per minute, invalid records, alerts failed; per function a "stalled" alarm.
+  const plain = 5 * fns + 3;
   return {
     environment,
     kinesisMode: (mode ?? 'ON_DEMAND') as KinesisMode,
     tracingActive: tracing === 'Active',
     pointInTimeRecovery: pitr !== 'false',
-    alarms: 4 * FUNCTIONS.length + 3 + FUNCTIONS.length,
+    retentionHours: Number(retention ?? 24),
+    alarms: plain + fns + anomaly,
+    // A stalled alarm reads IncomingRecords and IteratorAge; an anomaly alarm its band and IncomingRecords.
+    alarmMetrics: plain + 2 * fns + 4 * anomaly,
     dashboards: 1,
     logFilterMetrics: 1,
     logBytesPerInvocation: 850,
-    kmsRequestsPerShardHour: 48,
+    kmsRequestsPerShardHour: 12 * (1 + fns),
   };
 }
 
@@ -244,18 +263,31 @@ export function dollarsFor(
       !provisioned,
       (efoBytes / GB) * p('kinesisOnDemandEfoRetrievalPerGb'),
     ),
+    // Past 24 hours: per shard-hour when provisioned; on demand, each record's bytes for the extra hours.
+    'Kinesis extended retention':
+      d.retentionHours <= 24
+        ? 0
+        : provisioned
+          ? shards * hours * p('kinesisExtendedRetentionShardHour')
+          : ((onDemandIngestBytes * events) / GB) *
+            ((d.retentionHours - 24) / MONTH_HOURS) *
+            p('kinesisOnDemandExtendedRetentionGbMonth'),
     'CloudWatch PutMetricData':
       ((f.putMetricDataRequests * events) / 1000) * p('cloudwatchPutMetricDataPerThousand'),
     'CloudWatch custom metrics':
       (usage.customMetrics + d.logFilterMetrics) * months * p('cloudwatchCustomMetricMonth'),
     'CloudWatch alarms + dashboard':
-      months * (d.alarms * p('cloudwatchAlarmMonth') + d.dashboards * p('cloudwatchDashboardMonth')),
+      months * (d.alarmMetrics * p('cloudwatchAlarmMonth') + d.dashboards * p('cloudwatchDashboardMonth')),
     'CloudWatch Logs ingestion':
       ((f.invocations * events * d.logBytesPerInvocation) / GB) * p('logsIngestionPerGb'),
+    // Each function's traces are sampled on their own (one a second, then 5 %).
     'X-Ray traces': only(
       d.tracingActive,
-      ((sampledShare(f.invocations * eventsPerSecond) * f.invocations * events) / 1e6) *
-        p('xrayTraceRecordedPerMillion'),
+      FUNCTIONS.reduce((traces, fn) => {
+        const invocations = usage.functions[fn].invocations;
+        return traces + sampledShare(invocations * eventsPerSecond) * invocations * events;
+      }, 0) *
+        (p('xrayTraceRecordedPerMillion') / 1e6),
     ),
     'KMS requests + key':
       ((shards * hours * d.kmsRequestsPerShardHour) / 1e4) * p('kmsRequestPer10k') +

@@ -9,9 +9,10 @@
  * Steady state, not a cold start: before the measured events, Pulse's state is warmed with up to
  * WARMUP_PER_USER earlier events per user (in every mode, so short and long runs agree), so session
  * and fraud items carry their full recent-eventId lists, and metrics-emitter first emits
- * RECENT_EVENT_IDS_LIMIT earlier events per shard, so its watermarks are at their steady size. The seed is warmed with as many earlier events as are
- * measured (its items grow without bound, so a longer warm-up would only make it dearer). In the
- * "every event a different user" shape there is nothing per user to warm.
+ * RECENT_EVENT_IDS_LIMIT earlier events per shard, so its watermarks are at their steady size. The seed
+ * gets the same earlier events per user; its items grow without bound, so its figures rise with the
+ * number of events it measures (`seedEvents`, stated with every figure). In the "every event a
+ * different user" shape there is nothing per user to warm.
  *
  * Per 1,000 events per function, and dollars per million events per component (prices.json), Pulse
  * vs the seed in the same run. Hourly charges (shards, EFO consumers, custom metrics) are spread
@@ -97,8 +98,10 @@ export const SHAPES: readonly Shape[] = [
   },
   {
     key: 'mix',
-    label: 'realistic mix (one user per 5 events)',
-    users: (n) => Math.max(1, Math.round(n / 5)),
+    // A fixed population, not a share of the run: each batch of 1,000 then holds about 632 distinct
+    // users however many events the run has, so the figure does not depend on the run's length.
+    label: 'realistic mix (1,000 active users)',
+    users: () => 1_000,
     distinct: false,
     purchaseRate: 0.01,
     largePurchaseRate: 0.01,

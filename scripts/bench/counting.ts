@@ -66,8 +66,9 @@ export interface CostTally {
   /** SQS bills each 64 KB chunk of a request as one request. */
   sqsBilledRequests: number;
   /**
-   * Write units of the global secondary indexes (projection ALL): a write that puts an item in a
-   * sparse index, changes it there or takes it out is one more write of the item's size there.
+   * Write units of the global secondary indexes (projection ALL), per index: a write that puts an
+   * item in a sparse index, changes it there or takes it out is one write of the item's size there;
+   * one that changes the item's key in the index is two (DynamoDB deletes and puts the index entry).
    */
   indexWriteUnits: number;
   /**
@@ -93,6 +94,12 @@ export const emptyTally = (): CostTally => ({
 
 const SQS_CHUNK_BYTES = 64 * 1024;
 
+/** A global secondary index: its name and key attributes (an item without all of them is not in it). */
+export interface IndexKeys {
+  name: string;
+  keys: string[];
+}
+
 export class RequestCounter {
   private counts = new Map<string, number>();
   tally: CostTally = emptyTally();
@@ -101,22 +108,36 @@ export class RequestCounter {
   /** Last written size per table + key: DynamoDB bills a replacing write at the larger size. */
   private shadow = new Map<string, number>();
 
-  /** Hash-key attributes of a table's sparse indexes, and its TTL attribute. */
-  private indexKeys = new Map<string, string[]>();
+  /** The key attributes of each of a table's sparse indexes, and its TTL attribute. */
+  private indexes = new Map<string, IndexKeys[]>();
   private ttlAttributes = new Map<string, string>();
-  /** Per table + key: whether the item is in one of its table's indexes now. */
-  private inIndex = new Map<string, boolean>();
+  /** Per table + key: the indexes the item is in now. */
+  private inIndex = new Map<string, ReadonlySet<string>>();
 
-  setKeySchema(table: string, keyNames: string[], extra: { indexKeys?: string[]; ttl?: string } = {}): void {
+  setKeySchema(table: string, keyNames: string[], extra: { indexes?: IndexKeys[]; ttl?: string } = {}): void {
     this.keySchemas.set(table, keyNames);
-    if (extra.indexKeys && extra.indexKeys.length > 0) this.indexKeys.set(table, extra.indexKeys);
+    if (extra.indexes && extra.indexes.length > 0) this.indexes.set(table, extra.indexes);
     if (extra.ttl) this.ttlAttributes.set(table, extra.ttl);
   }
 
-  /** Index writes of a put (`item`) or an update (`names`: attributes it sets and removes). */
-  private indexWrite(table: string, k: string | undefined, bytes: number, after: boolean, applied: boolean) {
-    const before = k ? (this.inIndex.get(k) ?? false) : false;
-    if ((before || after) && this.indexKeys.has(table)) this.tally.indexWriteUnits += writeUnits(bytes);
+  /**
+   * Index writes of one table write: `after` names the indexes the item is in afterwards, `rekeyed`
+   * those whose key attributes the write sets (an entry that stays but moves costs two writes).
+   */
+  private indexWrite(
+    table: string,
+    k: string | undefined,
+    bytes: number,
+    after: ReadonlySet<string>,
+    rekeyed: ReadonlySet<string>,
+    applied: boolean,
+  ) {
+    const before = (k && this.inIndex.get(k)) || new Set<string>();
+    for (const { name } of this.indexes.get(table) ?? []) {
+      const writes =
+        before.has(name) && after.has(name) && rekeyed.has(name) ? 2 : +(before.has(name) || after.has(name));
+      this.tally.indexWriteUnits += writes * writeUnits(bytes);
+    }
     if (k && applied) this.inIndex.set(k, after);
   }
 
@@ -172,14 +193,14 @@ export class RequestCounter {
       const seconds = Number(typeof expires === 'object' ? expires.N : expires);
       this.tally.storedByteDays += bytes * Math.max(0, (seconds - Date.now() / 1000) / 86_400);
     }
-    const keys = this.indexKeys.get(table) ?? [];
-    this.indexWrite(
-      table,
-      k,
-      bytes,
-      keys.some((n) => item[n] !== undefined),
-      applied,
-    );
+    const indexes = this.indexes.get(table) ?? [];
+    if (indexes.length > 0) {
+      const holding = new Set(
+        indexes.filter((i) => i.keys.every((n) => item[n] !== undefined)).map((i) => i.name),
+      );
+      // A put replaces the whole item: where it stays in an index, its key there may have changed.
+      this.indexWrite(table, k, bytes, holding, holding, applied);
+    }
     if (k && applied) this.shadow.set(k, bytes);
   }
 
@@ -200,17 +221,24 @@ export class RequestCounter {
             after += name.length + attributeValueBytes(value);
         }
         this.tally.writeUnits += writeUnits(Math.max(before, after));
-        const keys = this.indexKeys.get(input.TableName) ?? [];
-        if (keys.length > 0) {
+        const indexes = this.indexes.get(input.TableName) ?? [];
+        if (indexes.length > 0) {
           // Which index key attributes the update sets or removes (names may be #placeholders).
           const names: Record<string, string> = input.ExpressionAttributeNames ?? {};
           const expression = String(input.UpdateExpression ?? '').replace(/#\w+/g, (n) => names[n] ?? n);
           const [setPart = '', removePart = ''] = expression.split(/\bREMOVE\b/);
-          const removes = keys.some((key) => new RegExp(`\\b${key}\\b`).test(removePart));
-          const sets = keys.some((key) => new RegExp(`\\b${key}\\s*=`).test(setPart));
-          const was = k ? (this.inIndex.get(k) ?? false) : false;
-          const now = command === 'DeleteItem' ? false : sets || (was && !removes);
-          this.indexWrite(input.TableName, k, Math.max(before, after), now, applied);
+          const removes = (i: IndexKeys) => i.keys.some((key) => new RegExp(`\\b${key}\\b`).test(removePart));
+          const sets = (i: IndexKeys) => i.keys.some((key) => new RegExp(`\\b${key}\\s*=`).test(setPart));
+          const was = (k && this.inIndex.get(k)) || new Set<string>();
+          // An update can only add an item to an index by setting its key (the other key
+          // attributes, createdAt here, are on every item); a delete takes it out of all.
+          const now = new Set(
+            command === 'DeleteItem'
+              ? []
+              : indexes.filter((i) => (was.has(i.name) && !removes(i)) || sets(i)).map((i) => i.name),
+          );
+          const rekeyed = new Set(indexes.filter(sets).map((i) => i.name));
+          this.indexWrite(input.TableName, k, Math.max(before, after), now, rekeyed, applied);
         }
         if (k && applied) this.shadow.set(k, command === 'DeleteItem' ? 0 : after);
         return;

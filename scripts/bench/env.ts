@@ -64,7 +64,10 @@ export async function openBenchEnv(stateDir: string): Promise<BenchEnv> {
       const t = spec.tables[key];
       if (t)
         counter.setKeySchema(table, t.rangeKey ? [t.hashKey, t.rangeKey] : [t.hashKey], {
-          indexKeys: (t.globalSecondaryIndexes ?? []).map((i) => i.hashKey),
+          indexes: (t.globalSecondaryIndexes ?? []).map((i) => ({
+            name: i.name,
+            keys: i.rangeKey ? [i.hashKey, i.rangeKey] : [i.hashKey],
+          })),
           ttl: t.ttlAttribute,
         });
     }

@@ -12,6 +12,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertFiles } from '@cdktf/hcl2json';
+import { DEPLOYED_FUNCTIONS } from '../../lib/config.js';
+import { deployedSettings } from '../../scripts/bench/cost-model.js';
 
 type Json = any;
 const root = join(__dirname, '..', '..');
@@ -139,6 +141,25 @@ describe('anomaly alarms: Events, Purchases and Revenue per currency', () => {
       expect(a.description).toContain(`band ${e.band} standard deviations`);
       expect(a.description).toContain(`quiet below ${e.minimum}`);
     }
+  });
+
+  test.each(ENVS)('%s: the bench prices as many alarms, and alarm metrics, as Terraform plans', (env) => {
+    const functions = Object.fromEntries(
+      DEPLOYED_FUNCTIONS.map((fn) => [
+        fn,
+        { function_name: `pulse-${env}-${fn}`, on_failure_queue_name: 'q', log_group_name: 'lg' },
+      ]),
+    );
+    const vars = { ...baseVars(env, envAnomaly(env)), functions };
+    const [plain, pipeline, stalled, anomaly] = evaluate(
+      observability,
+      vars,
+      '[length(local.function_alarms), length(local.pipeline_alarms), length(local.stalled_alarms), length(local.anomaly_alarms)]',
+    ) as [number, number, number, number];
+    const d = deployedSettings(env);
+    expect(d.alarms).toBe(plain + pipeline + stalled + anomaly);
+    // A stalled alarm reads two metrics; an anomaly alarm bills its band (3) and the records it reads.
+    expect(d.alarmMetrics).toBe(plain + pipeline + 2 * stalled + 4 * anomaly);
   });
 
   test('the compared series: a total drop falls to the floor (an alarm), volume under the minimum is flat (quiet)', () => {

@@ -69,6 +69,45 @@ describe('RequestCounter pricing', () => {
     expect(counter.tally.readUnits).toBe(6.5);
   });
 
+  it("charges an alert's index writes per index: in, updated, out, and moved (two)", async () => {
+    const counter = new RequestCounter();
+    counter.setKeySchema('alerts', ['alertId'], {
+      indexes: [
+        { name: 'pending', keys: ['outbox', 'createdAt'] },
+        { name: 'user', keys: ['userId', 'createdAt'] },
+        { name: 'status', keys: ['status', 'createdAt'] },
+      ],
+    });
+    const send = fakeClient(counter, 'dynamodb');
+    const alert = {
+      alertId: { S: 'a1' },
+      outbox: { S: 'PENDING' },
+      userId: { S: 'u1' },
+      status: { S: 'PENDING' },
+      createdAt: { N: '1' },
+    };
+    await send('PutItem', { TableName: 'alerts', Item: alert });
+    expect(counter.tally.indexWriteUnits).toBe(3); // enters all three
+    await send('UpdateItem', {
+      TableName: 'alerts',
+      Key: { alertId: { S: 'a1' } },
+      UpdateExpression: 'SET claimId = :claim',
+      ExpressionAttributeValues: { ':claim': { S: 'c' } },
+    });
+    expect(counter.tally.indexWriteUnits).toBe(6); // projected everywhere: each entry rewritten
+    await send('UpdateItem', {
+      TableName: 'alerts',
+      Key: { alertId: { S: 'a1' } },
+      UpdateExpression: 'SET #status = :sent REMOVE #outbox, claimId',
+      ExpressionAttributeNames: { '#status': 'status', '#outbox': 'outbox' },
+      ExpressionAttributeValues: { ':sent': { S: 'SENT' } },
+    });
+    // Leaves `pending` (1), rewritten in `user` (1), moved to another key in `status` (2).
+    expect(counter.tally.indexWriteUnits).toBe(10);
+    await send('DeleteItem', { TableName: 'alerts', Key: { alertId: { S: 'a1' } } });
+    expect(counter.tally.indexWriteUnits).toBe(12); // out of `user` and `status`
+  });
+
   it('keeps CloudWatch metric identities, SNS publishes and SQS messages', async () => {
     const counter = new RequestCounter();
     const cw = fakeClient(counter, 'cloudwatch');

@@ -15,7 +15,7 @@ import {
   shardsFor,
   userBatchesPerEvent,
 } from '../../../cli/src/plan.js';
-import { loadFunction } from '../../../lib/config.js';
+import { type FunctionName, loadFunction } from '../../../lib/config.js';
 import { latencyClients, runDomain } from '../../../scripts/bench/compute-tasks.js';
 import {
   deployedSettings,
@@ -195,6 +195,39 @@ describe('capacity planner arithmetic', () => {
     const p = plan({ ...INPUT, retentionHours: 72 }, MODEL, prices, '', PROVISIONED);
     expect(p.monthlyUsd['Kinesis extended retention']).toBeCloseTo(
       3 * MONTH_HOURS * prices.prices.kinesisExtendedRetentionShardHour.usd,
+    );
+  });
+
+  it('charges it on demand per GB-month of the bytes kept past 24 hours, and by default as the environment keeps them', () => {
+    const prices = loadPrices();
+    const onDemand = withMode(deployedSettings('prod'), 'ON_DEMAND');
+    const p = plan({ ...INPUT, retentionHours: 168 }, MODEL, prices, '', onDemand);
+    // 1,000 events/s of 220 B, each billed as 1 KB, kept 144 hours beyond the first 24.
+    const gbMonths = ((1000 * MONTH_HOURS * 3600 * 1024) / 1024 ** 3) * (144 / MONTH_HOURS);
+    expect(p.monthlyUsd['Kinesis extended retention']).toBeCloseTo(
+      gbMonths * prices.prices.kinesisOnDemandExtendedRetentionGbMonth.usd,
+    );
+    expect(plan(INPUT, MODEL, prices, '', onDemand).monthlyUsd['Kinesis extended retention']).toBe(0);
+    expect(deployedSettings('prod').retentionHours).toBe(168);
+    expect(parsePlanArgs(['--rate', '10']).input.retentionHours).toBe(168);
+    expect(parsePlanArgs(['--rate', '10', '--environment', 'dev']).input.retentionHours).toBe(24);
+  });
+
+  it("samples each function's traces on its own: one a second each, then 5 %", () => {
+    const prices = loadPrices();
+    const p = plan(INPUT, MODEL, prices, '', PROVISIONED);
+    const batches = Object.fromEntries(p.lambda.map((f) => [f.function, f.eventsPerBatch])) as Record<
+      FunctionName,
+      number
+    >;
+    const usage = interpolateUsage(MODEL, p.userBatchesPerEvent, 0.01, batches, 200, DEFAULT_ALERT_RATE);
+    const events = 1000 * MONTH_HOURS * 3600;
+    let traces = 0;
+    for (const f of Object.values(usage.functions))
+      traces += sampledShare(f.invocations * 1000) * f.invocations * events;
+    expect(p.monthlyUsd['X-Ray traces']).toBeCloseTo(
+      (traces / 1e6) * prices.prices.xrayTraceRecordedPerMillion.usd,
+      6,
     );
   });
 });
