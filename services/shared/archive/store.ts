@@ -189,8 +189,8 @@ export class ArchiveStore {
     return this.put(key, encodeEvents(records), condition);
   }
 
-  putInvalid(key: string, records: readonly InvalidRecord[], condition?: WriteCondition): Promise<void> {
-    return this.put(key, encodeInvalid(records), condition);
+  putInvalid(key: string, records: readonly InvalidRecord[]): Promise<void> {
+    return this.put(key, encodeInvalid(records));
   }
 
   /** Throws ArchiveObjectChanged when the object is gone (compaction deleted it after a list). */
